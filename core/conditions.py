@@ -1,0 +1,279 @@
+"""Rule conditions: small predicates over a lead that combine with `&`, `|`, `~` and name themselves.
+
+A condition is compiled once from the config; `matches(lead)` is called on the hot path, so field
+access is resolved to a getter up front and operands are normalised at construction.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from core.model import Lead
+
+Getter = Callable[["Lead"], object]
+
+LEAD_FIELDS = (
+    "id", "name", "price", "pipeline", "stage", "source", "tags", "city", "region",
+    "phone", "email", "company", "inn", "client_key",
+)  # fmt: skip
+
+
+def normalize_text(value: object) -> str:
+    """Case- and space-insensitive form used for every text comparison."""
+    return " ".join(str(value).split()).casefold().replace("ё", "е")
+
+
+def normalize_phone(value: object) -> str:
+    """Digits only, with the Russian trunk prefix 8 turned into the country code 7."""
+    digits = "".join(ch for ch in str(value) if ch.isdigit())
+    if digits.startswith("8") and (len(digits) == 11 or len(digits) <= 4):
+        digits = "7" + digits[1:]
+    return digits
+
+
+def _as_number(value: object) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    try:
+        return float(str(value).replace(" ", "").replace(",", "."))
+    except ValueError:
+        return None
+
+
+def field_getter(path: str) -> Getter:
+    """A function reading one field of a lead: a built-in name, `utm_*`, `field:NAME`, `field_id:ID`."""
+    if path.startswith("field:"):
+        name = path[len("field:") :]
+        return lambda lead: lead.fields.get(name)
+    if path.startswith("field_id:"):
+        fid = path[len("field_id:") :]
+        return lambda lead: lead.field_ids.get(fid)
+    if path.startswith("utm_"):
+        return lambda lead: lead.utm.get(path)
+    if path in LEAD_FIELDS:
+        return lambda lead: getattr(lead, path)
+    raise ValueError(f"unknown lead field {path!r}")
+
+
+def _values(raw: object) -> Iterable[object]:
+    if raw is None or raw == "":
+        return ()
+    if isinstance(raw, list | tuple | set | frozenset):
+        return raw
+    return (raw,)
+
+
+class Condition:
+    """A predicate over a lead; `&`, `|` and `~` build combined ones that describe themselves."""
+
+    def matches(self, lead: Lead) -> bool:
+        """True when the lead satisfies this condition."""
+        raise NotImplementedError
+
+    def describe(self) -> str:
+        """A short human-readable form for reasons and `check-config`."""
+        raise NotImplementedError
+
+    @property
+    def is_catch_all(self) -> bool:
+        """True when the condition matches every lead."""
+        return False
+
+    def __and__(self, other: Condition) -> Condition:
+        return All((self, other))
+
+    def __or__(self, other: Condition) -> Condition:
+        return AnyOf((self, other))
+
+    def __invert__(self) -> Condition:
+        return Not(self)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.describe()}>"
+
+
+class Always(Condition):
+    """Matches every lead: the catch-all rule."""
+
+    def matches(self, lead: Lead) -> bool:
+        return True
+
+    def describe(self) -> str:
+        return "always"
+
+    @property
+    def is_catch_all(self) -> bool:
+        return True
+
+
+@dataclass(frozen=True, repr=False)
+class All(Condition):
+    """Every part must match."""
+
+    parts: tuple[Condition, ...]
+
+    def matches(self, lead: Lead) -> bool:
+        return all(part.matches(lead) for part in self.parts)
+
+    def describe(self) -> str:
+        return " & ".join(_wrap(p) for p in self.parts) or "always"
+
+    @property
+    def is_catch_all(self) -> bool:
+        return all(p.is_catch_all for p in self.parts)
+
+
+@dataclass(frozen=True, repr=False)
+class AnyOf(Condition):
+    """At least one part must match."""
+
+    parts: tuple[Condition, ...]
+
+    def matches(self, lead: Lead) -> bool:
+        return any(part.matches(lead) for part in self.parts)
+
+    def describe(self) -> str:
+        return " | ".join(_wrap(p) for p in self.parts) or "never"
+
+    @property
+    def is_catch_all(self) -> bool:
+        return any(p.is_catch_all for p in self.parts)
+
+
+@dataclass(frozen=True, repr=False)
+class Not(Condition):
+    """The part must not match."""
+
+    part: Condition
+
+    def matches(self, lead: Lead) -> bool:
+        return not self.part.matches(lead)
+
+    def describe(self) -> str:
+        return f"not {_wrap(self.part)}"
+
+
+def _wrap(cond: Condition) -> str:
+    text = cond.describe()
+    return f"({text})" if isinstance(cond, All | AnyOf) and len(cond.parts) > 1 else text
+
+
+class FieldTest(Condition):
+    """One operator applied to one lead field; list-valued fields match if any element does."""
+
+    def __init__(self, path: str, symbol: str, operand_text: str) -> None:
+        self.path = path
+        self.get = field_getter(path)
+        self._label = f"{path.removeprefix('field:')} {symbol} {operand_text}"
+
+    def test(self, value: object) -> bool:
+        """The operator on one non-empty value."""
+        raise NotImplementedError
+
+    def matches(self, lead: Lead) -> bool:
+        return any(self.test(v) for v in _values(self.get(lead)))
+
+    def describe(self) -> str:
+        return self._label
+
+
+class Equals(FieldTest):
+    """Field equals one of the given values (text compared without case, numbers as numbers)."""
+
+    def __init__(self, path: str, values: Iterable[object]) -> None:
+        items = list(values)
+        symbol = "=" if len(items) == 1 else "in"
+        super().__init__(path, symbol, "|".join(str(v) for v in items))
+        self.texts = frozenset(normalize_text(v) for v in items)
+        self.numbers = frozenset(n for n in (_as_number(v) for v in items) if n is not None)
+
+    def test(self, value: object) -> bool:
+        if normalize_text(value) in self.texts:
+            return True
+        return bool(self.numbers) and _as_number(value) in self.numbers
+
+
+class Prefix(FieldTest):
+    """Field starts with one of the prefixes; phones compare as normalised digits."""
+
+    def __init__(self, path: str, prefixes: Iterable[object]) -> None:
+        items = list(prefixes)
+        super().__init__(path, "starts with", "|".join(str(p) for p in items))
+        self.phone = path == "phone"
+        norm = normalize_phone if self.phone else normalize_text
+        self.prefixes = tuple(norm(p) for p in items)
+
+    def test(self, value: object) -> bool:
+        text = normalize_phone(value) if self.phone else normalize_text(value)
+        return text.startswith(self.prefixes)
+
+
+class Contains(FieldTest):
+    """Field contains one of the substrings, without case."""
+
+    def __init__(self, path: str, needles: Iterable[object]) -> None:
+        items = list(needles)
+        super().__init__(path, "contains", "|".join(str(n) for n in items))
+        self.needles = tuple(normalize_text(n) for n in items)
+
+    def test(self, value: object) -> bool:
+        text = normalize_text(value)
+        return any(n in text for n in self.needles)
+
+
+class Regex(FieldTest):
+    """Field matches a regular expression anywhere, without case."""
+
+    def __init__(self, path: str, pattern: str) -> None:
+        super().__init__(path, "~", f"/{pattern}/")
+        self.pattern = re.compile(pattern, re.IGNORECASE)
+
+    def test(self, value: object) -> bool:
+        return self.pattern.search(str(value)) is not None
+
+
+class Range(FieldTest):
+    """Field is a number within the bounds (any of gte / gt / lte / lt)."""
+
+    def __init__(
+        self,
+        path: str,
+        *,
+        gte: float | None = None,
+        gt: float | None = None,
+        lte: float | None = None,
+        lt: float | None = None,
+    ) -> None:
+        bounds = [(">=", gte), (">", gt), ("<=", lte), ("<", lt)]
+        text = " ".join(f"{s} {v:g}" for s, v in bounds if v is not None)
+        FieldTest.__init__(self, path, "", text)
+        self._label = f"{path.removeprefix('field:')} {text}"
+        self.gte, self.gt, self.lte, self.lt = gte, gt, lte, lt
+
+    def test(self, value: object) -> bool:
+        n = _as_number(value)
+        if n is None:
+            return False
+        return (
+            (self.gte is None or n >= self.gte)
+            and (self.gt is None or n > self.gt)
+            and (self.lte is None or n <= self.lte)
+            and (self.lt is None or n < self.lt)
+        )
+
+
+class Exists(FieldTest):
+    """Field has (or, with False, lacks) a non-empty value."""
+
+    def __init__(self, path: str, present: bool = True) -> None:
+        super().__init__(path, "is" if present else "is not", "set")
+        self.present = present
+
+    def matches(self, lead: Lead) -> bool:
+        return bool(_values(self.get(lead))) == self.present

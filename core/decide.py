@@ -1,0 +1,159 @@
+"""`decide`: the one pure function that routes a lead. Time and state come in; a value comes out."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime, timedelta
+
+from core.availability import Skip, SkipReason, unavailability
+from core.decision import Decision, Outcome, Route, Step, StepCode
+from core.model import Lead, Manager, ManagerKey, Policy, Pool, Target, TargetKind
+from core.state import ManagerLoad, RoutingState
+from core.strategies import REGISTRY, PoolView
+
+RETRY_WHEN_STUCK = timedelta(hours=1)  # no fallback configured at all: look again, never drop
+# Reasons that still let continuity keep a repeat client with their manager (work waits till morning).
+_CONTINUITY_TOLERATES = (SkipReason.OFF_HOURS, SkipReason.HOLIDAY)
+
+
+class _Context:
+    """One decision's inputs plus a memo of who is available, so nobody is checked twice."""
+
+    def __init__(self, lead: Lead, policy: Policy, state: RoutingState, now: datetime) -> None:
+        self.lead, self.policy, self.state, self.now = lead, policy, state, now
+        self.steps: list[Step] = []
+        self._memo: dict[ManagerKey, Skip | None] = {}
+
+    def skip_of(self, manager: Manager) -> Skip | None:
+        if manager.key not in self._memo:
+            self._memo[manager.key] = unavailability(manager, self.now, self.state)
+        return self._memo[manager.key]
+
+    def step(self, code: StepCode, **params: str) -> None:
+        self.steps.append(Step(code, params))
+
+    def decision(self, outcome: Outcome, **values: object) -> Decision:
+        return Decision(
+            lead_id=self.lead.id, outcome=outcome, decided_at=self.now, steps=tuple(self.steps),
+            config_version=self.policy.version, **values,  # type: ignore[arg-type]
+        )  # fmt: skip
+
+
+def decide(lead: Lead, policy: Policy, state: RoutingState, now: datetime) -> Decision:
+    """Route one lead: continuity first, then the first matching rule's pool, then the fallbacks."""
+    ctx = _Context(lead, policy, state, now)
+    kept = _continuity(ctx)
+    if kept is not None:
+        return kept
+    for rule in policy.rules:
+        if rule.condition.matches(lead):
+            ctx.step(StepCode.RULE_MATCHED, rule=rule.name, pool=rule.pool)
+            return dataclasses.replace(_route_pool(ctx, policy.pools[rule.pool], set()), rule=rule.name)
+    ctx.step(StepCode.NO_RULE)
+    return _fallback(ctx, [], set())
+
+
+def _continuity(ctx: _Context) -> Decision | None:
+    policy, lead = ctx.policy, ctx.lead
+    if not policy.continuity.enabled or lead.client_owner is None:
+        return None
+    window = policy.continuity.within_days
+    last_seen = lead.client_last_seen
+    if window is not None and last_seen is not None and ctx.now - last_seen > timedelta(days=window):
+        ctx.step(StepCode.CONTINUITY_EXPIRED, days=str(window))
+        return None
+    owner = policy.manager_for_user(lead.client_owner)
+    if owner is None:
+        ctx.step(StepCode.CONTINUITY_UNKNOWN, user_id=str(lead.client_owner))
+        return None
+    skip = ctx.skip_of(owner)
+    if skip is None or skip.reason in _CONTINUITY_TOLERATES:
+        ctx.step(StepCode.CONTINUITY_OWNER, manager=owner.key)
+        return ctx.decision(Outcome.ASSIGN, assignee=owner.key, route=Route.CONTINUITY)
+    return _continuity_substitute(ctx, owner, skip)
+
+
+def _continuity_substitute(ctx: _Context, owner: Manager, skip: Skip) -> Decision | None:
+    sub = ctx.policy.managers.get(skip.substitute) if skip.substitute else None
+    if skip.reason is SkipReason.ABSENT and sub is not None:
+        sub_skip = ctx.skip_of(sub)
+        if sub_skip is None or sub_skip.reason in _CONTINUITY_TOLERATES:
+            ctx.step(StepCode.CONTINUITY_OWNER, manager=owner.key)
+            return ctx.decision(Outcome.ASSIGN, assignee=sub.key, route=Route.SUBSTITUTE, skipped=(skip,))
+    ctx.step(StepCode.CONTINUITY_UNAVAILABLE, manager=owner.key, reason=skip.reason.value)
+    return None
+
+
+def _route_pool(ctx: _Context, pool: Pool, visited: set[str]) -> Decision:
+    visited.add(pool.name)
+    eligible: list[Manager] = []
+    positions: list[int] = []
+    skipped: list[Skip] = []
+    for position, key in enumerate(pool.members):
+        manager = ctx.policy.managers[key]
+        skip = ctx.skip_of(manager)
+        if skip is None:
+            eligible.append(manager)
+            positions.append(position)
+        else:
+            skipped.append(skip)
+    strategy = REGISTRY[pool.strategy]
+    if not eligible and strategy.needs_members:
+        ctx.step(StepCode.NOBODY_AVAILABLE, pool=pool.name)
+        return _nobody(ctx, pool, skipped, visited)
+    view = PoolView(
+        pool, ctx.lead, tuple(eligible), tuple(positions), ctx.state.pool(pool.name),
+        ctx.state, ctx.policy, ctx.now,
+    )  # fmt: skip
+    choice = strategy.choose(view)
+    return ctx.decision(
+        Outcome.ASSIGN, assignee=choice.assignee, route=Route.POOL, pool=pool.name,
+        strategy=pool.strategy, skipped=tuple(skipped), suggested=choice.suggested,
+        notify=choice.notify, detail=choice.detail, pool_state=choice.pool_state,
+    )  # fmt: skip
+
+
+def _nobody(ctx: _Context, pool: Pool, skipped: list[Skip], visited: set[str]) -> Decision:
+    rule = pool.nobody_available or ctx.policy.nobody_available
+    comeback = [s.until for s in skipped if s.until is not None]
+    if rule.wait_for_shift and comeback:
+        until = min(comeback)
+        if rule.max_wait is None or until - ctx.now <= rule.max_wait:
+            ctx.step(StepCode.WAIT_FOR_SHIFT, pool=pool.name)
+            return ctx.decision(
+                Outcome.WAIT, wait_until=until, pool=pool.name, strategy=pool.strategy,
+                skipped=tuple(skipped),
+            )  # fmt: skip
+    return _fallback(ctx, skipped, visited, rule.then)
+
+
+def _fallback(
+    ctx: _Context, skipped: list[Skip], visited: set[str], target: Target | None = None
+) -> Decision:
+    then = target or ctx.policy.nobody_available.then
+    if then is not None and then.kind is TargetKind.POOL and then.name not in visited:
+        ctx.step(StepCode.FALLBACK, pool=then.name)
+        return _route_pool(ctx, ctx.policy.pools[then.name], visited)
+    person = then.name if then is not None and then.kind is TargetKind.MANAGER else None
+    person = person or ctx.policy.head_of_sales
+    if person is None:
+        until = min((s.until for s in skipped if s.until), default=ctx.now + RETRY_WHEN_STUCK)
+        return ctx.decision(Outcome.WAIT, wait_until=until, skipped=tuple(skipped))
+    ctx.step(StepCode.FALLBACK, manager=person)
+    return ctx.decision(Outcome.ASSIGN, assignee=person, route=Route.FALLBACK, skipped=tuple(skipped))
+
+
+def apply_decision(state: RoutingState, decision: Decision, policy: Policy) -> RoutingState:
+    """The state after a decision took effect: the pool advanced, the assignee's load counted."""
+    if decision.outcome is not Outcome.ASSIGN or decision.assignee is None:
+        return state
+    pools = state.pools
+    if decision.pool is not None and decision.pool_state is not None:
+        pools = {**state.pools, decision.pool: decision.pool_state}
+    key = decision.assignee
+    manager = policy.managers.get(key)
+    day = decision.decided_at.astimezone(manager.tz if manager else policy.tz).date()
+    load = state.load(key)
+    counted = ManagerLoad(day=day, today=load.count_on(day) + 1, open=load.open + 1)
+    loads = {**state.loads, key: counted}
+    return dataclasses.replace(state, pools=pools, loads=loads)

@@ -1,0 +1,245 @@
+"""CRM-neutral model of leads, managers, pools, rules and the policy that ties them together."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, tzinfo
+
+from core.conditions import Condition
+
+ManagerKey = str
+UserId = int
+
+_EMPTY: Mapping[str, object] = {}
+
+
+@dataclass(frozen=True, slots=True)
+class Lead:
+    """A new lead (or deal) as the core sees it, whatever CRM it came from."""
+
+    id: str
+    created_at: datetime
+    name: str = ""
+    price: float | None = None
+    pipeline: str | None = None
+    stage: str | None = None
+    source: str | None = None
+    utm: Mapping[str, str] = field(default_factory=dict)
+    tags: tuple[str, ...] = ()
+    city: str | None = None
+    region: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    company: str | None = None
+    inn: str | None = None
+    fields: Mapping[str, object] = field(default_factory=dict)
+    field_ids: Mapping[str, object] = field(default_factory=dict)
+    client_key: str | None = None
+    client_owner: UserId | None = None
+    client_last_seen: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Absence:
+    """A vacation or sick leave, inclusive dates in the manager's time zone."""
+
+    start: date
+    end: date
+    substitute: ManagerKey | None = None
+    reason: str = "vacation"
+
+    def covers(self, day: date) -> bool:
+        """True when the manager is away on this local date."""
+        return self.start <= day <= self.end
+
+
+@dataclass(frozen=True, slots=True)
+class WeeklySchedule:
+    """Working intervals per weekday (0 = Monday) as minutes since local midnight."""
+
+    days: tuple[tuple[tuple[int, int], ...], ...]
+
+    def intervals(self, weekday: int) -> tuple[tuple[int, int], ...]:
+        """The working intervals of one weekday."""
+        return self.days[weekday]
+
+
+ALWAYS = WeeklySchedule(days=tuple(((0, 24 * 60),) for _ in range(7)))
+
+
+@dataclass(frozen=True, slots=True)
+class Manager:
+    """A person leads can be given to, named once in the config."""
+
+    key: ManagerKey
+    crm_user_id: UserId
+    tz: tzinfo
+    name: str = ""
+    weight: float = 1.0
+    schedule: WeeklySchedule = ALWAYS
+    holidays: frozenset[date] = frozenset()
+    absences: tuple[Absence, ...] = ()
+    max_per_day: int | None = None
+    max_open: int | None = None
+    role: str | None = None
+    active: bool = True
+
+    @property
+    def label(self) -> str:
+        """The name people read: the display name, else the config key."""
+        return self.name or self.key
+
+
+@dataclass(frozen=True, slots=True)
+class ReturnPolicy:
+    """How far a member who was skipped may catch up: 0 = resume, None = unlimited catch-up."""
+
+    max_catch_up: int | None = 0
+
+    @property
+    def label(self) -> str:
+        """The config spelling of this policy."""
+        if self.max_catch_up == 0:
+            return "resume"
+        if self.max_catch_up is None:
+            return "catch_up"
+        return f"catch_up_max: {self.max_catch_up}"
+
+
+class TargetKind(enum.Enum):
+    """What a fallback points at."""
+
+    POOL = "pool"
+    MANAGER = "manager"
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """A pool or a manager to fall back to."""
+
+    kind: TargetKind
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class NobodyAvailable:
+    """What to do when nobody in a pool can take a lead: wait for a shift, then fall back."""
+
+    wait_for_shift: bool = True
+    max_wait: timedelta | None = None
+    then: Target | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StickyOptions:
+    """How a sticky pool partitions clients: a key, then letter ranges or value lists per member.
+
+    `by_value` maps normalised key values to members; `ranges` holds (first, last, member) on the
+    first letter of the key. Keys covered by neither are spread by rendezvous hashing.
+    """
+
+    key: str = "company"
+    by_value: Mapping[str, ManagerKey] = field(default_factory=dict)
+    ranges: tuple[tuple[str, str, ManagerKey], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Pool:
+    """A group of managers sharing leads by one strategy."""
+
+    name: str
+    members: tuple[ManagerKey, ...]
+    strategy: str
+    weights: Mapping[ManagerKey, int] = field(default_factory=dict)
+    on_return: ReturnPolicy = ReturnPolicy()
+    nobody_available: NobodyAvailable | None = None
+    sticky: StickyOptions | None = None
+    head: ManagerKey | None = None
+    claim_user: ManagerKey | None = None
+    suggest: int = 3
+    return_after_absence: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """A named condition routing matching leads to a pool."""
+
+    name: str
+    condition: Condition
+    pool: str
+
+
+@dataclass(frozen=True, slots=True)
+class Continuity:
+    """Repeat clients go back to their manager while that manager can take them."""
+
+    enabled: bool = False
+    within_days: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TaskTemplate:
+    """The CRM task created for the new responsible."""
+
+    text: str
+    due_minutes: int
+
+
+@dataclass(frozen=True, slots=True)
+class OnAssign:
+    """What we write into the CRM besides the responsible user."""
+
+    task: TaskTemplate | None = None
+    note: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class StageRef:
+    """A stage named in the config, optionally within a pipeline."""
+
+    stage: str
+    pipeline: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Handoff:
+    """A configured handover of a deal between roles (on stage, after days, or SLA)."""
+
+    name: str
+    to: str
+    on_stage: StageRef | None = None
+    after_days: int | None = None
+    in_stage: StageRef | None = None
+    unworked_minutes: int | None = None
+    max_hops: int | None = None
+    then: Target | None = None
+    keep_hunter_in_field: str | None = None
+    unless: Condition | None = None
+    never_move: frozenset[ManagerKey] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """The whole routing configuration in core terms."""
+
+    tz: tzinfo
+    managers: Mapping[ManagerKey, Manager]
+    pools: Mapping[str, Pool]
+    rules: tuple[Rule, ...]
+    continuity: Continuity = Continuity()
+    nobody_available: NobodyAvailable = NobodyAvailable()
+    head_of_sales: ManagerKey | None = None
+    handoffs: tuple[Handoff, ...] = ()
+    on_assign: OnAssign = OnAssign()
+    language: str = "ru"
+    version: str = ""
+    by_user_id: Mapping[UserId, ManagerKey] = field(default_factory=dict)
+
+    def manager_for_user(self, user_id: UserId | None) -> Manager | None:
+        """The manager behind a CRM user id, if we know them."""
+        if user_id is None:
+            return None
+        key = self.by_user_id.get(user_id)
+        return self.managers[key] if key is not None else None

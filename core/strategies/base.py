@@ -1,0 +1,70 @@
+"""What a strategy sees and returns, and the registry that finds strategies by name."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import ClassVar, Protocol
+
+from core.model import Lead, Manager, ManagerKey, Policy, Pool
+from core.state import PoolState, RoutingState
+
+
+@dataclass(frozen=True, slots=True)
+class PoolView:
+    """One pool at the moment of a decision: its available members in pool order and its state."""
+
+    pool: Pool
+    lead: Lead
+    eligible: tuple[Manager, ...]
+    positions: tuple[int, ...]
+    state: PoolState
+    routing: RoutingState
+    policy: Policy
+    now: datetime
+
+    def weight(self, key: ManagerKey) -> int:
+        """The member's integer weight in this pool."""
+        return self.pool.weights.get(key, 1)
+
+    def cyclic(self) -> list[Manager]:
+        """Eligible members in round-robin order: starting right after the last one chosen."""
+        members = self.pool.members
+        last = self.state.last
+        cut = members.index(last) if last in members else -1
+        after = [m for m, pos in zip(self.eligible, self.positions, strict=True) if pos > cut]
+        before = [m for m, pos in zip(self.eligible, self.positions, strict=True) if pos <= cut]
+        return after + before
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """A strategy's answer: who, the pool's next state, and anything to tell people."""
+
+    assignee: ManagerKey
+    pool_state: PoolState
+    suggested: tuple[ManagerKey, ...] = ()
+    notify: tuple[ManagerKey, ...] = ()
+    detail: Mapping[str, str] = field(default_factory=dict)
+
+
+class Strategy(Protocol):
+    """Picks one assignee among a pool's available members."""
+
+    name: ClassVar[str]
+    needs_members: ClassVar[bool]
+
+    def choose(self, view: PoolView) -> Choice:
+        """Pick the assignee for the lead in `view`."""
+        ...
+
+
+REGISTRY: dict[str, Strategy] = {}
+
+
+def register(cls: Callable[[], Strategy]) -> Callable[[], Strategy]:
+    """Class decorator adding one instance of the strategy to the registry under its name."""
+    instance = cls()
+    REGISTRY[instance.name] = instance
+    return cls

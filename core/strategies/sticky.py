@@ -1,0 +1,100 @@
+"""`sticky`: a stable partition of clients by a key, so a client always maps to the same manager.
+
+The key is the company name (alphabet ranges, as in "А–К to Ivanova"), the region (value lists, for
+territories), the INN, or any lead field. When the owner cannot take the lead, their substitute
+does if they are away; otherwise rendezvous hashing picks the next member, stable for that key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from typing import ClassVar
+
+from core.availability import absence_on
+from core.conditions import field_getter, normalize_text
+from core.model import ManagerKey, StickyOptions
+from core.strategies.base import Choice, PoolView, register
+from core.strategies.ledger import advance, effective_counts, quota_pick
+
+_LEGAL_FORMS = re.compile(
+    r"^(ооо|оао|зао|пао|ао|ип|нко|фгуп|гуп|муп|llc|ltd|inc|gmbh)\b\.?\s*", re.IGNORECASE
+)
+_QUOTES = "\"'«»„“”`"
+
+
+def sticky_key(options: StickyOptions, raw: object) -> str:
+    """The normalised partition key: company names lose legal forms and quotes, INNs keep digits."""
+    if raw is None or raw == "":
+        return ""
+    if isinstance(raw, list | tuple):
+        raw = raw[0] if raw else ""
+    text = normalize_text(raw)
+    if options.key == "inn":
+        return "".join(ch for ch in text if ch.isdigit())
+    if options.key == "company":
+        text = text.strip(_QUOTES + " ")
+        text = _LEGAL_FORMS.sub("", text).strip(_QUOTES + " ")
+    return text
+
+
+def owner_by_partition(options: StickyOptions, key: str) -> ManagerKey | None:
+    """The member a key belongs to by the configured values or letter ranges, if any."""
+    owner = options.by_value.get(key)
+    if owner is not None or not key:
+        return owner
+    letter = key[0].upper()
+    for first, last, member in options.ranges:
+        if first <= letter <= last:
+            return member
+    return None
+
+
+def rendezvous(key: str, members: list[ManagerKey], weights: dict[ManagerKey, int]) -> ManagerKey:
+    """Weighted rendezvous hashing: stable per key, moves few keys when members change."""
+
+    def score(member: ManagerKey) -> float:
+        digest = hashlib.blake2b(f"{key}\x00{member}".encode(), digest_size=8).digest()
+        unit = (int.from_bytes(digest, "big") + 1) / 2.0**64
+        return -weights.get(member, 1) / math.log(unit)
+
+    return max(members, key=score)
+
+
+@register
+class Sticky:
+    """The client's partition owner, else their substitute, else a stable hash among the rest."""
+
+    name: ClassVar[str] = "sticky"
+    needs_members: ClassVar[bool] = True
+
+    def choose(self, view: PoolView) -> Choice:
+        """Pick the owner of the lead's key among the available members."""
+        options = view.pool.sticky or StickyOptions()
+        key = sticky_key(options, field_getter(options.key)(view.lead))
+        effective = effective_counts(view)
+        if not key:
+            chosen = quota_pick(view, effective)
+            return Choice(chosen, advance(view, effective, chosen), detail={"key": ""})
+        chosen = self._owner(view, options, key)
+        return Choice(chosen, advance(view, effective, chosen), detail={"key": key})
+
+    def _owner(self, view: PoolView, options: StickyOptions, key: str) -> ManagerKey:
+        eligible = [m.key for m in view.eligible]
+        weights = {k: view.weight(k) for k in view.pool.members}
+        owner = owner_by_partition(options, key) or rendezvous(key, list(view.pool.members), weights)
+        if owner in eligible:
+            return owner
+        substitute = self._substitute(view, owner)
+        if substitute in eligible:
+            return substitute
+        return rendezvous(key, eligible, weights)
+
+    @staticmethod
+    def _substitute(view: PoolView, owner: ManagerKey) -> ManagerKey | None:
+        manager = view.policy.managers.get(owner)
+        if manager is None:
+            return None
+        absence = absence_on(manager, view.now.astimezone(manager.tz).date())
+        return absence.substitute if absence else None
