@@ -103,8 +103,8 @@ class Renderer:
         if step.code is StepCode.FALLBACK:
             target = params.get("pool") or self.name(params.get("manager"))
             return self.texts["fallback"].format(target=target)
-        if step.code is StepCode.RULE_MATCHED:
-            return ""
+        if step.code in (StepCode.RULE_MATCHED, StepCode.WAIT_FOR_SHIFT):
+            return ""  # already said by the rule header and the closing "waiting until" part
         return self.texts[step.code.value].format(**params)
 
     def reason(self, decision: Decision) -> str:

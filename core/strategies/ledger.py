@@ -43,9 +43,19 @@ def effective_counts(view: PoolView) -> dict[ManagerKey, int]:
 
 
 def advance(view: PoolView, effective: dict[ManagerKey, int], chosen: ManagerKey) -> PoolState:
-    """The pool's next state after giving one lead to `chosen`."""
+    """The pool's next state after giving one lead to `chosen`.
+
+    Members skipped this time who have no counter yet get one at the current level, so a member
+    who was unavailable from the start is a returner later (their policy applies), not a newcomer.
+    """
     counts = dict(view.state.counts)
     counts.update(effective)
+    missing = [k for k in view.pool.members if k not in counts]
+    if missing:
+        level_sum = sum(effective.values())
+        level_weight = sum(view.weight(k) for k in effective)
+        for key in missing:
+            counts[key] = view.weight(key) * level_sum // level_weight
     counts[chosen] = counts.get(chosen, 0) + 1
     present = view.state.present
     eligible = frozenset(effective)

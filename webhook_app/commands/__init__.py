@@ -1,0 +1,1 @@
+"""Subcommands of the `leadrouter` console command; each exposes `register(subparsers)`."""
