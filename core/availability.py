@@ -5,9 +5,11 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 
-from core.model import Absence, Manager, ManagerKey
-from core.state import RoutingState
+if TYPE_CHECKING:  # the model imports this module for the shift calendar
+    from core.model import Absence, Manager, ManagerKey
+    from core.state import RoutingState
 
 SEARCH_DAYS = 62  # how far ahead we look for a next shift: two months covers any vacation
 
@@ -78,7 +80,64 @@ def _next_local_midnight(manager: Manager, day: date) -> datetime:
     return datetime.combine(day + timedelta(days=1), time(0), manager.tz)
 
 
-def unavailability(manager: Manager, now: datetime, state: RoutingState) -> Skip | None:
+@dataclass(frozen=True, slots=True)
+class _Window:
+    """A manager's time-based availability, unchanged from `start` until `end`."""
+
+    manager: Manager
+    start: datetime
+    end: datetime
+    day: date
+    skip: Skip | None
+
+
+class ShiftCalendar:
+    """Memo of each manager's time-based availability until its next boundary.
+
+    Working hours, holidays and absences only change at shift edges and midnights, while leads
+    arrive far more often; remembering the current window makes a 50-person pool cheap to scan.
+    Results are exactly those of a fresh computation: this is a cache, not state.
+    """
+
+    def __init__(self) -> None:
+        self._windows: dict[ManagerKey, _Window] = {}
+
+    def window(self, manager: Manager, now: datetime) -> _Window:
+        """The window containing `now` for this manager."""
+        window = self._windows.get(manager.key)
+        if window is None or window.manager is not manager or not window.start <= now < window.end:
+            window = _compute_window(manager, now)
+            self._windows[manager.key] = window
+        return window
+
+
+def _compute_window(manager: Manager, now: datetime) -> _Window:
+    local = now.astimezone(manager.tz)
+    day = local.date()
+    midnight = _next_local_midnight(manager, day)
+    absence = absence_on(manager, day)
+    if absence is not None:
+        until = next_shift_start(manager, _next_local_midnight(manager, absence.end))
+        skip = Skip(manager.key, SkipReason.ABSENT, until=until, substitute=absence.substitute)
+        return _Window(manager, now, midnight, day, skip)
+    if day in manager.holidays:
+        skip = Skip(manager.key, SkipReason.HOLIDAY, until=next_shift_start(manager, now))
+        return _Window(manager, now, midnight, day, skip)
+    minute = _minute(local)
+    for start, end in manager.schedule.intervals(local.weekday()):
+        if start <= minute < end:
+            closes = (
+                midnight if end >= 24 * 60 else datetime.combine(day, time(end // 60, end % 60), manager.tz)
+            )
+            return _Window(manager, now, min(closes, midnight), day, None)
+    until = next_shift_start(manager, now)
+    skip = Skip(manager.key, SkipReason.OFF_HOURS, until=until)
+    return _Window(manager, now, min(until, midnight) if until else midnight, day, skip)
+
+
+def unavailability(
+    manager: Manager, now: datetime, state: RoutingState, calendar: ShiftCalendar | None = None
+) -> Skip | None:
     """None when the manager can take a lead now; otherwise the reason they cannot."""
     key = manager.key
     if not manager.active or key in state.inactive:
@@ -86,17 +145,10 @@ def unavailability(manager: Manager, now: datetime, state: RoutingState) -> Skip
     pause = state.paused.get(key)
     if pause is not None and pause.active_at(now):
         return Skip(key, SkipReason.PAUSED, until=pause.until)
-    local = now.astimezone(manager.tz)
-    day = local.date()
-    absence = absence_on(manager, day)
-    if absence is not None:
-        until = next_shift_start(manager, _next_local_midnight(manager, absence.end))
-        return Skip(key, SkipReason.ABSENT, until=until, substitute=absence.substitute)
-    if day in manager.holidays:
-        return Skip(key, SkipReason.HOLIDAY, until=next_shift_start(manager, now))
-    if not on_shift(manager, local):
-        return Skip(key, SkipReason.OFF_HOURS, until=next_shift_start(manager, now))
-    return _capped(manager, day, state)
+    window = (calendar or ShiftCalendar()).window(manager, now)
+    if window.skip is not None:
+        return window.skip
+    return _capped(manager, window.day, state)
 
 
 def _capped(manager: Manager, day: date, state: RoutingState) -> Skip | None:

@@ -22,9 +22,22 @@ LEAD_FIELDS = (
 )  # fmt: skip
 
 
+_TEXT_MEMO: dict[str, str] = {}
+_TEXT_MEMO_SIZE = 50_000  # lead fields repeat (regions, sources, tags): remember their normal form
+
+
 def normalize_text(value: object) -> str:
     """Case- and space-insensitive form used for every text comparison."""
-    return " ".join(str(value).split()).casefold().replace("ё", "е")
+    if isinstance(value, str):
+        known = _TEXT_MEMO.get(value)
+        if known is not None:
+            return known
+    text = " ".join(str(value).split()).casefold().replace("ё", "е")
+    if isinstance(value, str):
+        if len(_TEXT_MEMO) >= _TEXT_MEMO_SIZE:
+            _TEXT_MEMO.clear()
+        _TEXT_MEMO[value] = text
+    return text
 
 
 def normalize_phone(value: object) -> str:
@@ -119,7 +132,10 @@ class All(Condition):
     parts: tuple[Condition, ...]
 
     def matches(self, lead: Lead) -> bool:
-        return all(part.matches(lead) for part in self.parts)
+        for part in self.parts:  # noqa: SIM110 — a plain loop: this is the hot path of every rule
+            if not part.matches(lead):
+                return False
+        return True
 
     def describe(self) -> str:
         return " & ".join(_wrap(p) for p in self.parts) or "always"
@@ -136,7 +152,10 @@ class AnyOf(Condition):
     parts: tuple[Condition, ...]
 
     def matches(self, lead: Lead) -> bool:
-        return any(part.matches(lead) for part in self.parts)
+        for part in self.parts:  # noqa: SIM110 — a plain loop: hot path
+            if part.matches(lead):
+                return True
+        return False
 
     def describe(self) -> str:
         return " | ".join(_wrap(p) for p in self.parts) or "never"
@@ -177,7 +196,12 @@ class FieldTest(Condition):
         raise NotImplementedError
 
     def matches(self, lead: Lead) -> bool:
-        return any(self.test(v) for v in _values(self.get(lead)))
+        value = self.get(lead)
+        if value is None or value == "":
+            return False
+        if isinstance(value, list | tuple | set | frozenset):
+            return any(self.test(v) for v in value)
+        return self.test(value)
 
     def describe(self) -> str:
         return self._label
@@ -197,6 +221,12 @@ class Equals(FieldTest):
         if normalize_text(value) in self.texts:
             return True
         return bool(self.numbers) and _as_number(value) in self.numbers
+
+    def matches(self, lead: Lead) -> bool:
+        value = self.get(lead)
+        if isinstance(value, str) and not self.numbers:  # the common case, without the generic path
+            return normalize_text(value) in self.texts
+        return FieldTest.matches(self, lead)
 
 
 class Prefix(FieldTest):

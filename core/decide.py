@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import datetime, timedelta
 
 from core.availability import Skip, SkipReason, unavailability
 from core.decision import Decision, Outcome, Route, Step, StepCode
-from core.model import Lead, Manager, ManagerKey, Policy, Pool, Target, TargetKind
+from core.model import Lead, Manager, Policy, Pool, Target, TargetKind
 from core.state import ManagerLoad, RoutingState
 from core.strategies import REGISTRY, PoolView
 
@@ -17,17 +16,14 @@ _CONTINUITY_TOLERATES = (SkipReason.OFF_HOURS, SkipReason.HOLIDAY)
 
 
 class _Context:
-    """One decision's inputs plus a memo of who is available, so nobody is checked twice."""
+    """One decision's inputs and the reasoning steps gathered so far."""
 
     def __init__(self, lead: Lead, policy: Policy, state: RoutingState, now: datetime) -> None:
         self.lead, self.policy, self.state, self.now = lead, policy, state, now
         self.steps: list[Step] = []
-        self._memo: dict[ManagerKey, Skip | None] = {}
 
     def skip_of(self, manager: Manager) -> Skip | None:
-        if manager.key not in self._memo:
-            self._memo[manager.key] = unavailability(manager, self.now, self.state)
-        return self._memo[manager.key]
+        return unavailability(manager, self.now, self.state, self.policy.calendar)
 
     def step(self, code: StepCode, **params: str) -> None:
         self.steps.append(Step(code, params))
@@ -48,9 +44,9 @@ def decide(lead: Lead, policy: Policy, state: RoutingState, now: datetime) -> De
     for rule in policy.rules:
         if rule.condition.matches(lead):
             ctx.step(StepCode.RULE_MATCHED, rule=rule.name, pool=rule.pool)
-            return dataclasses.replace(_route_pool(ctx, policy.pools[rule.pool], set()), rule=rule.name)
+            return _route_pool(ctx, policy.pools[rule.pool], set(), rule.name)
     ctx.step(StepCode.NO_RULE)
-    return _fallback(ctx, [], set())
+    return _fallback(ctx, [], set(), None)
 
 
 def _continuity(ctx: _Context) -> Decision | None:
@@ -84,7 +80,7 @@ def _continuity_substitute(ctx: _Context, owner: Manager, skip: Skip) -> Decisio
     return None
 
 
-def _route_pool(ctx: _Context, pool: Pool, visited: set[str]) -> Decision:
+def _route_pool(ctx: _Context, pool: Pool, visited: set[str], rule: str | None) -> Decision:
     visited.add(pool.name)
     eligible: list[Manager] = []
     positions: list[int] = []
@@ -100,20 +96,22 @@ def _route_pool(ctx: _Context, pool: Pool, visited: set[str]) -> Decision:
     strategy = REGISTRY[pool.strategy]
     if not eligible and strategy.needs_members:
         ctx.step(StepCode.NOBODY_AVAILABLE, pool=pool.name)
-        return _nobody(ctx, pool, skipped, visited)
+        return _nobody(ctx, pool, skipped, visited, rule)
     view = PoolView(
         pool, ctx.lead, tuple(eligible), tuple(positions), ctx.state.pool(pool.name),
         ctx.state, ctx.policy, ctx.now,
     )  # fmt: skip
     choice = strategy.choose(view)
     return ctx.decision(
-        Outcome.ASSIGN, assignee=choice.assignee, route=Route.POOL, pool=pool.name,
+        Outcome.ASSIGN, assignee=choice.assignee, route=Route.POOL, pool=pool.name, rule=rule,
         strategy=pool.strategy, skipped=tuple(skipped), suggested=choice.suggested,
         notify=choice.notify, detail=choice.detail, pool_state=choice.pool_state,
     )  # fmt: skip
 
 
-def _nobody(ctx: _Context, pool: Pool, skipped: list[Skip], visited: set[str]) -> Decision:
+def _nobody(
+    ctx: _Context, pool: Pool, skipped: list[Skip], visited: set[str], rule_name: str | None
+) -> Decision:
     rule = pool.nobody_available or ctx.policy.nobody_available
     comeback = [s.until for s in skipped if s.until is not None]
     if rule.wait_for_shift and comeback:
@@ -122,23 +120,27 @@ def _nobody(ctx: _Context, pool: Pool, skipped: list[Skip], visited: set[str]) -
             ctx.step(StepCode.WAIT_FOR_SHIFT, pool=pool.name)
             return ctx.decision(
                 Outcome.WAIT, wait_until=until, pool=pool.name, strategy=pool.strategy,
-                skipped=tuple(skipped),
+                skipped=tuple(skipped), rule=rule_name,
             )  # fmt: skip
-    return _fallback(ctx, skipped, visited, rule.then)
+    return _fallback(ctx, skipped, visited, rule_name, rule.then)
 
 
 def _fallback(
-    ctx: _Context, skipped: list[Skip], visited: set[str], target: Target | None = None
+    ctx: _Context,
+    skipped: list[Skip],
+    visited: set[str],
+    rule: str | None,
+    target: Target | None = None,
 ) -> Decision:
     then = target or ctx.policy.nobody_available.then
     if then is not None and then.kind is TargetKind.POOL and then.name not in visited:
         ctx.step(StepCode.FALLBACK, pool=then.name)
-        return _route_pool(ctx, ctx.policy.pools[then.name], visited)
+        return _route_pool(ctx, ctx.policy.pools[then.name], visited, rule)
     person = then.name if then is not None and then.kind is TargetKind.MANAGER else None
     person = person or ctx.policy.head_of_sales
     if person is None:
         until = min((s.until for s in skipped if s.until), default=ctx.now + RETRY_WHEN_STUCK)
-        return ctx.decision(Outcome.WAIT, wait_until=until, skipped=tuple(skipped))
+        return ctx.decision(Outcome.WAIT, wait_until=until, skipped=tuple(skipped), rule=rule)
     ctx.step(StepCode.FALLBACK, manager=person)
     return ctx.decision(Outcome.ASSIGN, assignee=person, route=Route.FALLBACK, skipped=tuple(skipped))
 
@@ -156,4 +158,4 @@ def apply_decision(state: RoutingState, decision: Decision, policy: Policy) -> R
     load = state.load(key)
     counted = ManagerLoad(day=day, today=load.count_on(day) + 1, open=load.open + 1)
     loads = {**state.loads, key: counted}
-    return dataclasses.replace(state, pools=pools, loads=loads)
+    return RoutingState(pools=pools, loads=loads, paused=state.paused, inactive=state.inactive)

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 
+from core.availability import ShiftCalendar
 from core.conditions import Condition
 
 ManagerKey = str
@@ -236,6 +237,7 @@ class Policy:
     language: str = "ru"
     version: str = ""
     by_user_id: Mapping[UserId, ManagerKey] = field(default_factory=dict)
+    calendar: ShiftCalendar = field(default_factory=ShiftCalendar, compare=False, repr=False)
 
     def manager_for_user(self, user_id: UserId | None) -> Manager | None:
         """The manager behind a CRM user id, if we know them."""
