@@ -70,3 +70,34 @@ class Decision:
     detail: Mapping[str, str] = field(default_factory=dict)
     pool_state: PoolState | None = None
     config_version: str = ""
+
+
+def decision_to_dict(decision: Decision) -> dict[str, object]:
+    """The decision as JSON-ready data (for the audit log and `simulate --format json`)."""
+
+    def moment(value: datetime | None) -> str | None:
+        return value.isoformat() if value is not None else None
+
+    return {
+        "lead_id": decision.lead_id,
+        "outcome": decision.outcome.value,
+        "decided_at": moment(decision.decided_at),
+        "assignee": decision.assignee,
+        "wait_until": moment(decision.wait_until),
+        "route": decision.route.value if decision.route else None,
+        "rule": decision.rule,
+        "pool": decision.pool,
+        "strategy": decision.strategy,
+        "skipped": [
+            {
+                "manager": s.manager, "reason": s.reason.value, "until": moment(s.until),
+                "substitute": s.substitute, "count": s.count, "limit": s.limit,
+            }  # fmt: skip
+            for s in decision.skipped
+        ],
+        "steps": [{"code": step.code.value, **step.params} for step in decision.steps],
+        "suggested": list(decision.suggested),
+        "notify": list(decision.notify),
+        "detail": dict(decision.detail),
+        "config_version": decision.config_version,
+    }

@@ -26,6 +26,8 @@ class Lead:
     price: float | None = None
     pipeline: str | None = None
     stage: str | None = None
+    pipeline_id: str | None = None
+    stage_id: str | None = None
     source: str | None = None
     utm: Mapping[str, str] = field(default_factory=dict)
     tags: tuple[str, ...] = ()
@@ -37,6 +39,7 @@ class Lead:
     inn: str | None = None
     fields: Mapping[str, object] = field(default_factory=dict)
     field_ids: Mapping[str, object] = field(default_factory=dict)
+    responsible_user_id: UserId | None = None
     client_key: str | None = None
     client_owner: UserId | None = None
     client_last_seen: datetime | None = None

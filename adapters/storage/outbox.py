@@ -1,0 +1,151 @@
+"""The outbox: CRM writes decided in our transaction, sent later in batches, retried, dead-lettered.
+
+A write is `pending` until a flusher leases it (`sending`), then `sent` or, after the last
+attempt or a permanent refusal, `dead`. A flusher that dies mid-send leaves rows `sending`; their
+lease expires and they are sent again — CRM writes are at-least-once (the responsible user is
+idempotent; a task or note may, rarely, repeat after a crash).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, Engine, and_, func, or_, select, update
+
+from adapters.storage.engine import reading
+from adapters.storage.sql import locked
+from adapters.storage.tables import outbox
+from core.ports import CrmWrite, WriteKind
+
+PENDING, SENDING, SENT, DEAD = "pending", "sending", "sent", "dead"
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxItem:
+    """A leased write with its bookkeeping."""
+
+    id: int
+    crm: str
+    lead_id: str
+    attempts: int
+    write: CrmWrite
+
+
+def write_to_payload(write: CrmWrite) -> dict[str, Any]:
+    """A CrmWrite as JSON."""
+    return {
+        "kind": write.kind.value, "lead_id": write.lead_id, "user_id": write.user_id,
+        "text": write.text, "due": write.due.isoformat() if write.due else None,
+        "field_name": write.field_name, "field_value": write.field_value,
+    }  # fmt: skip
+
+
+def payload_to_write(payload: dict[str, Any]) -> CrmWrite:
+    """A CrmWrite back from JSON."""
+    due = payload.get("due")
+    return CrmWrite(
+        kind=WriteKind(payload["kind"]), lead_id=payload["lead_id"], user_id=payload.get("user_id"),
+        text=payload.get("text", ""), due=datetime.fromisoformat(due) if due else None,
+        field_name=payload.get("field_name"), field_value=payload.get("field_value"),
+    )  # fmt: skip
+
+
+def enqueue_writes(
+    connection: Connection, crm: str, writes: Sequence[CrmWrite], now: datetime, assignment_id: int | None
+) -> None:
+    """Queue writes inside the decision's transaction."""
+    for write in writes:
+        connection.execute(
+            outbox.insert().values(
+                crm=crm, lead_id=write.lead_id, kind=write.kind.value, payload=write_to_payload(write),
+                state=PENDING, attempts=0, next_attempt_at=now, assignment_id=assignment_id,
+                created_at=now,
+            )
+        )  # fmt: skip
+
+
+def claim_writes(
+    engine: Engine, crm: str, kind: WriteKind, now: datetime, lease: timedelta, limit: int
+) -> list[OutboxItem]:
+    """Lease up to `limit` due writes of one kind, oldest first."""
+    due = or_(
+        and_(outbox.c.state == PENDING, outbox.c.next_attempt_at <= now),
+        and_(outbox.c.state == SENDING, outbox.c.lease_expires < now),
+    )
+    with engine.begin() as connection:
+        query = (
+            select(outbox)
+            .where(outbox.c.crm == crm, outbox.c.kind == kind.value, due)
+            .order_by(outbox.c.id)
+            .limit(limit)
+        )
+        rows = connection.execute(locked(connection, query, skip_locked=True)).all()
+        if rows:
+            connection.execute(
+                update(outbox)
+                .where(outbox.c.id.in_([r.id for r in rows]))
+                .values(state=SENDING, lease_expires=now + lease, attempts=outbox.c.attempts + 1)
+            )
+    return [OutboxItem(r.id, r.crm, r.lead_id, r.attempts + 1, payload_to_write(r.payload)) for r in rows]
+
+
+def mark_sent(connection: Connection, item: OutboxItem, now: datetime) -> None:
+    """The CRM accepted the write."""
+    connection.execute(
+        update(outbox).where(outbox.c.id == item.id).values(state=SENT, sent_at=now, last_error=None)
+    )
+
+
+def mark_retry(connection: Connection, item: OutboxItem, at: datetime, error: str) -> None:
+    """The write failed for now; try again at `at`."""
+    connection.execute(
+        update(outbox)
+        .where(outbox.c.id == item.id)
+        .values(state=PENDING, next_attempt_at=at, lease_expires=None, last_error=error)
+    )
+
+
+def mark_dead(connection: Connection, item: OutboxItem, error: str) -> None:
+    """The write failed for good: a dead letter, visible and replayable."""
+    connection.execute(
+        update(outbox).where(outbox.c.id == item.id).values(state=DEAD, lease_expires=None, last_error=error)
+    )
+
+
+def list_dead(engine: Engine) -> list[Any]:
+    """Every dead letter, oldest first."""
+    with reading(engine) as connection:
+        return list(connection.execute(select(outbox).where(outbox.c.state == DEAD).order_by(outbox.c.id)))
+
+
+def replay(connection: Connection, ids: Sequence[int] | None, now: datetime) -> list[Any]:
+    """Put dead letters (all, or the given ids) back in the queue with fresh attempts."""
+    query = select(outbox).where(outbox.c.state == DEAD)
+    if ids is not None:
+        query = query.where(outbox.c.id.in_(list(ids)))
+    rows = list(connection.execute(query.order_by(outbox.c.id)))
+    if rows:
+        connection.execute(
+            update(outbox)
+            .where(outbox.c.id.in_([r.id for r in rows]))
+            .values(state=PENDING, attempts=0, next_attempt_at=now, lease_expires=None)
+        )
+    return rows
+
+
+def outbox_counts(connection: Connection) -> dict[str, int]:
+    """Writes by state."""
+    rows = connection.execute(select(outbox.c.state, func.count()).group_by(outbox.c.state))
+    return {state: count for state, count in rows}
+
+
+def pending_write(connection: Connection, crm: str, lead_id: str, kind: WriteKind) -> bool:
+    """True while a write of this kind for the lead has not been confirmed by the CRM."""
+    query = select(func.count()).where(
+        outbox.c.crm == crm, outbox.c.lead_id == lead_id, outbox.c.kind == kind.value,
+        outbox.c.state.in_([PENDING, SENDING]),
+    )  # fmt: skip
+    return bool(connection.execute(query).scalar())

@@ -1,0 +1,127 @@
+"""The job queue: one table, claimed with a lease so a crashed worker's job is taken again.
+
+PostgreSQL claims with `FOR UPDATE SKIP LOCKED` so workers never wait on each other; SQLite's
+`BEGIN IMMEDIATE` makes the select-then-update atomic. Finishing a job checks the lease is still
+ours, inside the same transaction as the job's effects: a worker that lost its lease (it stalled
+past expiry and someone else took the job) rolls its work back instead of doing it twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, Engine, and_, func, or_, select, update
+
+from adapters.storage.sql import locked
+from adapters.storage.tables import jobs
+
+PENDING, RUNNING, DONE, FAILED, CANCELLED = "pending", "running", "done", "failed", "cancelled"
+
+
+class LeaseLost(Exception):
+    """The job's lease expired and another worker owns it now: roll back, do nothing."""
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """A claimed job."""
+
+    id: int
+    kind: str
+    crm: str
+    lead_id: str | None
+    payload: Mapping[str, Any]
+    attempts: int
+    run_at: datetime
+
+
+def enqueue(
+    connection: Connection,
+    kind: str,
+    crm: str,
+    lead_id: str | None,
+    payload: Mapping[str, Any],
+    run_at: datetime,
+    now: datetime,
+) -> None:
+    """Add a job, due at `run_at`, inside the caller's transaction."""
+    connection.execute(
+        jobs.insert().values(
+            kind=kind, crm=crm, lead_id=lead_id, payload=dict(payload), state=PENDING,
+            attempts=0, run_at=run_at, created_at=now, updated_at=now,
+        )
+    )  # fmt: skip
+
+
+def claim_jobs(engine: Engine, worker: str, now: datetime, lease: timedelta, limit: int) -> list[Job]:
+    """Take up to `limit` due jobs (or jobs whose lease expired) for this worker."""
+    due = or_(
+        and_(jobs.c.state == PENDING, jobs.c.run_at <= now),
+        and_(jobs.c.state == RUNNING, jobs.c.lease_expires < now),
+    )
+    with engine.begin() as connection:
+        query = select(jobs).where(due).order_by(jobs.c.run_at, jobs.c.id).limit(limit)
+        rows = connection.execute(locked(connection, query, skip_locked=True)).all()
+        if not rows:
+            return []
+        connection.execute(
+            update(jobs)
+            .where(jobs.c.id.in_([r.id for r in rows]))
+            .values(state=RUNNING, lease_owner=worker, lease_expires=now + lease,
+                    attempts=jobs.c.attempts + 1, updated_at=now)
+        )  # fmt: skip
+    return [Job(r.id, r.kind, r.crm, r.lead_id, r.payload, r.attempts + 1, r.run_at) for r in rows]
+
+
+def _finish(connection: Connection, job: Job, worker: str, now: datetime, **values: Any) -> None:
+    result = connection.execute(
+        update(jobs)
+        .where(jobs.c.id == job.id, jobs.c.state == RUNNING, jobs.c.lease_owner == worker)
+        .values(updated_at=now, lease_owner=None, lease_expires=None, **values)
+    )
+    if result.rowcount != 1:
+        raise LeaseLost(f"job {job.id} is no longer leased to {worker}")
+
+
+def complete(connection: Connection, job: Job, worker: str, now: datetime) -> None:
+    """Mark the job done, in the transaction that stored its effects."""
+    _finish(connection, job, worker, now, state=DONE, last_error=None)
+
+
+def reschedule(connection: Connection, job: Job, worker: str, now: datetime, run_at: datetime) -> None:
+    """Put the job back to run at `run_at` (waiting for a shift, a scheduled check)."""
+    _finish(connection, job, worker, now, state=PENDING, run_at=run_at, attempts=0)
+
+
+def retry_or_fail(
+    connection: Connection,
+    job: Job,
+    worker: str,
+    now: datetime,
+    error: str,
+    *,
+    delay: timedelta,
+    max_attempts: int,
+) -> bool:
+    """After an error: try again after `delay`, or mark the job failed after `max_attempts`."""
+    if job.attempts >= max_attempts:
+        _finish(connection, job, worker, now, state=FAILED, last_error=error)
+        return False
+    _finish(connection, job, worker, now, state=PENDING, run_at=now + delay, last_error=error)
+    return True
+
+
+def job_counts(connection: Connection) -> dict[str, int]:
+    """Jobs by state (for /metrics and /healthz)."""
+    rows = connection.execute(select(jobs.c.state, func.count()).group_by(jobs.c.state))
+    return {state: count for state, count in rows}
+
+
+def oldest_pending(connection: Connection, now: datetime) -> datetime | None:
+    """The run_at of the oldest due job that has not run yet."""
+    query = select(func.min(jobs.c.run_at)).where(jobs.c.state == PENDING, jobs.c.run_at <= now)
+    value: datetime | None = connection.execute(query).scalar()
+    return value

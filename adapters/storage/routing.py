@@ -1,0 +1,73 @@
+"""The routing state in the database: pool counters, manager loads, pauses, assignments.
+
+The decision transaction locks every pool row first (in name order, so two workers can never
+deadlock): decisions are then strictly serial, which is what keeps round-robin order and weighted
+shares exactly as one worker would give them, however many workers run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from adapters.storage.sql import insert_ignore, locked, upsert
+from adapters.storage.tables import assignments, manager_load, pauses, pool_state
+from core.state import ManagerLoad, Pause, PoolState, RoutingState
+
+
+def load_routing_state(connection: Connection, pools: Iterable[str], now: datetime) -> RoutingState:
+    """Lock every pool row (creating missing ones) and read the state a decision needs."""
+    names = sorted(pools)
+    for name in names:
+        connection.execute(
+            insert_ignore(connection, pool_state, ["pool"], pool=name, counts={}, last=None,
+                          present=[], updated_at=now)
+        )  # fmt: skip
+    query = select(pool_state).where(pool_state.c.pool.in_(names)).order_by(pool_state.c.pool)
+    pool_rows = connection.execute(locked(connection, query)).all()
+    return RoutingState(
+        pools={r.pool: PoolState(dict(r.counts), r.last, frozenset(r.present)) for r in pool_rows},
+        loads={
+            r.manager: ManagerLoad(r.day, r.today, r.open) for r in connection.execute(select(manager_load))
+        },
+        paused={r.manager: Pause(r.until, r.reason) for r in connection.execute(select(pauses))},
+    )
+
+
+def save_routing_state(
+    connection: Connection, before: RoutingState, after: RoutingState, now: datetime
+) -> None:
+    """Write back the pools and loads a decision changed."""
+    for name, state in after.pools.items():
+        if before.pools.get(name) != state:
+            connection.execute(
+                pool_state.update()
+                .where(pool_state.c.pool == name)
+                .values(counts=dict(state.counts), last=state.last,
+                        present=sorted(state.present), updated_at=now)
+            )  # fmt: skip
+    for key, load in after.loads.items():
+        if before.loads.get(key) != load:
+            connection.execute(
+                upsert(connection, manager_load, ["manager"], manager=key, day=load.day,
+                       today=load.today, open=load.open)
+            )  # fmt: skip
+
+
+def find_assignment(connection: Connection, crm: str, lead_id: str, purpose: str = "new") -> Any:
+    """The assignment row for a lead and purpose, or None."""
+    query = select(assignments).where(
+        assignments.c.crm == crm, assignments.c.lead_id == lead_id, assignments.c.purpose == purpose
+    )
+    return connection.execute(query).first()
+
+
+def insert_assignment(connection: Connection, **values: Any) -> int | None:
+    """Insert an assignment; None if the lead already has one for that purpose (a lost race)."""
+    stmt = insert_ignore(connection, assignments, ["crm", "lead_id", "purpose"], **values)
+    result = connection.execute(stmt.returning(assignments.c.id))
+    row = result.first()
+    return int(row[0]) if row is not None else None

@@ -1,0 +1,32 @@
+"""Dialect-specific SQL in one place: insert-or-ignore and row locks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, Insert, Select, Table
+from sqlalchemy.dialects import postgresql, sqlite
+
+
+def insert_ignore(connection: Connection, table: Table, conflict: list[str], **values: Any) -> Insert:
+    """An INSERT that does nothing when a row with the same `conflict` columns exists."""
+    if connection.dialect.name == "postgresql":
+        return postgresql.insert(table).values(**values).on_conflict_do_nothing(index_elements=conflict)
+    return sqlite.insert(table).values(**values).on_conflict_do_nothing(index_elements=conflict)
+
+
+def upsert(connection: Connection, table: Table, key: list[str], **values: Any) -> Insert:
+    """An INSERT that overwrites the non-key columns of an existing row."""
+    updates = {k: v for k, v in values.items() if k not in key}
+    if connection.dialect.name == "postgresql":
+        stmt = postgresql.insert(table).values(**values)
+        return stmt.on_conflict_do_update(index_elements=key, set_=updates)
+    lite = sqlite.insert(table).values(**values)
+    return lite.on_conflict_do_update(index_elements=key, set_=updates)
+
+
+def locked(connection: Connection, query: Select[Any], *, skip_locked: bool = False) -> Select[Any]:
+    """`FOR UPDATE` on PostgreSQL; on SQLite the IMMEDIATE transaction already holds the write lock."""
+    if connection.dialect.name == "postgresql":
+        return query.with_for_update(skip_locked=skip_locked)
+    return query

@@ -1,0 +1,69 @@
+"""What the core needs from the outside world, in core terms (never raw CRM JSON)."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+from core.model import Lead, UserId
+
+
+class WriteKind(enum.Enum):
+    """The kinds of CRM writes we make."""
+
+    RESPONSIBLE = "responsible"
+    TASK = "task"
+    NOTE = "note"
+    FIELD = "field"
+
+
+@dataclass(frozen=True, slots=True)
+class CrmWrite:
+    """One write to the CRM about one lead."""
+
+    kind: WriteKind
+    lead_id: str
+    user_id: UserId | None = None
+    text: str = ""
+    due: datetime | None = None
+    field_name: str | None = None
+    field_value: str | None = None
+
+
+class WriteStatus(enum.Enum):
+    """How a write ended: done, worth retrying, or refused for good."""
+
+    OK = "ok"
+    TRANSIENT = "transient"
+    PERMANENT = "permanent"
+
+
+@dataclass(frozen=True, slots=True)
+class WriteResult:
+    """The outcome of one write; `error` is safe to log (no secrets)."""
+
+    status: WriteStatus
+    error: str = ""
+    retry_after: float | None = None
+    detail: dict[str, str] = field(default_factory=dict)
+
+
+class CrmPort(Protocol):
+    """A CRM as the worker sees it: read a lead, write batches of changes."""
+
+    name: str
+
+    def batch_size(self, kind: WriteKind) -> int:
+        """How many writes of this kind fit in one call."""
+        ...
+
+    def fetch_lead(self, lead_id: str) -> Lead | None:
+        """The lead as the core needs it, or None if it no longer exists."""
+        ...
+
+    def write(self, writes: Sequence[CrmWrite]) -> list[WriteResult]:
+        """Send writes of one kind; one result per write, in order."""
+        ...
