@@ -38,7 +38,8 @@ def _store_one(connection: Connection, event: IncomingEvent, now: datetime) -> b
         connection, inbox, ["dedup_key"], crm=event.crm, dedup_key=event.dedup_key,
         event=event.event, lead_id=event.lead_id, payload=dict(event.payload), received_at=now,
     )  # fmt: skip
-    if connection.execute(stmt).rowcount == 0:
+    # RETURNING, not rowcount: drivers disagree on rowcount for an ignored INSERT.
+    if connection.execute(stmt.returning(inbox.c.id)).first() is None:
         write_audit(
             connection, "duplicate", f"{event.event} redelivered, already stored",
             at=now, crm=event.crm, lead_id=event.lead_id, detail={"dedup_key": event.dedup_key},

@@ -75,13 +75,18 @@ def claim_writes(
         and_(outbox.c.state == PENDING, outbox.c.next_attempt_at <= now),
         and_(outbox.c.state == SENDING, outbox.c.lease_expires < now),
     )
+    query = select(outbox).where(outbox.c.crm == crm, outbox.c.kind == kind.value, due)
+    if kind is not WriteKind.RESPONSIBLE:
+        # A task or note waits until the lead's new owner is actually written: a task for someone
+        # who is not (yet) the responsible, or a note announcing it, would mislead the team.
+        owner = outbox.alias("owner")
+        unsettled = select(owner.c.id).where(
+            owner.c.crm == outbox.c.crm, owner.c.lead_id == outbox.c.lead_id,
+            owner.c.kind == WriteKind.RESPONSIBLE.value, owner.c.state.in_([PENDING, SENDING]),
+        )  # fmt: skip
+        query = query.where(~unsettled.exists())
+    query = query.order_by(outbox.c.id).limit(limit)
     with engine.begin() as connection:
-        query = (
-            select(outbox)
-            .where(outbox.c.crm == crm, outbox.c.kind == kind.value, due)
-            .order_by(outbox.c.id)
-            .limit(limit)
-        )
         rows = connection.execute(locked(connection, query, skip_locked=True)).all()
         if rows:
             connection.execute(
