@@ -6,9 +6,9 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from webhook_app.commands import check_config, simulate
+from webhook_app.commands import audit, check_config, deadletters, serve, simulate
 
-COMMANDS = (check_config, simulate)
+COMMANDS = (serve, check_config, simulate, audit, deadletters)
 
 
 def build_parser() -> argparse.ArgumentParser:

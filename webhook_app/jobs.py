@@ -39,6 +39,7 @@ class JobContext:
     clock: Callable[[], datetime]
     worker: str
     on_decision: Callable[[float], None] = lambda seconds: None
+    on_write: Callable[[str, str], None] = lambda kind, outcome: None
 
 
 def decide_lead(ctx: JobContext, job: Job) -> None:

@@ -117,6 +117,7 @@ class Worker:
         with self.ctx.engine.begin() as connection:
             for item, result in zip(items, results, strict=True):
                 kind, message = self._settle(connection, item, result, now)
+                self.ctx.on_write(item.write.kind.value, kind)
                 detail = {"write": item.write.kind.value, "attempt": item.attempts, "outbox": item.id,
                           "error": result.error, **result.detail}  # fmt: skip
                 write_audit(

@@ -30,7 +30,7 @@ class Clock:
 
 
 def team_policy(strategy: str = "round_robin", **kw: object) -> Policy:
-    """Three managers on 09–18 weekdays in one pool, plus a head; tasks and notes on."""
+    """Three managers on 09–18 weekdays in one pool (weights 3:2:1 if weighted), a head; tasks, notes."""
     ms = [
         manager("ivanova", 101, name="Иванова", schedule=weekdays()),
         manager("petrov", 102, name="Петров", schedule=weekdays()),
@@ -38,8 +38,9 @@ def team_policy(strategy: str = "round_robin", **kw: object) -> Policy:
         manager("head", 100, name="Руководитель"),
     ]
     on_assign = OnAssign(task=TaskTemplate("Связаться с клиентом", 15), note=True)
-    return policy(ms, [pool("sales", ["ivanova", "petrov", "sidorov"], strategy)], head_of_sales="head",
-                  on_assign=on_assign, version="v1", **kw)  # fmt: skip
+    weights = {"ivanova": 3, "petrov": 2, "sidorov": 1} if strategy == "weighted" else None
+    sales = pool("sales", ["ivanova", "petrov", "sidorov"], strategy, weights=weights)
+    return policy(ms, [sales], head_of_sales="head", on_assign=on_assign, version="v1", **kw)
 
 
 def add_lead_event(lead_id: str, crm: str = "amocrm") -> IncomingEvent:

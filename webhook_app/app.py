@@ -1,0 +1,42 @@
+"""The Flask application factory: blueprints per area, errors mapped to HTTP in one place."""
+
+from __future__ import annotations
+
+from flask import Flask, jsonify, request
+from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import HTTPException
+
+from webhook_app.bootstrap import Services, build_services
+from webhook_app.redact import redact_path
+from webhook_app.settings import Settings
+
+MAX_BODY_BYTES = 1024 * 1024  # a big amoCRM batch is a few hundred kB; more is not a webhook
+
+
+def create_app(settings: Settings | None = None, *, services: Services | None = None) -> Flask:
+    """Build the web app around shared services (built from settings if not given)."""
+    from webhook_app import hooks, ops
+
+    app = Flask("leadrouter")
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
+    app.extensions["leadrouter"] = services or build_services(settings)
+    app.register_blueprint(hooks.bp)
+    app.register_blueprint(ops.bp)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _unexpected)
+    return app
+
+
+def _http_error(error: HTTPException) -> ResponseReturnValue:
+    return jsonify(error=error.description or error.name), error.code or 500
+
+
+def _unexpected(error: Exception) -> ResponseReturnValue:
+    # Flask's own logging would print the URL, and ours carry the webhook secret.
+    from flask import current_app
+
+    current_app.logger.error(
+        "unhandled error on %s %s: %s", request.method, redact_path(request.path), type(error).__name__,
+        exc_info=error,
+    )  # fmt: skip
+    return jsonify(error="internal error"), 500

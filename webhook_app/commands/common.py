@@ -1,0 +1,59 @@
+"""Helpers shared by the commands: opening the database, parsing times, printing tables."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any, TextIO
+
+from sqlalchemy import Engine
+
+from adapters.storage.engine import make_engine
+from adapters.storage.migrate import upgrade_database
+from webhook_app.settings import Settings
+
+_RELATIVE = re.compile(r"^(\d+)\s*([mhdw])$")
+_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def open_database(settings: Settings | None = None) -> Engine:
+    """The database named by LEADROUTER_DATABASE_URL, migrated to the newest schema."""
+    engine = make_engine((settings or Settings()).database_url)
+    upgrade_database(engine)
+    return engine
+
+
+def parse_since(text: str, now: datetime) -> datetime:
+    """`30m`, `24h`, `7d`, `2w` back from now, or an ISO 8601 moment (naive = UTC)."""
+    match = _RELATIVE.match(text.strip())
+    if match:
+        return now - timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError as exc:
+        raise ValueError(f"'{text}' is neither like 24h / 7d nor an ISO date-time") from exc
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def print_rows(
+    rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: str, out: TextIO = sys.stdout
+) -> None:
+    """Rows as an aligned table, JSON lines or CSV."""
+    if fmt == "json":
+        for row in rows:
+            out.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
+        return
+    if fmt == "csv":
+        writer = csv.DictWriter(out, fieldnames=list(columns), extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+        return
+    cells = [[str(row.get(c, "") if row.get(c) is not None else "") for c in columns] for row in rows]
+    widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
+    out.write("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip() + "\n")
+    for row_cells in cells:
+        out.write("  ".join(v.ljust(w) for v, w in zip(row_cells, widths, strict=True)).rstrip() + "\n")

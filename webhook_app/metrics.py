@@ -1,0 +1,78 @@
+"""Prometheus metrics: in-process counters plus queue and outbox gauges read from the database."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+from sqlalchemy import Engine, func, select
+
+from adapters.storage.engine import reading
+from adapters.storage.outbox import outbox_counts
+from adapters.storage.queue import job_counts, oldest_pending
+from adapters.storage.tables import heartbeats
+
+
+class Metrics:
+    """Every metric we export, registered in a registry of our own (not the global one)."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.received = self._counter("leadrouter_webhooks_received", "Webhook requests received", "crm")
+        self.stored = self._counter("leadrouter_events_stored", "Events stored in the inbox", "crm")
+        self.duplicates = self._counter(
+            "leadrouter_events_duplicate", "Redelivered events acknowledged, not stored", "crm"
+        )
+        self.rejected = self._counter(
+            "leadrouter_webhooks_rejected", "Webhook requests refused", "crm", "reason"
+        )
+        self.decision_seconds = Histogram(
+            "leadrouter_decision_seconds",
+            "Time to decide one lead (the pure core call)",
+            buckets=(0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1),
+            registry=self.registry,
+        )
+        self.crm_writes = self._counter(
+            "leadrouter_crm_writes", "CRM write attempts by outcome", "kind", "outcome"
+        )
+
+    def _counter(self, name: str, doc: str, *labels: str) -> Counter:
+        return Counter(name, doc, list(labels), registry=self.registry)
+
+    def watch_database(self, engine: Engine, clock: Any) -> None:
+        """Also export job, outbox and heartbeat gauges computed at scrape time."""
+        self.registry.register(_DatabaseCollector(engine, clock))
+
+
+class _DatabaseCollector(Collector):
+    def __init__(self, engine: Engine, clock: Any) -> None:
+        self.engine, self.clock = engine, clock
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        now: datetime = self.clock()
+        with reading(self.engine) as connection:
+            jobs = job_counts(connection)
+            writes = outbox_counts(connection)
+            oldest = oldest_pending(connection, now)
+            beat = connection.execute(select(func.max(heartbeats.c.seen_at))).scalar()
+        yield _labelled("leadrouter_jobs", "Jobs by state", "state", jobs)
+        yield _labelled("leadrouter_outbox", "CRM writes in the outbox by state", "state", writes)
+        age = GaugeMetricFamily("leadrouter_oldest_due_job_seconds", "Age of the oldest due job not yet run")
+        age.add_metric([], (now - oldest).total_seconds() if oldest else 0.0)
+        yield age
+        heartbeat = GaugeMetricFamily(
+            "leadrouter_worker_heartbeat_age_seconds", "Seconds since a worker last ran"
+        )
+        heartbeat.add_metric([], (now - beat).total_seconds() if beat else float("nan"))
+        yield heartbeat
+
+
+def _labelled(name: str, doc: str, label: str, values: dict[str, int]) -> GaugeMetricFamily:
+    family = GaugeMetricFamily(name, doc, labels=[label])
+    for key, value in sorted(values.items()):
+        family.add_metric([key], value)
+    return family
