@@ -20,6 +20,7 @@ LEAD_FIELDS = (
     "id", "name", "price", "pipeline", "stage", "source", "tags", "city", "region",
     "phone", "email", "company", "inn", "client_key",
 )  # fmt: skip
+UTM_FIELDS = ("utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term")
 
 
 _TEXT_MEMO: dict[str, str] = {}
@@ -57,6 +58,10 @@ def _as_number(value: object) -> float | None:
         return float(str(value).replace(" ", "").replace(",", "."))
     except ValueError:
         return None
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
 
 
 def field_getter(path: str) -> Getter:
@@ -281,7 +286,7 @@ class Range(FieldTest):
         lt: float | None = None,
     ) -> None:
         bounds = [(">=", gte), (">", gt), ("<=", lte), ("<", lt)]
-        text = " ".join(f"{s} {v:g}" for s, v in bounds if v is not None)
+        text = " ".join(f"{s} {_number(v)}" for s, v in bounds if v is not None)
         FieldTest.__init__(self, path, "", text)
         self._label = f"{path.removeprefix('field:')} {text}"
         self.gte, self.gt, self.lte, self.lt = gte, gt, lte, lt

@@ -90,9 +90,13 @@ def decision_to_dict(decision: Decision) -> dict[str, object]:
         "strategy": decision.strategy,
         "skipped": [
             {
-                "manager": s.manager, "reason": s.reason.value, "until": moment(s.until),
-                "substitute": s.substitute, "count": s.count, "limit": s.limit,
-            }  # fmt: skip
+                "manager": s.manager,
+                "reason": s.reason.value,
+                "until": moment(s.until),
+                "substitute": s.substitute,
+                "count": s.count,
+                "limit": s.limit,
+            }
             for s in decision.skipped
         ],
         "steps": [{"code": step.code.value, **step.params} for step in decision.steps],

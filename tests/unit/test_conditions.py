@@ -87,7 +87,7 @@ def test_combinators_compose_and_name_themselves():
     assert cond.matches(lead(price=2e6, region="Урал"))
     assert not cond.matches(lead(price=2e6, region="Москва"))
     assert not cond.matches(lead(price=10, region="Урал"))
-    assert cond.describe() == "(price >= 1e+06 | tags = VIP) & not region = Москва"
+    assert cond.describe() == "(price >= 1000000 | tags = VIP) & not region = Москва"
 
 
 def test_catch_all_is_detected_through_combinators():

@@ -1,0 +1,143 @@
+"""Compiling `when:` / `unless:` mappings into core.conditions objects, reporting every mistake.
+
+Keys of one mapping combine with AND; a key is a lead field, `field` / `field_id` (custom fields by
+name / id) or a combinator (`all`, `any`, `not`). A test is a value, a list (any of), or operators.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from core.conditions import (
+    LEAD_FIELDS,
+    UTM_FIELDS,
+    All,
+    Always,
+    AnyOf,
+    Condition,
+    Contains,
+    Equals,
+    Exists,
+    Not,
+    Prefix,
+    Range,
+    Regex,
+)
+from webhook_app.config.problems import Path, Reporter
+
+FIELDS = (*LEAD_FIELDS, *UTM_FIELDS)
+CUSTOM = ("field", "field_id")
+COMBINATORS = ("all", "any", "not")
+OPERATORS = ("equals", "in", "prefix", "contains", "regex", "gte", "gt", "lte", "lt", "exists")
+_BOUNDS = ("gte", "gt", "lte", "lt")
+Scalar = str | int | float | date
+
+
+def is_field_path(path: str) -> bool:
+    """True for a lead field a condition or a sticky key may read."""
+    return path in FIELDS or (path.startswith(("field:", "field_id:")) and len(path.split(":", 1)[1]) > 0)
+
+
+def compile_condition(raw: object, path: Path, report: Reporter) -> Condition:
+    """The condition for a `when` mapping; missing or `{}` matches every lead."""
+    if raw is None or raw == {}:
+        return Always()
+    if not isinstance(raw, dict):
+        report.error(path, "must be a mapping of lead fields to tests, like {region: Москва}")
+        return Always()
+    parts: list[Condition] = []
+    for key, value in raw.items():
+        parts += _entry(str(key), value, (*path, str(key)), report)
+    return parts[0] if len(parts) == 1 else All(tuple(parts))
+
+
+def _entry(key: str, value: object, path: Path, report: Reporter) -> list[Condition]:
+    if key in ("all", "any"):
+        if not isinstance(value, list) or not value:
+            report.error(path, f"'{key}' needs a non-empty list of conditions")
+            return []
+        parts = tuple(compile_condition(item, (*path, i), report) for i, item in enumerate(value))
+        return [All(parts) if key == "all" else AnyOf(parts)]
+    if key == "not":
+        return [Not(compile_condition(value, path, report))]
+    if key in CUSTOM:
+        if not isinstance(value, dict) or not value:
+            report.error(path, f"'{key}' needs a mapping of custom field {key[6:] or 'name'}s to tests")
+            return []
+        prefix = "field:" if key == "field" else "field_id:"
+        return [
+            c
+            for name, test in value.items()
+            for c in _test(f"{prefix}{name}", test, (*path, str(name)), report)
+        ]
+    if key in FIELDS:
+        return _test(key, value, path, report)
+    report.error(
+        path, f"unknown field '{key}'; expected one of: {', '.join((*FIELDS, *CUSTOM, *COMBINATORS))}"
+    )
+    return []
+
+
+def _test(field: str, value: object, path: Path, report: Reporter) -> list[Condition]:
+    if isinstance(value, dict):
+        if not value:
+            report.error(path, "empty test: give a value, a list, or operators")
+            return []
+        return _operators(field, value, path, report)
+    values = _scalars(value, path, report)
+    return [Equals(field, values)] if values else []
+
+
+def _operators(field: str, ops: dict[object, object], path: Path, report: Reporter) -> list[Condition]:
+    result: list[Condition] = []
+    bounds: dict[str, float] = {}
+    for op_key, operand in ops.items():
+        op, where = str(op_key), (*path, str(op_key))
+        if op in ("equals", "in"):
+            values = _scalars(operand, where, report)
+            result += [Equals(field, values)] if values else []
+        elif op in ("prefix", "contains"):
+            values = _scalars(operand, where, report)
+            result += [(Prefix if op == "prefix" else Contains)(field, values)] if values else []
+        elif op == "regex":
+            result += _regex(field, operand, where, report)
+        elif op in _BOUNDS:
+            if isinstance(operand, int | float) and not isinstance(operand, bool):
+                bounds[op] = float(operand)
+            else:
+                report.error(where, f"'{op}' needs a number, not {operand!r}")
+        elif op == "exists":
+            if isinstance(operand, bool):
+                result.append(Exists(field, operand))
+            else:
+                report.error(where, "'exists' needs true or false")
+        else:
+            report.error(where, f"unknown operator '{op}'; expected one of: {', '.join(OPERATORS)}")
+    if bounds:
+        result.append(Range(field, **bounds))
+    return result
+
+
+def _regex(field: str, pattern: object, path: Path, report: Reporter) -> list[Condition]:
+    if not isinstance(pattern, str):
+        report.error(path, "'regex' needs a text pattern")
+        return []
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        report.error(path, f"invalid regular expression /{pattern}/: {exc}")
+        return []
+    return [Regex(field, pattern)]
+
+
+def _scalars(value: object, path: Path, report: Reporter) -> list[Scalar]:
+    items = value if isinstance(value, list) else [value]
+    if not items:
+        report.error(path, "empty list: give at least one value")
+        return []
+    good = [v for v in items if isinstance(v, Scalar) and v != ""]
+    if len(good) != len(items):
+        report.error(path, "expected a value or a list of values (use {exists: false} for a missing field)")
+        return []
+    return good

@@ -1,0 +1,116 @@
+"""Pools from the config: exact integer weights and the sticky partition (values and letter ranges)."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from fractions import Fraction
+
+from core.model import ManagerKey, Pool, ReturnPolicy, StickyOptions
+from core.strategies.sticky import sticky_key
+from webhook_app.config.conditions import is_field_path
+from webhook_app.config.problems import Path, Reporter
+from webhook_app.config.refs import nobody_available
+from webhook_app.config.schema import ConfigModel, PoolModel, StickyModel
+
+_RANGE = re.compile(r"^\s*(\w)\s*(?:[-–—]\s*(\w))?\s*$")
+_CYRILLIC = set("АБВГДЕЖЗИЙКЛМНОПРСТУФХЦЧШЩЪЫЬЭЮЯ")
+_LATIN = set("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+
+
+def integer_weights(weights: Mapping[ManagerKey, float]) -> dict[ManagerKey, int]:
+    """Exact integer weights in the same ratio: 1 and 0.5 become 2 and 1."""
+    if not weights:
+        return {}
+    smallest = Fraction(1, 10000)
+    fractions = {k: max(Fraction(str(w)).limit_denominator(10000), smallest) for k, w in weights.items()}
+    scale = math.lcm(*(f.denominator for f in fractions.values()))
+    scaled = {k: int(f * scale) for k, f in fractions.items()}
+    divisor = math.gcd(*scaled.values())
+    return {k: v // divisor for k, v in scaled.items()}
+
+
+def build_pool(name: str, model: PoolModel, doc: ConfigModel, report: Reporter) -> Pool:
+    """One pool in core terms; weights default to each manager's own weight."""
+    path: Path = ("pools", name)
+    members = tuple(model.members)
+    raw = {m: model.weights.get(m, doc.managers[m].weight if m in doc.managers else 1.0) for m in members}
+    sticky = model.sticky or (StickyModel() if model.strategy == "sticky" else None)
+    nobody = model.nobody_available
+    return Pool(
+        name=name,
+        members=members,
+        strategy=model.strategy,
+        weights=integer_weights(raw),
+        on_return=ReturnPolicy(model.on_return),
+        nobody_available=nobody_available(nobody, (*path, "nobody_available"), doc, report)
+        if nobody
+        else None,
+        sticky=sticky_options(sticky, (*path, "sticky"), report) if sticky else None,
+        head=model.head,
+        claim_user=model.claim_user,
+        suggest=model.suggest or 3,
+        return_after_absence=model.return_after_absence,
+    )
+
+
+def sticky_options(model: StickyModel, path: Path, report: Reporter) -> StickyOptions:
+    """The partition: normalised values to members, and non-overlapping first-letter ranges."""
+    if not is_field_path(model.key):
+        report.error(
+            (*path, "key"),
+            f"unknown sticky key '{model.key}'; use company, region, city, inn or a lead field",
+        )
+    options = StickyOptions(key=model.key)
+    by_value: dict[str, ManagerKey] = {}
+    for member, values in model.values.items():
+        for i, value in enumerate(values):
+            where = (*path, "values", member, i)
+            norm = sticky_key(options, value)
+            if not norm:
+                report.error(where, "empty value")
+            elif norm in by_value:
+                owner = by_value[norm]
+                report.error(
+                    where,
+                    f"'{value}' is already given to '{owner}'"
+                    if owner != member
+                    else f"'{value}' is listed twice",
+                )
+            else:
+                by_value[norm] = member
+    return StickyOptions(key=model.key, by_value=by_value, ranges=_ranges(model, path, report))
+
+
+def _ranges(model: StickyModel, path: Path, report: Reporter) -> tuple[tuple[str, str, ManagerKey], ...]:
+    ranges: list[tuple[str, str, ManagerKey, str]] = []
+    for member, specs in model.ranges.items():
+        for i, spec in enumerate(specs):
+            where = (*path, "ranges", member, i)
+            parsed = letter_range(spec)
+            if isinstance(parsed, str):
+                report.error(where, parsed)
+                continue
+            first, last = parsed
+            clash = next((r for r in ranges if first <= r[1] and r[0] <= last), None)
+            if clash is not None:
+                report.error(where, f"'{spec}' overlaps '{clash[3]}' of '{clash[2]}'")
+                continue
+            ranges.append((first, last, member, spec))
+    return tuple((first, last, member) for first, last, member, _ in ranges)
+
+
+def letter_range(spec: str) -> tuple[str, str] | str:
+    """("А", "К") for "а-к" (upper case, Ё as Е), or the reason the text is not a letter range."""
+    match = _RANGE.match(spec)
+    if match is None or not all(ch.isalpha() for ch in match.group(0) if ch.isalnum()):
+        return f"'{spec}' is not a letter range like А-К"
+    first = match.group(1).upper().replace("Ё", "Е")
+    last = (match.group(2) or match.group(1)).upper().replace("Ё", "Е")
+    alphabet = _CYRILLIC if first in _CYRILLIC else _LATIN
+    if first not in alphabet or last not in alphabet:
+        return f"'{spec}' must use letters of one alphabet (Cyrillic or Latin)"
+    if first > last:
+        return f"'{spec}' runs backwards"
+    return first, last

@@ -1,0 +1,61 @@
+"""Resolving names in the config: time zones, managers, and fallback targets (a pool or a manager)."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Collection
+from datetime import timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from core.model import NobodyAvailable, Target, TargetKind
+from webhook_app.config.problems import Path, Reporter
+from webhook_app.config.schema import ConfigModel, NobodyModel
+
+UTC = ZoneInfo("UTC")
+
+
+def zone(name: str, path: Path, report: Reporter) -> ZoneInfo:
+    """The named time zone; an unknown name is reported and UTC stands in so checking can go on."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        report.error(path, f"unknown time zone '{name}' (use an IANA name like Europe/Moscow)")
+        return UTC
+
+
+def unknown(kind: str, name: str, known: Collection[str]) -> str:
+    """The message for a name that is not defined, with a suggestion when one is close."""
+    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.75)
+    return f"unknown {kind} '{name}'" + (f"; did you mean '{close[0]}'?" if close else "")
+
+
+def check_manager(name: str, path: Path, doc: ConfigModel, report: Reporter) -> bool:
+    """Report `name` unless it is a manager key; True when it is one."""
+    if name in doc.managers:
+        return True
+    report.error(path, unknown("manager", name, doc.managers))
+    return False
+
+
+def target(name: str, path: Path, doc: ConfigModel, report: Reporter) -> Target | None:
+    """A fallback target: a pool or a manager by name, never both and never neither."""
+    is_pool, is_manager = name in doc.pools, name in doc.managers
+    if is_pool and is_manager:
+        report.error(path, f"'{name}' is both a pool and a manager; rename one so the fallback is clear")
+        return None
+    if is_pool:
+        return Target(TargetKind.POOL, name)
+    if is_manager:
+        return Target(TargetKind.MANAGER, name)
+    report.error(path, unknown("pool or manager", name, [*doc.pools, *doc.managers]))
+    return None
+
+
+def nobody_available(model: NobodyModel, path: Path, doc: ConfigModel, report: Reporter) -> NobodyAvailable:
+    """What to do when nobody in a pool can take a lead."""
+    hours = model.max_wait_hours
+    return NobodyAvailable(
+        wait_for_shift=model.wait_for_shift,
+        max_wait=timedelta(hours=hours) if hours is not None else None,
+        then=target(model.then, (*path, "then"), doc, report) if model.then else None,
+    )

@@ -1,0 +1,82 @@
+"""Weekly schedules: `{mon-fri: "09:00-18:00", sat: "10:00-14:00"}` into core.model.WeeklySchedule."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from core.model import WeeklySchedule
+from webhook_app.config.problems import Path, Reporter
+
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+DAY_MINUTES = 24 * 60
+_INTERVAL = re.compile(r"^(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})$")
+
+Interval = tuple[int, int]
+
+
+def parse_schedule(raw: Mapping[str, str], path: Path, report: Reporter) -> WeeklySchedule:
+    """A weekly schedule; days not mentioned are off, and a night shift spills into the next day."""
+    days: list[list[Interval]] = [[] for _ in DAYS]
+    set_by: dict[int, str] = {}
+    for key, value in raw.items():
+        weekdays = _weekdays(key, (*path, key), report)
+        intervals = _intervals(value, (*path, key), report)
+        for day in weekdays:
+            if day in set_by:
+                report.error((*path, key), f"{DAYS[day]} is already set by '{set_by[day]}'")
+                continue
+            set_by[day] = key
+            for start, end in intervals:
+                if start < end:
+                    days[day].append((start, end))
+                else:  # "22:00-06:00": the evening today, the early hours on the next weekday
+                    days[day].append((start, DAY_MINUTES))
+                    if end > 0:
+                        days[(day + 1) % 7].append((0, end))
+    return WeeklySchedule(days=tuple(_merged(d) for d in days))
+
+
+def _weekdays(key: str, path: Path, report: Reporter) -> list[int]:
+    result: list[int] = []
+    for part in key.replace(" ", "").lower().split(","):
+        first, sep, last = part.partition("-")
+        if first not in DAYS or (sep and last not in DAYS):
+            report.error(path, f"'{key}' is not a day or day range (use {', '.join(DAYS)}, mon-fri, mon,wed)")
+            return []
+        a, b = DAYS.index(first), DAYS.index(last if sep else first)
+        result += [(a + i) % 7 for i in range((b - a) % 7 + 1)]  # fri-mon wraps over the weekend
+    return result
+
+
+def _intervals(value: str, path: Path, report: Reporter) -> list[Interval]:
+    if value.strip().lower() == "off":
+        return []
+    result: list[Interval] = []
+    for part in value.split(","):
+        text = part.strip()
+        match = _INTERVAL.match(text)
+        if match is None:
+            report.error(path, f"'{text}' is not HH:MM-HH:MM (or off)")
+            continue
+        h1, m1, h2, m2 = (int(g) for g in match.groups())
+        if h1 > 23 or h2 > 24 or m1 > 59 or m2 > 59 or (h2 == 24 and m2 > 0):
+            report.error(path, f"'{text}' is not a valid time range")
+            continue
+        start, end = h1 * 60 + m1, h2 * 60 + m2
+        if start == end:
+            report.error(path, f"'{text}' is empty: start equals end")
+            continue
+        result.append((start, end))
+    return result
+
+
+def _merged(intervals: list[Interval]) -> tuple[Interval, ...]:
+    """Sorted, with overlapping or touching intervals joined."""
+    result: list[Interval] = []
+    for start, end in sorted(intervals):
+        if result and start <= result[-1][1]:
+            result[-1] = (result[-1][0], max(result[-1][1], end))
+        else:
+            result.append((start, end))
+    return tuple(result)

@@ -1,0 +1,47 @@
+"""Shorthands the config accepts, expanded before validation into the one canonical form."""
+
+from __future__ import annotations
+
+
+def schedule(value: object) -> object:
+    """`always` → every day, all day; YAML's `off` (false) → "off"."""
+    if value == "always":
+        return {"mon-sun": "00:00-24:00"}
+    if not isinstance(value, dict):
+        raise ValueError('expected "always" or a mapping of days to hours, like {mon-fri: "09:00-18:00"}')
+    # YAML 1.1 reads a bare `off` as false; a bare number stays visible in the error later.
+    return {k: "off" if v is False else v if isinstance(v, str) else str(v) for k, v in value.items()}
+
+
+def text_list(value: object) -> object:
+    """One value or a list, numbers (INNs) as text."""
+    items = value if isinstance(value, list) else [value]
+    return [str(v) if isinstance(v, int | float) and not isinstance(v, bool) else v for v in items]
+
+
+def stage(value: object) -> object:
+    """`"Won"` → {stage: "Won"}."""
+    return {"stage": value} if isinstance(value, str) else value
+
+
+def on_return(value: object) -> object:
+    """resume → 0, catch_up → None (unlimited), {catch_up_max: N} → N."""
+    if value == "resume":
+        return 0
+    if value == "catch_up":
+        return None
+    if isinstance(value, dict) and set(value) == {"catch_up_max"}:
+        limit = value["catch_up_max"]
+        if isinstance(limit, int) and not isinstance(limit, bool) and limit >= 1:
+            return limit
+        raise ValueError("catch_up_max must be a whole number >= 1")
+    raise ValueError("expected resume, catch_up or {catch_up_max: N}")
+
+
+def task(value: object) -> object:
+    """`task: false` → no task."""
+    if value is False:
+        return None
+    if value is True:
+        raise ValueError('expected false or {text: "...", due_minutes: N}')
+    return value

@@ -1,0 +1,102 @@
+"""Checks on how leads flow: rules, handoffs, and warnings about parts nothing reaches."""
+
+from __future__ import annotations
+
+from core.model import Policy, TargetKind
+from webhook_app.config.problems import Path, Reporter
+from webhook_app.config.refs import check_manager, unknown
+from webhook_app.config.schema import ConfigModel, HandoffModel
+
+NEXT_IN_POOL = "next_in_pool"
+
+
+def check_flow(doc: ConfigModel, policy: Policy, report: Reporter) -> None:
+    """Rules and handoffs refer to real pools and can all be reached; warn about dead ends."""
+    _rules(doc, policy, report)
+    names: dict[str, int] = {}
+    for i, handoff in enumerate(doc.handoffs):
+        path: Path = ("handoffs", i)
+        _unique(handoff.name, (*path, "name"), names, "handoff", report)
+        _handoff(handoff, path, doc, report)
+    _warnings(doc, policy, report)
+
+
+def _unique(name: str, path: Path, seen: dict[str, int], kind: str, report: Reporter) -> None:
+    line = report.line_of(path) or 0
+    if name in seen:
+        report.error(path, f"duplicate {kind} name '{name}' (first at line {seen[name]})")
+    else:
+        seen[name] = line
+
+
+def _rules(doc: ConfigModel, policy: Policy, report: Reporter) -> None:
+    names: dict[str, int] = {}
+    catch_all: tuple[str, int] | None = None
+    for i, (model, rule) in enumerate(zip(doc.rules, policy.rules, strict=True)):
+        path: Path = ("rules", i)
+        _unique(model.name, (*path, "name"), names, "rule", report)
+        if model.pool not in doc.pools:
+            report.error((*path, "pool"), unknown("pool", model.pool, doc.pools))
+        if catch_all is not None:
+            name, line = catch_all
+            report.error(path, f"unreachable: rule '{name}' (line {line}) above matches every lead")
+        elif rule.condition.is_catch_all and not report.has_errors_under((*path, "when")):
+            # A condition whose parts were all rejected compiles to "always"; that is no catch-all.
+            catch_all = (model.name, report.line_of(path) or 0)
+
+
+def _handoff(handoff: HandoffModel, path: Path, doc: ConfigModel, report: Reporter) -> None:
+    triggers = [t for t in ("on_stage", "after_days", "unworked_minutes") if getattr(handoff, t) is not None]
+    if len(triggers) != 1:
+        found = ", ".join(triggers) or "none"
+        report.error(
+            path, f"needs exactly one trigger: on_stage, after_days or unworked_minutes (found: {found})"
+        )
+    if (handoff.after_days is None) != (handoff.in_stage is None):
+        where = "after_days" if handoff.after_days is not None else "in_stage"
+        report.error((*path, where), "after_days and in_stage go together (N days after entering a stage)")
+    sla = handoff.unworked_minutes is not None
+    for option in ("max_hops", "then"):
+        if getattr(handoff, option) is not None and not sla:
+            report.error((*path, option), f"'{option}' only applies to an SLA handoff (unworked_minutes)")
+    if handoff.to == NEXT_IN_POOL:
+        if not sla:
+            report.error((*path, "to"), "'next_in_pool' only applies to an SLA handoff (unworked_minutes)")
+    elif handoff.to not in doc.pools:
+        report.error((*path, "to"), unknown("pool", handoff.to, doc.pools))
+    for j, key in enumerate(handoff.never_move):
+        check_manager(key, (*path, "never_move", j), doc, report)
+
+
+def _warnings(doc: ConfigModel, policy: Policy, report: Reporter) -> None:
+    if not any(rule.condition.is_catch_all for rule in policy.rules):
+        report.warning(("rules",), "no catch-all rule: a lead matching no rule goes to the fallback")
+    if doc.head_of_sales is None and policy.nobody_available.then is None:
+        message = "no head_of_sales and no nobody_available.then: a lead nobody can take is retried hourly"
+        report.warning(("nobody_available",), message)
+    used_managers, used_pools = _used(doc, policy)
+    for key in doc.managers:
+        if key not in used_managers:
+            report.warning(("managers", key), f"'{key}' is in no pool and not used anywhere else")
+    for name in doc.pools:
+        if name not in used_pools:
+            report.warning(("pools", name), f"no rule or handoff sends leads to pool '{name}'")
+
+
+def _used(doc: ConfigModel, policy: Policy) -> tuple[set[str], set[str]]:
+    """Managers and pools something refers to."""
+    managers = {doc.head_of_sales} if doc.head_of_sales else set()
+    pools = {rule.pool for rule in doc.rules} | {h.to for h in doc.handoffs}
+    for pool in policy.pools.values():
+        managers.update(pool.members)
+        managers.update(m for m in (pool.head, pool.claim_user) if m)
+    for manager in policy.managers.values():
+        managers.update(a.substitute for a in manager.absences if a.substitute)
+    for handoff in policy.handoffs:
+        managers.update(handoff.never_move)
+    targets = [policy.nobody_available.then, *(h.then for h in policy.handoffs)]
+    targets += [p.nobody_available.then for p in policy.pools.values() if p.nobody_available]
+    for target in targets:
+        if target is not None:
+            (pools if target.kind is TargetKind.POOL else managers).add(target.name)
+    return managers, pools
