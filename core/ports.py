@@ -67,3 +67,20 @@ class CrmPort(Protocol):
     def write(self, writes: Sequence[CrmWrite]) -> list[WriteResult]:
         """Send writes of one kind; one result per write, in order."""
         ...
+
+
+@dataclass(frozen=True, slots=True)
+class ChangedLead:
+    """A lead (or deal) the CRM reports as created or changed since a watermark."""
+
+    lead_id: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class Reconcilable(Protocol):
+    """A CRM that can list what changed, so a lost webhook never means a lost lead."""
+
+    def changed_since(self, since: datetime) -> list[ChangedLead]:
+        """Leads created or updated at or after `since`, oldest first (every page read)."""
+        ...

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import socket
 import threading
@@ -9,7 +10,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from types import ModuleType
+from typing import Any
 
+from pydantic import SecretStr
 from sqlalchemy import Engine
 
 from adapters.storage.engine import make_engine
@@ -23,9 +27,35 @@ from webhook_app.settings import Settings, resolve_config_path
 from webhook_app.worker import Worker, WorkerOptions
 
 Clock = Callable[[], datetime]
-CrmFactory = Callable[[LoadedConfig, Settings, Engine], CrmPort]
-# CRM clients register here by the config's `crm.type` (the adapters' issues fill it in).
-CRM_FACTORIES: dict[str, CrmFactory] = {}
+
+
+def crm_module(crm_type: str, name: str) -> ModuleType | None:
+    """`adapters.<crm_type>.<name>` if this version ships it (each CRM package brings its own)."""
+    try:
+        return importlib.import_module(f"adapters.{crm_type}.{name}")
+    except ModuleNotFoundError as exc:
+        if exc.name != f"adapters.{crm_type}.{name}":
+            raise
+        return None
+
+
+def crm_arguments(loaded: LoadedConfig, settings: Settings, engine: Engine) -> dict[str, Any]:
+    """What every adapter factory gets: the `crm:` section, the secrets in clear, our database."""
+    secrets = {
+        name: value.get_secret_value() if isinstance(value, SecretStr) else None
+        for name, value in settings
+        if name.startswith(loaded.crm.type)
+    }
+    return {"crm": loaded.crm.model_dump(), "secrets": secrets, "engine": engine}
+
+
+def build_crm(loaded: LoadedConfig, settings: Settings, engine: Engine) -> CrmPort | None:
+    """The CRM client for the config (`adapters.<type>.factory.build_client`), if shipped."""
+    module = crm_module(loaded.crm.type, "factory")
+    if module is None:
+        return None
+    client: CrmPort = module.build_client(**crm_arguments(loaded, settings, engine))
+    return client
 
 
 def utc_now() -> datetime:
@@ -83,8 +113,8 @@ def build_services(
     engine = make_engine(settings.database_url)
     upgrade_database(engine)
     services = Services(settings=settings, engine=engine, config=holder, clock=clock, crm=crm)
-    if services.crm is None and services.crm_type in CRM_FACTORIES:
-        services.crm = CRM_FACTORIES[services.crm_type](holder.current, settings, engine)
+    if services.crm is None:
+        services.crm = build_crm(holder.current, settings, engine)
     services.metrics.watch_database(engine, clock)
     return services
 

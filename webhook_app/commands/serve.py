@@ -58,7 +58,7 @@ def _app_factory(args: argparse.Namespace, *, with_worker: bool) -> Any:
 
 def _check(args: argparse.Namespace) -> int | None:
     """Fail fast in the parent process with the config's problems, before gunicorn forks."""
-    from webhook_app.bootstrap import CRM_FACTORIES
+    from webhook_app.bootstrap import crm_module
     from webhook_app.config import load_config
     from webhook_app.settings import resolve_config_path
 
@@ -67,7 +67,7 @@ def _check(args: argparse.Namespace) -> int | None:
     except ConfigError as exc:
         print("\n".join(str(p) for p in exc.problems), file=sys.stderr)
         return 1
-    if getattr(args, "needs_crm", False) and loaded.crm.type not in CRM_FACTORIES:
+    if getattr(args, "needs_crm", False) and crm_module(loaded.crm.type, "factory") is None:
         print(f"leadrouter: no CRM client for crm.type {loaded.crm.type!r} in this version", file=sys.stderr)
         return 1
     return None

@@ -1,0 +1,59 @@
+"""A rate limiter shared by every process that talks to one CRM, kept in our own database.
+
+GCRA (the generic cell rate algorithm, i.e. a leaky bucket kept as one timestamp): each call
+reserves the next slot under a row lock and sleeps until it, outside any transaction. A burst of
+`burst` calls may go at once; after that calls are spaced 1/rate apart. amoCRM counts requests per
+second, so it uses burst 1 (never more than `rate` in any one-second window); Bitrix24 documents a
+leaky bucket of 2/s with 50 in reserve, which is exactly burst 50.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine, select
+
+from adapters.storage.sql import insert_ignore, locked
+from adapters.storage.tables import kv
+
+
+@dataclass
+class SharedRateLimiter:
+    """At most `rate` calls per second on average, at most `burst` at once, across processes."""
+
+    engine: Engine
+    name: str
+    rate: float
+    burst: int = 1
+    clock: Callable[[], float] = time.time
+    sleep: Callable[[float], None] = time.sleep
+    waited: float = field(default=0.0, init=False)
+
+    def acquire(self) -> float:
+        """Block until this call may go; returns the seconds waited."""
+        delay = self._reserve()
+        if delay > 0:
+            self.sleep(delay)
+            self.waited += delay
+        return delay
+
+    def _reserve(self) -> float:
+        key = f"ratelimit:{self.name}"
+        interval = 1.0 / self.rate
+        tolerance = (self.burst - 1) * interval
+        now = self.clock()
+        stamp = datetime.fromtimestamp(now, UTC)
+        with self.engine.begin() as connection:
+            connection.execute(
+                insert_ignore(connection, kv, ["key"], key=key, value={"tat": 0.0}, updated_at=stamp)
+            )
+            row = connection.execute(locked(connection, select(kv.c.value).where(kv.c.key == key))).one()
+            tat = max(float(row.value["tat"]), now)
+            allowed_at = tat - tolerance
+            connection.execute(
+                kv.update().where(kv.c.key == key).values(value={"tat": tat + interval}, updated_at=stamp)
+            )
+        return max(0.0, allowed_at - now)

@@ -1,0 +1,166 @@
+"""Intake benchmark: a load generator on loopback against `leadrouter web` with durable commits.
+
+    .venv/bin/python bench/intake.py [--requests 4000] [--concurrency 16 64] [--rate 500 --seconds 20]
+
+It starts `leadrouter web` (gunicorn, SQLite in WAL with synchronous=FULL, unless
+LEADROUTER_DATABASE_URL names another database) on the example config, then:
+  1. closed loop: N amoCRM `add_lead` POSTs (one new lead each) with C requests in flight;
+  2. open loop: a fixed arrival rate for S seconds, latency measured from each request's scheduled
+     start (so a stall is not hidden by the generator slowing down with the server).
+It prints req/s, p50, p99 and max, and checks every acknowledged lead is in the inbox.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+import httpx
+from sqlalchemy import create_engine, func, select
+
+ROOT = Path(__file__).resolve().parent.parent
+SECRET = "bench-secret"
+ACCOUNT = "29841576"  # config.example.yaml's account id
+
+
+def body(lead_id: int) -> str:
+    """An amoCRM add_lead webhook body for one lead, as amoCRM encodes it."""
+    prefix = "leads[add][0]"
+    fields = {
+        "account[subdomain]": "example", "account[id]": ACCOUNT, f"{prefix}[id]": str(lead_id),
+        f"{prefix}[name]": f"Заявка с сайта #{lead_id}", f"{prefix}[status_id]": "142",
+        f"{prefix}[price]": "150000", f"{prefix}[responsible_user_id]": "6102300",
+        f"{prefix}[pipeline_id]": "5723341", f"{prefix}[date_create]": "1764670000",
+        f"{prefix}[last_modified]": "1764670000", f"{prefix}[account_id]": ACCOUNT,
+    }  # fmt: skip
+    return urlencode(fields)
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The q-th percentile (0–100) by nearest rank."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered)) - 1))]
+
+
+def report(label: str, latencies: list[float], elapsed: float, errors: int) -> str:
+    """One result line."""
+    ms = [x * 1000 for x in latencies]
+    return (f"{label:<28} {len(ms) / elapsed:8.0f} req/s  p50 {statistics.median(ms):6.1f} ms  "
+            f"p99 {percentile(ms, 99):6.1f} ms  max {max(ms):7.1f} ms  errors {errors}")  # fmt: skip
+
+
+async def closed_loop(
+    url: str, start_id: int, count: int, concurrency: int
+) -> tuple[list[float], float, int]:
+    """`count` requests, `concurrency` in flight at any time."""
+    latencies: list[float] = []
+    errors = 0
+    next_id = iter(range(start_id, start_id + count))
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    async with httpx.AsyncClient(timeout=30, limits=httpx.Limits(max_connections=concurrency)) as client:
+
+        async def worker() -> None:
+            nonlocal errors
+            for lead_id in next_id:
+                t0 = time.perf_counter()
+                response = await client.post(url, content=body(lead_id), headers=headers)
+                latencies.append(time.perf_counter() - t0)
+                errors += response.status_code != 200
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return latencies, time.perf_counter() - started, errors
+
+
+async def open_loop(url: str, start_id: int, rate: float, seconds: float) -> tuple[list[float], float, int]:
+    """Requests at a fixed rate; each latency counts from its scheduled start."""
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    total = int(rate * seconds)
+    latencies: list[float] = []
+    errors = 0
+    async with httpx.AsyncClient(timeout=30, limits=httpx.Limits(max_connections=256)) as client:
+        started = time.perf_counter()
+
+        async def one(i: int) -> None:
+            nonlocal errors
+            scheduled = started + i / rate
+            await asyncio.sleep(max(0.0, scheduled - time.perf_counter()))
+            response = await client.post(url, content=body(start_id + i), headers=headers)
+            latencies.append(time.perf_counter() - scheduled)
+            errors += response.status_code != 200
+
+        await asyncio.gather(*(one(i) for i in range(total)))
+    return latencies, time.perf_counter() - started, errors
+
+
+def start_server(workdir: Path, port: int, workers: int, database_url: str) -> subprocess.Popen[bytes]:
+    """`leadrouter web` in the background, once /healthz answers."""
+    env = {**os.environ, "LEADROUTER_WEBHOOK_SECRET": SECRET, "LEADROUTER_DATABASE_URL": database_url}
+    leadrouter = str(Path(sys.executable).parent / "leadrouter")
+    config = str(ROOT / "config.example.yaml")
+    command = [leadrouter, "web", "--config", config, "--port", str(port), "--workers", str(workers),
+               "--threads", "16"]  # fmt: skip
+    server = subprocess.Popen(
+        command, cwd=workdir, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    for _ in range(100):
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200:
+                return server
+        except httpx.TransportError:
+            time.sleep(0.1)
+    server.kill()
+    raise SystemExit("leadrouter web did not start")
+
+
+def main() -> None:
+    """Run both phases and print the figures."""
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--requests", type=int, default=4000)
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[16, 64])
+    parser.add_argument("--rate", type=float, default=500)
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn processes")
+    parser.add_argument("--port", type=int, default=8765)
+    args = parser.parse_args()
+    workdir = Path(tempfile.mkdtemp(prefix="leadrouter-bench-"))
+    database_url = os.environ.get("LEADROUTER_DATABASE_URL", f"sqlite:///{workdir / 'bench.db'}")
+    server = start_server(workdir, args.port, args.workers, database_url)
+    url = f"http://127.0.0.1:{args.port}/hooks/amocrm/{SECRET}"
+    sent = 0
+    try:
+        print(f"leadrouter web: {args.workers} processes × 16 threads, {database_url.split(':')[0]}, "
+              f"{os.cpu_count()} CPUs (generator on the same machine)")  # fmt: skip
+        for concurrency in args.concurrency:
+            lat, elapsed, errors = asyncio.run(
+                closed_loop(url, 10_000_000 + sent, args.requests, concurrency)
+            )
+            sent += args.requests
+            print(report(f"closed loop, {concurrency} in flight", lat, elapsed, errors))
+        lat, elapsed, errors = asyncio.run(open_loop(url, 10_000_000 + sent, args.rate, args.seconds))
+        sent += len(lat)
+        print(report(f"open loop, {args.rate:.0f} req/s offered", lat, elapsed, errors))
+    finally:
+        server.terminate()
+        server.wait()
+    from adapters.storage.tables import inbox
+
+    with create_engine(database_url.replace("postgresql://", "postgresql+psycopg://", 1)).connect() as c:
+        stored = c.execute(select(func.count()).select_from(inbox)).scalar()
+    print(f"acknowledged {sent}, stored {stored}")
+    shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
