@@ -44,7 +44,7 @@ def crm_arguments(loaded: LoadedConfig, settings: Settings, engine: Engine) -> d
     secrets = {
         name: value.get_secret_value() if isinstance(value, SecretStr) else None
         for name, value in settings
-        if name.startswith(loaded.crm.type)
+        if name.startswith(loaded.crm.type) or name == "webhook_secret"
     }
     return {"crm": loaded.crm.model_dump(), "secrets": secrets, "engine": engine}
 
