@@ -36,12 +36,18 @@ def body(lead_id: int) -> str:
     """An amoCRM add_lead webhook body for one lead, as amoCRM encodes it."""
     prefix = "leads[add][0]"
     fields = {
-        "account[subdomain]": "example", "account[id]": ACCOUNT, f"{prefix}[id]": str(lead_id),
-        f"{prefix}[name]": f"Заявка с сайта #{lead_id}", f"{prefix}[status_id]": "142",
-        f"{prefix}[price]": "150000", f"{prefix}[responsible_user_id]": "6102300",
-        f"{prefix}[pipeline_id]": "5723341", f"{prefix}[date_create]": "1764670000",
-        f"{prefix}[last_modified]": "1764670000", f"{prefix}[account_id]": ACCOUNT,
-    }  # fmt: skip
+        "account[subdomain]": "example",
+        "account[id]": ACCOUNT,
+        f"{prefix}[id]": str(lead_id),
+        f"{prefix}[name]": f"Заявка с сайта #{lead_id}",
+        f"{prefix}[status_id]": "142",
+        f"{prefix}[price]": "150000",
+        f"{prefix}[responsible_user_id]": "6102300",
+        f"{prefix}[pipeline_id]": "5723341",
+        f"{prefix}[date_create]": "1764670000",
+        f"{prefix}[last_modified]": "1764670000",
+        f"{prefix}[account_id]": ACCOUNT,
+    }
     return urlencode(fields)
 
 
@@ -54,8 +60,10 @@ def percentile(values: list[float], q: float) -> float:
 def report(label: str, latencies: list[float], elapsed: float, errors: int) -> str:
     """One result line."""
     ms = [x * 1000 for x in latencies]
-    return (f"{label:<28} {len(ms) / elapsed:8.0f} req/s  p50 {statistics.median(ms):6.1f} ms  "
-            f"p99 {percentile(ms, 99):6.1f} ms  max {max(ms):7.1f} ms  errors {errors}")  # fmt: skip
+    return (
+        f"{label:<28} {len(ms) / elapsed:8.0f} req/s  p50 {statistics.median(ms):6.1f} ms  "
+        f"p99 {percentile(ms, 99):6.1f} ms  max {max(ms):7.1f} ms  errors {errors}"
+    )
 
 
 async def closed_loop(
@@ -107,8 +115,18 @@ def start_server(workdir: Path, port: int, workers: int, database_url: str) -> s
     env = {**os.environ, "LEADROUTER_WEBHOOK_SECRET": SECRET, "LEADROUTER_DATABASE_URL": database_url}
     leadrouter = str(Path(sys.executable).parent / "leadrouter")
     config = str(ROOT / "config.example.yaml")
-    command = [leadrouter, "web", "--config", config, "--port", str(port), "--workers", str(workers),
-               "--threads", "16"]  # fmt: skip
+    command = [
+        leadrouter,
+        "web",
+        "--config",
+        config,
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--threads",
+        "16",
+    ]
     server = subprocess.Popen(
         command, cwd=workdir, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
@@ -140,8 +158,10 @@ def main() -> None:
     url = f"http://127.0.0.1:{args.port}/hooks/amocrm/{SECRET}"
     sent = 0
     try:
-        print(f"leadrouter web: {args.workers} processes × 16 threads, {database_url.split(':')[0]}, "
-              f"{os.cpu_count()} CPUs (generator on the same machine)")  # fmt: skip
+        print(
+            f"leadrouter web: {args.workers} processes × 16 threads, {database_url.split(':')[0]}, "
+            f"{os.cpu_count()} CPUs (generator on the same machine)"
+        )
         for concurrency in args.concurrency:
             lat, elapsed, errors = asyncio.run(
                 closed_loop(url, 10_000_000 + sent, args.requests, concurrency)

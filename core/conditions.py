@@ -17,9 +17,21 @@ if TYPE_CHECKING:
 Getter = Callable[["Lead"], object]
 
 LEAD_FIELDS = (
-    "id", "name", "price", "pipeline", "stage", "source", "tags", "city", "region",
-    "phone", "email", "company", "inn", "client_key",
-)  # fmt: skip
+    "id",
+    "name",
+    "price",
+    "pipeline",
+    "stage",
+    "source",
+    "tags",
+    "city",
+    "region",
+    "phone",
+    "email",
+    "company",
+    "inn",
+    "client_key",
+)
 UTM_FIELDS = ("utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term")
 
 

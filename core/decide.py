@@ -30,9 +30,13 @@ class _Context:
 
     def decision(self, outcome: Outcome, **values: object) -> Decision:
         return Decision(
-            lead_id=self.lead.id, outcome=outcome, decided_at=self.now, steps=tuple(self.steps),
-            config_version=self.policy.version, **values,  # type: ignore[arg-type]
-        )  # fmt: skip
+            lead_id=self.lead.id,
+            outcome=outcome,
+            decided_at=self.now,
+            steps=tuple(self.steps),
+            config_version=self.policy.version,
+            **values,  # type: ignore[arg-type]
+        )
 
 
 def decide(lead: Lead, policy: Policy, state: RoutingState, now: datetime) -> Decision:
@@ -98,15 +102,29 @@ def _route_pool(ctx: _Context, pool: Pool, visited: set[str], rule: str | None) 
         ctx.step(StepCode.NOBODY_AVAILABLE, pool=pool.name)
         return _nobody(ctx, pool, skipped, visited, rule)
     view = PoolView(
-        pool, ctx.lead, tuple(eligible), tuple(positions), ctx.state.pool(pool.name),
-        ctx.state, ctx.policy, ctx.now,
-    )  # fmt: skip
+        pool,
+        ctx.lead,
+        tuple(eligible),
+        tuple(positions),
+        ctx.state.pool(pool.name),
+        ctx.state,
+        ctx.policy,
+        ctx.now,
+    )
     choice = strategy.choose(view)
     return ctx.decision(
-        Outcome.ASSIGN, assignee=choice.assignee, route=Route.POOL, pool=pool.name, rule=rule,
-        strategy=pool.strategy, skipped=tuple(skipped), suggested=choice.suggested,
-        notify=choice.notify, detail=choice.detail, pool_state=choice.pool_state,
-    )  # fmt: skip
+        Outcome.ASSIGN,
+        assignee=choice.assignee,
+        route=Route.POOL,
+        pool=pool.name,
+        rule=rule,
+        strategy=pool.strategy,
+        skipped=tuple(skipped),
+        suggested=choice.suggested,
+        notify=choice.notify,
+        detail=choice.detail,
+        pool_state=choice.pool_state,
+    )
 
 
 def _nobody(
@@ -119,9 +137,13 @@ def _nobody(
         if rule.max_wait is None or until - ctx.now <= rule.max_wait:
             ctx.step(StepCode.WAIT_FOR_SHIFT, pool=pool.name)
             return ctx.decision(
-                Outcome.WAIT, wait_until=until, pool=pool.name, strategy=pool.strategy,
-                skipped=tuple(skipped), rule=rule_name,
-            )  # fmt: skip
+                Outcome.WAIT,
+                wait_until=until,
+                pool=pool.name,
+                strategy=pool.strategy,
+                skipped=tuple(skipped),
+                rule=rule_name,
+            )
     return _fallback(ctx, skipped, visited, rule_name, rule.then)
 
 

@@ -6,7 +6,7 @@ import enum
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from core.model import Lead, UserId
 
@@ -78,6 +78,7 @@ class ChangedLead:
     updated_at: datetime
 
 
+@runtime_checkable
 class Reconcilable(Protocol):
     """A CRM that can list what changed, so a lost webhook never means a lost lead."""
 

@@ -91,9 +91,22 @@ def utc(*args: int) -> datetime:
 
 
 __all__ = [
-    "MSK", "NOON", "Absence", "Condition", "Continuity", "NobodyAvailable", "ReturnPolicy",
-    "StickyOptions", "date", "lead", "manager", "policy", "pool", "utc", "weekdays",
-]  # fmt: skip
+    "MSK",
+    "NOON",
+    "Absence",
+    "Condition",
+    "Continuity",
+    "NobodyAvailable",
+    "ReturnPolicy",
+    "StickyOptions",
+    "date",
+    "lead",
+    "manager",
+    "policy",
+    "pool",
+    "utc",
+    "weekdays",
+]
 
 
 def run(policy_: Policy, count: int, at: datetime = NOON, state=None, step_minutes: int = 1):

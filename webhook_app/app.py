@@ -36,7 +36,10 @@ def _unexpected(error: Exception) -> ResponseReturnValue:
     from flask import current_app
 
     current_app.logger.error(
-        "unhandled error on %s %s: %s", request.method, redact_path(request.path), type(error).__name__,
+        "unhandled error on %s %s: %s",
+        request.method,
+        redact_path(request.path),
+        type(error).__name__,
         exc_info=error,
-    )  # fmt: skip
+    )
     return jsonify(error="internal error"), 500

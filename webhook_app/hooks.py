@@ -21,8 +21,13 @@ FORM = "application/x-www-form-urlencoded"
 AMO_NEW = {"add"}
 AMO_UPDATES = {"update", "status", "responsible", "delete", "restore"}
 BITRIX_NEW = {"ONCRMLEADADD": "lead", "ONCRMDEALADD": "deal"}
-BITRIX_UPDATES = {"ONCRMLEADUPDATE": "lead", "ONCRMDEALUPDATE": "deal", "ONCRMLEADDELETE": "lead",
-                  "ONCRMDEALDELETE": "deal", "ONCRMDEALMOVETOCATEGORY": "deal"}  # fmt: skip
+BITRIX_UPDATES = {
+    "ONCRMLEADUPDATE": "lead",
+    "ONCRMDEALUPDATE": "deal",
+    "ONCRMLEADDELETE": "lead",
+    "ONCRMDEALDELETE": "deal",
+    "ONCRMDEALMOVETOCATEGORY": "deal",
+}
 
 
 def _services() -> Services:
@@ -40,8 +45,9 @@ def receive(crm: str, secret: str) -> ResponseReturnValue:
     """One webhook request: nothing is acknowledged before it is on disk."""
     services = _services()
     if crm not in ("amocrm", "bitrix24") or crm != services.crm_type:
-        return _reject(crm if crm in ("amocrm", "bitrix24") else "unknown", "not_configured", 404,
-                       "no such hook")  # fmt: skip
+        return _reject(
+            crm if crm in ("amocrm", "bitrix24") else "unknown", "not_configured", 404, "no such hook"
+        )
     services.metrics.received.labels(crm).inc()
     expected = services.settings.webhook_secret
     if expected is None:
@@ -73,10 +79,13 @@ def _amocrm(pairs: list[tuple[str, str]], services: Services) -> list[IncomingEv
 
 def _amo_event(event: AmoLeadEvent, account: str) -> IncomingEvent:
     payload: dict[str, Any] = {
-        "action": event.action, "responsible_user_id": event.responsible_user_id,
-        "stage_id": event.status_id, "pipeline_id": event.pipeline_id,
-        "modified_user_id": event.modified_user_id, "updated_at": event.updated_at,
-    }  # fmt: skip
+        "action": event.action,
+        "responsible_user_id": event.responsible_user_id,
+        "stage_id": event.status_id,
+        "pipeline_id": event.pipeline_id,
+        "modified_user_id": event.modified_user_id,
+        "updated_at": event.updated_at,
+    }
     kind = "lead" if event.action in AMO_NEW else "event" if event.action in AMO_UPDATES else None
     if event.action == "delete":
         payload = {"action": "delete"}
@@ -89,8 +98,9 @@ def _bitrix24(pairs: list[tuple[str, str]], services: Services) -> list[Incoming
         raise ForbiddenWebhook("LEADROUTER_BITRIX24_APP_TOKEN is not set")
     event = parse_bitrix24_event(pairs)
     crm = services.config.current.crm
-    verify_bitrix24_event(event, application_token=token.get_secret_value(), domain=crm.domain,
-                          member_id=crm.member_id)  # fmt: skip
+    verify_bitrix24_event(
+        event, application_token=token.get_secret_value(), domain=crm.domain, member_id=crm.member_id
+    )
     return [_bitrix_event(event, crm.entity)]
 
 

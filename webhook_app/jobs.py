@@ -53,8 +53,14 @@ def decide_lead(ctx: JobContext, job: Job) -> None:
     now = ctx.clock()
     with ctx.engine.begin() as connection:
         if lead is None:
-            write_audit(connection, "lead_missing", "lead no longer exists in the CRM",
-                        at=now, crm=job.crm, lead_id=lead_id)  # fmt: skip
+            write_audit(
+                connection,
+                "lead_missing",
+                "lead no longer exists in the CRM",
+                at=now,
+                crm=job.crm,
+                lead_id=lead_id,
+            )
             complete(connection, job, ctx.worker, now)
         elif find_assignment(connection, job.crm, lead_id) is not None:
             _already_decided(connection, ctx, job)
@@ -64,8 +70,14 @@ def decide_lead(ctx: JobContext, job: Job) -> None:
 
 def _already_decided(connection: Connection, ctx: JobContext, job: Job) -> None:
     now = ctx.clock()
-    write_audit(connection, "already_decided", "lead already has an owner; not decided again",
-                at=now, crm=job.crm, lead_id=job.lead_id)  # fmt: skip
+    write_audit(
+        connection,
+        "already_decided",
+        "lead already has an owner; not decided again",
+        at=now,
+        crm=job.crm,
+        lead_id=job.lead_id,
+    )
     complete(connection, job, ctx.worker, now)
 
 
@@ -86,11 +98,21 @@ def _decide_locked(connection: Connection, ctx: JobContext, job: Job, lead: Lead
     save_routing_state(connection, before, apply_decision(before, decision, policy), now)
     manager = policy.managers[decision.assignee]
     assignment_id = insert_assignment(
-        connection, crm=job.crm, lead_id=lead.id, purpose="new", manager=manager.key,
-        crm_user_id=manager.crm_user_id, rule=decision.rule, pool=decision.pool,
-        strategy=decision.strategy, route=decision.route.value if decision.route else "pool",
-        reason=reason, decision=data, config_version=policy.version, decided_at=now,
-    )  # fmt: skip
+        connection,
+        crm=job.crm,
+        lead_id=lead.id,
+        purpose="new",
+        manager=manager.key,
+        crm_user_id=manager.crm_user_id,
+        rule=decision.rule,
+        pool=decision.pool,
+        strategy=decision.strategy,
+        route=decision.route.value if decision.route else "pool",
+        reason=reason,
+        decision=data,
+        config_version=policy.version,
+        decided_at=now,
+    )
     enqueue_writes(connection, job.crm, writes_for(decision, policy, now, reason), now, assignment_id)
     _remember(connection, job.crm, lead.id, lead.stage_id, lead.pipeline_id, manager.crm_user_id, now)
     write_audit(connection, "decision", reason, manager=manager.key, detail=data, **audit_args)
@@ -98,13 +120,27 @@ def _decide_locked(connection: Connection, ctx: JobContext, job: Job, lead: Lead
 
 
 def _remember(
-    connection: Connection, crm: str, lead_id: str, stage_id: str | None, pipeline_id: str | None,
-    responsible: int | None, now: datetime,
-) -> None:  # fmt: skip
+    connection: Connection,
+    crm: str,
+    lead_id: str,
+    stage_id: str | None,
+    pipeline_id: str | None,
+    responsible: int | None,
+    now: datetime,
+) -> None:
     connection.execute(
-        upsert(connection, lead_seen, ["crm", "lead_id"], crm=crm, lead_id=lead_id, stage=stage_id,
-               pipeline=pipeline_id, responsible=responsible, updated_at=now)
-    )  # fmt: skip
+        upsert(
+            connection,
+            lead_seen,
+            ["crm", "lead_id"],
+            crm=crm,
+            lead_id=lead_id,
+            stage=stage_id,
+            pipeline=pipeline_id,
+            responsible=responsible,
+            updated_at=now,
+        )
+    )
 
 
 def handle_event(ctx: JobContext, job: Job) -> None:
@@ -130,8 +166,15 @@ def _interpret(connection: Connection, job: Job, payload: dict[str, Any], now: d
     crm, lead_id = job.crm, job.lead_id or ""
     ours = find_assignment(connection, crm, lead_id)
     if ours is None:
-        write_audit(connection, "ignored", "update for a lead we did not route", at=now, crm=crm,
-                    lead_id=lead_id, detail=payload)  # fmt: skip
+        write_audit(
+            connection,
+            "ignored",
+            "update for a lead we did not route",
+            at=now,
+            crm=crm,
+            lead_id=lead_id,
+            detail=payload,
+        )
         return
     seen = connection.execute(
         lead_seen.select().where(lead_seen.c.crm == crm, lead_seen.c.lead_id == lead_id)
@@ -141,21 +184,57 @@ def _interpret(connection: Connection, job: Job, payload: dict[str, Any], now: d
     changed_owner = responsible is not None and responsible != (seen.responsible if seen else None)
     changed_stage = stage is not None and seen is not None and str(stage) != str(seen.stage)
     if not changed_owner and not changed_stage:
-        write_audit(connection, "echo", "echo of our own write (or no change we act on)", at=now,
-                    crm=crm, lead_id=lead_id, manager=ours.manager, detail=payload)  # fmt: skip
+        write_audit(
+            connection,
+            "echo",
+            "echo of our own write (or no change we act on)",
+            at=now,
+            crm=crm,
+            lead_id=lead_id,
+            manager=ours.manager,
+            detail=payload,
+        )
         return
     if changed_owner and pending_write(connection, crm, lead_id, WriteKind.RESPONSIBLE):
-        write_audit(connection, "echo", "update from before our pending write", at=now, crm=crm,
-                    lead_id=lead_id, detail=payload)  # fmt: skip
+        write_audit(
+            connection,
+            "echo",
+            "update from before our pending write",
+            at=now,
+            crm=crm,
+            lead_id=lead_id,
+            detail=payload,
+        )
         return
     if changed_owner:
-        write_audit(connection, "override", f"responsible changed in the CRM to user {responsible}",
-                    at=now, crm=crm, lead_id=lead_id, detail=payload)  # fmt: skip
+        write_audit(
+            connection,
+            "override",
+            f"responsible changed in the CRM to user {responsible}",
+            at=now,
+            crm=crm,
+            lead_id=lead_id,
+            detail=payload,
+        )
     if changed_stage:
-        write_audit(connection, "stage_changed", f"stage {seen.stage if seen else None} → {stage}",
-                    at=now, crm=crm, lead_id=lead_id, detail=payload)  # fmt: skip
-    _remember(connection, crm, lead_id, str(stage) if stage is not None else None,
-              payload.get("pipeline_id"), responsible, now)  # fmt: skip
+        write_audit(
+            connection,
+            "stage_changed",
+            f"stage {seen.stage if seen else None} → {stage}",
+            at=now,
+            crm=crm,
+            lead_id=lead_id,
+            detail=payload,
+        )
+    _remember(
+        connection,
+        crm,
+        lead_id,
+        str(stage) if stage is not None else None,
+        payload.get("pipeline_id"),
+        responsible,
+        now,
+    )
 
 
 def _deleted(ctx: JobContext, job: Job) -> None:
@@ -166,8 +245,14 @@ def _deleted(ctx: JobContext, job: Job) -> None:
             .where(jobs.c.crm == job.crm, jobs.c.lead_id == job.lead_id, jobs.c.state == PENDING)
             .values(state="cancelled", updated_at=now)
         )
-        write_audit(connection, "deleted", "lead deleted in the CRM; pending work cancelled",
-                    at=now, crm=job.crm, lead_id=job.lead_id)  # fmt: skip
+        write_audit(
+            connection,
+            "deleted",
+            "lead deleted in the CRM; pending work cancelled",
+            at=now,
+            crm=job.crm,
+            lead_id=job.lead_id,
+        )
         complete(connection, job, ctx.worker, now)
 
 
@@ -176,6 +261,3 @@ def _as_int(value: object) -> int | None:
         return int(str(value)) if value not in (None, "") else None
     except ValueError:
         return None
-
-
-HANDLERS: dict[str, Callable[[JobContext, Job], None]] = {"lead": decide_lead, "event": handle_event}

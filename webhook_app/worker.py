@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import random
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -15,11 +16,17 @@ from adapters.storage.outbox import OutboxItem, claim_writes, mark_dead, mark_re
 from adapters.storage.queue import Job, LeaseLost, claim_jobs, retry_or_fail
 from adapters.storage.sql import upsert
 from adapters.storage.tables import heartbeats
-from core.ports import WriteKind, WriteResult, WriteStatus
+from core.ports import Reconcilable, WriteKind, WriteResult, WriteStatus
 from webhook_app.backoff import backoff_delay
-from webhook_app.jobs import HANDLERS, JobContext
+from webhook_app.jobs import JobContext, decide_lead, handle_event
+from webhook_app.reconcile import ensure_reconcile_job, reconcile
 
 log = logging.getLogger("leadrouter.worker")
+HANDLERS: dict[str, Callable[[JobContext, Job], None]] = {
+    "lead": decide_lead,
+    "event": handle_event,
+    "reconcile": reconcile,
+}
 
 
 @dataclass
@@ -55,6 +62,9 @@ class Worker:
 
     def run(self, stop: threading.Event) -> None:
         """Loop until `stop` is set, resting when there is nothing to do."""
+        if isinstance(self.ctx.crm, Reconcilable):
+            with self.ctx.engine.begin() as connection:
+                ensure_reconcile_job(connection, self.ctx.crm.name, self.ctx.clock())
         while not stop.is_set():
             try:
                 busy = self.run_once()
@@ -83,9 +93,14 @@ class Worker:
         try:
             with self.ctx.engine.begin() as connection:
                 retried = retry_or_fail(
-                    connection, job, self.ctx.worker, now, error,
-                    delay=delay, max_attempts=self.options.max_job_attempts,
-                )  # fmt: skip
+                    connection,
+                    job,
+                    self.ctx.worker,
+                    now,
+                    error,
+                    delay=delay,
+                    max_attempts=self.options.max_job_attempts,
+                )
                 kind = "job_retry" if retried else "job_failed"
                 detail = {"job": job.id, "kind": job.kind}
                 write_audit(connection, kind, error, at=now, crm=job.crm, lead_id=job.lead_id, detail=detail)
@@ -118,8 +133,13 @@ class Worker:
             for item, result in zip(items, results, strict=True):
                 kind, message = self._settle(connection, item, result, now)
                 self.ctx.on_write(item.write.kind.value, kind)
-                detail = {"write": item.write.kind.value, "attempt": item.attempts, "outbox": item.id,
-                          "error": result.error, **result.detail}  # fmt: skip
+                detail = {
+                    "write": item.write.kind.value,
+                    "attempt": item.attempts,
+                    "outbox": item.id,
+                    "error": result.error,
+                    **result.detail,
+                }
                 write_audit(
                     connection, kind, message, at=now, crm=item.crm, lead_id=item.lead_id, detail=detail
                 )

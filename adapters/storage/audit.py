@@ -43,10 +43,16 @@ def write_audit(
     """Append one audit row inside the caller's transaction."""
     connection.execute(
         audit.insert().values(
-            at=at, kind=kind, crm=crm, lead_id=lead_id, manager=manager,
-            config_version=config_version, message=message, detail=dict(detail or {}),
+            at=at,
+            kind=kind,
+            crm=crm,
+            lead_id=lead_id,
+            manager=manager,
+            config_version=config_version,
+            message=message,
+            detail=dict(detail or {}),
         )
-    )  # fmt: skip
+    )
 
 
 def read_audit(

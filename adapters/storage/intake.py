@@ -35,21 +35,37 @@ def store_events(engine: Engine, events: Sequence[IncomingEvent], now: datetime)
 
 def _store_one(connection: Connection, event: IncomingEvent, now: datetime) -> bool:
     stmt = insert_ignore(
-        connection, inbox, ["dedup_key"], crm=event.crm, dedup_key=event.dedup_key,
-        event=event.event, lead_id=event.lead_id, payload=dict(event.payload), received_at=now,
-    )  # fmt: skip
+        connection,
+        inbox,
+        ["dedup_key"],
+        crm=event.crm,
+        dedup_key=event.dedup_key,
+        event=event.event,
+        lead_id=event.lead_id,
+        payload=dict(event.payload),
+        received_at=now,
+    )
     # RETURNING, not rowcount: drivers disagree on rowcount for an ignored INSERT.
     if connection.execute(stmt.returning(inbox.c.id)).first() is None:
         write_audit(
-            connection, "duplicate", f"{event.event} redelivered, already stored",
-            at=now, crm=event.crm, lead_id=event.lead_id, detail={"dedup_key": event.dedup_key},
-        )  # fmt: skip
+            connection,
+            "duplicate",
+            f"{event.event} redelivered, already stored",
+            at=now,
+            crm=event.crm,
+            lead_id=event.lead_id,
+            detail={"dedup_key": event.dedup_key},
+        )
         return False
     if event.job_kind is not None:
         enqueue(connection, event.job_kind, event.crm, event.lead_id, dict(event.payload), now, now)
     write_audit(
-        connection, "received", f"{event.event} received",
-        at=now, crm=event.crm, lead_id=event.lead_id,
+        connection,
+        "received",
+        f"{event.event} received",
+        at=now,
+        crm=event.crm,
+        lead_id=event.lead_id,
         detail={"event": event.event, "dedup_key": event.dedup_key},
-    )  # fmt: skip
+    )
     return True

@@ -37,20 +37,28 @@ class OutboxItem:
 def write_to_payload(write: CrmWrite) -> dict[str, Any]:
     """A CrmWrite as JSON."""
     return {
-        "kind": write.kind.value, "lead_id": write.lead_id, "user_id": write.user_id,
-        "text": write.text, "due": write.due.isoformat() if write.due else None,
-        "field_name": write.field_name, "field_value": write.field_value,
-    }  # fmt: skip
+        "kind": write.kind.value,
+        "lead_id": write.lead_id,
+        "user_id": write.user_id,
+        "text": write.text,
+        "due": write.due.isoformat() if write.due else None,
+        "field_name": write.field_name,
+        "field_value": write.field_value,
+    }
 
 
 def payload_to_write(payload: dict[str, Any]) -> CrmWrite:
     """A CrmWrite back from JSON."""
     due = payload.get("due")
     return CrmWrite(
-        kind=WriteKind(payload["kind"]), lead_id=payload["lead_id"], user_id=payload.get("user_id"),
-        text=payload.get("text", ""), due=datetime.fromisoformat(due) if due else None,
-        field_name=payload.get("field_name"), field_value=payload.get("field_value"),
-    )  # fmt: skip
+        kind=WriteKind(payload["kind"]),
+        lead_id=payload["lead_id"],
+        user_id=payload.get("user_id"),
+        text=payload.get("text", ""),
+        due=datetime.fromisoformat(due) if due else None,
+        field_name=payload.get("field_name"),
+        field_value=payload.get("field_value"),
+    )
 
 
 def enqueue_writes(
@@ -60,11 +68,17 @@ def enqueue_writes(
     for write in writes:
         connection.execute(
             outbox.insert().values(
-                crm=crm, lead_id=write.lead_id, kind=write.kind.value, payload=write_to_payload(write),
-                state=PENDING, attempts=0, next_attempt_at=now, assignment_id=assignment_id,
+                crm=crm,
+                lead_id=write.lead_id,
+                kind=write.kind.value,
+                payload=write_to_payload(write),
+                state=PENDING,
+                attempts=0,
+                next_attempt_at=now,
+                assignment_id=assignment_id,
                 created_at=now,
             )
-        )  # fmt: skip
+        )
 
 
 def claim_writes(
@@ -81,9 +95,11 @@ def claim_writes(
         # who is not (yet) the responsible, or a note announcing it, would mislead the team.
         owner = outbox.alias("owner")
         unsettled = select(owner.c.id).where(
-            owner.c.crm == outbox.c.crm, owner.c.lead_id == outbox.c.lead_id,
-            owner.c.kind == WriteKind.RESPONSIBLE.value, owner.c.state.in_([PENDING, SENDING]),
-        )  # fmt: skip
+            owner.c.crm == outbox.c.crm,
+            owner.c.lead_id == outbox.c.lead_id,
+            owner.c.kind == WriteKind.RESPONSIBLE.value,
+            owner.c.state.in_([PENDING, SENDING]),
+        )
         query = query.where(~unsettled.exists())
     query = query.order_by(outbox.c.id).limit(limit)
     with engine.begin() as connection:
@@ -150,7 +166,9 @@ def outbox_counts(connection: Connection) -> dict[str, int]:
 def pending_write(connection: Connection, crm: str, lead_id: str, kind: WriteKind) -> bool:
     """True while a write of this kind for the lead has not been confirmed by the CRM."""
     query = select(func.count()).where(
-        outbox.c.crm == crm, outbox.c.lead_id == lead_id, outbox.c.kind == kind.value,
+        outbox.c.crm == crm,
+        outbox.c.lead_id == lead_id,
+        outbox.c.kind == kind.value,
         outbox.c.state.in_([PENDING, SENDING]),
-    )  # fmt: skip
+    )
     return bool(connection.execute(query).scalar())

@@ -50,10 +50,17 @@ def enqueue(
     """Add a job, due at `run_at`, inside the caller's transaction."""
     connection.execute(
         jobs.insert().values(
-            kind=kind, crm=crm, lead_id=lead_id, payload=dict(payload), state=PENDING,
-            attempts=0, run_at=run_at, created_at=now, updated_at=now,
+            kind=kind,
+            crm=crm,
+            lead_id=lead_id,
+            payload=dict(payload),
+            state=PENDING,
+            attempts=0,
+            run_at=run_at,
+            created_at=now,
+            updated_at=now,
         )
-    )  # fmt: skip
+    )
 
 
 def claim_jobs(engine: Engine, worker: str, now: datetime, lease: timedelta, limit: int) -> list[Job]:
@@ -70,9 +77,14 @@ def claim_jobs(engine: Engine, worker: str, now: datetime, lease: timedelta, lim
         connection.execute(
             update(jobs)
             .where(jobs.c.id.in_([r.id for r in rows]))
-            .values(state=RUNNING, lease_owner=worker, lease_expires=now + lease,
-                    attempts=jobs.c.attempts + 1, updated_at=now)
-        )  # fmt: skip
+            .values(
+                state=RUNNING,
+                lease_owner=worker,
+                lease_expires=now + lease,
+                attempts=jobs.c.attempts + 1,
+                updated_at=now,
+            )
+        )
     return [Job(r.id, r.kind, r.crm, r.lead_id, r.payload, r.attempts + 1, r.run_at) for r in rows]
 
 

@@ -23,9 +23,10 @@ def load_routing_state(connection: Connection, pools: Iterable[str], now: dateti
     names = sorted(pools)
     for name in names:
         connection.execute(
-            insert_ignore(connection, pool_state, ["pool"], pool=name, counts={}, last=None,
-                          present=[], updated_at=now)
-        )  # fmt: skip
+            insert_ignore(
+                connection, pool_state, ["pool"], pool=name, counts={}, last=None, present=[], updated_at=now
+            )
+        )
     query = select(pool_state).where(pool_state.c.pool.in_(names)).order_by(pool_state.c.pool)
     pool_rows = connection.execute(locked(connection, query)).all()
     return RoutingState(
@@ -46,15 +47,23 @@ def save_routing_state(
             connection.execute(
                 pool_state.update()
                 .where(pool_state.c.pool == name)
-                .values(counts=dict(state.counts), last=state.last,
-                        present=sorted(state.present), updated_at=now)
-            )  # fmt: skip
+                .values(
+                    counts=dict(state.counts), last=state.last, present=sorted(state.present), updated_at=now
+                )
+            )
     for key, load in after.loads.items():
         if before.loads.get(key) != load:
             connection.execute(
-                upsert(connection, manager_load, ["manager"], manager=key, day=load.day,
-                       today=load.today, open=load.open)
-            )  # fmt: skip
+                upsert(
+                    connection,
+                    manager_load,
+                    ["manager"],
+                    manager=key,
+                    day=load.day,
+                    today=load.today,
+                    open=load.open,
+                )
+            )
 
 
 def find_assignment(connection: Connection, crm: str, lead_id: str, purpose: str = "new") -> Any:

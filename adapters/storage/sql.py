@@ -15,14 +15,14 @@ def insert_ignore(connection: Connection, table: Table, conflict: list[str], **v
     return sqlite.insert(table).values(**values).on_conflict_do_nothing(index_elements=conflict)
 
 
-def upsert(connection: Connection, table: Table, key: list[str], **values: Any) -> Insert:
-    """An INSERT that overwrites the non-key columns of an existing row."""
-    updates = {k: v for k, v in values.items() if k not in key}
+def upsert(connection: Connection, table: Table, conflict: list[str], **values: Any) -> Insert:
+    """An INSERT that overwrites the other columns of the row with the same `conflict` columns."""
+    updates = {k: v for k, v in values.items() if k not in conflict}
     if connection.dialect.name == "postgresql":
         stmt = postgresql.insert(table).values(**values)
-        return stmt.on_conflict_do_update(index_elements=key, set_=updates)
+        return stmt.on_conflict_do_update(index_elements=conflict, set_=updates)
     lite = sqlite.insert(table).values(**values)
-    return lite.on_conflict_do_update(index_elements=key, set_=updates)
+    return lite.on_conflict_do_update(index_elements=conflict, set_=updates)
 
 
 def locked(connection: Connection, query: Select[Any], *, skip_locked: bool = False) -> Select[Any]:

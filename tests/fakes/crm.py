@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 
 from core.model import Lead
-from core.ports import CrmWrite, WriteKind, WriteResult, WriteStatus
+from core.ports import ChangedLead, CrmWrite, WriteKind, WriteResult, WriteStatus
 
 
 @dataclass
@@ -21,6 +22,7 @@ class FakeCrm:
     transient_failures: int = 0  # the next N write calls fail as a whole
     refuse_leads: set[str] = field(default_factory=set)  # writes for these leads are refused for good
     fetches: int = 0
+    touched: dict[str, datetime] = field(default_factory=dict)  # lead id → last change
 
     def batch_size(self, kind: WriteKind) -> int:
         """How many writes per call."""
@@ -50,6 +52,14 @@ class FakeCrm:
                 self.leads[write.lead_id] = replace(lead, responsible_user_id=write.user_id)
             results.append(WriteResult(WriteStatus.OK))
         return results
+
+    def changed_since(self, since: datetime) -> list[ChangedLead]:
+        """Leads created or touched at or after `since` (the fake keeps one timestamp per lead)."""
+        items = [
+            ChangedLead(i, lead.created_at, self.touched.get(i, lead.created_at))
+            for i, lead in self.leads.items()
+        ]
+        return sorted((c for c in items if c.updated_at >= since), key=lambda c: c.updated_at)
 
     def owner_of(self, lead_id: str) -> int | None:
         """The lead's responsible as the CRM has it now."""

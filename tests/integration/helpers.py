@@ -51,8 +51,14 @@ def add_lead_event(lead_id: str, crm: str = "amocrm") -> IncomingEvent:
 def update_event(lead_id: str, responsible: int, stage: str = "new", n: int = 0) -> IncomingEvent:
     """A 'responsible changed' event carrying the lead's current state."""
     payload = {"action": "responsible", "responsible_user_id": str(responsible), "stage_id": stage}
-    return IncomingEvent("amocrm", f"amocrm:resp:{lead_id}:{responsible}:{stage}:{n}", "responsible",
-                         lead_id, payload, job_kind="event")  # fmt: skip
+    return IncomingEvent(
+        "amocrm",
+        f"amocrm:resp:{lead_id}:{responsible}:{stage}:{n}",
+        "responsible",
+        lead_id,
+        payload,
+        job_kind="event",
+    )
 
 
 def make_worker(engine: Engine, crm: FakeCrm, clock: Clock, p: Policy, name: str = "w1") -> Worker:

@@ -24,8 +24,17 @@ USER_OF = {"ivanova": 101, "petrov": 102, "sidorov": 103}
 
 
 def spawn(db_url: str, crm_path: Path, name: str, epoch: float, *extra: str) -> subprocess.Popen[bytes]:
-    command = [sys.executable, "-m", "tests.fakes.run_worker", db_url, str(crm_path), name,
-               "--epoch", str(epoch), *extra]  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "tests.fakes.run_worker",
+        db_url,
+        str(crm_path),
+        name,
+        "--epoch",
+        str(epoch),
+        *extra,
+    ]
     return subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 

@@ -51,17 +51,20 @@ class Stack:
 
     def hook(self, body: bytes | str, *, crm: str = "amocrm", secret: str = SECRET, **kw: object):
         """POST a form body to our hook URL."""
-        return self.client.post(f"/hooks/{crm}/{secret}", data=body,
-                                content_type="application/x-www-form-urlencoded", **kw)  # fmt: skip
+        return self.client.post(
+            f"/hooks/{crm}/{secret}", data=body, content_type="application/x-www-form-urlencoded", **kw
+        )
 
 
 def make_stack(tmp_path: Path, crm_type: str = "amocrm") -> Stack:
     config = tmp_path / "config.yaml"
     config.write_text(CONFIG % {"crm": crm_type, "crm_extra": CRM_EXTRA[crm_type]}, encoding="utf-8")
     settings = Settings(
-        config=config, database_url=f"sqlite:///{tmp_path / 'lr.db'}",
-        webhook_secret=SECRET, bitrix24_app_token=APP_TOKEN,
-    )  # type: ignore[arg-type]  # fmt: skip
+        config=config,
+        database_url=f"sqlite:///{tmp_path / 'lr.db'}",
+        webhook_secret=SECRET,
+        bitrix24_app_token=APP_TOKEN,
+    )  # type: ignore[arg-type]
     crm, clock = FakeCrm(name=crm_type), Clock()
     services = build_services(settings, crm=crm, clock=clock)
     app = create_app(services=services)

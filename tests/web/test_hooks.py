@@ -15,14 +15,29 @@ from tests.web.conftest import ACCOUNT_ID, APP_TOKEN, SECRET
 
 
 def amo_add(*ids: str, account: str = ACCOUNT_ID) -> str:
-    leads = [{"id": i, "name": f"Заявка {i}", "status_id": "142000", "price": "1000",
-              "responsible_user_id": "100", "pipeline_id": "77"} for i in ids]  # fmt: skip
+    leads = [
+        {
+            "id": i,
+            "name": f"Заявка {i}",
+            "status_id": "142000",
+            "price": "1000",
+            "responsible_user_id": "100",
+            "pipeline_id": "77",
+        }
+        for i in ids
+    ]
     return urlencode(amocrm_lead_payload("add", leads, account_id=account, subdomain="example"))
 
 
 def amo_responsible(lead_id: str, user: int) -> str:
-    lead = {"id": lead_id, "status_id": "142000", "responsible_user_id": str(user),
-            "old_responsible_user_id": "100", "last_modified": "1764670000", "pipeline_id": "77"}  # fmt: skip
+    lead = {
+        "id": lead_id,
+        "status_id": "142000",
+        "responsible_user_id": str(user),
+        "old_responsible_user_id": "100",
+        "last_modified": "1764670000",
+        "pipeline_id": "77",
+    }
     return urlencode(amocrm_lead_payload("responsible", [lead], account_id=ACCOUNT_ID, subdomain="example"))
 
 
@@ -102,16 +117,22 @@ def test_the_hook_of_the_crm_not_configured_is_not_found(stack):
 def test_bitrix24_lead_event_is_verified_stored_and_decided(b24_stack):
     stack = b24_stack
     stack.crm.leads["lead:1000983"] = Lead(id="lead:1000983", created_at=stack.clock(), stage_id="NEW")
-    body = urlencode(bitrix24_event_payload("ONCRMLEADADD", "1000983", application_token=APP_TOKEN,
-                                            domain="b24.example.ru", member_id="m1"))  # fmt: skip
+    body = urlencode(
+        bitrix24_event_payload(
+            "ONCRMLEADADD", "1000983", application_token=APP_TOKEN, domain="b24.example.ru", member_id="m1"
+        )
+    )
     assert stack.hook(body, crm="bitrix24").status_code == 200
     stack.worker.run_once()
     assert stack.crm.owner_of("lead:1000983") == 101
 
 
 def test_bitrix24_wrong_application_token_is_refused(b24_stack):
-    body = urlencode(bitrix24_event_payload("ONCRMLEADADD", "1", application_token="wrong",
-                                            domain="b24.example.ru", member_id="m1"))  # fmt: skip
+    body = urlencode(
+        bitrix24_event_payload(
+            "ONCRMLEADADD", "1", application_token="wrong", domain="b24.example.ru", member_id="m1"
+        )
+    )
     assert b24_stack.hook(body, crm="bitrix24").status_code == 403
     assert stored(b24_stack) == 0
 

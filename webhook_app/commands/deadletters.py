@@ -43,8 +43,15 @@ def run(args: argparse.Namespace) -> int:
     with engine.begin() as connection:
         rows = replay(connection, None if args.all else args.ids, now)
         for row in rows:
-            write_audit(connection, "replay", f"dead letter {row.id} ({row.kind}) queued again by the CLI",
-                        at=now, crm=row.crm, lead_id=row.lead_id, detail={"outbox": row.id})  # fmt: skip
+            write_audit(
+                connection,
+                "replay",
+                f"dead letter {row.id} ({row.kind}) queued again by the CLI",
+                at=now,
+                crm=row.crm,
+                lead_id=row.lead_id,
+                detail={"outbox": row.id},
+            )
     missing = sorted(set(args.ids) - {r.id for r in rows}) if not args.all else []
     print(f"replayed {len(rows)}" + (f"; not dead letters: {missing}" if missing else ""))
     return 1 if missing else 0
