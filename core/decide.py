@@ -18,11 +18,21 @@ _CONTINUITY_TOLERATES = (SkipReason.OFF_HOURS, SkipReason.HOLIDAY)
 class _Context:
     """One decision's inputs and the reasoning steps gathered so far."""
 
-    def __init__(self, lead: Lead, policy: Policy, state: RoutingState, now: datetime) -> None:
+    def __init__(
+        self,
+        lead: Lead,
+        policy: Policy,
+        state: RoutingState,
+        now: datetime,
+        exclude: frozenset[str] = frozenset(),
+    ) -> None:
         self.lead, self.policy, self.state, self.now = lead, policy, state, now
+        self.exclude = exclude
         self.steps: list[Step] = []
 
     def skip_of(self, manager: Manager) -> Skip | None:
+        if manager.key in self.exclude:
+            return Skip(manager.key, SkipReason.ALREADY_HAD)
         return unavailability(manager, self.now, self.state, self.policy.calendar)
 
     def step(self, code: StepCode, **params: str) -> None:
@@ -51,6 +61,37 @@ def decide(lead: Lead, policy: Policy, state: RoutingState, now: datetime) -> De
             return _route_pool(ctx, policy.pools[rule.pool], set(), rule.name)
     ctx.step(StepCode.NO_RULE)
     return _fallback(ctx, [], set(), None)
+
+
+def decide_in_pool(
+    lead: Lead,
+    policy: Policy,
+    state: RoutingState,
+    now: datetime,
+    pool: str,
+    *,
+    exclude: frozenset[str] = frozenset(),
+    steps: tuple[Step, ...] = (),
+) -> Decision:
+    """Route a lead inside one pool (a handoff's `to`), never to anyone in `exclude`."""
+    ctx = _Context(lead, policy, state, now, exclude)
+    ctx.steps.extend(steps)
+    return _route_pool(ctx, policy.pools[pool], set(), None)
+
+
+def decide_for(
+    lead: Lead,
+    policy: Policy,
+    now: datetime,
+    person: str,
+    *,
+    steps: tuple[Step, ...] = (),
+    route: Route = Route.FALLBACK,
+) -> Decision:
+    """A decision naming one person outright (a handoff's fallback, an owner back from vacation)."""
+    ctx = _Context(lead, policy, RoutingState(), now)
+    ctx.steps.extend(steps)
+    return ctx.decision(Outcome.ASSIGN, assignee=person, route=route)
 
 
 def _continuity(ctx: _Context) -> Decision | None:

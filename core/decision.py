@@ -26,6 +26,7 @@ class Route(enum.Enum):
     SUBSTITUTE = "substitute"
     POOL = "pool"
     FALLBACK = "fallback"
+    RETURN = "return"
 
 
 class StepCode(enum.Enum):
@@ -40,6 +41,10 @@ class StepCode(enum.Enum):
     NOBODY_AVAILABLE = "nobody_available"
     WAIT_FOR_SHIFT = "wait_for_shift"
     FALLBACK = "fallback"
+    HANDOFF = "handoff"
+    HANDOFF_BLOCKED = "handoff_blocked"
+    SLA_EXPIRED = "sla_expired"
+    RETURN = "return"
 
 
 @dataclass(frozen=True, slots=True)

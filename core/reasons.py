@@ -26,6 +26,12 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
         "nobody_available": "в пуле «{pool}» никто не доступен",
         "wait_for_shift": "ждём смену в пуле «{pool}»",
         "fallback": "резерв: {target}",
+        "handoff": "передача «{handoff}» от {previous}",
+        "handoff_blocked": "передача «{handoff}» не выполняется: {why}",
+        "sla_expired": "лид не взят в работу за {minutes} мин (переход {hop})",
+        "return": "возврат менеджеру {manager} после отсутствия",
+        "never_move": "{who} не передаёт сделки",
+        "unless": "исключение ({condition})",
         "inactive": "деактивирован",
         "paused": "на паузе",
         "absent": "отсутствует",
@@ -52,6 +58,12 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
         "nobody_available": "nobody available in pool '{pool}'",
         "wait_for_shift": "waiting for a shift in pool '{pool}'",
         "fallback": "fallback: {target}",
+        "handoff": "handoff '{handoff}' from {previous}",
+        "handoff_blocked": "handoff '{handoff}' not done: {why}",
+        "sla_expired": "lead not worked on within {minutes} min (hop {hop})",
+        "return": "back to {manager} after the absence",
+        "never_move": "{who}'s deals are never moved",
+        "unless": "exception ({condition})",
         "inactive": "deactivated",
         "paused": "paused",
         "absent": "absent",
@@ -103,6 +115,17 @@ class Renderer:
         if step.code is StepCode.FALLBACK:
             target = params.get("pool") or self.name(params.get("manager"))
             return self.texts["fallback"].format(target=target)
+        if step.code is StepCode.HANDOFF:
+            return self.texts["handoff"].format(
+                handoff=params["handoff"], previous=self.name(params["previous"])
+            )
+        if step.code is StepCode.HANDOFF_BLOCKED:
+            why = (
+                self.texts["never_move"].format(who=self.name(params["never_move"]))
+                if "never_move" in params
+                else self.texts["unless"].format(condition=params.get("unless", ""))
+            )
+            return self.texts["handoff_blocked"].format(handoff=params["handoff"], why=why)
         if step.code in (StepCode.RULE_MATCHED, StepCode.WAIT_FOR_SHIFT):
             return ""  # already said by the rule header and the closing "waiting until" part
         return self.texts[step.code.value].format(**params)

@@ -18,6 +18,7 @@ from adapters.storage.sql import upsert
 from adapters.storage.tables import heartbeats
 from core.ports import Reconcilable, WriteKind, WriteResult, WriteStatus
 from webhook_app.backoff import backoff_delay
+from webhook_app.handoffs import after_days_job, return_job, sla_job, stage_job
 from webhook_app.jobs import JobContext, decide_lead, handle_event
 from webhook_app.reconcile import ensure_reconcile_job, reconcile
 
@@ -26,6 +27,10 @@ HANDLERS: dict[str, Callable[[JobContext, Job], None]] = {
     "lead": decide_lead,
     "event": handle_event,
     "reconcile": reconcile,
+    "stage": stage_job,
+    "after_days": after_days_job,
+    "sla": sla_job,
+    "return": return_job,
 }
 
 

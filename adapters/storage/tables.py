@@ -146,6 +146,8 @@ lead_seen = Table(
     Column("pipeline", String(120)),
     Column("responsible", BigInteger),
     Column("updated_at", Moment, nullable=False),
+    Column("stage_name", String(200)),
+    Column("pipeline_name", String(200)),
 )
 
 outbox = Table(

@@ -62,8 +62,10 @@ class SharedFakeCrm:
         db = self._db()
         db.execute("BEGIN IMMEDIATE")
         for w in writes:
-            db.execute("INSERT INTO writes (kind, lead_id, user_id, pid) VALUES (?, ?, ?, ?)",
-                       (w.kind.value, w.lead_id, w.user_id, os.getpid()))  # fmt: skip
+            db.execute(
+                "INSERT INTO writes (kind, lead_id, user_id, pid) VALUES (?, ?, ?, ?)",
+                (w.kind.value, w.lead_id, w.user_id, os.getpid()),
+            )
             if w.kind is WriteKind.RESPONSIBLE:
                 db.execute("UPDATE leads SET responsible = ? WHERE id = ?", (w.user_id, w.lead_id))
         db.execute("COMMIT")

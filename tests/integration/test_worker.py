@@ -89,9 +89,10 @@ def test_a_stage_move_is_seen_as_a_transition_once(engine):
     worker = make_worker(engine, crm, clock, p)
     worker.run_once()
     post(engine, clock, update_event("1", 101, stage="won"), update_event("1", 101, stage="won", n=1))
-    worker.run_once()
+    while worker.run_once():
+        pass
     kinds = [e.kind for e in read_audit(engine, lead_id="1")]
-    assert kinds.count("stage_changed") == 1 and kinds[-1] == "echo"
+    assert kinds.count("stage_changed") == 1 and kinds.count("echo") == 1
 
 
 def test_a_lead_arriving_at_night_waits_for_the_morning_shift(engine):

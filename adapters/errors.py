@@ -1,0 +1,73 @@
+"""Errors raised by the CRM adapters, the whole tree in one place.
+
+    AdapterError
+    ├── WebhookError                 a POST from a CRM that we refuse to store
+    │   ├── MalformedWebhook         not a webhook we can read         (the web layer answers 400)
+    │   └── ForbiddenWebhook         wrong application token, foreign account or portal      (403)
+    └── CrmError                     a call to the CRM's API failed
+        ├── TransientCrmError        worth retrying: 5xx, timeouts, dropped connections
+        │   └── RateLimited          the CRM asked us to slow down (`retry_after`, seconds)
+        ├── PermanentCrmError        the CRM refused the request for good (`detail`)
+        └── AuthError                the token is invalid, expired beyond refresh, or revoked
+
+Every message here may reach a log, the audit log or an HTTP response: it names fields, never
+their values, and never carries a token or the raw body.
+"""
+
+from __future__ import annotations
+
+_MAX_REASON = 200
+
+
+def _safe(text: str) -> str:
+    """Printable, bounded text: a hostile key must not forge log lines or flood a response."""
+    cleaned = "".join(ch if ch.isprintable() else "?" for ch in text[:_MAX_REASON])
+    return cleaned + ("…" if len(text) > _MAX_REASON else "")
+
+
+class AdapterError(Exception):
+    """Base of every error an adapter raises."""
+
+
+class WebhookError(AdapterError):
+    """A webhook POST we refuse; `reason` is short and safe to show to the sender."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = _safe(reason)
+        super().__init__(self.reason)
+
+
+class MalformedWebhook(WebhookError):
+    """The body is not a webhook we can read (answer 400, do not store)."""
+
+
+class ForbiddenWebhook(WebhookError):
+    """The webhook is not for us: wrong application token, foreign account or portal (answer 403)."""
+
+
+class CrmError(AdapterError):
+    """A call to the CRM's API failed."""
+
+
+class TransientCrmError(CrmError):
+    """A failure worth retrying later: server error, timeout, dropped connection."""
+
+
+class RateLimited(TransientCrmError):
+    """The CRM asked us to slow down; `retry_after` is its hint in seconds, when it gave one."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class PermanentCrmError(CrmError):
+    """The CRM refused the request for good (validation); retrying cannot help."""
+
+    def __init__(self, message: str, *, detail: str = "") -> None:
+        super().__init__(message)
+        self.detail = detail
+
+
+class AuthError(CrmError):
+    """The CRM rejected our credentials: invalid, expired beyond refresh, or revoked."""

@@ -1,0 +1,101 @@
+"""Benchmark: decisions per second of the pure core, and `simulate` on 1,000,000 leads end to end.
+
+    .venv/bin/python bench/decide.py                       # 200,000 decisions, then 1,000,000-lead simulate
+    .venv/bin/python bench/decide.py --leads 50000 --simulate 100000
+
+Both parts use the same seeded data: the 50-manager, 30-rule config of bench/config.py (loaded
+through `load_config`) and leads from bench/make_leads.py. The simulate part runs the real command
+in a child process (`leadrouter simulate --no-leads --no-progress`), so its time includes start-up,
+reading the CSV, deciding and the fairness table, and its peak RSS is that process's alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench import make_leads  # noqa: E402
+from bench.config import yaml_text  # noqa: E402
+from core.decide import apply_decision, decide  # noqa: E402
+from core.state import RoutingState  # noqa: E402
+from webhook_app.config import load_config  # noqa: E402
+from webhook_app.leadfile import LeadFile  # noqa: E402
+
+START = date(2026, 6, 29)
+SEED = 2026
+
+
+def write_leads(path: Path, count: int) -> float:
+    """Generate `count` seeded leads over a year (two weeks per 10,000) as CSV; seconds taken."""
+    began = time.perf_counter()
+    days = max(14, min(365, count // 700))
+    make_leads.write(path, make_leads.leads(SEED, count, START, days))
+    return time.perf_counter() - began
+
+
+def decisions_per_second(config: Path, leads_csv: Path) -> None:
+    """Time decide + apply_decision over pre-built leads, from an empty state."""
+    policy = load_config(config).policy
+    leads = list(LeadFile(leads_csv, policy).leads())
+    state, outcomes = RoutingState(), Counter[str]()
+    began = time.perf_counter()
+    for lead in leads:
+        decision = decide(lead, policy, state, lead.created_at)
+        state = apply_decision(state, decision, policy)
+        outcomes[decision.route.value if decision.route else decision.outcome.value] += 1
+    elapsed = time.perf_counter() - began
+    print(
+        f"decide + apply_decision: {len(leads):,} leads in {elapsed:.2f} s "
+        f"= {len(leads) / elapsed:,.0f} decisions/s"
+    )
+    print(f"  routes: {dict(outcomes.most_common())}")
+
+
+def simulate_end_to_end(config: Path, leads_csv: Path, count: int) -> None:
+    """Run `leadrouter simulate --no-leads` in a child process; print wall time and its peak RSS."""
+    command = [sys.executable, "-m", "webhook_app.cli", "simulate", "--config", str(config),
+               "--leads", str(leads_csv), "--no-leads", "--no-progress", "--format", "csv"]  # fmt: skip
+    began = time.perf_counter()
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+    elapsed = time.perf_counter() - began
+    if result.returncode != 0:
+        sys.exit(f"simulate failed ({result.returncode}):\n{result.stderr}")
+    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # Linux reports KiB
+    print(f"simulate --no-leads: {count:,} leads in {elapsed:.1f} s = {count / elapsed:,.0f} leads/s, "
+          f"peak RSS {peak_mb:,.0f} MiB")  # fmt: skip
+    print(f"  fairness rows: {len(result.stdout.splitlines()) - 1}")
+
+
+def main() -> None:
+    """Parse the sizes, make the data in a temporary directory, run both parts."""
+    parser = argparse.ArgumentParser(description="decision and simulate benchmark")
+    parser.add_argument("--leads", type=int, default=200_000, help="leads for decisions/s (default 200,000)")
+    parser.add_argument("--simulate", type=int, default=1_000_000, help="leads for simulate (0 to skip)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="leadrouter-bench-") as tmp:
+        config = Path(tmp) / "bench.yaml"
+        config.write_text(yaml_text(), encoding="utf-8")
+        small = Path(tmp) / "leads-small.csv"
+        print(f"generating {args.leads:,} leads: {write_leads(small, args.leads):.1f} s")
+        decisions_per_second(config, small)
+        if args.simulate:
+            big = Path(tmp) / "leads-big.csv"
+            seconds = write_leads(big, args.simulate)
+            print(
+                f"generating {args.simulate:,} leads ({big.stat().st_size / 2**20:,.0f} MiB): {seconds:.1f} s"
+            )
+            simulate_end_to_end(config, big, args.simulate)
+
+
+if __name__ == "__main__":
+    main()

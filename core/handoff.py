@@ -1,0 +1,120 @@
+"""Handoffs, decided purely: which configured handover a stage move triggers, what blocks it, and
+who takes the deal (on stage, N days after a stage, SLA re-route, return after an absence)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+
+from core.availability import SEARCH_DAYS, absence_on
+from core.conditions import normalize_text
+from core.decide import decide_for, decide_in_pool
+from core.decision import Decision, Outcome, Route, Step, StepCode
+from core.model import Handoff, Lead, Manager, Policy, StageRef, TargetKind
+from core.state import RoutingState
+
+
+@dataclass(frozen=True, slots=True)
+class StageMove:
+    """A deal seen in one stage before and another now (names as in the config)."""
+
+    pipeline_before: str | None
+    stage_before: str | None
+    pipeline: str | None
+    stage: str | None
+
+
+def stage_is(ref: StageRef, pipeline: str | None, stage: str | None) -> bool:
+    """True when (pipeline, stage) is the referenced stage (the pipeline only if the ref names one)."""
+    if stage is None or normalize_text(ref.stage) != normalize_text(stage):
+        return False
+    return ref.pipeline is None or (
+        pipeline is not None and normalize_text(ref.pipeline) == normalize_text(pipeline)
+    )
+
+
+def _entered(ref: StageRef, move: StageMove) -> bool:
+    """A transition *into* the stage: staying in it (or a repeat of our own write) never counts."""
+    return stage_is(ref, move.pipeline, move.stage) and not stage_is(
+        ref, move.pipeline_before, move.stage_before
+    )
+
+
+def on_stage(policy: Policy, move: StageMove) -> Handoff | None:
+    """The first `on_stage` handoff this move triggers, if any."""
+    return next((h for h in policy.handoffs if h.on_stage is not None and _entered(h.on_stage, move)), None)
+
+
+def after_days(policy: Policy, move: StageMove) -> list[Handoff]:
+    """`after_days` handoffs whose clock this move starts."""
+    return [
+        h for h in policy.handoffs if h.in_stage is not None and h.after_days and _entered(h.in_stage, move)
+    ]
+
+
+def sla(policy: Policy) -> Handoff | None:
+    """The SLA re-route handoff, if configured."""
+    return next((h for h in policy.handoffs if h.unworked_minutes), None)
+
+
+def blocked(handoff: Handoff, lead: Lead, owner: str | None) -> Step | None:
+    """Why this deal must stay where it is (a never-moved owner, an `unless` condition), or None."""
+    if owner is not None and owner in handoff.never_move:
+        return Step(StepCode.HANDOFF_BLOCKED, {"handoff": handoff.name, "never_move": owner})
+    if handoff.unless is not None and handoff.unless.matches(lead):
+        return Step(StepCode.HANDOFF_BLOCKED, {"handoff": handoff.name, "unless": handoff.unless.describe()})
+    return None
+
+
+def hand_over(
+    lead: Lead, policy: Policy, state: RoutingState, now: datetime, handoff: Handoff, owner: str | None
+) -> Decision:
+    """The deal goes to the handoff's pool by that pool's strategy, never back to its current owner."""
+    step = Step(StepCode.HANDOFF, {"handoff": handoff.name, "previous": owner or ""})
+    exclude = frozenset({owner}) if owner else frozenset()
+    return decide_in_pool(lead, policy, state, now, handoff.to, exclude=exclude, steps=(step,))
+
+
+def reroute(
+    lead: Lead,
+    policy: Policy,
+    state: RoutingState,
+    now: datetime,
+    handoff: Handoff,
+    pool: str,
+    had: frozenset[str],
+) -> Decision:
+    """SLA: the next eligible member of the pool who never had the lead; after K hops, the fallback."""
+    hop = len(had)
+    step = Step(StepCode.SLA_EXPIRED, {"minutes": str(handoff.unworked_minutes), "hop": str(hop)})
+    if handoff.max_hops is None or hop <= handoff.max_hops:
+        decision = decide_in_pool(lead, policy, state, now, pool, exclude=had, steps=(step,))
+        if decision.outcome is Outcome.ASSIGN and decision.route is Route.POOL:
+            return decision
+    target = handoff.then
+    if target is not None and target.kind is TargetKind.POOL:
+        return decide_in_pool(lead, policy, state, now, target.name, exclude=had, steps=(step,))
+    person = target.name if target is not None else policy.head_of_sales
+    if person is None:
+        return decide_in_pool(lead, policy, state, now, pool, exclude=had, steps=(step,))
+    return decide_for(lead, policy, now, person, steps=(step, Step(StepCode.FALLBACK, {"manager": person})))
+
+
+def working_deadline(manager: Manager, start: datetime, minutes: int) -> datetime | None:
+    """The moment `minutes` of the manager's working time have passed since `start`."""
+    local = start.astimezone(manager.tz)
+    left = minutes
+    for offset in range(SEARCH_DAYS):
+        day = local.date() + timedelta(days=offset)
+        if day in manager.holidays or absence_on(manager, day) is not None:
+            continue
+        floor = local.hour * 60 + local.minute if offset == 0 else 0
+        for begin, end in manager.schedule.intervals(day.weekday()):
+            opens = max(begin, floor)
+            if end <= opens:
+                continue
+            if end - opens >= left:
+                moment = datetime.combine(day, time(0), manager.tz) + timedelta(minutes=opens + left)
+                return moment.astimezone(start.tzinfo)
+            left -= end - opens
+    return None

@@ -1,0 +1,114 @@
+"""`leadrouter simulate`: run the config over a file of past leads and print who gets what and why."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import IO
+
+from tqdm import tqdm
+
+from core.model import Policy
+from core.reasons import Renderer
+from webhook_app.config import ConfigError, load_config
+from webhook_app.leadfile import LeadFile, LeadFileError
+from webhook_app.settings import resolve_config_path
+from webhook_app.simulate import Simulation
+from webhook_app.simulate_output import CsvWriter, JsonWriter, Writer
+from webhook_app.simulate_table import TableWriter
+
+FORMATS = ("table", "json", "csv")
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the `simulate` subcommand."""
+    parser = subparsers.add_parser(
+        "simulate",
+        help="try the config on past leads: who would get each one, and the fairness table",
+        description="Run the routing rules over a CSV or JSON-lines file of past leads in time order, "
+        "from an empty state, and print each decision with its reason and a fairness table per pool.",
+    )
+    parser.add_argument("--config", metavar="FILE", help="the YAML config (default: LEADROUTER_CONFIG)")
+    parser.add_argument("--leads", metavar="FILE", required=True, help="past leads: .csv, .jsonl or .ndjson")
+    parser.add_argument("--format", choices=FORMATS, default="table", help="output format (default: table)")
+    parser.add_argument("--no-leads", action="store_true", help="print only the fairness summary")
+    parser.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="a progress bar on stderr (default: on when stderr is a terminal)",
+    )
+    parser.add_argument(
+        "--language", choices=("ru", "en"), help="language of reasons (default: the config's)"
+    )
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Load the config, simulate, print; 1 with a one-line message (or the config's problems) on error."""
+    try:
+        policy = load_config(resolve_config_path(args.config)).policy
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return 1
+    progress = sys.stderr.isatty() if args.progress is None else args.progress
+    try:
+        simulate_file(
+            policy,
+            Path(args.leads),
+            sys.stdout,
+            output=args.format,
+            language=args.language,
+            show_leads=not args.no_leads,
+            progress=progress,
+        )
+    except LeadFileError as exc:
+        print(f"leadrouter simulate: {exc}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:
+        # `simulate … | head`: the reader has seen enough; keep Python from complaining at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 0
+
+
+def simulate_file(
+    policy: Policy,
+    leads: Path,
+    out: IO[str],
+    *,
+    output: str = "table",
+    language: str | None = None,
+    show_leads: bool = True,
+    progress: bool = False,
+) -> Simulation:
+    """The whole run: read, decide in time order, print decisions as they come, then fairness."""
+    source = LeadFile(leads, policy, warn=_warn)
+    count, disorder = source.scan()
+    language = language or policy.language
+    writer = _writer(output, out, Renderer(policy, language), language, show_leads)
+    stream = tqdm(
+        source.in_time_order(disorder), total=count, disable=not progress, file=sys.stderr, unit=" leads"
+    )
+    simulation = Simulation(policy)
+    for item in simulation.run(stream):
+        if show_leads:
+            writer.decision(item)
+    writer.fairness(simulation.fairness.report())
+    if isinstance(writer, TableWriter):
+        writer.summary(simulation.routes, simulation.waited)
+    return simulation
+
+
+def _writer(output: str, out: IO[str], render: Renderer, language: str, show_leads: bool) -> Writer:
+    if output == "json":
+        return JsonWriter(out, render)
+    if output == "csv":
+        return CsvWriter(out, render, with_decisions=show_leads)
+    return TableWriter(out, render, language, with_decisions=show_leads)
+
+
+def _warn(message: str) -> None:
+    print(f"leadrouter simulate: warning: {message}", file=sys.stderr)

@@ -1,0 +1,216 @@
+"""Handoff jobs: a stage move, N days in a stage, an SLA check, a return after an absence.
+
+Each is a job in the one queue (so it survives restarts and crashes), and each handover is an
+assignment unique per lead and purpose — a worker killed mid-job can never hand a deal over twice.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection
+
+from adapters.storage.queue import Job, complete, enqueue, reschedule
+from adapters.storage.routing import find_assignment, load_routing_state
+from core.decide import decide_for
+from core.decision import Decision, Outcome, Route, Step, StepCode
+from core.handoff import StageMove, after_days, blocked, hand_over, on_stage, reroute, sla, working_deadline
+from core.model import Handoff, Lead, Policy
+from core.ports import CrmWrite, WriteKind
+from webhook_app.assign import record, remember
+from webhook_app.jobs import JobContext, note
+
+
+def schedule_followups(
+    connection: Connection, crm: str, lead: Lead, decision: Decision, policy: Policy, now: datetime
+) -> None:
+    """After a new lead's decision: the SLA check, and the return to an owner who is away."""
+    rule = sla(policy)
+    assignee = policy.managers[decision.assignee] if decision.assignee else None
+    if rule is not None and rule.unworked_minutes and decision.pool and assignee is not None:
+        due = working_deadline(assignee, now, rule.unworked_minutes)
+        if due is not None:
+            payload = {"pool": decision.pool, "had": [assignee.key], "stage_id": lead.stage_id}
+            enqueue(connection, "sla", crm, lead.id, payload, due, now)
+    away = decision.skipped[0] if decision.route is Route.SUBSTITUTE and decision.skipped else None
+    gives_back = away is not None and any(
+        away.manager in p.members and p.return_after_absence for p in policy.pools.values()
+    )
+    if away is not None and away.until is not None and gives_back:
+        payload = {"owner": away.manager, "substitute": decision.assignee, "stage_id": lead.stage_id}
+        enqueue(connection, "return", crm, lead.id, payload, away.until, now)
+
+
+def _owner_key(policy: Policy, lead: Lead) -> str | None:
+    manager = policy.manager_for_user(lead.responsible_user_id)
+    return manager.key if manager else None
+
+
+def _hunter_field(handoff: Handoff, lead: Lead, policy: Policy, owner: str | None) -> list[CrmWrite]:
+    if not handoff.keep_hunter_in_field or owner is None:
+        return []
+    name = policy.managers[owner].label
+    return [CrmWrite(WriteKind.FIELD, lead.id, field_name=handoff.keep_hunter_in_field, field_value=name)]
+
+
+def _handover(
+    ctx: JobContext, connection: Connection, job: Job, lead: Lead, handoff: Handoff, now: datetime
+) -> bool:
+    """Hand the deal over (once per handoff); False when it has to wait for a shift."""
+    policy = ctx.policy()
+    if find_assignment(connection, job.crm, lead.id, handoff.name) is not None:
+        note(connection, job, "handoff_done", f"handoff '{handoff.name}' already done", now)
+        return True
+    owner = _owner_key(policy, lead)
+    stop = blocked(handoff, lead, owner)
+    if stop is not None:
+        note(
+            connection,
+            job,
+            "handoff_blocked",
+            f"handoff '{handoff.name}' kept the deal where it is",
+            now,
+            **stop.params,
+        )
+        return True
+    before = load_routing_state(connection, policy.pools, now)
+    decision = hand_over(lead, policy, before, now, handoff, owner)
+    if decision.outcome is Outcome.WAIT and decision.wait_until is not None:
+        reschedule(connection, job, ctx.worker, now, decision.wait_until)
+        return False
+    extra = _hunter_field(handoff, lead, policy, owner)
+    record(
+        connection,
+        job.crm,
+        lead,
+        decision,
+        policy,
+        before,
+        now,
+        purpose=handoff.name,
+        extra=extra,
+        kind="handoff",
+    )
+    return True
+
+
+def stage_job(ctx: JobContext, job: Job) -> None:
+    """A deal moved: start after-N-days clocks, and hand it over if it entered a handoff stage."""
+    lead = ctx.crm.fetch_lead(job.lead_id or "")
+    now = ctx.clock()
+    with ctx.engine.begin() as connection:
+        if lead is None:
+            note(connection, job, "lead_missing", "deal no longer exists in the CRM", now)
+            complete(connection, job, ctx.worker, now)
+            return
+        policy = ctx.policy()
+        before: dict[str, Any] = dict(job.payload.get("before") or {})
+        move = StageMove(before.get("pipeline"), before.get("stage"), lead.pipeline, lead.stage)
+        note(
+            connection,
+            job,
+            "stage_changed",
+            f"stage {move.stage_before} → {move.stage}",
+            now,
+            stage_before=move.stage_before,
+            stage=move.stage,
+            pipeline=move.pipeline,
+        )
+        remember(connection, job.crm, lead, lead.responsible_user_id, now)
+        for later in after_days(policy, move):
+            due = now + timedelta(days=later.after_days or 0)
+            enqueue(
+                connection,
+                "after_days",
+                job.crm,
+                lead.id,
+                {"handoff": later.name, "stage_id": lead.stage_id},
+                due,
+                now,
+            )
+        handoff = on_stage(policy, move)
+        if handoff is None or _handover(ctx, connection, job, lead, handoff, now):
+            complete(connection, job, ctx.worker, now)
+
+
+def after_days_job(ctx: JobContext, job: Job) -> None:
+    """N days after the deal entered the stage: hand it over, unless it left the stage meanwhile."""
+    lead = ctx.crm.fetch_lead(job.lead_id or "")
+    now = ctx.clock()
+    with ctx.engine.begin() as connection:
+        policy = ctx.policy()
+        handoff = next((h for h in policy.handoffs if h.name == job.payload.get("handoff")), None)
+        if lead is None or handoff is None or lead.stage_id != job.payload.get("stage_id"):
+            note(
+                connection, job, "handoff_cancelled", "the deal left the stage (or the handoff is gone)", now
+            )
+        elif not _handover(ctx, connection, job, lead, handoff, now):
+            return
+        complete(connection, job, ctx.worker, now)
+
+
+def sla_job(ctx: JobContext, job: Job) -> None:
+    """Nobody worked the lead in time: the next member who never had it, after K hops the fallback."""
+    lead = ctx.crm.fetch_lead(job.lead_id or "")
+    now = ctx.clock()
+    with ctx.engine.begin() as connection:
+        policy = ctx.policy()
+        had = [str(k) for k in job.payload.get("had", [])]
+        holder = policy.managers.get(had[-1]) if had else None
+        rule = sla(policy)
+        worked = lead is None or lead.stage_id != job.payload.get("stage_id")
+        moved = lead is not None and holder is not None and lead.responsible_user_id != holder.crm_user_id
+        if rule is None or worked or moved:
+            note(connection, job, "sla_ok", "the lead was worked on (or reassigned) in time", now)
+        elif lead is not None:
+            _sla_reroute(ctx, connection, job, lead, rule, had, now)
+        complete(connection, job, ctx.worker, now)
+
+
+def _sla_reroute(
+    ctx: JobContext,
+    connection: Connection,
+    job: Job,
+    lead: Lead,
+    rule: Handoff,
+    had: list[str],
+    now: datetime,
+) -> None:
+    policy = ctx.policy()
+    before = load_routing_state(connection, policy.pools, now)
+    decision = reroute(lead, policy, before, now, rule, str(job.payload["pool"]), frozenset(had))
+    if decision.outcome is not Outcome.ASSIGN or decision.assignee is None:
+        note(connection, job, "sla_waiting", "nobody can take the lead now; checking again later", now)
+        enqueue(connection, "sla", job.crm, lead.id, dict(job.payload), decision.wait_until or now, now)
+        return
+    record(
+        connection, job.crm, lead, decision, policy, before, now, purpose=f"sla:{len(had)}", kind="handoff"
+    )
+    if decision.route is Route.POOL and rule.unworked_minutes:
+        due = working_deadline(policy.managers[decision.assignee], now, rule.unworked_minutes)
+        if due is not None:
+            payload = {**job.payload, "had": [*had, decision.assignee]}
+            enqueue(connection, "sla", job.crm, lead.id, payload, due, now)
+
+
+def return_job(ctx: JobContext, job: Job) -> None:
+    """The owner is back: leads their substitute received go back, unless already moved forward."""
+    lead = ctx.crm.fetch_lead(job.lead_id or "")
+    now = ctx.clock()
+    with ctx.engine.begin() as connection:
+        policy = ctx.policy()
+        owner = policy.managers.get(str(job.payload.get("owner")))
+        substitute = policy.managers.get(str(job.payload.get("substitute")))
+        if lead is None or owner is None or substitute is None:
+            note(connection, job, "return_skipped", "lead or managers no longer exist", now)
+        elif (
+            lead.stage_id != job.payload.get("stage_id") or lead.responsible_user_id != substitute.crm_user_id
+        ):
+            note(connection, job, "return_skipped", "the substitute already moved the lead on; it stays", now)
+        elif find_assignment(connection, job.crm, lead.id, "return") is None:
+            step = Step(StepCode.RETURN, {"manager": owner.key})
+            decision = decide_for(lead, policy, now, owner.key, steps=(step,), route=Route.RETURN)
+            before = load_routing_state(connection, policy.pools, now)
+            record(connection, job.crm, lead, decision, policy, before, now, purpose="return", kind="handoff")
+        complete(connection, job, ctx.worker, now)

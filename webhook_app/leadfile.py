@@ -1,0 +1,185 @@
+"""Lead files for `simulate`: CSV with a header (`,` or `;`) or JSON lines, read as core leads.
+
+Files are streamed: a first pass reads only the `created_at` of every row (so a bad date is
+reported before any output, and we learn whether the file is in time order and how long it is);
+the second pass builds the leads. Only a file out of time order is loaded whole and sorted.
+"""
+
+from __future__ import annotations
+
+import csv
+import itertools
+import json
+from collections.abc import Callable, Iterator
+from operator import attrgetter
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+from core.model import Lead, Policy
+from webhook_app.leadrow import Columns, Record, RowParser, is_known, json_record, parse_time
+
+if TYPE_CHECKING:
+    from _csv import Reader
+
+JSON_SUFFIXES = (".jsonl", ".ndjson")
+
+
+class LeadFileError(Exception):
+    """A lead file that cannot be read; the message names the file and, when known, the line."""
+
+    def __init__(self, path: Path, line: int | None, message: str) -> None:
+        super().__init__(f"{path}:{line}: {message}" if line else f"{path}: {message}")
+
+
+def _ignore(message: str) -> None:
+    """Default warning sink."""
+
+
+class LeadFile:
+    """A file of past leads, read with the config's time zone and manager keys."""
+
+    def __init__(self, path: Path, policy: Policy, *, warn: Callable[[str], None] = _ignore) -> None:
+        self.path = path
+        self._warn = warn
+        self._warned: set[str] = set()  # both passes meet the same header: say things once
+        self.parser = RowParser(policy.tz, {key: m.crm_user_id for key, m in policy.managers.items()})
+        self.is_json = path.suffix.lower() in JSON_SUFFIXES
+        if path.suffix.lower() in (".xlsx", ".xls", ".ods"):
+            raise LeadFileError(path, None, "spreadsheets are not read: save the sheet as CSV (UTF-8)")
+
+    def warn(self, message: str) -> None:
+        """Pass a warning on, once."""
+        if message not in self._warned:
+            self._warned.add(message)
+            self._warn(message)
+
+    def scan(self) -> tuple[int, int | None]:
+        """Rows in the file, and the first line older than the row before it (None: in time order)."""
+        count, previous, disorder = 0, None, None
+        for line, raw in self._times():
+            try:
+                moment = parse_time(raw, self.parser.tz)
+            except ValueError as exc:
+                raise LeadFileError(self.path, line, str(exc)) from None
+            count += 1
+            if disorder is None and previous is not None and moment < previous:
+                disorder = line
+            previous = moment
+        return count, disorder
+
+    def leads(self) -> Iterator[Lead]:
+        """The leads in file order."""
+        for number, (line, record) in enumerate(self._records(), start=1):
+            try:
+                yield self.parser.lead(record, number)
+            except ValueError as exc:
+                raise LeadFileError(self.path, line, str(exc)) from None
+
+    def in_time_order(self, disorder: int | None) -> Iterator[Lead]:
+        """The leads by created_at: streamed when in order, else loaded whole and sorted stably."""
+        if disorder is None:
+            return self.leads()
+        self.warn(f"{self.path}:{disorder}: rows are not in time order; loading the whole file to sort it")
+        return iter(sorted(self.leads(), key=attrgetter("created_at")))
+
+    def _times(self) -> Iterator[tuple[int, object]]:
+        if self.is_json:
+            for line, record in self._json_records():
+                yield line, record.get("created_at")
+            return
+        with self._open() as handle:
+            reader, columns = self._csv(handle)
+            column = columns.created_at
+            for row in self._guard(reader):
+                yield reader.line_num, row[column] if column < len(row) else ""
+
+    def _records(self) -> Iterator[tuple[int, Record]]:
+        if self.is_json:
+            for line, obj in self._json_records(warn=True):
+                try:
+                    yield line, json_record(obj)
+                except ValueError as exc:
+                    raise LeadFileError(self.path, line, str(exc)) from None
+            return
+        with self._open() as handle:
+            reader, columns = self._csv(handle)
+            width = columns.width
+            for row in self._guard(reader):
+                if len(row) != width:
+                    if len(row) > width:
+                        message = f"{len(row)} cells but the header has {width} (an unquoted `,` or `;`?)"
+                        raise LeadFileError(self.path, reader.line_num, message)
+                    row += [""] * (width - len(row))
+                yield reader.line_num, columns.record(row)
+
+    def _open(self) -> IO[str]:
+        try:
+            return self.path.open(encoding="utf-8-sig", newline="")
+        except OSError as exc:
+            raise LeadFileError(self.path, None, f"cannot open: {exc.strerror or exc}") from None
+
+    def _csv(self, handle: IO[str]) -> tuple[Reader, Columns]:
+        first = self._decode(handle.readline, 1)
+        # Russian Excel exports use `;`; whichever separator the header uses more is the one.
+        delimiter = ";" if first.count(";") > first.count(",") else ","
+        reader = csv.reader(itertools.chain([first], handle), delimiter=delimiter)
+        columns = Columns(next(reader, []))
+        header = columns.names
+        if columns.created_at < 0:
+            raise LeadFileError(self.path, 1, f"no created_at column (columns: {', '.join(header) or '—'})")
+        duplicates = sorted({name for name in header if header.count(name) > 1})
+        if duplicates:
+            raise LeadFileError(self.path, 1, f"duplicate columns: {', '.join(duplicates)}")
+        if columns.unknown:
+            self.warn(f"{self.path}:1: ignoring unknown columns: {', '.join(columns.unknown)}")
+        return reader, columns
+
+    def _guard(self, reader: Reader) -> Iterator[list[str]]:
+        """Rows with decoding and CSV syntax errors turned into LeadFileError; blank rows dropped."""
+        line = 1
+        try:
+            for row in reader:
+                line = reader.line_num
+                if row:
+                    yield row
+        except UnicodeDecodeError:
+            raise LeadFileError(self.path, line + 1, "not UTF-8 text: save the file as CSV (UTF-8)") from None
+        except csv.Error as exc:
+            raise LeadFileError(self.path, line + 1, f"broken CSV: {exc}") from None
+
+    def _decode(self, read: Callable[[], str], line: int) -> str:
+        try:
+            return read()
+        except UnicodeDecodeError:
+            raise LeadFileError(self.path, line, "not UTF-8 text: save the file as UTF-8") from None
+
+    def _json_records(self, *, warn: bool = False) -> Iterator[tuple[int, dict[str, Any]]]:
+        seen: set[str] = set()
+        number = 0
+        with self._open() as handle:
+            try:
+                for number, text in enumerate(handle, start=1):
+                    if text.isspace():
+                        continue
+                    record = _json_object(self.path, number, text)
+                    if warn and not record.keys() <= seen:
+                        self._warn_unknown(number, record.keys() - seen)
+                        seen.update(record.keys())
+                    yield number, record
+            except UnicodeDecodeError:
+                raise LeadFileError(self.path, number + 1, "not UTF-8 text: save the file as UTF-8") from None
+
+    def _warn_unknown(self, line: int, keys: set[str]) -> None:
+        unknown = sorted(key for key in keys if not is_known(key))
+        if unknown:
+            self.warn(f"{self.path}:{line}: ignoring unknown keys: {', '.join(unknown)}")
+
+
+def _json_object(path: Path, line: int, text: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise LeadFileError(path, line, f"not valid JSON: {exc.msg} (column {exc.colno})") from None
+    if not isinstance(value, dict):
+        raise LeadFileError(path, line, "each line must be a JSON object")
+    return value

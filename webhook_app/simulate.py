@@ -1,0 +1,106 @@
+"""The what-if runner: past leads through the real `decide`, in time order, from an empty state.
+
+It plays the worker's part: a lead that must wait for a shift is decided again at `wait_until`
+(waiting leads are merged with the incoming ones in time order), each assignment updates the
+routing state, and repeat clients carry their simulated manager like the CRM would. Open-lead
+counters only grow here (no lead is ever closed), so `max_open` caps and `least_loaded` read
+"leads received since the start of the run".
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import heapq
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from core.decide import apply_decision, decide
+from core.decision import Decision, Outcome, Route
+from core.fairness import UNTARGETED, FairnessTracker
+from core.model import Lead, ManagerKey, Policy
+from core.state import RoutingState
+
+# A lead still waiting after this many attempts is reported as waiting (nobody will ever come).
+MAX_ATTEMPTS = 100
+
+
+@dataclass(frozen=True, slots=True)
+class Simulated:
+    """One lead's final decision: assigned, or still waiting when the run gave up on it."""
+
+    lead: Lead
+    decision: Decision
+
+
+class Simulation:
+    """Routing state, client owners and waiting leads of one run; feed it leads in time order."""
+
+    def __init__(self, policy: Policy) -> None:
+        self.policy = policy
+        self.state = RoutingState()
+        self.fairness = FairnessTracker(policy)
+        self.waited = 0  # leads that waited for a shift at least once
+        self.routes: Counter[str] = Counter()  # final decisions by route ("wait": never assigned)
+        self._clients: dict[str, tuple[ManagerKey, datetime]] = {}
+        self._waiting: list[tuple[datetime, int, int, Lead]] = []  # (until, order, attempts, lead)
+        self._order = 0
+
+    def run(self, leads: Iterable[Lead]) -> Iterator[Simulated]:
+        """Final decisions in the order they are made, then those of leads left waiting."""
+        for lead in leads:
+            while self._waiting and self._waiting[0][0] <= lead.created_at:
+                yield from self._retry()
+            done = self._decide(lead, lead.created_at, 1)
+            if done is not None:
+                yield done
+        while self._waiting:
+            yield from self._retry()
+
+    def _retry(self) -> Iterator[Simulated]:
+        until, _, attempts, lead = heapq.heappop(self._waiting)
+        done = self._decide(lead, until, attempts + 1)
+        if done is not None:
+            yield done
+
+    def _decide(self, lead: Lead, now: datetime, attempt: int) -> Simulated | None:
+        decision = decide(self._with_client(lead), self.policy, self.state, now)
+        if decision.outcome is Outcome.WAIT:
+            if decision.wait_until is not None and attempt < MAX_ATTEMPTS:
+                if attempt == 1:
+                    self.waited += 1
+                self._order += 1
+                heapq.heappush(self._waiting, (decision.wait_until, self._order, attempt, lead))
+                return None
+            self.routes["wait"] += 1
+            return Simulated(lead, decision)
+        self.routes[decision.route.value if decision.route else "pool"] += 1
+        self.state = apply_decision(self.state, decision, self.policy)
+        self.fairness.record(decision)
+        self._remember(lead, decision)
+        return Simulated(lead, decision)
+
+    def _with_client(self, lead: Lead) -> Lead:
+        """The lead with its client's owner as the CRM would have it after the earlier decisions."""
+        if not self.policy.continuity.enabled or lead.client_key is None:
+            return lead
+        known = self._clients.get(lead.client_key)
+        if known is None:
+            return lead
+        manager = self.policy.managers.get(known[0])
+        if manager is None:
+            return lead
+        if lead.client_owner is not None:  # the file's explicit owner wins over the simulated one
+            same = lead.client_owner == manager.crm_user_id
+            return dataclasses.replace(lead, client_last_seen=known[1]) if same else lead
+        return dataclasses.replace(lead, client_owner=manager.crm_user_id, client_last_seen=known[1])
+
+    def _remember(self, lead: Lead, decision: Decision) -> None:
+        # Manual and claim pools park the lead on a head or a pool user: the real owner is picked
+        # by people later, so the simulation does not pretend to know it.
+        if lead.client_key is None or decision.assignee is None:
+            return
+        if decision.route is Route.POOL and decision.strategy in UNTARGETED:
+            return
+        self._clients[lead.client_key] = (decision.assignee, decision.decided_at)
