@@ -8,6 +8,8 @@ LEADROUTER_DATABASE_URL names another database) on the example config, then:
   2. open loop: a fixed arrival rate for S seconds, latency measured from each request's scheduled
      start (so a stall is not hidden by the generator slowing down with the server).
 It prints req/s, p50, p99 and max, and checks every acknowledged lead is in the inbox.
+With `wrk` installed (Debian package `wrk`), the closed-loop phase uses it instead: a C load
+generator leaves the two cores to the server, where Python's own generator would take one.
 """
 
 from __future__ import annotations
@@ -110,6 +112,52 @@ async def open_loop(url: str, start_id: int, rate: float, seconds: float) -> tup
     return latencies, time.perf_counter() - started, errors
 
 
+WRK_SCRIPT = """
+counter = 0
+local threads = 0
+setup = function(thread) threads = threads + 1; thread:set("tid", threads) end
+request = function()
+  counter = counter + 1
+  local id = 900000000 + tid * 10000000 + counter
+  local body = "account%5Bsubdomain%5D=example&account%5Bid%5D=ACCOUNT" ..
+    "&leads%5Badd%5D%5B0%5D%5Bid%5D=" .. id ..
+    "&leads%5Badd%5D%5B0%5D%5Bname%5D=Lead&leads%5Badd%5D%5B0%5D%5Bstatus_id%5D=142" ..
+    "&leads%5Badd%5D%5B0%5D%5Bprice%5D=150000&leads%5Badd%5D%5B0%5D%5Bpipeline_id%5D=5723341" ..
+    "&leads%5Badd%5D%5B0%5D%5Blast_modified%5D=1764670000&leads%5Badd%5D%5B0%5D%5Baccount_id%5D=ACCOUNT"
+  return wrk.format("POST", nil, {["Content-Type"]="application/x-www-form-urlencoded"}, body)
+end
+""".replace("ACCOUNT", ACCOUNT)
+
+
+def wrk_closed_loop(url: str, concurrency: int, seconds: float, workdir: Path) -> tuple[str, int]:
+    """wrk's figures for one closed-loop phase, and how many requests it completed."""
+    script = workdir / "post.lua"
+    script.write_text(WRK_SCRIPT)
+    out = subprocess.run(
+        ["wrk", "-t2", f"-c{concurrency}", f"-d{seconds:.0f}s", "--latency", "-s", str(script), url],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    figures = {}
+    for line in out.splitlines():
+        parts = line.split()
+        if parts[:1] in (["50%"], ["99%"]):
+            figures[parts[0]] = parts[1]
+        elif parts[:1] == ["Requests/sec:"]:
+            figures["rps"] = parts[1]
+        elif "requests in" in line:
+            figures["count"] = parts[0]
+        elif parts[:1] == ["Latency"]:
+            figures["max"] = parts[3]
+    label = f"wrk closed loop, {concurrency} in flight"
+    line = (
+        f"{label:<28} {float(figures['rps']):8.0f} req/s  p50 {figures['50%']:>8}  p99 {figures['99%']:>8}"
+        f"  max {figures['max']:>8}  non-2xx {'Non-2xx' in out}"
+    )
+    return line, int(figures["count"])
+
+
 def start_server(workdir: Path, port: int, workers: int, database_url: str) -> subprocess.Popen[bytes]:
     """`leadrouter web` in the background, once /healthz answers."""
     env = {**os.environ, "LEADROUTER_WEBHOOK_SECRET": SECRET, "LEADROUTER_DATABASE_URL": database_url}
@@ -149,7 +197,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, nargs="+", default=[16, 64])
     parser.add_argument("--rate", type=float, default=500)
     parser.add_argument("--seconds", type=float, default=20)
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn processes")
+    parser.add_argument("--workers", type=int, default=1, help="gunicorn processes (SQLite: keep 1)")
     parser.add_argument("--port", type=int, default=8765)
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="leadrouter-bench-"))
@@ -159,7 +207,7 @@ def main() -> None:
     sent = 0
     try:
         print(
-            f"leadrouter web: {args.workers} processes × 16 threads, {database_url.split(':')[0]}, "
+            f"leadrouter web: {args.workers} processes × 32 threads, {database_url.split(':')[0]}, "
             f"{os.cpu_count()} CPUs (generator on the same machine)"
         )
         for concurrency in args.concurrency:

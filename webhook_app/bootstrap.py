@@ -20,6 +20,7 @@ from adapters.storage.engine import make_engine
 from adapters.storage.migrate import upgrade_database
 from core.model import Policy
 from core.ports import CrmPort
+from webhook_app.batcher import IntakeBatcher
 from webhook_app.config import LoadedConfig, load_config
 from webhook_app.jobs import JobContext
 from webhook_app.metrics import Metrics
@@ -93,6 +94,10 @@ class Services:
     clock: Clock = utc_now
     crm: CrmPort | None = None
     metrics: Metrics = field(default_factory=Metrics)
+    intake: IntakeBatcher = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.intake = IntakeBatcher(self.engine, self.clock)
 
     @property
     def crm_type(self) -> str:
@@ -106,14 +111,16 @@ def build_services(
     config_path: str | None = None,
     crm: CrmPort | None = None,
     clock: Clock = utc_now,
+    with_crm: bool = True,
 ) -> Services:
-    """Wire the database (migrated to the newest schema), the config and the CRM client."""
+    """Wire the database (migrated to the newest schema), the config and (unless not needed, as in
+    a web-only process) the CRM client."""
     settings = settings or Settings()
     holder = ConfigHolder(resolve_config_path(config_path, settings))
     engine = make_engine(settings.database_url)
     upgrade_database(engine)
     services = Services(settings=settings, engine=engine, config=holder, clock=clock, crm=crm)
-    if services.crm is None:
+    if services.crm is None and with_crm:
         services.crm = build_crm(holder.current, settings, engine)
     services.metrics.watch_database(engine, clock)
     return services

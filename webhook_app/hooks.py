@@ -12,7 +12,7 @@ from flask.typing import ResponseReturnValue
 from adapters.amocrm.webhook import AmoLeadEvent, parse_amocrm_webhook
 from adapters.bitrix24.webhook import Bitrix24Event, parse_bitrix24_event, verify_bitrix24_event
 from adapters.errors import ForbiddenWebhook, MalformedWebhook
-from adapters.storage.intake import IncomingEvent, store_events
+from adapters.storage.intake import IncomingEvent
 from webhook_app.bootstrap import Services
 
 bp = Blueprint("hooks", __name__)
@@ -63,7 +63,7 @@ def receive(crm: str, secret: str) -> ResponseReturnValue:
         return _reject(crm, "forbidden", 403, str(exc))
     except MalformedWebhook as exc:
         return _reject(crm, "malformed", 400, exc.reason)
-    stored = store_events(services.engine, events, services.clock())
+    stored = services.intake.store(events)
     fresh = sum(stored)
     services.metrics.stored.labels(crm).inc(fresh)
     services.metrics.duplicates.labels(crm).inc(len(stored) - fresh)

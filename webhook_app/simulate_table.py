@@ -92,19 +92,19 @@ class TableWriter:
         )
 
     def _member(self, m: MemberFairness) -> list[str]:
-        signed = (
-            "—"
-            if m.deviation is None
-            else f"{m.deviation:+.1f}".replace("+0.0", "0.0").replace("-0.0", "0.0")
-        )
         return [
             self.render.name(m.manager),
             str(m.weight),
             str(m.received),
             self._num(m.target, 1),
-            self._dec(signed),
+            self._signed(m.deviation),
             self._num(m.max_deviation, 2),
         ]
+
+    def _signed(self, value: float | None) -> str:
+        if value is None:
+            return "—"
+        return self._dec(f"{value:+.1f}") if round(value, 1) else "0"  # no sign on a zero
 
     def _num(self, value: float | None, digits: int = 2) -> str:
         return "—" if value is None else self._dec(f"{value:.{digits}f}")

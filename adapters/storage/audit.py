@@ -41,17 +41,19 @@ def write_audit(
     detail: Mapping[str, Any] | None = None,
 ) -> None:
     """Append one audit row inside the caller's transaction."""
+    # Parameters, not .values(): the compiled INSERT is then cached — this runs on every webhook.
     connection.execute(
-        audit.insert().values(
-            at=at,
-            kind=kind,
-            crm=crm,
-            lead_id=lead_id,
-            manager=manager,
-            config_version=config_version,
-            message=message,
-            detail=dict(detail or {}),
-        )
+        audit.insert(),
+        {
+            "at": at,
+            "kind": kind,
+            "crm": crm,
+            "lead_id": lead_id,
+            "manager": manager,
+            "config_version": config_version,
+            "message": message,
+            "detail": dict(detail or {}),
+        },
     )
 
 

@@ -8,6 +8,8 @@ with SQLITE_BUSY under two processes, which is exactly the read-modify-write we 
 
 from __future__ import annotations
 
+import threading
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
@@ -54,6 +56,17 @@ def _configure_sqlite(engine: Engine) -> None:
         # Readers opt out (see `reading`): they must not take the write lock and stall the worker.
         read_only = connection.get_execution_options().get("read_only", False)
         connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
+_WRITE_LOCKS: dict[int, threading.Lock] = {}
+
+
+def writing(engine: Engine) -> AbstractContextManager[object]:
+    """Serialise this process's writers on SQLite: threads queue on a lock instead of on SQLite's
+    busy handler, whose sleeps (up to 100 ms each) would dominate the tail latency of a burst."""
+    if not is_sqlite(engine):
+        return nullcontext()
+    return _WRITE_LOCKS.setdefault(id(engine), threading.Lock())
 
 
 def reading(engine: Engine) -> Connection:

@@ -10,8 +10,9 @@ from typing import Any
 from sqlalchemy import Connection, Engine
 
 from adapters.storage.audit import write_audit
+from adapters.storage.engine import writing
 from adapters.storage.queue import enqueue
-from adapters.storage.sql import insert_ignore
+from adapters.storage.sql import insert_ignore_statement
 from adapters.storage.tables import inbox
 
 
@@ -29,24 +30,29 @@ class IncomingEvent:
 
 def store_events(engine: Engine, events: Sequence[IncomingEvent], now: datetime) -> list[bool]:
     """Store events durably before we acknowledge them; False marks a redelivered duplicate."""
-    with engine.begin() as connection:
-        return [_store_one(connection, event, now) for event in events]
+    return store_groups(engine, [events], now)[0]
+
+
+def store_groups(
+    engine: Engine, groups: Sequence[Sequence[IncomingEvent]], now: datetime
+) -> list[list[bool]]:
+    """Several requests' events in one transaction — one commit, one fsync (group commit)."""
+    with writing(engine), engine.begin() as connection:
+        return [[_store_one(connection, event, now) for event in events] for events in groups]
 
 
 def _store_one(connection: Connection, event: IncomingEvent, now: datetime) -> bool:
-    stmt = insert_ignore(
-        connection,
-        inbox,
-        ["dedup_key"],
-        crm=event.crm,
-        dedup_key=event.dedup_key,
-        event=event.event,
-        lead_id=event.lead_id,
-        payload=dict(event.payload),
-        received_at=now,
-    )
+    stmt = insert_ignore_statement(connection.dialect.name, inbox, ("dedup_key",), "id")
+    row = {
+        "crm": event.crm,
+        "dedup_key": event.dedup_key,
+        "event": event.event,
+        "lead_id": event.lead_id,
+        "payload": dict(event.payload),
+        "received_at": now,
+    }
     # RETURNING, not rowcount: drivers disagree on rowcount for an ignored INSERT.
-    if connection.execute(stmt.returning(inbox.c.id)).first() is None:
+    if connection.execute(stmt, row).first() is None:
         write_audit(
             connection,
             "duplicate",

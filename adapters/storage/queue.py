@@ -49,17 +49,18 @@ def enqueue(
 ) -> None:
     """Add a job, due at `run_at`, inside the caller's transaction."""
     connection.execute(
-        jobs.insert().values(
-            kind=kind,
-            crm=crm,
-            lead_id=lead_id,
-            payload=dict(payload),
-            state=PENDING,
-            attempts=0,
-            run_at=run_at,
-            created_at=now,
-            updated_at=now,
-        )
+        jobs.insert(),
+        {
+            "kind": kind,
+            "crm": crm,
+            "lead_id": lead_id,
+            "payload": dict(payload),
+            "state": PENDING,
+            "attempts": 0,
+            "run_at": run_at,
+            "created_at": now,
+            "updated_at": now,
+        },
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from sqlalchemy import Connection, Insert, Select, Table
@@ -13,6 +14,16 @@ def insert_ignore(connection: Connection, table: Table, conflict: list[str], **v
     if connection.dialect.name == "postgresql":
         return postgresql.insert(table).values(**values).on_conflict_do_nothing(index_elements=conflict)
     return sqlite.insert(table).values(**values).on_conflict_do_nothing(index_elements=conflict)
+
+
+@functools.cache
+def insert_ignore_statement(dialect: str, table: Table, conflict: tuple[str, ...], returning: str) -> Insert:
+    """A reusable INSERT … ON CONFLICT DO NOTHING RETURNING `returning`, executed with parameters."""
+    if dialect == "postgresql":
+        pg = postgresql.insert(table).on_conflict_do_nothing(index_elements=list(conflict))
+        return pg.returning(table.c[returning])
+    lite = sqlite.insert(table).on_conflict_do_nothing(index_elements=list(conflict))
+    return lite.returning(table.c[returning])
 
 
 def upsert(connection: Connection, table: Table, conflict: list[str], **values: Any) -> Insert:

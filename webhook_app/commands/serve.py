@@ -44,7 +44,7 @@ def _app_factory(args: argparse.Namespace, *, with_worker: bool) -> Any:
         from webhook_app.app import create_app
         from webhook_app.bootstrap import build_services, build_worker
 
-        services = build_services(config_path=args.config)
+        services = build_services(config_path=args.config, with_crm=with_worker)
         app = create_app(services=services)
         if with_worker:
             worker = build_worker(services)
@@ -58,17 +58,26 @@ def _app_factory(args: argparse.Namespace, *, with_worker: bool) -> Any:
 
 def _check(args: argparse.Namespace) -> int | None:
     """Fail fast in the parent process with the config's problems, before gunicorn forks."""
-    from webhook_app.bootstrap import crm_module
+    from adapters.errors import AdapterError
+    from adapters.storage.engine import make_engine
+    from webhook_app.bootstrap import build_crm, crm_module
     from webhook_app.config import load_config
-    from webhook_app.settings import resolve_config_path
+    from webhook_app.settings import Settings, resolve_config_path
 
     try:
         loaded = load_config(resolve_config_path(args.config))
     except ConfigError as exc:
         print("\n".join(str(p) for p in exc.problems), file=sys.stderr)
         return 1
-    if getattr(args, "needs_crm", False) and crm_module(loaded.crm.type, "factory") is None:
+    if not getattr(args, "needs_crm", False):
+        return None
+    if crm_module(loaded.crm.type, "factory") is None:
         print(f"leadrouter: no CRM client for crm.type {loaded.crm.type!r} in this version", file=sys.stderr)
+        return 1
+    try:  # missing credentials are a user mistake: say so before gunicorn forks, no traceback
+        build_crm(loaded, Settings(), make_engine(Settings().database_url))
+    except AdapterError as exc:
+        print(f"leadrouter: {exc}", file=sys.stderr)
         return 1
     return None
 
