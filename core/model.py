@@ -43,6 +43,7 @@ class Lead:
     client_key: str | None = None
     client_owner: UserId | None = None
     client_last_seen: datetime | None = None
+    closed: str | None = None  # "won" / "lost" once the deal is closed (amoCRM 142/143, Bitrix24 S/F)
 
 
 @dataclass(frozen=True, slots=True)

@@ -60,7 +60,7 @@ def record(
     """Store an ASSIGN decision and everything that follows from it; returns the assignment id."""
     assert decision.assignee is not None
     reason = Renderer(policy).reason(decision)
-    data = decision_to_dict(decision)
+    data = {**decision_to_dict(decision), "lead": {"source": lead.source, "price": lead.price}}
     manager = policy.managers[decision.assignee]
     assignment_id = insert_assignment(
         connection,

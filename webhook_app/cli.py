@@ -6,9 +6,9 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from webhook_app.commands import audit, check_config, crm, deadletters, serve, simulate
+from webhook_app.commands import audit, check_config, crm, deadletters, report, serve, simulate
 
-COMMANDS = (serve, check_config, simulate, audit, deadletters, crm)
+COMMANDS = (serve, check_config, simulate, audit, report, deadletters, crm)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from adapters.storage.audit import write_audit
 from adapters.storage.queue import Job, complete, enqueue, reschedule
 from adapters.storage.routing import find_assignment, load_routing_state
 from core.decide import decide_for
@@ -118,6 +119,18 @@ def stage_job(ctx: JobContext, job: Job) -> None:
             pipeline=move.pipeline,
         )
         remember(connection, job.crm, lead, lead.responsible_user_id, now)
+        if lead.closed in ("won", "lost"):  # for `leadrouter report`: conversion and won amounts
+            owner = _owner_key(policy, lead)
+            write_audit(
+                connection,
+                lead.closed,
+                f"deal {lead.closed}",
+                at=now,
+                crm=job.crm,
+                lead_id=lead.id,
+                manager=owner,
+                detail={"amount": lead.price or 0, "source": lead.source},
+            )
         for later in after_days(policy, move):
             due = now + timedelta(days=later.after_days or 0)
             enqueue(
