@@ -336,3 +336,32 @@ def test_warnings_do_not_stop_the_config(tmp_path, monkeypatch):
         "cfg.yaml:7: pools.spare: warning: no rule or handoff sends leads to pool 'spare'",
         "cfg.yaml:9: rules: warning: no catch-all rule: a lead matching no rule goes to the fallback",
     ]
+
+
+def test_two_handoffs_on_one_stage_are_refused_because_the_second_never_runs(errors):
+    text = BASE + (
+        "handoffs:\n"
+        "  - {name: a, on_stage: {pipeline: Продажи, stage: Договор подписан}, to: regions}\n"
+        "  - {name: b, on_stage: договор подписан, to: regions}\n"
+    )
+    assert errors(text) == [
+        "cfg.yaml:13: handoffs[1].on_stage: never runs: handoffs[0] (line 12) already fires on stage "
+        "'Договор подписан'"
+    ]
+
+
+def test_an_sla_longer_than_any_working_week_is_an_impossible_timing(errors):
+    text = BASE.replace(
+        "head: {crm_user_id: 3}", 'head: {crm_user_id: 3, schedule: {mon-fri: "09:00-18:00"}}'
+    )
+    text = text.replace(
+        "ivanova: {crm_user_id: 1}", 'ivanova: {crm_user_id: 1, schedule: {mon: "09:00-10:00"}}'
+    )
+    text = text.replace(
+        "petrov: {crm_user_id: 2}", 'petrov: {crm_user_id: 2, schedule: {mon: "09:00-10:00"}}'
+    )
+    text += "handoffs:\n  - {name: sla, unworked_minutes: 3000, to: next_in_pool}\n"
+    assert errors(text) == [
+        "cfg.yaml:12: handoffs[0].unworked_minutes: impossible timing: 3000 working minutes is longer than "
+        "the longest working week in the config (2700 min); the SLA would never expire"
+    ]

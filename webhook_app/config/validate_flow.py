@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from core.model import Policy, TargetKind
+from core.conditions import normalize_text
+from core.model import Policy, StageRef, TargetKind, WeeklySchedule
 from webhook_app.config.problems import Path, Reporter
 from webhook_app.config.refs import check_manager, unknown
 from webhook_app.config.schema import ConfigModel, HandoffModel
@@ -18,7 +19,53 @@ def check_flow(doc: ConfigModel, policy: Policy, report: Reporter) -> None:
         path: Path = ("handoffs", i)
         _unique(handoff.name, (*path, "name"), names, "handoff", report)
         _handoff(handoff, path, doc, report)
+    if not report.has_errors_under(("handoffs",)):
+        _same_stage(policy, report)
+        _timings(policy, report)
     _warnings(doc, policy, report)
+
+
+def _same_stage(policy: Policy, report: Reporter) -> None:
+    """Two `on_stage` handoffs on one stage: the first wins, so the second could never run.
+    (A loop between roles cannot spin by itself: every handoff needs a stage move made in the CRM.)"""
+    seen: list[tuple[int, StageRef]] = []
+    for i, handoff in enumerate(policy.handoffs):
+        ref = handoff.on_stage
+        if ref is None:
+            continue
+        for j, other in seen:
+            same_pipeline = (
+                ref.pipeline is None or other.pipeline is None or _same(ref.pipeline, other.pipeline)
+            )
+            if _same(ref.stage, other.stage) and same_pipeline:
+                line = report.line_of(("handoffs", j)) or 0
+                report.error(
+                    ("handoffs", i, "on_stage"),
+                    f"never runs: handoffs[{j}] (line {line}) already fires on stage '{other.stage}'",
+                )
+        seen.append((i, ref))
+
+
+def _timings(policy: Policy, report: Reporter) -> None:
+    """Timers that can never go off: an SLA longer than anyone's working week, decades of days."""
+    week = max((_weekly_minutes(m.schedule) for m in policy.managers.values()), default=0)
+    for i, handoff in enumerate(policy.handoffs):
+        if handoff.unworked_minutes and handoff.unworked_minutes > week:
+            report.error(
+                ("handoffs", i, "unworked_minutes"),
+                f"impossible timing: {handoff.unworked_minutes} working minutes is longer than the "
+                f"longest working week in the config ({week} min); the SLA would never expire",
+            )
+        if handoff.after_days and handoff.after_days > 3650:
+            report.error(("handoffs", i, "after_days"), "impossible timing: more than ten years")
+
+
+def _weekly_minutes(schedule: WeeklySchedule) -> int:
+    return sum(end - start for day in schedule.days for start, end in day)
+
+
+def _same(a: str, b: str) -> bool:
+    return normalize_text(a) == normalize_text(b)
 
 
 def _unique(name: str, path: Path, seen: dict[str, int], kind: str, report: Reporter) -> None:
