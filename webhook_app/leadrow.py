@@ -13,6 +13,7 @@ from datetime import datetime, tzinfo
 from types import MappingProxyType
 from typing import Any
 
+from core.conditions import UTM_FIELDS
 from core.model import Lead, StickyOptions, UserId
 from core.strategies.sticky import sticky_key
 
@@ -34,7 +35,7 @@ PLAIN_KEYS = (
     "company",
     "inn",
 )
-UTM_KEYS = ("utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term")
+UTM_KEYS = UTM_FIELDS
 GROUPS = ("fields", "field_ids", "utm")  # nested objects, JSON lines only
 # Russian Excel writes dates as 02.12.2026 14:30; accepting them saves a round of reformatting.
 _LOCAL_FORMATS = ("%d.%m.%Y %H:%M:%S", "%d.%m.%Y %H:%M", "%d.%m.%Y")

@@ -82,29 +82,26 @@ def _check(args: argparse.Namespace) -> int | None:
     return None
 
 
-def run_serve(args: argparse.Namespace) -> int:
-    """Web and worker together."""
+def _run_gunicorn(args: argparse.Namespace, *, with_worker: bool) -> int:
     from webhook_app.server import GunicornServer, gunicorn_options
 
-    args.needs_crm = True
+    args.needs_crm = with_worker
     failed = _check(args)
     if failed is not None:
         return failed
     options = gunicorn_options(args.host, args.port, args.workers, args.threads)
-    GunicornServer(_app_factory(args, with_worker=True), options).run()
+    GunicornServer(_app_factory(args, with_worker=with_worker), options).run()
     return 0
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    """Web and worker together."""
+    return _run_gunicorn(args, with_worker=True)
 
 
 def run_web(args: argparse.Namespace) -> int:
     """Web only."""
-    from webhook_app.server import GunicornServer, gunicorn_options
-
-    failed = _check(args)
-    if failed is not None:
-        return failed
-    options = gunicorn_options(args.host, args.port, args.workers, args.threads)
-    GunicornServer(_app_factory(args, with_worker=False), options).run()
-    return 0
+    return _run_gunicorn(args, with_worker=False)
 
 
 def run_worker(args: argparse.Namespace) -> int:
