@@ -40,9 +40,10 @@ def parse_since(text: str, now: datetime) -> datetime:
 
 
 def print_rows(
-    rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: str, out: TextIO = sys.stdout
+    rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: str, out: TextIO | None = None
 ) -> None:
     """Rows as an aligned table, JSON lines or CSV."""
+    out = out or sys.stdout  # looked up now, not at import: tests and redirections replace it
     if fmt == "json":
         for row in rows:
             out.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")

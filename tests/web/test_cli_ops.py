@@ -1,0 +1,85 @@
+"""The operator's commands against a real store: audit, dead letters, and the redacted access log."""
+
+from __future__ import annotations
+
+import json
+from types import SimpleNamespace
+
+from tests.web.conftest import SECRET
+from tests.web.test_hooks import amo_add, seed
+from webhook_app.cli import main
+from webhook_app.server import RedactingLogger
+
+
+def use_store(stack, monkeypatch) -> None:
+    monkeypatch.setenv("LEADROUTER_DATABASE_URL", str(stack.services.settings.database_url))
+
+
+def test_audit_filters_by_lead_and_prints_json_lines(stack, monkeypatch, capsys):
+    seed(stack, "1", "2")
+    stack.hook(amo_add("1", "2"))
+    stack.worker.run_once()
+    use_store(stack, monkeypatch)
+    assert main(["audit", "--lead", "2", "--format", "json"]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [r["kind"] for r in rows] == ["received", "decision", "crm_write", "crm_write", "crm_write"]
+    assert rows[1]["manager"] == "petrov" and "выбран: Петров" in rows[1]["message"]
+
+
+def test_audit_refuses_a_bad_since_with_a_clear_message(stack, monkeypatch, capsys):
+    use_store(stack, monkeypatch)
+    assert main(["audit", "--since", "yesterday-ish"]) == 2
+    assert "neither like 24h" in capsys.readouterr().err
+
+
+def test_dead_letters_are_listed_and_replayed_and_the_replay_is_audited(stack, monkeypatch, capsys):
+    seed(stack, "1")
+    stack.crm.refuse_leads.add("1")
+    stack.hook(amo_add("1"))
+    stack.worker.run_once()
+    use_store(stack, monkeypatch)
+    assert main(["deadletters", "list", "--format", "json"]) == 0
+    dead = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert len(dead) == 3 and "422" in dead[0]["last_error"]
+    stack.crm.refuse_leads.clear()
+    assert main(["deadletters", "replay", str(dead[0]["id"]), "999"]) == 1  # 999 is not a dead letter
+    assert "replayed 1; not dead letters: [999]" in capsys.readouterr().out
+    assert main(["deadletters", "replay", "--all"]) == 0
+    assert capsys.readouterr().out == "replayed 2\n"
+    stack.worker.run_once()
+    assert stack.crm.owner_of("1") == 101
+    assert main(["audit", "--kind", "replay", "--format", "json"]) == 0
+    assert len(capsys.readouterr().out.splitlines()) == 3
+
+
+def test_the_access_log_masks_the_webhook_secret():
+    logger = RedactingLogger(
+        SimpleNamespace(
+            errorlog="-",
+            loglevel="info",
+            accesslog=None,
+            syslog=False,
+            capture_output=False,
+            logconfig=None,
+            logconfig_dict={},
+            logconfig_json=None,
+            disable_redirect_access_to_syslog=False,
+            access_log_format="",
+            user=0,
+            group=0,
+            umask=0,
+        )
+    )
+    environ = {
+        "REQUEST_METHOD": "POST",
+        "RAW_URI": f"/hooks/amocrm/{SECRET}?x=1",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "PATH_INFO": f"/hooks/amocrm/{SECRET}",
+        "QUERY_STRING": "x=1",
+        "REMOTE_ADDR": "127.0.0.1",
+    }
+    response = SimpleNamespace(status="200 OK", sent=10, headers=[])
+    request = SimpleNamespace(headers=[])
+    atoms = logger.atoms(response, request, environ, SimpleNamespace(seconds=0, microseconds=1000))
+    assert atoms["r"] == "POST /hooks/amocrm/***?x=1 HTTP/1.1" and atoms["U"] == "/hooks/amocrm/***"
+    assert SECRET not in json.dumps({k: str(v) for k, v in atoms.items()})
