@@ -8,7 +8,10 @@
         ├── TransientCrmError        worth retrying: 5xx, timeouts, dropped connections
         │   └── RateLimited          the CRM asked us to slow down (`retry_after`, seconds)
         ├── PermanentCrmError        the CRM refused the request for good (`detail`)
+        │   └── ValidationFailed     a batch refused for what some items hold (`items`: per item)
         └── AuthError                the token is invalid, expired beyond refresh, or revoked
+            └── Blocked              the CRM shut this account or IP out (amoCRM: 403 after repeated
+                                     429s, 402 unpaid); stop calling until `retry_after` has passed
 
 Every message here may reach a log, the audit log or an HTTP response: it names fields, never
 their values, and never carries a token or the raw body.
@@ -69,5 +72,27 @@ class PermanentCrmError(CrmError):
         self.detail = detail
 
 
+class ValidationFailed(PermanentCrmError):
+    """A batch refused (400/422) for some items: `items` maps a request id (the item's index unless
+    we sent our own) or `id:<entity id>` to that item's (path, detail) problems; empty when the
+    CRM refused the request as a whole.
+    """
+
+    def __init__(
+        self, message: str, *, status: int, items: dict[str, list[tuple[str, str]]] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.items = items or {}
+
+
 class AuthError(CrmError):
     """The CRM rejected our credentials: invalid, expired beyond refresh, or revoked."""
+
+
+class Blocked(AuthError):
+    """The CRM refuses every call for a while (a ban after repeated 429s, an unpaid account): stop."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

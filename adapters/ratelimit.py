@@ -34,26 +34,28 @@ class SharedRateLimiter:
 
     def acquire(self) -> float:
         """Block until this call may go; returns the seconds waited."""
-        delay = self._reserve()
+        # Sleep until the reserved moment itself, measured after the commit: a wait for the row
+        # lock or a slow commit must not push this call into the next caller's slot.
+        delay = max(0.0, self._reserve() - self.clock())
         if delay > 0:
             self.sleep(delay)
             self.waited += delay
         return delay
 
     def _reserve(self) -> float:
+        """Reserve the next slot; returns the moment (clock time) this call may go."""
         key = f"ratelimit:{self.name}"
         interval = 1.0 / self.rate
         tolerance = (self.burst - 1) * interval
-        now = self.clock()
-        stamp = datetime.fromtimestamp(now, UTC)
         with self.engine.begin() as connection:
+            stamp = datetime.fromtimestamp(self.clock(), UTC)
             connection.execute(
                 insert_ignore(connection, kv, ["key"], key=key, value={"tat": 0.0}, updated_at=stamp)
             )
             row = connection.execute(locked(connection, select(kv.c.value).where(kv.c.key == key))).one()
+            now = self.clock()  # read under the row lock: a stale `now` would hand out a past slot
             tat = max(float(row.value["tat"]), now)
-            allowed_at = tat - tolerance
             connection.execute(
                 kv.update().where(kv.c.key == key).values(value={"tat": tat + interval}, updated_at=stamp)
             )
-        return max(0.0, allowed_at - now)
+        return tat - tolerance

@@ -85,3 +85,12 @@ class Reconcilable(Protocol):
     def changed_since(self, since: datetime) -> list[ChangedLead]:
         """Leads created or updated at or after `since`, oldest first (every page read)."""
         ...
+
+
+@runtime_checkable
+class BatchReader(Protocol):
+    """A CRM that reads many leads in one call (Bitrix24 `batch`): the worker prefetches with it."""
+
+    def fetch_leads(self, lead_ids: Sequence[str]) -> dict[str, Lead | None]:
+        """The leads by id (None for those that no longer exist)."""
+        ...

@@ -98,7 +98,7 @@ def _handover(
 
 def stage_job(ctx: JobContext, job: Job) -> None:
     """A deal moved: start after-N-days clocks, and hand it over if it entered a handoff stage."""
-    lead = ctx.crm.fetch_lead(job.lead_id or "")
+    lead = ctx.fetch(job.lead_id or "")
     now = ctx.clock()
     with ctx.engine.begin() as connection:
         if lead is None:
@@ -149,7 +149,7 @@ def stage_job(ctx: JobContext, job: Job) -> None:
 
 def after_days_job(ctx: JobContext, job: Job) -> None:
     """N days after the deal entered the stage: hand it over, unless it left the stage meanwhile."""
-    lead = ctx.crm.fetch_lead(job.lead_id or "")
+    lead = ctx.fetch(job.lead_id or "")
     now = ctx.clock()
     with ctx.engine.begin() as connection:
         policy = ctx.policy()
@@ -165,7 +165,7 @@ def after_days_job(ctx: JobContext, job: Job) -> None:
 
 def sla_job(ctx: JobContext, job: Job) -> None:
     """Nobody worked the lead in time: the next member who never had it, after K hops the fallback."""
-    lead = ctx.crm.fetch_lead(job.lead_id or "")
+    lead = ctx.fetch(job.lead_id or "")
     now = ctx.clock()
     with ctx.engine.begin() as connection:
         policy = ctx.policy()
@@ -209,7 +209,7 @@ def _sla_reroute(
 
 def return_job(ctx: JobContext, job: Job) -> None:
     """The owner is back: leads their substitute received go back, unless already moved forward."""
-    lead = ctx.crm.fetch_lead(job.lead_id or "")
+    lead = ctx.fetch(job.lead_id or "")
     now = ctx.clock()
     with ctx.engine.begin() as connection:
         policy = ctx.policy()

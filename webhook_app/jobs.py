@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -34,6 +34,13 @@ class JobContext:
     worker: str
     on_decision: Callable[[float], None] = lambda seconds: None
     on_write: Callable[[str, str], None] = lambda kind, outcome: None
+    prefetched: dict[str, Lead | None] = field(default_factory=dict)
+
+    def fetch(self, lead_id: str) -> Lead | None:
+        """The lead: from this round's batched prefetch if there, else one read through the CRM."""
+        if lead_id in self.prefetched:
+            return self.prefetched.pop(lead_id)  # served once: a later job reads fresh data
+        return self.crm.fetch_lead(lead_id)
 
 
 def note(connection: Connection, job: Job, kind: str, message: str, now: datetime, **detail: Any) -> None:
@@ -55,7 +62,7 @@ def decide_lead(ctx: JobContext, job: Job) -> None:
             )
             complete(connection, job, ctx.worker, ctx.clock())
             return
-    lead = ctx.crm.fetch_lead(lead_id)  # network I/O stays outside any transaction
+    lead = ctx.fetch(lead_id)  # network I/O stays outside any transaction
     now = ctx.clock()
     with ctx.engine.begin() as connection:
         if lead is None:
@@ -101,7 +108,7 @@ def handle_event(ctx: JobContext, job: Job) -> None:
     if payload.get("action") == "delete":
         return _deleted(ctx, job)
     if "responsible_user_id" not in payload or "stage_id" not in payload:
-        lead = ctx.crm.fetch_lead(lead_id)  # Bitrix24 events (and reconciled ones) carry only the id
+        lead = ctx.fetch(lead_id)  # Bitrix24 events (and reconciled ones) carry only the id
         if lead is None:
             return _deleted(ctx, job)
         payload.update(

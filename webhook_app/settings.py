@@ -34,6 +34,7 @@ class Settings(BaseSettings):
     bitrix24_webhook_url: SecretStr | None = None
     bitrix24_client_id: SecretStr | None = None
     bitrix24_client_secret: SecretStr | None = None
+    bitrix24_refresh_token: SecretStr | None = None
     bitrix24_app_token: SecretStr | None = None
 
 

@@ -16,13 +16,19 @@ from adapters.storage.outbox import OutboxItem, claim_writes, mark_dead, mark_re
 from adapters.storage.queue import Job, LeaseLost, claim_jobs, retry_or_fail
 from adapters.storage.sql import upsert
 from adapters.storage.tables import heartbeats
-from core.ports import Reconcilable, WriteKind, WriteResult, WriteStatus
+from core.ports import BatchReader, Reconcilable, WriteKind, WriteResult, WriteStatus
 from webhook_app.backoff import backoff_delay
 from webhook_app.handoffs import after_days_job, return_job, sla_job, stage_job
 from webhook_app.jobs import JobContext, decide_lead, handle_event
 from webhook_app.reconcile import ensure_reconcile_job, reconcile
 
 log = logging.getLogger("leadrouter.worker")
+NEEDS_LEAD = ("lead", "event", "stage", "after_days", "sla", "return")
+
+
+def _needs_lead(job: Job) -> bool:
+    """Whether the job's handler will read the lead (an event that carries its state will not)."""
+    return job.kind in NEEDS_LEAD and not (job.kind == "event" and "stage_id" in job.payload)
 HANDLERS: dict[str, Callable[[JobContext, Job], None]] = {
     "lead": decide_lead,
     "event": handle_event,
@@ -39,7 +45,7 @@ class WorkerOptions:
     """Tunables with safe defaults."""
 
     lease: timedelta = timedelta(seconds=60)
-    claim_batch: int = 20
+    claim_batch: int = 50  # at least a CRM batch (Bitrix24: 50), so reads and writes fill batches
     max_job_attempts: int = 8
     max_write_attempts: int = 8
     idle_sleep: float = 0.5
@@ -59,8 +65,10 @@ class Worker:
         claimed = claim_jobs(
             self.ctx.engine, self.ctx.worker, now, self.options.lease, self.options.claim_batch
         )
+        self._prefetch(claimed)
         for job in claimed:
             self._run(job)
+        self.ctx.prefetched = {}
         written = self.flush()
         self._heartbeat()
         return len(claimed) + written
@@ -78,6 +86,20 @@ class Worker:
                 busy = 0
             if not busy:
                 stop.wait(self.options.idle_sleep)
+
+    def _prefetch(self, claimed: list[Job]) -> None:
+        """One batched read for every claimed job that needs its lead (Bitrix24: 50 per request).
+        Read after the claim, so the data is at least as new as the events that made the jobs."""
+        if not isinstance(self.ctx.crm, BatchReader):
+            return
+        ids = [job.lead_id for job in claimed if job.lead_id and _needs_lead(job)]
+        if not ids:
+            return
+        try:
+            self.ctx.prefetched = self.ctx.crm.fetch_leads(ids)
+        except Exception:  # the handlers then read one by one, failing and retrying as usual
+            log.warning("batched prefetch failed; reading leads one by one", exc_info=True)
+            self.ctx.prefetched = {}
 
     def _run(self, job: Job) -> None:
         handler = HANDLERS.get(job.kind)

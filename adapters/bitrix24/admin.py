@@ -1,0 +1,125 @@
+"""`leadrouter users` and `leadrouter install` for Bitrix24 (`build_admin`, found by bootstrap).
+
+Subscribing (bitrix24.md §1.1): an OAuth app binds events with `event.bind`; an incoming webhook
+is not allowed to, so for that setup we print the exact outgoing-webhook settings to paste, and
+the application token it shows is what LEADROUTER_BITRIX24_APP_TOKEN must hold (§1.5).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import Engine
+
+from adapters.admin import CrmUser
+from adapters.bitrix24.auth import WebhookUrl
+from adapters.bitrix24.batch import run_batch
+from adapters.bitrix24.client import Bitrix24Client
+from adapters.bitrix24.factory import build_client
+
+EVENTS = {
+    "lead": ["ONCRMLEADADD", "ONCRMLEADUPDATE", "ONCRMLEADDELETE"],
+    # §1.3: a move to another funnel fires only ONCRMDEALMOVETOCATEGORY, which only apps can bind.
+    "deal": ["ONCRMDEALADD", "ONCRMDEALUPDATE", "ONCRMDEALDELETE"],
+}
+APP_ONLY = {"deal": ["ONCRMDEALMOVETOCATEGORY"], "lead": []}
+LABELS = {"ADD": "created", "UPDATE": "updated", "DELETE": "deleted"}
+SCOPES = ("crm", "user", "department", "im")  # what our calls need (§4.4); `basic` is implicit
+
+
+class Bitrix24Admin:
+    """Users and event subscriptions of one portal."""
+
+    def __init__(self, client: Bitrix24Client, *, webhook_secret: str | None) -> None:
+        self.client = client
+        self.secret = webhook_secret or "<LEADROUTER_WEBHOOK_SECRET>"
+
+    @property
+    def is_app(self) -> bool:
+        """True for an OAuth app (event.bind allowed), False for an incoming webhook."""
+        return not isinstance(self.client.transport.credentials, WebhookUrl)
+
+    def handler(self, public_url: str) -> str:
+        """Our hook URL for this portal."""
+        return f"{public_url.rstrip('/')}/hooks/bitrix24/{self.secret}"
+
+    def list_users(self) -> list[CrmUser]:
+        """Active employees with their departments."""
+        return self.client.users()
+
+    def install(self, public_url: str) -> list[str]:
+        """Bind our events (app), or say exactly what to set up by hand (webhook)."""
+        entity, handler = self.client.entity, self.handler(public_url)
+        if not self.is_app:
+            return self._webhook_instructions(entity, handler)
+        wanted = EVENTS[entity] + APP_ONLY[entity]
+        bound = self._bound(handler)
+        todo = [e for e in wanted if e not in bound]
+        calls = {e: ("event.bind", {"event": e, "handler": handler}) for e in todo}
+        outcome = run_batch(self.client.transport, calls)
+        lines = [f"already bound: {e} → {handler}" for e in wanted if e in bound]
+        for event in todo:
+            error = outcome.errors.get(event)
+            lines.append(f"bound: {event} → {handler}" if error is None else f"FAILED: {event}: {error}")
+        lines.append("Set LEADROUTER_BITRIX24_APP_TOKEN to the app's application_token (sent at install).")
+        return lines
+
+    def uninstall(self, public_url: str) -> list[str]:
+        """Unbind our events (app), or say what to delete (webhook)."""
+        entity, handler = self.client.entity, self.handler(public_url)
+        if not self.is_app:
+            return [
+                "Bitrix24: delete the outgoing webhook whose handler is",
+                f"  {handler}",
+                "in Developer resources → Other → Outgoing webhook (an incoming webhook cannot unbind).",
+            ]
+        calls = {
+            e: ("event.unbind", {"event": e, "handler": handler}) for e in EVENTS[entity] + APP_ONLY[entity]
+        }
+        outcome = run_batch(self.client.transport, calls)
+        lines = []
+        for event in calls:
+            error, result = outcome.errors.get(event), outcome.results.get(event)
+            count = result.get("count", 0) if isinstance(result, dict) else 0
+            lines.append(f"FAILED: {event}: {error}" if error else f"unbound: {event} ({count} handler(s))")
+        return lines
+
+    def _bound(self, handler: str) -> set[str]:
+        items = self.client.transport.call("event.get").get("result") or []
+        return {
+            str(i.get("event", "")).upper()
+            for i in items
+            if isinstance(i, dict) and i.get("handler") == handler
+        }
+
+    def _webhook_instructions(self, entity: str, handler: str) -> list[str]:
+        noun = "Lead" if entity == "lead" else "Deal"
+        prefix = len(f"ONCRM{entity.upper()}")
+        events = ", ".join(f"{e} ({noun} {LABELS[e[prefix:]]})" for e in EVENTS[entity])
+        lines = [
+            "Bitrix24: an incoming webhook cannot bind events (event.bind needs an app), so create an",
+            "outgoing webhook by hand: Developer resources → Other → Outgoing webhook, with",
+            f"  Handler URL:  {handler}   (`install --show-secret` prints it unmasked)",
+            f"  Events:       {events}",
+            "Save it, then put the «Application token» it shows into LEADROUTER_BITRIX24_APP_TOKEN and",
+            "restart leadrouter: every event is checked against it.",
+        ]
+        missing = self._missing_scopes()
+        if missing:
+            lines.append(
+                f"WARNING: the incoming webhook lacks the scope(s) {', '.join(missing)}; add them to it."
+            )
+        return lines
+
+    def _missing_scopes(self) -> list[str]:
+        granted = self.client.transport.call("scope").get("result") or []
+        return [s for s in SCOPES if s not in granted]
+
+
+def build_admin(
+    *, crm: Mapping[str, Any], secrets: Mapping[str, str | None], engine: Engine, **options: Any
+) -> Bitrix24Admin:
+    """The admin for the config's portal; `options` go to build_client (transport, sleep, …)."""
+    client = build_client(crm=crm, secrets=secrets, engine=engine, **options)
+    return Bitrix24Admin(client, webhook_secret=secrets.get("webhook_secret"))

@@ -1,0 +1,102 @@
+"""Lists read from Bitrix24: changed leads for the reconciler, users with departments, absences.
+
+Paging (bitrix24.md §2.4): list methods return 50 rows a page with `next`/`total`; for a large
+read, `start=-1` turns the count off and we page by `order {ID: ASC}` + `filter {">ID": last}`
+until a page has fewer than 50 rows — the vendor's own advice for big tables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from adapters.admin import CrmUser
+from adapters.bitrix24.batch import chunks, run_batch
+from adapters.bitrix24.mapping import integer, moment, text
+from adapters.bitrix24.transport import Transport
+from core.ports import ChangedLead
+
+PAGE = 50
+
+
+def walk_by_id(
+    transport: Transport, method: str, filter_: dict[str, Any], select: list[str]
+) -> list[dict[str, Any]]:
+    """Every row of a CRM list, paged with `start=-1` and a growing `>ID` filter (§2.4)."""
+    rows: list[dict[str, Any]] = []
+    last = 0
+    while True:
+        params = {"filter": {**filter_, ">ID": last}, "order": {"ID": "ASC"}, "select": select, "start": -1}
+        page = [r for r in transport.call(method, params).get("result") or [] if isinstance(r, dict)]
+        rows += page
+        if len(page) < PAGE:
+            return rows
+        last = max(integer(r.get("ID")) or 0 for r in page)
+
+
+def changed_since(transport: Transport, entity: str, since: datetime) -> list[ChangedLead]:
+    """Leads or deals created or changed at or after `since`, oldest change first."""
+    stamp = since.astimezone(UTC).isoformat(timespec="seconds")
+    rows = walk_by_id(
+        transport, f"crm.{entity}.list", {">=DATE_MODIFY": stamp}, ["ID", "DATE_CREATE", "DATE_MODIFY"]
+    )
+    items = []
+    for row in rows:
+        created = moment(row.get("DATE_CREATE"))
+        changed = moment(row.get("DATE_MODIFY")) or created
+        if created is not None and changed is not None:
+            items.append(ChangedLead(f"{entity}:{row.get('ID')}", created, changed))
+    return sorted(items, key=lambda c: (c.updated_at, c.lead_id))
+
+
+def paged(
+    transport: Transport, method: str, params: dict[str, Any], *, start_key: str = "start"
+) -> list[Any]:
+    """Every page of a small list (users, departments) by its `next` (§2.4)."""
+    rows: list[Any] = []
+    start: int | None = 0
+    while start is not None:
+        body = transport.call(method, {**params, start_key: start})
+        rows += list(body.get("result") or [])
+        start = int(body["next"]) if body.get("next") else None
+    return rows
+
+
+def users(transport: Transport) -> list[CrmUser]:
+    """Active employees (`user.get` ACTIVE, USER_TYPE employee) with their departments' names."""
+    departments = {str(d.get("ID")): str(d.get("NAME") or "") for d in paged(transport, "department.get", {})}
+    people = paged(transport, "user.get", {"FILTER": {"ACTIVE": True, "USER_TYPE": "employee"}})
+    result = []
+    for person in people:
+        user_id = integer(person.get("ID"))
+        if user_id is None:
+            continue
+        name = " ".join(x for x in (text(person.get("NAME")), text(person.get("LAST_NAME"))) if x)
+        units = [departments.get(str(d), "") for d in person.get("UF_DEPARTMENT") or []]
+        result.append(
+            CrmUser(
+                id=user_id,
+                name=name or text(person.get("EMAIL")) or f"user {user_id}",
+                email=text(person.get("EMAIL")) or "",
+                active=person.get("ACTIVE") in (True, "Y", "true", "1"),
+                department=", ".join(u for u in units if u),
+            )
+        )
+    return result
+
+
+def absences(transport: Transport, user_ids: Sequence[int]) -> dict[int, datetime | None]:
+    """`im.user.list.get` → `absent`: "date until which the user is on vacation" or false (§2.5)."""
+    ids = sorted({str(u) for u in user_ids})
+    calls = {f"a{n}": ("im.user.list.get", {"ID": part}) for n, part in enumerate(chunks(ids, PAGE))}
+    outcome = run_batch(transport, calls)
+    away: dict[int, datetime | None] = dict.fromkeys(user_ids)
+    for key in calls:
+        if key in outcome.errors:
+            raise outcome.errors[key]
+        result = outcome.results[key]
+        for uid, info in result.items() if isinstance(result, dict) else []:
+            if isinstance(info, dict) and info.get("absent") and integer(uid) is not None:
+                away[int(uid)] = moment(info["absent"])
+    return away

@@ -1,0 +1,175 @@
+"""Emulated CRM methods: get/list/add/update/fields of leads, deals, contacts, companies; duplicates
+(bitrix24.md §2.2–2.4, §2.7, §9.7–9.8); to-dos, comments and tasks are in bitrix24_timeline."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from tests.fakes.bitrix24_portal import MULTI, PAGE, ApiError, Portal, as_list, not_found
+from tests.fakes.bitrix24_timeline import comment, fields_param, task, todo
+
+Emit = Callable[[str, str], None]  # (event, entity id)
+_OPS = (">=", "<=", "!@", "!=", ">", "<", "@", "=", "!", "%")
+
+
+@dataclass
+class Listed:
+    """A list answer: one page, with `total` (unless start=-1) and `next` (if more remain) (§2.4)."""
+
+    items: list[Any]
+    total: int | None
+    next: int | None
+
+
+@dataclass
+class Ctx:
+    """Who is calling and how to announce changes."""
+
+    auth: str  # "webhook" | "app"
+    user: int
+    emit: Emit
+    scopes: list[str]
+
+
+def _record_id(params: dict[str, Any]) -> int:
+    raw = str(params.get("id") or params.get("ID") or "")
+    if not raw.isdigit() or int(raw) <= 0:
+        raise ApiError(400, "", "ID is not defined or invalid.")
+    return int(raw)
+
+
+def _comparable(field: str, value: Any) -> Any:
+    if field == "ID" or (field.endswith("_ID") and str(value).isdigit()):
+        return int(value) if str(value).lstrip("-").isdigit() else value
+    if field.startswith("DATE_") and isinstance(value, str) and value:
+        return datetime.fromisoformat(value)
+    return "" if value is None else str(value)
+
+
+def matches(record: dict[str, Any], filter_: dict[str, Any]) -> bool:
+    """The documented filter operators (§2.4) on one record."""
+    for key, want in filter_.items():
+        op = next((o for o in _OPS if key.startswith(o)), "")
+        field = key[len(op) :]
+        have = _comparable(field, record.get(field))
+        if op in ("@", "!@"):
+            inside = have in [_comparable(field, w) for w in as_list(want)]
+            if inside != (op == "@"):
+                return False
+        elif not _compare(op, have, _comparable(field, want)):
+            return False
+    return True
+
+
+def _compare(op: str, have: Any, one: Any) -> bool:
+    if op in ("", "="):
+        return bool(have == one)
+    if op in ("!", "!="):
+        return bool(have != one)
+    if op == "%":
+        return str(one).casefold() in str(have).casefold()
+    try:
+        return bool({">=": have >= one, "<=": have <= one, ">": have > one, "<": have < one}[op])
+    except TypeError:  # an empty value against a date or a number: no match
+        return False
+
+
+def _select(record: dict[str, Any], select: list[str]) -> dict[str, Any]:
+    if not select:
+        select = ["*"]
+    out = {k: v for k, v in record.items() if "*" in select and not k.startswith("UF_") and k not in MULTI}
+    out |= {k: v for k, v in record.items() if "UF_*" in select and k.startswith("UF_")}
+    out |= {k: record[k] for k in select if k in record}
+    return out | {"ID": record["ID"]}
+
+
+def list_records(portal: Portal, entity: str, params: dict[str, Any]) -> Listed:
+    """crm.<entity>.list: filter, order, select, start (50 a page; start=-1 → no total)."""
+    filter_ = params.get("filter") or {}
+    rows = [r for r in portal.records[entity].values() if matches(r, filter_)]
+    for field, direction in reversed(list((params.get("order") or {"ID": "ASC"}).items())):
+        rows.sort(key=lambda r, f=field: _comparable(f, r.get(f)), reverse=str(direction).upper() == "DESC")
+    start = int(params.get("start") or 0)
+    page = rows[max(start, 0) : max(start, 0) + PAGE]
+    select = [str(s) for s in as_list(params.get("select"))]
+    more = start >= 0 and len(rows) > start + PAGE
+    return Listed(
+        [_select(r, select) for r in page], None if start < 0 else len(rows), start + PAGE if more else None
+    )
+
+
+def crm_methods(portal: Portal) -> dict[str, Callable[[dict[str, Any], Ctx], Any]]:
+    """Every crm.* method of the emulator, by name."""
+    methods: dict[str, Callable[[dict[str, Any], Ctx], Any]] = {}
+    for entity in ("lead", "deal", "contact", "company"):
+        methods[f"crm.{entity}.get"] = lambda p, c, e=entity: _get(portal, e, p)
+        methods[f"crm.{entity}.list"] = lambda p, c, e=entity: list_records(portal, e, p)
+        methods[f"crm.{entity}.add"] = lambda p, c, e=entity: _add(portal, e, p, c)
+        methods[f"crm.{entity}.update"] = lambda p, c, e=entity: _update(portal, e, p, c)
+        methods[f"crm.{entity}.fields"] = lambda p, c, e=entity: _fields(portal, e)
+    methods["crm.duplicate.findbycomm"] = lambda p, c: _duplicates(portal, p)
+    methods["crm.activity.todo.add"] = lambda p, c: todo(portal, p)
+    methods["crm.timeline.comment.add"] = lambda p, c: comment(portal, p)
+    methods["tasks.task.add"] = lambda p, c: task(portal, p)
+    return methods
+
+
+def _get(portal: Portal, entity: str, params: dict[str, Any]) -> dict[str, Any]:
+    record = portal.records[entity].get(_record_id(params))
+    if record is None:
+        raise not_found()
+    return dict(record)
+
+
+def _add(portal: Portal, entity: str, params: dict[str, Any], ctx: Ctx) -> int:
+    record = portal.create(entity, fields_param(params))
+    if entity in ("lead", "deal"):
+        ctx.emit(f"ONCRM{entity.upper()}ADD", record["ID"])
+    return int(record["ID"])
+
+
+def _update(portal: Portal, entity: str, params: dict[str, Any], ctx: Ctx) -> bool:
+    number = _record_id(params)
+    fields = fields_param(params)
+    record = portal.records[entity].get(number)
+    if record is None:
+        raise not_found()
+    portal.apply(entity, record, fields)
+    if entity in ("lead", "deal"):  # §1.2: no "not my own change" filter — we get our echo
+        ctx.emit(f"ONCRM{entity.upper()}UPDATE", record["ID"])
+    return True
+
+
+def _fields(portal: Portal, entity: str) -> dict[str, Any]:
+    base = {
+        "ID": {"type": "integer", "isReadOnly": True, "title": "ID"},
+        "TITLE": {"type": "string", "title": "Title"},
+    }
+    base["ASSIGNED_BY_ID"] = {"type": "user", "title": "Responsible"}
+    return base | portal.fields.get(entity, {})
+
+
+def normal(kind: str, value: str) -> str:
+    """Phones compare by their last 10 digits (extension ignored), e-mails case-insensitively."""
+    return "".join(c for c in value if c.isdigit())[-10:] if kind == "PHONE" else value.strip().casefold()
+
+
+def _duplicates(portal: Portal, params: dict[str, Any]) -> Any:
+    kind = str(params.get("type") or "").upper()
+    if kind not in ("PHONE", "EMAIL"):
+        raise ApiError(400, "Communication type is not defined", "Parameter 'type' is required.")
+    values = {normal(kind, str(v)) for v in as_list(params.get("values"))}
+    if not values or len(values) > 20:
+        raise ApiError(400, "", "Parameter 'values' must contain 1 to 20 values.")
+    types = (
+        [str(params["entity_type"]).upper()] if params.get("entity_type") else ["LEAD", "CONTACT", "COMPANY"]
+    )
+    found: dict[str, list[int]] = {}
+    for upper in types:
+        for number, record in sorted(portal.records[upper.lower()].items()):
+            if any(normal(kind, str(m.get("VALUE"))) in values for m in record.get(kind) or []):
+                found.setdefault(upper, []).append(number)
+    return found or []
