@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Container, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
+
+from core.values import quick_init
 
 if TYPE_CHECKING:  # the model imports this module for the shift calendar
     from core.model import Absence, Manager, ManagerKey
@@ -27,6 +30,7 @@ class SkipReason(enum.Enum):
     ALREADY_HAD = "already_had"
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Skip:
     """A candidate passed over, with the reason and its parameters."""
@@ -80,15 +84,21 @@ def _next_local_midnight(manager: Manager, day: date) -> datetime:
     return datetime.combine(day + timedelta(days=1), time(0), manager.tz)
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class _Window:
-    """A manager's time-based availability, unchanged from `start` until `end`."""
+    """A manager's time-based availability, unchanged from `start` until `end`.
+
+    `tomorrow` is the first shift after this local day, for managers with a daily cap: a capped
+    manager is asked it at every lead until midnight.
+    """
 
     manager: Manager
     start: datetime
     end: datetime
     day: date
     skip: Skip | None
+    tomorrow: datetime | None = None
 
 
 class ShiftCalendar:
@@ -101,6 +111,8 @@ class ShiftCalendar:
 
     def __init__(self) -> None:
         self._windows: dict[ManagerKey, _Window] = {}
+        # pool name → (its member keys, the managers mapping, from, until, the members' windows)
+        self._teams: dict[str, tuple[object, object, datetime, datetime, tuple[_Window, ...]]] = {}
 
     def window(self, manager: Manager, now: datetime) -> _Window:
         """The window containing `now` for this manager."""
@@ -110,8 +122,34 @@ class ShiftCalendar:
             self._windows[manager.key] = window
         return window
 
+    def team(
+        self, name: str, keys: tuple[ManagerKey, ...], managers: Mapping[ManagerKey, Manager], now: datetime
+    ) -> tuple[_Window, ...]:
+        """The windows of a pool's members at `now`, remembered until the first of them ends.
+
+        A policy's managers never change (it is a value), so the pool's keys and the mapping
+        they were looked up in identify the team; comparing one interval per lead instead of one
+        per member is the point.
+        """
+        team = self._teams.get(name)
+        if team is not None and team[0] is keys and team[1] is managers and team[2] <= now < team[3]:
+            return team[4]
+        windows = tuple(self.window(managers[key], now) for key in keys)
+        start = max((w.start for w in windows), default=now)
+        end = min((w.end for w in windows), default=now)
+        self._teams[name] = (keys, managers, start, end, windows)
+        return windows
+
 
 def _compute_window(manager: Manager, now: datetime) -> _Window:
+    window = _time_window(manager, now)
+    if manager.max_per_day is None:
+        return window
+    tomorrow = next_shift_start(manager, _next_local_midnight(manager, window.day))
+    return _Window(manager, window.start, window.end, window.day, window.skip, tomorrow)
+
+
+def _time_window(manager: Manager, now: datetime) -> _Window:
     local = now.astimezone(manager.tz)
     day = local.date()
     midnight = _next_local_midnight(manager, day)
@@ -145,17 +183,56 @@ def unavailability(
     pause = state.paused.get(key)
     if pause is not None and pause.active_at(now):
         return Skip(key, SkipReason.PAUSED, until=pause.until)
-    window = (calendar or ShiftCalendar()).window(manager, now)
+    # Called for every pool member of every lead: the calendar's hit path is inlined here.
+    calendar = calendar or ShiftCalendar()
+    window = calendar._windows.get(key)
+    if window is None or window.manager is not manager or not window.start <= now < window.end:
+        window = calendar.window(manager, now)
     if window.skip is not None:
         return window.skip
-    return _capped(manager, window.day, state)
+    if manager.max_per_day is None and manager.max_open is None:
+        return None
+    return _capped(manager, window, state)
 
 
-def _capped(manager: Manager, day: date, state: RoutingState) -> Skip | None:
+def split_team(
+    windows: Sequence[_Window], now: datetime, state: RoutingState, exclude: Container[ManagerKey] = ()
+) -> tuple[list[Manager], list[int], list[Skip]]:
+    """A pool's available members with their positions, and the skipped ones with the reason.
+
+    Exactly `unavailability` (after `exclude`: ALREADY_HAD) for each member's current window,
+    spelled out over locals in one loop: this runs for every member of the pool of every lead.
+    """
+    eligible: list[Manager] = []
+    positions: list[int] = []
+    skipped: list[Skip] = []
+    inactive, paused = state.inactive, state.paused
+    for position, window in enumerate(windows):
+        manager = window.manager
+        key = manager.key
+        if key in exclude:
+            skipped.append(Skip(key, SkipReason.ALREADY_HAD))
+        elif not manager.active or key in inactive:
+            skipped.append(Skip(key, SkipReason.INACTIVE))
+        elif paused and (pause := paused.get(key)) is not None and pause.active_at(now):
+            skipped.append(Skip(key, SkipReason.PAUSED, until=pause.until))
+        else:
+            skip = window.skip
+            if skip is None and (manager.max_per_day is not None or manager.max_open is not None):
+                skip = _capped(manager, window, state)
+            if skip is None:
+                eligible.append(manager)
+                positions.append(position)
+            else:
+                skipped.append(skip)
+    return eligible, positions, skipped
+
+
+def _capped(manager: Manager, window: _Window, state: RoutingState) -> Skip | None:
     load = state.load(manager.key)
-    today = load.count_on(day)
+    today = load.count_on(window.day)
     if manager.max_per_day is not None and today >= manager.max_per_day:
-        until = next_shift_start(manager, _next_local_midnight(manager, day))
+        until = window.tomorrow  # next_shift_start(manager, the next local midnight), computed once
         return Skip(manager.key, SkipReason.CAPPED_DAY, until, count=today, limit=manager.max_per_day)
     if manager.max_open is not None and load.open >= manager.max_open:
         return Skip(manager.key, SkipReason.CAPPED_OPEN, count=load.open, limit=manager.max_open)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from core.availability import Skip, SkipReason, unavailability
+from core.availability import Skip, SkipReason, split_team, unavailability
 from core.decision import Decision, Outcome, Route, Step, StepCode
 from core.model import Lead, Manager, Policy, Pool, Target, TargetKind
 from core.state import ManagerLoad, RoutingState
@@ -55,10 +55,10 @@ def decide(lead: Lead, policy: Policy, state: RoutingState, now: datetime) -> De
     kept = _continuity(ctx)
     if kept is not None:
         return kept
-    for rule in policy.rules:
-        if rule.condition.matches(lead):
-            ctx.step(StepCode.RULE_MATCHED, rule=rule.name, pool=rule.pool)
-            return _route_pool(ctx, policy.pools[rule.pool], set(), rule.name)
+    rule = policy.matcher.first(lead)
+    if rule is not None:
+        ctx.step(StepCode.RULE_MATCHED, rule=rule.name, pool=rule.pool)
+        return _route_pool(ctx, policy.pools[rule.pool], set(), rule.name)
     ctx.step(StepCode.NO_RULE)
     return _fallback(ctx, [], set(), None)
 
@@ -127,17 +127,9 @@ def _continuity_substitute(ctx: _Context, owner: Manager, skip: Skip) -> Decisio
 
 def _route_pool(ctx: _Context, pool: Pool, visited: set[str], rule: str | None) -> Decision:
     visited.add(pool.name)
-    eligible: list[Manager] = []
-    positions: list[int] = []
-    skipped: list[Skip] = []
-    for position, key in enumerate(pool.members):
-        manager = ctx.policy.managers[key]
-        skip = ctx.skip_of(manager)
-        if skip is None:
-            eligible.append(manager)
-            positions.append(position)
-        else:
-            skipped.append(skip)
+    policy = ctx.policy
+    windows = policy.calendar.team(pool.name, pool.members, policy.managers, ctx.now)
+    eligible, positions, skipped = split_team(windows, ctx.now, ctx.state, ctx.exclude)
     strategy = REGISTRY[pool.strategy]
     if not eligible and strategy.needs_members:
         ctx.step(StepCode.NOBODY_AVAILABLE, pool=pool.name)

@@ -10,6 +10,7 @@ from datetime import datetime
 from core.availability import Skip
 from core.model import ManagerKey
 from core.state import PoolState
+from core.values import quick_init
 
 
 class Outcome(enum.Enum):
@@ -47,6 +48,7 @@ class StepCode(enum.Enum):
     RETURN = "return"
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Step:
     """A reasoning step: a code and its parameters."""
@@ -55,6 +57,7 @@ class Step:
     params: Mapping[str, str] = field(default_factory=dict)
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Decision:
     """The outcome of routing one lead; `pool_state` is the pool's state to store with it."""

@@ -9,6 +9,8 @@ from datetime import date, datetime, timedelta, tzinfo
 
 from core.availability import ShiftCalendar
 from core.conditions import Condition
+from core.matcher import RuleMatcher
+from core.values import quick_init
 
 ManagerKey = str
 UserId = int
@@ -16,6 +18,7 @@ UserId = int
 _EMPTY: Mapping[str, object] = {}
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Lead:
     """A new lead (or deal) as the core sees it, whatever CRM it came from."""
@@ -242,6 +245,11 @@ class Policy:
     version: str = ""
     by_user_id: Mapping[UserId, ManagerKey] = field(default_factory=dict)
     calendar: ShiftCalendar = field(default_factory=ShiftCalendar, compare=False, repr=False)
+    matcher: RuleMatcher = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # Compiled once per config: every lead asks the rules, and must not re-read its fields per rule.
+        object.__setattr__(self, "matcher", RuleMatcher(self.rules))
 
     def manager_for_user(self, user_id: UserId | None) -> Manager | None:
         """The manager behind a CRM user id, if we know them."""

@@ -7,8 +7,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from core.model import ManagerKey
+from core.values import quick_init
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class PoolState:
     """A pool's counters: effective leads per member, the round-robin cursor, who was present."""
@@ -18,6 +20,7 @@ class PoolState:
     present: frozenset[ManagerKey] = frozenset()
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class ManagerLoad:
     """Leads a manager received on one local day, and leads still open."""
@@ -29,6 +32,9 @@ class ManagerLoad:
     def count_on(self, day: date) -> int:
         """Leads received on `day` (0 if the stored counter is for another day)."""
         return self.today if self.day == day else 0
+
+
+_NO_LOAD = ManagerLoad()  # shared: it has nothing mutable, and most lookups of a new manager want it
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +49,7 @@ class Pause:
         return self.until is None or now < self.until
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class RoutingState:
     """Everything outside the config that a decision depends on."""
@@ -58,4 +65,4 @@ class RoutingState:
 
     def load(self, key: ManagerKey) -> ManagerLoad:
         """The load of one manager (zero for someone new)."""
-        return self.loads.get(key) or ManagerLoad()
+        return self.loads.get(key) or _NO_LOAD

@@ -1,31 +1,38 @@
-"""The `leadrouter` console command: one subcommand per module under `webhook_app.commands`."""
+"""The `leadrouter` console command: subcommands from modules under `webhook_app.commands`, loaded on use."""
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 from collections.abc import Sequence
 
-from webhook_app.commands import audit, check_config, crm, deadletters, report, serve, simulate
-
-COMMANDS = (serve, check_config, simulate, audit, report, deadletters, crm)
+from webhook_app.commands import COMMANDS
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser with every subcommand registered."""
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser: every subcommand listed, only `command`'s module imported and registered."""
     parser = argparse.ArgumentParser(
         prog="leadrouter", description="Lead distribution and handoff for amoCRM and Bitrix24."
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for command in COMMANDS:
-        command.register(sub)
+    chosen = COMMANDS[command][0] if command in COMMANDS else None
+    registered = False
+    for name, (module, text) in COMMANDS.items():
+        if module != chosen:
+            sub.add_parser(name, help=text)  # listed in --help; never parsed, as it is not the command
+        elif not registered:  # the module adds all its commands, at the place of its first one
+            importlib.import_module(f"webhook_app.commands.{module}").register(sub)
+            registered = True
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one subcommand and return its exit code."""
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    # The first word that is not an option names the command (the top level has no other options).
+    parser = build_parser(next((word for word in argv if not word.startswith("-")), None))
     args = parser.parse_args(argv)
     try:
         code: int = args.handler(args)

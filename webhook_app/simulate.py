@@ -15,17 +15,32 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from operator import attrgetter
 
 from core.decide import apply_decision, decide
 from core.decision import Decision, Outcome, Route
 from core.fairness import UNTARGETED, FairnessTracker
 from core.model import Lead, ManagerKey, Policy
 from core.state import RoutingState
+from core.values import quick_init
+
+_LEAD_FIELDS = tuple(f.name for f in dataclasses.fields(Lead))
+_lead_values = attrgetter(*_LEAD_FIELDS)
+_OWNER, _LAST_SEEN = _LEAD_FIELDS.index("client_owner"), _LEAD_FIELDS.index("client_last_seen")
+
+
+def _with_client(lead: Lead, owner: int, last_seen: datetime) -> Lead:
+    """`dataclasses.replace(lead, client_owner=…, client_last_seen=…)` at a fifth of its cost."""
+    values = list(_lead_values(lead))
+    values[_OWNER], values[_LAST_SEEN] = owner, last_seen
+    return Lead(*values)
+
 
 # A lead still waiting after this many attempts is reported as waiting (nobody will ever come).
 MAX_ATTEMPTS = 100
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Simulated:
     """One lead's final decision: assigned, or still waiting when the run gave up on it."""
@@ -93,8 +108,8 @@ class Simulation:
             return lead
         if lead.client_owner is not None:  # the file's explicit owner wins over the simulated one
             same = lead.client_owner == manager.crm_user_id
-            return dataclasses.replace(lead, client_last_seen=known[1]) if same else lead
-        return dataclasses.replace(lead, client_owner=manager.crm_user_id, client_last_seen=known[1])
+            return _with_client(lead, lead.client_owner, known[1]) if same else lead
+        return _with_client(lead, manager.crm_user_id, known[1])
 
     def _remember(self, lead: Lead, decision: Decision) -> None:
         # Manual and claim pools park the lead on a head or a pool user: the real owner is picked

@@ -29,6 +29,8 @@ NEEDS_LEAD = ("lead", "event", "stage", "after_days", "sla", "return")
 def _needs_lead(job: Job) -> bool:
     """Whether the job's handler will read the lead (an event that carries its state will not)."""
     return job.kind in NEEDS_LEAD and not (job.kind == "event" and "stage_id" in job.payload)
+
+
 HANDLERS: dict[str, Callable[[JobContext, Job], None]] = {
     "lead": decide_lead,
     "event": handle_event,

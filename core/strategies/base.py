@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -11,7 +12,9 @@ from core.model import Lead, Manager, ManagerKey, Policy, Pool
 from core.state import PoolState, RoutingState
 
 
-@dataclass(frozen=True, slots=True)
+# PoolView and Choice pass between `decide` and a strategy once per lead and never leave it: they are
+# not frozen because a frozen dataclass takes five times as long to build. Strategies only read them.
+@dataclass(slots=True)
 class PoolView:
     """One pool at the moment of a decision: its available members in pool order and its state."""
 
@@ -33,12 +36,11 @@ class PoolView:
         members = self.pool.members
         last = self.state.last
         cut = members.index(last) if last in members else -1
-        after = [m for m, pos in zip(self.eligible, self.positions, strict=True) if pos > cut]
-        before = [m for m, pos in zip(self.eligible, self.positions, strict=True) if pos <= cut]
-        return after + before
+        split = bisect_right(self.positions, cut)  # positions ascend: members after the cut, then before
+        return [*self.eligible[split:], *self.eligible[:split]]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Choice:
     """A strategy's answer: who, the pool's next state, and anything to tell people."""
 

@@ -23,15 +23,17 @@ def effective_counts(view: PoolView) -> dict[ManagerKey, int]:
     keys = [m.key for m in view.eligible]
     if not present:
         return {k: counts.get(k, 0) for k in keys}
-    settled = [k for k in keys if k in present and k in counts]
-    result = {k: counts[k] for k in settled}
+    result = {k: counts[k] for k in keys if k in present and k in counts}
+    if len(result) == len(keys):  # the usual case: the same people as last time, nobody to lift
+        return result
+    weights = view.pool.weights
     level_sum = sum(result.values())
-    level_weight = sum(view.weight(k) for k in settled)
+    level_weight = sum(weights.get(k, 1) for k in result)
     cap = view.pool.on_return.max_catch_up
     for key in keys:
         if key in result:
             continue
-        level = view.weight(key) * level_sum // level_weight if level_weight else 0
+        level = weights.get(key, 1) * level_sum // level_weight if level_weight else 0
         base = counts.get(key)
         if base is None:
             result[key] = level
@@ -52,14 +54,16 @@ def advance(view: PoolView, effective: dict[ManagerKey, int], chosen: ManagerKey
     counts.update(effective)
     missing = [k for k in view.pool.members if k not in counts]
     if missing:
+        weights = view.pool.weights
         level_sum = sum(effective.values())
-        level_weight = sum(view.weight(k) for k in effective)
+        level_weight = sum(weights.get(k, 1) for k in effective)
         for key in missing:
-            counts[key] = view.weight(key) * level_sum // level_weight
+            counts[key] = weights.get(key, 1) * level_sum // level_weight
     counts[chosen] = counts.get(chosen, 0) + 1
     present = view.state.present
-    eligible = frozenset(effective)
-    return PoolState(counts=counts, last=chosen, present=eligible if eligible != present else present)
+    # Keep the stored set when the same people were available: equal, and no new frozenset per lead.
+    same = len(present) == len(effective) and present.issuperset(effective)
+    return PoolState(counts=counts, last=chosen, present=present if same else frozenset(effective))
 
 
 def quota_ranking(view: PoolView, effective: dict[ManagerKey, int]) -> list[ManagerKey]:
@@ -77,13 +81,14 @@ def quota_ranking(view: PoolView, effective: dict[ManagerKey, int]) -> list[Mana
 
 def quota_pick(view: PoolView, effective: dict[ManagerKey, int]) -> ManagerKey:
     """The single best member by the quota method (linear, no sorting)."""
+    weights = view.pool.weights
     total = sum(effective.values())
-    weight_sum = sum(view.weight(k) for k in effective)
+    weight_sum = sum(weights.get(k, 1) for k in effective)
     best: ManagerKey | None = None
     best_w = best_den = 0
     for member in view.cyclic():
-        key, w = member.key, view.weight(member.key)
-        e = effective[key]
+        key = member.key
+        w, e = weights.get(key, 1), effective[key]
         if e * weight_sum >= w * (total + 1):
             continue
         if best is None or w * best_den > best_w * (e + 1):

@@ -13,8 +13,8 @@ import re
 from typing import ClassVar
 
 from core.availability import absence_on
-from core.conditions import field_getter, normalize_text
-from core.model import ManagerKey, StickyOptions
+from core.conditions import Getter, field_getter, normalize_text
+from core.model import ManagerKey, Pool, StickyOptions
 from core.strategies.base import Choice, PoolView, register
 from core.strategies.ledger import advance, effective_counts, quota_pick
 
@@ -53,13 +53,34 @@ def owner_by_partition(options: StickyOptions, key: str) -> ManagerKey | None:
 
 def rendezvous(key: str, members: list[ManagerKey], weights: dict[ManagerKey, int]) -> ManagerKey:
     """Weighted rendezvous hashing: stable per key, moves few keys when members change."""
+    return max(members, key=lambda member: _score(key, member, weights.get(member, 1)))
 
-    def score(member: ManagerKey) -> float:
-        digest = hashlib.blake2b(f"{key}\x00{member}".encode(), digest_size=8).digest()
-        unit = (int.from_bytes(digest, "big") + 1) / 2.0**64
-        return -weights.get(member, 1) / math.log(unit)
 
-    return max(members, key=score)
+def _score(key: str, member: ManagerKey, weight: int) -> float:
+    digest = hashlib.blake2b(f"{key}\x00{member}".encode(), digest_size=8).digest()
+    unit = (int.from_bytes(digest, "big") + 1) / 2.0**64
+    return -weight / math.log(unit)
+
+
+_RANKINGS: dict[tuple[str, str], tuple[Pool, tuple[ManagerKey, ...]]] = {}
+_RANKINGS_SIZE = 50_000  # keys repeat (regions, companies, INNs): hashing every member per lead is the cost
+
+
+def ranking(pool: Pool, key: str) -> tuple[ManagerKey, ...]:
+    """The pool's members best first by rendezvous score for `key`, ties in pool order (memoised).
+
+    The first of them in any subset is what `rendezvous` picks from that subset in pool order.
+    """
+    entry = _RANKINGS.get((pool.name, key))
+    if entry is not None and entry[0] is pool:
+        return entry[1]
+    members, weights = pool.members, pool.weights
+    scores = [-_score(key, member, weights.get(member, 1)) for member in members]
+    order = tuple(members[i] for i in sorted(range(len(members)), key=lambda i: (scores[i], i)))
+    if len(_RANKINGS) >= _RANKINGS_SIZE:
+        _RANKINGS.clear()
+    _RANKINGS[(pool.name, key)] = (pool, order)
+    return order
 
 
 @register
@@ -71,8 +92,8 @@ class Sticky:
 
     def choose(self, view: PoolView) -> Choice:
         """Pick the owner of the lead's key among the available members."""
-        options = view.pool.sticky or StickyOptions()
-        key = sticky_key(options, field_getter(options.key)(view.lead))
+        options = view.pool.sticky or _DEFAULT
+        key = sticky_key(options, _getter(options.key)(view.lead))
         effective = effective_counts(view)
         if not key:
             chosen = quota_pick(view, effective)
@@ -81,15 +102,15 @@ class Sticky:
         return Choice(chosen, advance(view, effective, chosen), detail={"key": key})
 
     def _owner(self, view: PoolView, options: StickyOptions, key: str) -> ManagerKey:
-        eligible = [m.key for m in view.eligible]
-        weights = {k: view.weight(k) for k in view.pool.members}
-        owner = owner_by_partition(options, key) or rendezvous(key, list(view.pool.members), weights)
+        eligible = {m.key for m in view.eligible}
+        order = ranking(view.pool, key)
+        owner = owner_by_partition(options, key) or order[0]
         if owner in eligible:
             return owner
         substitute = self._substitute(view, owner)
         if substitute in eligible:
             return substitute
-        return rendezvous(key, eligible, weights)
+        return next(member for member in order if member in eligible)
 
     @staticmethod
     def _substitute(view: PoolView, owner: ManagerKey) -> ManagerKey | None:
@@ -98,3 +119,14 @@ class Sticky:
             return None
         absence = absence_on(manager, view.now.astimezone(manager.tz).date())
         return absence.substitute if absence else None
+
+
+_DEFAULT = StickyOptions()
+_GETTERS: dict[str, Getter] = {}
+
+
+def _getter(path: str) -> Getter:
+    getter = _GETTERS.get(path)
+    if getter is None:
+        getter = _GETTERS[path] = field_getter(path)
+    return getter

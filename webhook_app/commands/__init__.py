@@ -1,1 +1,24 @@
-"""Subcommands of the `leadrouter` console command; each exposes `register(subparsers)`."""
+"""Subcommands of the `leadrouter` console command; each module exposes `register(subparsers)`.
+
+`COMMANDS` names every subcommand in `--help` order with its module and one-line help, so the CLI
+lists them all while importing only the module of the command that runs: `simulate` needs neither
+Flask nor SQLAlchemy, and importing everything took a second at every start.
+"""
+
+COMMANDS: dict[str, tuple[str, str]] = {
+    "serve": ("serve", "webhook server and a worker in one process (the default setup)"),
+    "web": ("serve", "webhook server only (gunicorn); run workers separately"),
+    "worker": ("serve", "job worker only; several may run"),
+    "check-config": ("check_config", "validate a config file and summarise it"),
+    "simulate": ("simulate", "try the config on past leads: who would get each one, and the fairness table"),
+    "audit": ("audit", "show the audit log (events, decisions with reasons, CRM writes)"),
+    "report": ("report", "per manager: received vs target, handoffs, won/lost, conversion"),
+    "deadletters": ("deadletters", "list or replay CRM writes that failed for good"),
+    "users": ("crm", "list the CRM's active users as a ready `managers:` YAML block"),
+    "install": ("crm", "register our webhook in the CRM (or remove it)"),
+}
+
+
+def help_for(command: str) -> str:
+    """The one-line help of a subcommand, as `leadrouter --help` lists it."""
+    return COMMANDS[command][1]

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from adapters.storage.audit import read_audit
+from webhook_app.commands import help_for
 from webhook_app.commands.common import open_database, parse_since, print_rows
 
 COLUMNS = ("at", "kind", "crm", "lead_id", "manager", "config_version", "message")
@@ -15,7 +16,7 @@ COLUMNS = ("at", "kind", "crm", "lead_id", "manager", "config_version", "message
 
 def register(sub: Any) -> None:
     """Add `audit`."""
-    parser = sub.add_parser("audit", help="show the audit log (events, decisions with reasons, CRM writes)")
+    parser = sub.add_parser("audit", help=help_for("audit"))
     parser.add_argument(
         "--config", help="accepted for symmetry; the database comes from LEADROUTER_DATABASE_URL"
     )

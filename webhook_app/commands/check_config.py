@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from webhook_app.commands import help_for
 from webhook_app.config import ConfigError, load_config
 from webhook_app.config.summary import render_summary
 from webhook_app.settings import resolve_config_path
@@ -14,7 +15,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     """Add the `check-config` subcommand."""
     parser = subparsers.add_parser(
         "check-config",
-        help="validate a config file and summarise it",
+        help=help_for("check-config"),
         description="Validate a config file. Exit 0 and print a summary if it is valid; "
         "exit 1 and print every problem as FILE:LINE: path: message if not.",
     )

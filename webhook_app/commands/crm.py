@@ -8,6 +8,7 @@ import sys
 from typing import Any
 
 from adapters.admin import CrmAdmin, CrmUser
+from webhook_app.commands import help_for
 from webhook_app.config import ConfigError, load_config
 from webhook_app.settings import Settings, resolve_config_path
 
@@ -56,10 +57,10 @@ _TRANSLIT = dict(
 
 def register(sub: Any) -> None:
     """Add `users` and `install`."""
-    users = sub.add_parser("users", help="list the CRM's active users as a ready `managers:` YAML block")
+    users = sub.add_parser("users", help=help_for("users"))
     users.add_argument("--config", help="YAML config (default: LEADROUTER_CONFIG)")
     users.set_defaults(handler=run_users)
-    install = sub.add_parser("install", help="register our webhook in the CRM (or remove it)")
+    install = sub.add_parser("install", help=help_for("install"))
     install.add_argument("--config", help="YAML config (default: LEADROUTER_CONFIG)")
     install.add_argument("--public-url", required=True, help="where the CRM reaches this service, https://…")
     install.add_argument("--uninstall", action="store_true", help="remove our webhook instead")

@@ -9,6 +9,7 @@ from typing import Any
 
 from adapters.storage.audit import write_audit
 from adapters.storage.outbox import list_dead, replay
+from webhook_app.commands import help_for
 from webhook_app.commands.common import open_database, print_rows
 
 COLUMNS = ("id", "crm", "lead_id", "kind", "attempts", "created_at", "last_error")
@@ -16,7 +17,7 @@ COLUMNS = ("id", "crm", "lead_id", "kind", "attempts", "created_at", "last_error
 
 def register(sub: Any) -> None:
     """Add `deadletters list` and `deadletters replay`."""
-    parser = sub.add_parser("deadletters", help="list or replay CRM writes that failed for good")
+    parser = sub.add_parser("deadletters", help=help_for("deadletters"))
     parser.add_argument(
         "--config", help="accepted for symmetry; the database comes from LEADROUTER_DATABASE_URL"
     )

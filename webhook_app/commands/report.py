@@ -14,6 +14,7 @@ from sqlalchemy import select
 from adapters.storage.engine import reading
 from adapters.storage.tables import assignments, audit
 from core.report import Closed, Received, Report, build_report
+from webhook_app.commands import help_for
 from webhook_app.commands.common import open_database, parse_since, print_rows
 from webhook_app.config import ConfigError, load_config
 from webhook_app.settings import resolve_config_path
@@ -35,7 +36,7 @@ COLUMNS = (
 
 def register(sub: Any) -> None:
     """Add `report`."""
-    parser = sub.add_parser("report", help="per manager: received vs target, handoffs, won/lost, conversion")
+    parser = sub.add_parser("report", help=help_for("report"))
     parser.add_argument("--config", help="YAML config (default: LEADROUTER_CONFIG)")
     parser.add_argument("--since", default="30d", help="start: 30d, 2w, or an ISO date (default 30d)")
     parser.add_argument("--until", help="end: an ISO date-time (default now)")

@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import Flask
 
+from webhook_app.commands import help_for
 from webhook_app.config import ConfigError
 
 log = logging.getLogger("leadrouter")
@@ -17,13 +18,13 @@ log = logging.getLogger("leadrouter")
 
 def register(sub: Any) -> None:
     """Add the three run commands."""
-    serve = sub.add_parser("serve", help="webhook server and a worker in one process (the default setup)")
+    serve = sub.add_parser("serve", help=help_for("serve"))
     _web_options(serve, workers=1)
     serve.set_defaults(handler=run_serve)
-    web = sub.add_parser("web", help="webhook server only (gunicorn); run workers separately")
+    web = sub.add_parser("web", help=help_for("web"))
     _web_options(web, workers=2)
     web.set_defaults(handler=run_web)
-    worker = sub.add_parser("worker", help="job worker only; several may run")
+    worker = sub.add_parser("worker", help=help_for("worker"))
     worker.add_argument("--config", help="YAML config (default: LEADROUTER_CONFIG)")
     worker.add_argument("--metrics-port", type=int, help="also serve /metrics of this worker on this port")
     worker.set_defaults(handler=run_worker)

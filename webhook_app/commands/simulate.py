@@ -12,6 +12,7 @@ from tqdm import tqdm
 
 from core.model import Policy
 from core.reasons import Renderer
+from webhook_app.commands import help_for
 from webhook_app.config import ConfigError, load_config
 from webhook_app.leadfile import LeadFile, LeadFileError
 from webhook_app.settings import resolve_config_path
@@ -26,7 +27,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     """Add the `simulate` subcommand."""
     parser = subparsers.add_parser(
         "simulate",
-        help="try the config on past leads: who would get each one, and the fairness table",
+        help=help_for("simulate"),
         description="Run the routing rules over a CSV or JSON-lines file of past leads in time order, "
         "from an empty state, and print each decision with its reason and a fairness table per pool.",
     )

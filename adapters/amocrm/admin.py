@@ -1,0 +1,99 @@
+"""`leadrouter users` and `leadrouter install` for amoCRM: who can own leads, our webhook (§1.7, §2.4)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Engine
+
+from adapters.admin import CrmUser
+from adapters.amocrm.factory import build_http
+from adapters.amocrm.schemas import Named, UserOut, WebhookOut, embedded
+from adapters.amocrm.transport import AmoHttp
+from adapters.errors import CrmError, PermanentCrmError
+
+# What we need to hear about leads (§1.2): new ones, changes (echo check, overrides), stage moves,
+# responsible changes, deletions.
+EVENTS = ["add_lead", "update_lead", "status_lead", "responsible_lead", "delete_lead"]
+_HOOK_SECRET = re.compile(r"(/hooks/amocrm/)[^/?#]+")
+
+
+@dataclass
+class AmoAdmin:
+    """Administrative calls; they need a token issued by an account admin."""
+
+    http: AmoHttp = field(repr=False)
+    webhook_secret: str = field(default="", repr=False)
+
+    def list_users(self) -> list[CrmUser]:
+        """Users who can own leads: active and not free (read-only seats), every page read."""
+        users: list[UserOut] = []
+        groups: dict[int, str] = {}
+        try:
+            for page in self.http.pages("/api/v4/users", {"limit": 250, "with": "group"}):
+                users += embedded(page, "users", UserOut)
+                for user_page in (page.get("_embedded") or {}).get("users") or []:
+                    groups |= {g.id: g.name for g in _groups(user_page) if g.id is not None}
+        except PermanentCrmError as exc:
+            raise PermanentCrmError(f"{exc} (listing users needs an account admin's token)") from exc
+        return [
+            CrmUser(
+                id=u.id,
+                name=u.name or f"user {u.id}",
+                email=u.email or "",
+                active=True,
+                department=groups.get(u.rights.group_id, "") if u.rights.group_id is not None else "",
+            )
+            for u in users
+            if u.rights.is_active and not u.rights.is_free  # assignable, per §2.4
+        ]
+
+    def install(self, public_url: str) -> list[str]:
+        """Register (or update: amoCRM upserts by destination) our webhook; lines to print."""
+        destination = self._destination(public_url)
+        body = {"destination": destination, "settings": EVENTS, "sort": 10}
+        hook = WebhookOut.model_validate(self.http.send("POST", "/api/v4/webhooks", json=body) or {})
+        lines = [f"amoCRM webhook registered: {destination}", f"events: {', '.join(hook.settings or EVENTS)}"]
+        for other in self._hooks():
+            if other.destination != destination and "/hooks/amocrm/" in other.destination:
+                lines.append(f"note: another leadrouter hook is registered: {_mask(other.destination)}")
+        return lines
+
+    def uninstall(self, public_url: str) -> list[str]:
+        """Remove our webhook; lines to print."""
+        destination = self._destination(public_url)
+        try:
+            self.http.send("DELETE", "/api/v4/webhooks", json={"destination": destination})
+        except PermanentCrmError as exc:
+            if str(exc).startswith("404"):
+                return [f"no amoCRM webhook was registered for {destination}"]
+            raise
+        return [f"amoCRM webhook removed: {destination}"]
+
+    def _destination(self, public_url: str) -> str:
+        if not self.webhook_secret:
+            raise CrmError("LEADROUTER_WEBHOOK_SECRET is not set")
+        return f"{public_url.rstrip('/')}/hooks/amocrm/{self.webhook_secret}"
+
+    def _hooks(self) -> list[WebhookOut]:
+        hooks: list[WebhookOut] = []
+        for page in self.http.pages("/api/v4/webhooks", {}):
+            hooks += embedded(page, "webhooks", WebhookOut)
+        return hooks
+
+
+def _groups(user: dict[str, Any]) -> list[Named]:
+    return [Named.model_validate(g) for g in (user.get("_embedded") or {}).get("groups") or []]
+
+
+def _mask(url: str) -> str:
+    """A hook URL with its secret hidden: it is someone's webhook secret too."""
+    return _HOOK_SECRET.sub(r"\1***", url)
+
+
+def build_admin(*, crm: dict[str, Any], secrets: dict[str, Any], engine: Engine, **options: Any) -> AmoAdmin:
+    """The admin client for this config (options as for factory.build_http)."""
+    http = build_http(crm=crm, secrets=secrets, engine=engine, **options)
+    return AmoAdmin(http, webhook_secret=str(secrets.get("webhook_secret") or ""))

@@ -1,0 +1,104 @@
+"""The door every amoCRM request passes: the shared rate limit, and pauses and bans all processes see.
+
+amoCRM allows about 7 requests a second per account/IP (§4) and blocks an integration that keeps
+hitting 429 (403 on everything, lifted only through support). So: a GCRA limiter in our database
+paces every process; a 429 pauses *every* process until its `retry_after`; a ban stops every
+process for `ban_pause` before one probe is allowed again. Long pauses are not slept inside a call
+(the outbox lease would expire and another worker would resend): they surface as RateLimited.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine, select
+
+from adapters.errors import Blocked, RateLimited
+from adapters.ratelimit import SharedRateLimiter
+from adapters.storage.engine import reading
+from adapters.storage.sql import locked, upsert
+from adapters.storage.tables import kv
+
+
+class Deferred(Exception):
+    """A RateLimited whose wait is too long to sleep inside a call: leaves the retry loop as is."""
+
+    def __init__(self, error: RateLimited) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+@dataclass
+class Gate:
+    """Pace, pause and stop the calls to one amoCRM account, across processes."""
+
+    engine: Engine
+    name: str = "amocrm"
+    rate: float = 7.0
+    clock: Callable[[], float] = time.time
+    sleep: Callable[[float], None] = time.sleep
+    max_inline_wait: float = 10.0
+    default_pause: float = 1.0
+    ban_window: float = 600.0  # a 403 this soon after a 429 is the abuse ban
+    ban_pause: float = 900.0
+
+    def __post_init__(self) -> None:
+        # burst 1: amoCRM counts per second, so never more than `rate` in any one-second window.
+        self.limiter = SharedRateLimiter(
+            self.engine, self.name, self.rate, burst=1, clock=self.clock, sleep=self.sleep
+        )
+
+    @property
+    def key(self) -> str:
+        """The kv row holding the pause, the ban and the last 429."""
+        return f"gate:{self.name}"
+
+    def wait(self) -> None:
+        """Block until a request may go; Blocked while banned, Deferred for a pause too long to sleep."""
+        state = self._read()
+        now = self.clock()
+        if state.get("blocked_until", 0.0) > now:
+            left = state["blocked_until"] - now
+            raise Blocked("amoCRM blocked this integration; calls stopped for now", retry_after=left)
+        paused = state.get("paused_until", 0.0) - now
+        if paused > self.max_inline_wait:
+            raise Deferred(RateLimited("amoCRM asked every process to pause", retry_after=paused))
+        if paused > 0:
+            self.sleep(paused)
+        self.limiter.acquire()
+
+    def limited(self, retry_after: float | None) -> None:
+        """A 429 arrived: pause every process for amoCRM's hint (or a default), remember when."""
+        now = self.clock()
+        until = now + (retry_after if retry_after is not None else self.default_pause)
+        self._update(lambda s: {**s, "paused_until": max(s.get("paused_until", 0.0), until), "last_429": now})
+
+    def recently_limited(self) -> bool:
+        """Whether a process was answered 429 within `ban_window`, or banned within a day (a probe
+        after the pause that meets a 403 is the same ban, whatever its body says)."""
+        state, now = self._read(), self.clock()
+        banned_lately = state.get("blocked_until", float("-inf")) > now - 86400
+        return banned_lately or now - state.get("last_429", float("-inf")) < self.ban_window
+
+    def banned(self) -> float:
+        """A ban was detected: stop every process for `ban_pause` seconds; returns the pause."""
+        until = self.clock() + self.ban_pause
+        self._update(lambda s: {**s, "blocked_until": until})
+        return self.ban_pause
+
+    def _read(self) -> dict[str, float]:
+        with reading(self.engine) as connection:
+            value = connection.execute(select(kv.c.value).where(kv.c.key == self.key)).scalar()
+        return dict(value or {})
+
+    def _update(self, change: Callable[[dict[str, float]], dict[str, float]]) -> None:
+        stamp = datetime.fromtimestamp(self.clock(), UTC)
+        with self.engine.begin() as connection:
+            query = locked(connection, select(kv.c.value).where(kv.c.key == self.key))
+            current = dict(connection.execute(query).scalar() or {})
+            connection.execute(
+                upsert(connection, kv, ["key"], key=self.key, value=change(current), updated_at=stamp)
+            )

@@ -1,0 +1,154 @@
+"""Our writes as amoCRM batch calls, with one result per write (§2.3, §2.5, §2.6).
+
+amoCRM validates a batch as a whole: one bad item (an inactive responsible, §6) gets the whole
+request a 400 whose `validation-errors` name the items by index (§4), and — as far as the docs
+and reports go [U] — nothing of it is applied. So the refused items are marked PERMANENT with
+amoCRM's path and detail (they go to dead letters: a second try gets the same answer), and the
+rest is sent again at once, without them, in the same call: no delay, no attempt spent, no good
+write left waiting behind a bad neighbour. A 422 naming no item is the size cap (§2.3): the batch
+is halved, and the smaller cap kept. Transient trouble (429, 5xx, timeouts, a ban, a token being
+fixed) returns TRANSIENT for what is left, with amoCRM's retry_after, so the outbox retries it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from adapters.amocrm.catalog import Catalog
+from adapters.amocrm.transport import AmoHttp
+from adapters.errors import AuthError, Blocked, CrmError, RateLimited, TransientCrmError, ValidationFailed
+from core.ports import CrmWrite, WriteKind, WriteResult, WriteStatus
+
+MAX_BATCH = 250  # amoCRM answers 422 above 250 entities per request (§2.3)
+ROUTES = {
+    WriteKind.RESPONSIBLE: ("PATCH", "/api/v4/leads"),
+    WriteKind.FIELD: ("PATCH", "/api/v4/leads"),
+    WriteKind.TASK: ("POST", "/api/v4/tasks"),
+    WriteKind.NOTE: ("POST", "/api/v4/leads/notes"),
+}
+SELECTS = {"select", "multiselect", "radiobutton"}
+AUTH_RETRY = 300.0  # a refused token needs a person: come back in minutes, not seconds
+Item = tuple[int, dict[str, Any]]
+
+
+def _refused(reason: str, **detail: str) -> WriteResult:
+    return WriteResult(WriteStatus.PERMANENT, reason, detail=detail)
+
+
+@dataclass
+class Writer:
+    """Sends writes of one kind in batches of at most `cap`."""
+
+    http: AmoHttp
+    catalog: Catalog
+    cap: int = MAX_BATCH
+    clock: Callable[[], float] = time.time
+    default_due: float = 15 * 60.0
+
+    def write(self, writes: Sequence[CrmWrite]) -> list[WriteResult]:
+        """One result per write, in order."""
+        results: dict[int, WriteResult] = {}
+        items: list[Item] = []
+        for index, write in enumerate(writes):
+            body = self._body(write)
+            if isinstance(body, WriteResult):
+                results[index] = body
+            else:
+                items.append((index, body))
+        method, path = ROUTES[writes[0].kind] if writes else ("", "")
+        while items:
+            chunk, items = items[: self.cap], items[self.cap :]
+            results |= self._send(method, path, chunk)
+        return [results[i] for i in range(len(writes))]
+
+    def _body(self, write: CrmWrite) -> dict[str, Any] | WriteResult:
+        """The JSON item for one write: only the fields we change (§6: never echo a whole lead)."""
+        if not (write.lead_id.isascii() and write.lead_id.isdigit()):
+            return _refused("the lead id is not an amoCRM id")
+        lead = int(write.lead_id)
+        if write.kind is WriteKind.RESPONSIBLE:
+            if write.user_id is None:
+                return _refused("no responsible user given")
+            return {"id": lead, "responsible_user_id": write.user_id}
+        if write.kind is WriteKind.TASK:
+            due = write.due.timestamp() if write.due else self.clock() + self.default_due
+            task = {"task_type_id": 1, "text": write.text, "complete_till": int(due)}
+            task |= {"entity_id": lead, "entity_type": "leads"}
+            return task | ({"responsible_user_id": write.user_id} if write.user_id is not None else {})
+        if write.kind is WriteKind.NOTE:
+            return {"entity_id": lead, "note_type": "common", "params": {"text": write.text}}
+        return self._field(lead, write)
+
+    def _field(self, lead: int, write: CrmWrite) -> dict[str, Any] | WriteResult:
+        field = self.catalog.field_by_name(write.field_name or "")
+        if field is None:
+            return _refused("no lead custom field with this name", field=write.field_name or "")
+        value: dict[str, Any] = {"value": write.field_value or ""}
+        if field.type in SELECTS:
+            wanted = (write.field_value or "").casefold().strip()
+            enum = next((e for e in field.enums or () if e.value.casefold().strip() == wanted), None)
+            if enum is None:
+                return _refused("the value is not one of the field's choices", field=field.name)
+            value = {"enum_id": enum.id}
+        return {"id": lead, "custom_fields_values": [{"field_id": field.id, "values": [value]}]}
+
+    def _send(self, method: str, path: str, items: list[Item]) -> dict[int, WriteResult]:
+        results: dict[int, WriteResult] = {}
+        for _ in range(3):  # each round drops at least one refused item; three is plenty
+            try:
+                self.http.send(method, path, json=[body for _, body in items])
+            except ValidationFailed as exc:
+                blamed = _blame(exc, items)
+                if not blamed and exc.status == 422 and len(items) > 1:
+                    self.cap = half = len(items) // 2  # learn amoCRM's real cap
+                    return self._send(method, path, items[:half]) | self._send(method, path, items[half:])
+                if not blamed:
+                    return results | _all(items, _refused(str(exc), status=str(exc.status)))
+                results |= {items[p][0]: _item_refused(exc, problems) for p, problems in blamed.items()}
+                items = [item for position, item in enumerate(items) if position not in blamed]
+                if not items:
+                    return results
+            except CrmError as exc:
+                return results | _all(items, _failed(exc))
+            else:
+                return results | _all(items, WriteResult(WriteStatus.OK))
+        return results | _all(items, WriteResult(WriteStatus.TRANSIENT, "batch kept being refused"))
+
+
+def _all(items: list[Item], result: WriteResult) -> dict[int, WriteResult]:
+    return {index: result for index, _ in items}
+
+
+def _failed(error: CrmError) -> WriteResult:
+    """A whole batch failed: TRANSIENT (with amoCRM's wait) unless it was refused for good."""
+    if isinstance(error, RateLimited | Blocked):
+        return WriteResult(WriteStatus.TRANSIENT, str(error), retry_after=error.retry_after)
+    if isinstance(error, AuthError):
+        return WriteResult(WriteStatus.TRANSIENT, str(error), retry_after=AUTH_RETRY)
+    if isinstance(error, TransientCrmError):
+        return WriteResult(WriteStatus.TRANSIENT, str(error))
+    return _refused(str(error))
+
+
+def _item_refused(error: ValidationFailed, problems: list[tuple[str, str]]) -> WriteResult:
+    where, what = problems[0]
+    said = str(error).split(":")[0]
+    reason = f"{said}: {what}" + (f" at {where}" if where else "")
+    return _refused(reason, status=str(error.status), path=where, problem=what)
+
+
+def _blame(error: ValidationFailed, items: list[Item]) -> dict[int, list[tuple[str, str]]]:
+    """Positions in `items` of the refused ones: by echoed index, or by entity id (older shape)."""
+    by_id = {str(body.get("id", body.get("entity_id"))): pos for pos, (_, body) in enumerate(items)}
+    blamed: dict[int, list[tuple[str, str]]] = {}
+    for key, problems in error.items.items():
+        if key.startswith("id:"):
+            position = by_id.get(key[3:])
+        else:
+            position = int(key) if key.isascii() and key.isdigit() and int(key) < len(items) else None
+        if position is not None:
+            blamed.setdefault(position, []).extend(problems or [("", "refused")])
+    return blamed

@@ -1,0 +1,148 @@
+"""Leads read from the emulator as core Leads: names, fields, contact data, client history (§2.2, §2.7)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from tests.adapters.amocrm.conftest import emu_client
+
+DAY = 86400
+
+
+def fields(emu, **values: object) -> dict[int, list[dict[str, object]]]:
+    result = {}
+    for name, value in values.items():
+        definition = emu.account.field_by_name("leads", name)
+        if definition.enums:
+            enum = next(k for k, v in definition.enums.items() if v == value)
+            result[definition.id] = [{"value": value, "enum_id": enum}]
+        else:
+            result[definition.id] = [{"value": value}]
+    return result
+
+
+def test_a_lead_comes_with_names_fields_tags_price_and_its_contacts_data(db, emu):
+    company = emu.add_party("companies", "ООО Ромашка", responsible=504143)
+    emu.account.parties[company.id].fields[emu.account.field_by_name("companies", "ИНН").id] = [
+        {"value": "7701234567"}
+    ]
+    contact = emu.add_party(
+        "contacts", "Анна", responsible=504142, phone="+7 (916) 000-11-22", company_id=company.id
+    )
+    custom = fields(emu, **{"Форма собственности": "Госсектор", "Город": "Казань", "utm_source": "yandex"})
+    lead = emu.create_lead(
+        name="Поставка", price=150000, tags=["сайт", "VIP"], fields=custom, contacts=[contact.id]
+    )
+    got = emu_client(db, emu).fetch_lead(str(lead.id))
+    assert got is not None
+    assert (got.id, got.name, got.price, got.tags) == (str(lead.id), "Поставка", 150000.0, ("сайт", "VIP"))
+    assert (got.pipeline, got.stage, got.pipeline_id, got.stage_id) == (
+        "Продажи",
+        "Первичный контакт",
+        "5723341",
+        "50288839",
+    )
+    assert got.fields["Форма собственности"] == "Госсектор"
+    ownership = emu.account.field_by_name("leads", "Форма собственности").id
+    assert got.field_ids[str(ownership)] == "Госсектор"
+    assert (got.city, got.utm, got.source) == ("Казань", {"utm_source": "yandex"}, "yandex")
+    assert (got.phone, got.company, got.inn) == ("+7 (916) 000-11-22", "ООО Ромашка", "7701234567")
+    assert got.responsible_user_id == lead.responsible_user_id
+    assert got.created_at == datetime.fromtimestamp(lead.created_at, UTC)
+
+
+def test_won_and_lost_are_named_in_every_pipeline(db, emu):
+    won, lost = emu.create_lead(status_id=142), emu.create_lead(status_id=143)
+    client = emu_client(db, emu)
+    assert client.fetch_lead(str(won.id)).stage == "Успешно реализовано"
+    assert client.fetch_lead(str(lost.id)).stage == "Закрыто и не реализовано"
+
+
+def test_a_missing_lead_is_none(db, emu):
+    assert emu_client(db, emu).fetch_lead("999") is None
+    assert emu_client(db, emu).fetch_lead("not-a-number") is None
+
+
+def test_a_repeat_client_brings_their_manager_and_when_we_last_saw_them(db, emu):
+    contact = emu.add_party("contacts", "Пётр", responsible=504142, phone="+79990001122")
+    older = emu.create_lead(contacts=[contact.id], created_at=emu.account.now() - 40 * DAY)
+    newer = emu.create_lead(contacts=[contact.id], created_at=emu.account.now() - 10 * DAY)
+    lead = emu.create_lead(contacts=[contact.id])
+    got = emu_client(db, emu).fetch_lead(str(lead.id))
+    assert got.client_owner == 504142 and got.client_key == f"amocrm:contact:{contact.id}"
+    assert got.client_last_seen == datetime.fromtimestamp(newer.created_at, UTC)
+    assert older.id < newer.id
+
+
+def test_a_new_contact_with_an_old_clients_phone_finds_the_old_client(db, emu):
+    old = emu.add_party("contacts", "Пётр", responsible=504143, phone="8 (999) 000-11-22")
+    seen = emu.create_lead(contacts=[old.id], created_at=emu.account.now() - 5 * DAY)
+    fresh = emu.add_party(
+        "contacts", "Петр с сайта", responsible=504100, phone="+7 999 000 11 22", created_at=emu.account.now()
+    )
+    lead = emu.create_lead(contacts=[fresh.id])
+    got = emu_client(db, emu).fetch_lead(str(lead.id))
+    assert got.client_owner == 504143 and got.client_key == f"amocrm:contact:{old.id}"
+    assert got.client_last_seen == datetime.fromtimestamp(seen.created_at, UTC)
+    search = emu.requests("GET", "/api/v4/contacts")[-1]
+    assert "query=9990001122" in search.query
+
+
+def test_a_phone_that_only_appears_elsewhere_in_a_contact_is_not_a_match(db, emu):
+    other = emu.add_party("contacts", "Заметка 9990001122", responsible=504143, phone="+7 111 222 33 44")
+    emu.create_lead(contacts=[other.id], created_at=emu.account.now() - 5 * DAY)
+    fresh = emu.add_party(
+        "contacts", "Новый", responsible=504100, phone="+7 999 000 11 22", created_at=emu.account.now()
+    )
+    got = emu_client(db, emu).fetch_lead(str(emu.create_lead(contacts=[fresh.id]).id))
+    assert got.client_owner is None and got.client_last_seen is None
+
+
+def test_a_brand_new_client_has_no_owner(db, emu):
+    fresh = emu.add_party(
+        "contacts", "Новый", responsible=504100, phone="+7 999 555 44 33", created_at=emu.account.now()
+    )
+    got = emu_client(db, emu).fetch_lead(str(emu.create_lead(contacts=[fresh.id]).id))
+    assert got.client_owner is None and got.client_key == f"amocrm:contact:{fresh.id}"
+
+
+def test_a_company_client_is_the_fallback_without_a_contact(db, emu):
+    company = emu.add_party("companies", "ООО Ромашка", responsible=504144)
+    emu.create_lead(company_id=company.id, created_at=emu.account.now() - 3 * DAY)
+    got = emu_client(db, emu).fetch_lead(str(emu.create_lead(company_id=company.id).id))
+    assert got.client_owner == 504144 and got.client_key == f"amocrm:company:{company.id}"
+
+
+def test_the_leads_queued_next_are_read_in_one_request(db, emu):
+    leads = emu.create_leads(20)
+    ids = [str(lead.id) for lead in leads]
+    client = emu_client(db, emu, upcoming=lambda limit: ids[:limit])
+    got = [client.fetch_lead(i) for i in ids]
+    assert [g.id for g in got] == ids
+    assert len(emu.requests("GET", "/api/v4/leads")) == 1
+    assert not emu.requests("GET", f"/api/v4/leads/{ids[0]}")
+
+
+def test_a_lead_we_wrote_is_read_again_not_served_from_the_read_ahead(db, emu):
+    from core.ports import CrmWrite, WriteKind
+
+    a, b = emu.create_leads(2)
+    client = emu_client(db, emu, upcoming=lambda limit: [str(a.id), str(b.id)])
+    client.fetch_lead(str(a.id))
+    client.write([CrmWrite(WriteKind.RESPONSIBLE, str(b.id), user_id=504141)])
+    assert client.fetch_lead(str(b.id)).responsible_user_id == 504141
+
+
+def test_changed_since_reads_every_page(db, emu):
+    start = emu.account.now()
+    emu.create_leads(260)
+    changed = emu_client(db, emu).changed_since(datetime.fromtimestamp(start, UTC))
+    assert len(changed) == 260
+    assert len(emu.requests("GET", "/api/v4/leads")) == 2
+
+
+def test_many_leads_are_read_with_one_list_call_and_a_missing_one_is_none(db, emu):
+    ids = [str(lead.id) for lead in emu.create_leads(30)]
+    found = emu_client(db, emu).fetch_leads([*ids, "999", "deal:1"])
+    assert [found[i].id for i in ids] == ids and found["999"] is None and found["deal:1"] is None
+    assert len(emu.requests("GET", "/api/v4/leads")) == 1
