@@ -57,11 +57,11 @@ def main() -> None:
     parser.add_argument("--phases", action="store_true", help="all webhooks first, then start the workers")
     parser.add_argument("--postgres", help="run on this PostgreSQL server (a fresh schema) instead of SQLite")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--read-batch", type=int, default=100, help=argparse.SUPPRESS)
+    parser.add_argument("--read-batch", type=int, default=125, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         return run_worker(args.claim_batch, args.read_batch)
-    batch, read_batch = (1, 1) if args.one_per_lead else (250, 100)
+    batch, read_batch = (1, 1) if args.one_per_lead else (250, 125)
     with tempfile.TemporaryDirectory() as workdir, AmoEmulator(rate=7, hook_threads=8) as emu:
         schema = f"bench_{uuid.uuid4().hex[:8]}"
         url = pg_schema(args.postgres, schema) if args.postgres else f"sqlite:///{workdir}/lr.db"

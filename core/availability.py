@@ -197,14 +197,15 @@ def unavailability(
 
 def split_team(
     windows: Sequence[_Window], now: datetime, state: RoutingState, exclude: Container[ManagerKey] = ()
-) -> tuple[list[Manager], list[int], list[Skip]]:
-    """A pool's available members with their positions, and the skipped ones with the reason.
+) -> tuple[list[Manager], list[int], list[ManagerKey], list[Skip]]:
+    """A pool's available members with their positions and keys, and the skipped ones with the reason.
 
     Exactly `unavailability` (after `exclude`: ALREADY_HAD) for each member's current window,
     spelled out over locals in one loop: this runs for every member of the pool of every lead.
     """
     eligible: list[Manager] = []
     positions: list[int] = []
+    keys: list[ManagerKey] = []
     skipped: list[Skip] = []
     inactive, paused = state.inactive, state.paused
     for position, window in enumerate(windows):
@@ -223,9 +224,10 @@ def split_team(
             if skip is None:
                 eligible.append(manager)
                 positions.append(position)
+                keys.append(key)
             else:
                 skipped.append(skip)
-    return eligible, positions, skipped
+    return eligible, positions, keys, skipped
 
 
 def _capped(manager: Manager, window: _Window, state: RoutingState) -> Skip | None:

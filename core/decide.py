@@ -129,20 +129,22 @@ def _route_pool(ctx: _Context, pool: Pool, visited: set[str], rule: str | None) 
     visited.add(pool.name)
     policy = ctx.policy
     windows = policy.calendar.team(pool.name, pool.members, policy.managers, ctx.now)
-    eligible, positions, skipped = split_team(windows, ctx.now, ctx.state, ctx.exclude)
+    eligible, positions, keys, skipped = split_team(windows, ctx.now, ctx.state, ctx.exclude)
     strategy = REGISTRY[pool.strategy]
     if not eligible and strategy.needs_members:
         ctx.step(StepCode.NOBODY_AVAILABLE, pool=pool.name)
         return _nobody(ctx, pool, skipped, visited, rule)
+    state = ctx.state
     view = PoolView(
         pool,
         ctx.lead,
         tuple(eligible),
         tuple(positions),
-        ctx.state.pool(pool.name),
-        ctx.state,
-        ctx.policy,
+        state.pool(pool.name),
+        state,
+        policy,
         ctx.now,
+        tuple(keys),
     )
     choice = strategy.choose(view)
     return ctx.decision(

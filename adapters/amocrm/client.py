@@ -39,7 +39,7 @@ class AmoCrmClient:
         return self.reader.fetch(lead_id)
 
     def fetch_leads(self, lead_ids: Sequence[str]) -> dict[str, Lead | None]:
-        """Many leads in as few requests as possible (a list call per 100 ids), for a batched worker."""
+        """Many leads in as few requests as possible (a list call per 125 ids), for a batched worker."""
         return self.reader.fetch_many(lead_ids)
 
     def write(self, writes: Sequence[CrmWrite]) -> list[WriteResult]:

@@ -26,7 +26,7 @@ class Clients:
     """Reads contacts, companies and their leads for a batch of leads."""
 
     http: AmoHttp
-    batch: int = 100
+    batch: int = 125
     search_phones: bool = True
     grace: int = 60  # a contact created this close to its lead came with it
 

@@ -31,7 +31,7 @@ class LeadReader:
     http: AmoHttp
     catalog: Catalog
     clients: Clients
-    batch: int = 100
+    batch: int = 125
     ttl: float = 30.0
     upcoming: Upcoming | None = None
     clock: Callable[[], float] = time.time

@@ -44,15 +44,8 @@ class Ref(Lenient):
     is_main: bool = False
 
 
-class Tag(Lenient):
-    """A tag of a lead."""
-
-    id: int | None = None
-    name: str = ""
-
-
 class Named(Lenient):
-    """An embedded object with a name (a lead's source, a user's group)."""
+    """An embedded object with a name (a tag, a lead's source, a user's group)."""
 
     id: int | None = None
     name: str = ""
@@ -61,7 +54,7 @@ class Named(Lenient):
 class LeadEmbedded(Lenient):
     """What `GET /api/v4/leads/{id}?with=contacts` embeds (§2.2)."""
 
-    tags: list[Tag] = []
+    tags: list[Named] = []
     contacts: list[Ref] = []
     companies: list[Ref] = []
     source: Named | None = None

@@ -26,6 +26,7 @@ class PoolView:
     routing: RoutingState
     policy: Policy
     now: datetime
+    keys: tuple[ManagerKey, ...]  # of the eligible members
 
     def weight(self, key: ManagerKey) -> int:
         """The member's integer weight in this pool."""
@@ -38,6 +39,14 @@ class PoolView:
         cut = members.index(last) if last in members else -1
         split = bisect_right(self.positions, cut)  # positions ascend: members after the cut, then before
         return [*self.eligible[split:], *self.eligible[:split]]
+
+    def cyclic_keys(self) -> tuple[ManagerKey, ...]:
+        """The keys of `cyclic()`."""
+        members = self.pool.members
+        last = self.state.last
+        cut = members.index(last) if last in members else -1
+        split = bisect_right(self.positions, cut)
+        return self.keys[split:] + self.keys[:split]
 
 
 @dataclass(slots=True)

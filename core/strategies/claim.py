@@ -21,5 +21,4 @@ class Claim:
     def choose(self, view: PoolView) -> Choice:
         """Park the lead on the claim user; the first member to take it in the CRM owns it."""
         assert view.pool.claim_user is not None, "config validation requires claim_user"
-        notify = tuple(m.key for m in view.eligible)
-        return Choice(view.pool.claim_user, view.state, notify=notify)
+        return Choice(view.pool.claim_user, view.state, notify=view.keys)

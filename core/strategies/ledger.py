@@ -19,13 +19,12 @@ from core.strategies.base import PoolView
 
 def effective_counts(view: PoolView) -> dict[ManagerKey, int]:
     """Counts of the eligible members, with newcomers and returners lifted per the pool policy."""
-    counts, present = view.state.counts, view.state.present
-    keys = [m.key for m in view.eligible]
+    counts, present, keys = view.state.counts, view.state.present, view.keys
     if not present:
         return {k: counts.get(k, 0) for k in keys}
+    if present.issuperset(keys) and all(map(counts.__contains__, keys)):
+        return {k: counts[k] for k in keys}  # the usual case: nobody came back, nobody to lift
     result = {k: counts[k] for k in keys if k in present and k in counts}
-    if len(result) == len(keys):  # the usual case: the same people as last time, nobody to lift
-        return result
     weights = view.pool.weights
     level_sum = sum(result.values())
     level_weight = sum(weights.get(k, 1) for k in result)
@@ -52,7 +51,8 @@ def advance(view: PoolView, effective: dict[ManagerKey, int], chosen: ManagerKey
     """
     counts = dict(view.state.counts)
     counts.update(effective)
-    missing = [k for k in view.pool.members if k not in counts]
+    members = view.pool.members
+    missing = [] if all(map(counts.__contains__, members)) else [k for k in members if k not in counts]
     if missing:
         weights = view.pool.weights
         level_sum = sum(effective.values())
@@ -86,8 +86,7 @@ def quota_pick(view: PoolView, effective: dict[ManagerKey, int]) -> ManagerKey:
     weight_sum = sum(weights.get(k, 1) for k in effective)
     best: ManagerKey | None = None
     best_w = best_den = 0
-    for member in view.cyclic():
-        key = member.key
+    for key in view.cyclic_keys():
         w, e = weights.get(key, 1), effective[key]
         if e * weight_sum >= w * (total + 1):
             continue

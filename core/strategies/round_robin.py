@@ -19,5 +19,5 @@ class RoundRobin:
         """Pick the next member in the queue."""
         effective = effective_counts(view)
         lowest = min(effective.values())
-        chosen = next(m.key for m in view.cyclic() if effective[m.key] == lowest)
+        chosen = next(key for key in view.cyclic_keys() if effective[key] == lowest)
         return Choice(chosen, advance(view, effective, chosen))

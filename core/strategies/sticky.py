@@ -102,7 +102,7 @@ class Sticky:
         return Choice(chosen, advance(view, effective, chosen), detail={"key": key})
 
     def _owner(self, view: PoolView, options: StickyOptions, key: str) -> ManagerKey:
-        eligible = {m.key for m in view.eligible}
+        eligible = set(view.keys)
         order = ranking(view.pool, key)
         owner = owner_by_partition(options, key) or order[0]
         if owner in eligible:
