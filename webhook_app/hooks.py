@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import uuid
 from typing import Any
 
 from flask import Blueprint, current_app, jsonify
@@ -115,4 +116,12 @@ def _bitrix_event(event: Bitrix24Event, routed_entity: str) -> IncomingEvent:
         kind = "event"
         if event.event.endswith("DELETE"):
             payload["action"] = "delete"
-    return IncomingEvent("bitrix24", event.dedup_key(), event.event, lead_id, payload, kind)
+    key = event.dedup_key()
+    if kind == "event":
+        # An update event is only "something changed" plus a second-resolution `ts`: two real
+        # changes in one second look exactly like one event delivered twice. Dropping the second
+        # would lose a stage move (our own echo and a person's move often share a second), while
+        # storing a true duplicate is harmless — the handler reads the current state and finds
+        # nothing new. So updates are never deduplicated; creations still are.
+        key = f"{key}:{uuid.uuid4().hex[:12]}"
+    return IncomingEvent("bitrix24", key, event.event, lead_id, payload, kind)

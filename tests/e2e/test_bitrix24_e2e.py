@@ -115,3 +115,51 @@ def test_a_new_lead_or_deal_gets_a_responsible_a_todo_and_a_comment_and_its_echo
     assert emu.record(entity, number)["ASSIGNED_BY_ID"] == "101"  # nobody wrote it twice
     updates = [e for e in emu.log if f"crm.{entity}.update" in e.commands]
     assert len(updates) == 1
+
+
+HANDOFF_CONFIG = (
+    CONFIG.replace(
+        "  head: {crm_user_id: 100, name: Руководитель}\n",
+        "  head: {crm_user_id: 100, name: Руководитель}\n  farmer: {crm_user_id: 201, name: Фермер}\n",
+    ).replace(
+        "  sales: {members: [ivanova, petrov], strategy: round_robin}\n",
+        "  sales: {members: [ivanova, petrov], strategy: round_robin}\n"
+        "  farmers: {members: [farmer], strategy: least_loaded}\n",
+    )
+    + "handoffs:\n  - {name: prepared, on_stage: Подготовка, to: farmers, keep_hunter_in_field: Хантер}\n"
+)
+
+
+def test_a_deal_moved_into_the_handoff_stage_is_handed_over_once(tmp_path):
+    with Bitrix24Emulator() as emu:
+        emu.add_field("deal", "UF_CRM_HUNTER", "Хантер")
+        config = tmp_path / "config.yaml"
+        config.write_text(HANDOFF_CONFIG % {"url": emu.url, "entity": "deal"}, encoding="utf-8")
+        env = os.environ | {
+            "PYTHONPATH": str(ROOT),
+            "LEADROUTER_CONFIG": str(config),
+            "LEADROUTER_DATABASE_URL": f"sqlite:///{tmp_path / 'leadrouter.db'}",
+            "LEADROUTER_WEBHOOK_SECRET": SECRET,
+            "LEADROUTER_BITRIX24_WEBHOOK_URL": emu.add_webhook(user=1),
+            "LEADROUTER_BITRIX24_APP_TOKEN": APP_TOKEN,
+        }
+        port = free_port()
+        public = f"http://127.0.0.1:{port}"
+        emu.add_outgoing_webhook(f"{public}/hooks/bitrix24/{SECRET}", EVENTS["deal"], token=APP_TOKEN)
+        command = [*LEADROUTER, "serve", "--port", str(port)]
+        server = subprocess.Popen(
+            command, cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
+        try:
+            wait_for(lambda: _healthy(public), what="leadrouter serve to answer /healthz")
+            number = emu.create("deal", {"TITLE": "Поставка"})
+            wait_for(lambda: emu.record("deal", number)["ASSIGNED_BY_ID"] == "101", what="the first owner")
+            emu.update("deal", number, {"STAGE_ID": "PREPARATION"})  # a person moves the deal on
+            wait_for(lambda: emu.record("deal", number)["ASSIGNED_BY_ID"] == "201", what="the handoff")
+            emu.update("deal", number, {"TITLE": "Поставка (уточнено)"})  # it stays in the stage
+            wait_for(lambda: emu.record("deal", number).get("UF_CRM_HUNTER") == "Иванова", what="the hunter")
+            kinds = [e["kind"] for e in audit(env, str(tmp_path), f"deal:{number}")]
+            assert kinds.count("handoff") == 1 and kinds.count("decision") == 1
+        finally:
+            server.terminate()
+            server.communicate(timeout=20)
