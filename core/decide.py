@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 from core.availability import Skip, SkipReason, split_team, unavailability
 from core.decision import Decision, Outcome, Route, Step, StepCode
+from core.matcher import UNMATCHED, Matched
 from core.model import Lead, Manager, Policy, Pool, Target, TargetKind
 from core.state import ManagerLoad, RoutingState
 from core.strategies import REGISTRY, PoolView
@@ -49,13 +50,19 @@ class _Context:
         )
 
 
-def decide(lead: Lead, policy: Policy, state: RoutingState, now: datetime) -> Decision:
-    """Route one lead: continuity first, then the first matching rule's pool, then the fallbacks."""
+def decide(
+    lead: Lead, policy: Policy, state: RoutingState, now: datetime, *, matched: Matched = UNMATCHED
+) -> Decision:
+    """Route one lead: continuity first, then the first matching rule's pool, then the fallbacks.
+
+    `matched` is `policy.matcher.first(lead)` when the caller already has it (simulate matches the
+    rules in the process that reads the file, on the other core).
+    """
     ctx = _Context(lead, policy, state, now)
     kept = _continuity(ctx)
     if kept is not None:
         return kept
-    rule = policy.matcher.first(lead)
+    rule = policy.matcher.first(lead) if matched is UNMATCHED else matched
     if rule is not None:
         ctx.step(StepCode.RULE_MATCHED, rule=rule.name, pool=rule.pool)
         return _route_pool(ctx, policy.pools[rule.pool], set(), rule.name)

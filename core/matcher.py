@@ -10,8 +10,9 @@ leads); a condition type not known here, or an operand not modelled, is asked th
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias, cast
 
 from core.conditions import (
     _TEXT_MEMO,
@@ -35,6 +36,15 @@ from core.conditions import (
 
 if TYPE_CHECKING:
     from core.model import Lead, Rule
+
+class _Unmatched(enum.Enum):
+    """The rules were not asked yet (asked, they may answer None: no rule matches)."""
+
+    TOKEN = 0
+
+
+UNMATCHED = _Unmatched.TOKEN
+Matched: TypeAlias = "Rule | Literal[_Unmatched.TOKEN] | None"  # the first matching rule, if known
 
 _COLLECTIONS = (list, tuple, set, frozenset)
 _UNSET = object()
@@ -145,6 +155,10 @@ class RuleMatcher:
         """The first matching rule, or None."""
         index = self._first(lead)
         return self.rules[index] if index >= 0 else None
+
+    def first_index(self, lead: Lead) -> int:
+        """The position of the first matching rule in the policy's rules; -1 when none matches."""
+        return self._first(lead)
 
     def _const(self, value: object) -> str:
         name = f"_k{len(self._names)}"

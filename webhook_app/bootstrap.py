@@ -19,7 +19,7 @@ from sqlalchemy import Engine
 from adapters.storage.engine import make_engine
 from adapters.storage.migrate import upgrade_database
 from core.model import Policy
-from core.ports import CrmPort
+from core.ports import CrmPort, WriteKind
 from webhook_app.batcher import IntakeBatcher
 from webhook_app.config import LoadedConfig, load_config
 from webhook_app.jobs import JobContext
@@ -140,4 +140,7 @@ def build_worker(services: Services, name: str | None = None, options: WorkerOpt
         on_decision=metrics.decision_seconds.observe,
         on_write=lambda kind, outcome: metrics.crm_writes.labels(kind, outcome).inc(),
     )
-    return Worker(ctx, options or WorkerOptions())
+    if options is None:
+        # Claim at least a full write batch (amoCRM: 250 leads a PATCH), so batches fill up.
+        options = WorkerOptions(claim_batch=max(50, services.crm.batch_size(WriteKind.RESPONSIBLE)))
+    return Worker(ctx, options)

@@ -28,6 +28,10 @@ class LeadFileError(Exception):
 
     def __init__(self, path: Path, line: int | None, message: str) -> None:
         super().__init__(f"{path}:{line}: {message}" if line else f"{path}: {message}")
+        self.parts = (path, line, message)
+
+    def __reduce__(self) -> tuple[type[LeadFileError], tuple[Path, int | None, str]]:
+        return LeadFileError, self.parts  # it crosses from the read-ahead process
 
 
 def _ignore(message: str) -> None:

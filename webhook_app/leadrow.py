@@ -42,7 +42,7 @@ _LOCAL_FORMATS = ("%d.%m.%Y %H:%M:%S", "%d.%m.%Y %H:%M", "%d.%m.%Y")
 _COMPANY = StickyOptions(key="company")
 _SPACES = str.maketrans("", "", " \u00a0\u202f\t")
 _NON_DIGITS = re.compile(r"\D+")
-_NOTHING: Mapping[str, Any] = MappingProxyType({})  # shared by every lead without custom fields
+NOTHING: Mapping[str, Any] = MappingProxyType({})  # shared by every lead without custom fields or UTM
 Record = dict[str, Any]  # values: str, or the JSON list / number / object named above
 
 
@@ -165,7 +165,7 @@ class RowParser:
             pipeline=get("pipeline"),
             stage=get("stage"),
             source=get("source"),
-            utm=get("utm", _NOTHING),
+            utm=get("utm", NOTHING),
             tags=() if tags is None else parse_tags(tags),
             city=get("city"),
             region=get("region"),
@@ -173,8 +173,8 @@ class RowParser:
             email=email,
             company=company,
             inn=get("inn"),
-            fields=get("fields", _NOTHING),
-            field_ids=get("field_ids", _NOTHING),
+            fields=get("fields", NOTHING),
+            field_ids=get("field_ids", NOTHING),
             client_key=get("client") or client_key(phone, email, company),
             client_owner=None if owner is None else self.owner(owner),
         )

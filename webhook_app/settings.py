@@ -31,6 +31,7 @@ class Settings(BaseSettings):
     amocrm_client_id: SecretStr | None = None
     amocrm_client_secret: SecretStr | None = None
     amocrm_refresh_token: SecretStr | None = None
+    amocrm_redirect_uri: SecretStr | None = None
     bitrix24_webhook_url: SecretStr | None = None
     bitrix24_client_id: SecretStr | None = None
     bitrix24_client_secret: SecretStr | None = None

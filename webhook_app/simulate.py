@@ -20,6 +20,7 @@ from operator import attrgetter
 from core.decide import apply_decision, decide
 from core.decision import Decision, Outcome, Route
 from core.fairness import UNTARGETED, FairnessTracker
+from core.matcher import UNMATCHED, Matched
 from core.model import Lead, ManagerKey, Policy
 from core.state import RoutingState
 from core.values import quick_init
@@ -59,34 +60,40 @@ class Simulation:
         self.waited = 0  # leads that waited for a shift at least once
         self.routes: Counter[str] = Counter()  # final decisions by route ("wait": never assigned)
         self._clients: dict[str, tuple[ManagerKey, datetime]] = {}
-        self._waiting: list[tuple[datetime, int, int, Lead]] = []  # (until, order, attempts, lead)
+        self._waiting: list[tuple[datetime, int, int, Lead, Matched]] = []  # (until, order, attempts, …)
         self._order = 0
 
     def run(self, leads: Iterable[Lead]) -> Iterator[Simulated]:
         """Final decisions in the order they are made, then those of leads left waiting."""
-        for lead in leads:
-            while self._waiting and self._waiting[0][0] <= lead.created_at:
+        return self.run_matched((lead, UNMATCHED) for lead in leads)
+
+    def run_matched(self, items: Iterable[tuple[Lead, Matched]]) -> Iterator[Simulated]:
+        """`run` over leads paired with their first matching rule, when the reader already has it."""
+        waiting = self._waiting
+        for lead, matched in items:
+            while waiting and waiting[0][0] <= lead.created_at:
                 yield from self._retry()
-            done = self._decide(lead, lead.created_at, 1)
+            done = self._decide(lead, lead.created_at, 1, matched)
             if done is not None:
                 yield done
-        while self._waiting:
+        while waiting:
             yield from self._retry()
 
     def _retry(self) -> Iterator[Simulated]:
-        until, _, attempts, lead = heapq.heappop(self._waiting)
-        done = self._decide(lead, until, attempts + 1)
+        until, _, attempts, lead, matched = heapq.heappop(self._waiting)
+        done = self._decide(lead, until, attempts + 1, matched)
         if done is not None:
             yield done
 
-    def _decide(self, lead: Lead, now: datetime, attempt: int) -> Simulated | None:
-        decision = decide(self._with_client(lead), self.policy, self.state, now)
+    def _decide(self, lead: Lead, now: datetime, attempt: int, matched: Matched) -> Simulated | None:
+        # The rules never read the client's owner, so a match made on the file's lead still holds.
+        decision = decide(self._with_client(lead), self.policy, self.state, now, matched=matched)
         if decision.outcome is Outcome.WAIT:
             if decision.wait_until is not None and attempt < MAX_ATTEMPTS:
                 if attempt == 1:
                     self.waited += 1
                 self._order += 1
-                heapq.heappush(self._waiting, (decision.wait_until, self._order, attempt, lead))
+                heapq.heappush(self._waiting, (decision.wait_until, self._order, attempt, lead, matched))
                 return None
             self.routes["wait"] += 1
             return Simulated(lead, decision)

@@ -11,9 +11,10 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Connection
 
+from adapters.errors import Blocked, RateLimited
 from adapters.storage.audit import write_audit
 from adapters.storage.outbox import OutboxItem, claim_writes, mark_dead, mark_retry, mark_sent
-from adapters.storage.queue import Job, LeaseLost, claim_jobs, retry_or_fail
+from adapters.storage.queue import Job, LeaseLost, claim_jobs, reschedule, retry_or_fail
 from adapters.storage.sql import upsert
 from adapters.storage.tables import heartbeats
 from core.ports import BatchReader, Reconcilable, WriteKind, WriteResult, WriteStatus
@@ -116,6 +117,16 @@ class Worker:
 
     def _failed(self, job: Job, exc: Exception) -> None:
         now = self.ctx.clock()
+        if isinstance(exc, RateLimited | Blocked):
+            # The CRM asked us to wait (or banned us for a while): not the job's fault, so no
+            # attempt is spent — a 15-minute ban must not mark a burst of leads failed.
+            wait = timedelta(seconds=getattr(exc, "retry_after", None) or 60)
+            try:
+                with self.ctx.engine.begin() as connection:
+                    reschedule(connection, job, self.ctx.worker, now, now + wait)
+            except LeaseLost:
+                pass
+            return
         error = f"{type(exc).__name__}: {exc}"
         log.warning("job %s (%s) failed: %s", job.id, job.kind, error)
         delay = backoff_delay(job.attempts, self.rng)

@@ -176,3 +176,29 @@ def test_a_crashed_workers_job_is_taken_again_after_its_lease_and_the_late_one_i
         pass
     assert count(engine, assignments) == 1
     assert count(engine, outbox, outbox.c.state == "sent") == 3
+
+
+def test_a_rate_limited_read_waits_as_told_without_spending_an_attempt(engine):
+    from adapters.errors import RateLimited
+
+    crm, clock, p = FakeCrm(), Clock(), team_policy()
+    seed_leads(crm, ["1"])
+    post(engine, clock, add_lead_event("1"))
+    real_fetch, calls = crm.fetch_lead, []
+
+    def limited(lead_id):
+        calls.append(lead_id)
+        if len(calls) <= 3:
+            raise RateLimited("429 Too Many Requests", retry_after=30)
+        return real_fetch(lead_id)
+
+    crm.fetch_lead = limited
+    worker = make_worker(engine, crm, clock, p)
+    for _ in range(3):
+        worker.run_once()
+        assert crm.writes == []
+        clock.advance(seconds=31)
+    worker.run_once()
+    assert crm.owner_of("1") == 101
+    with engine.connect() as c:
+        assert c.execute(select(jobs.c.state, jobs.c.attempts)).all() == [("done", 1)]

@@ -8,6 +8,7 @@ import sys
 from typing import Any
 
 from adapters.admin import CrmAdmin, CrmUser
+from adapters.errors import AdapterError
 from webhook_app.commands import help_for
 from webhook_app.config import ConfigError, load_config
 from webhook_app.settings import Settings, resolve_config_path
@@ -115,7 +116,12 @@ def run_users(args: argparse.Namespace) -> int:
     admin = _admin(args)
     if admin is None:
         return 1
-    print(managers_block([u for u in admin.list_users() if u.active]))
+    try:
+        users = admin.list_users()
+    except AdapterError as exc:  # no rights, bad token, CRM unreachable: say so, no traceback
+        print(f"leadrouter users: {exc}", file=sys.stderr)
+        return 1
+    print(managers_block([u for u in users if u.active]))
     return 0
 
 
@@ -128,7 +134,11 @@ def run_install(args: argparse.Namespace) -> int:
     admin = _admin(args)
     if admin is None:
         return 1
-    lines = admin.uninstall(args.public_url) if args.uninstall else admin.install(args.public_url)
+    try:
+        lines = admin.uninstall(args.public_url) if args.uninstall else admin.install(args.public_url)
+    except AdapterError as exc:
+        print(f"leadrouter install: {exc}", file=sys.stderr)
+        return 1
     secret = settings.webhook_secret.get_secret_value()
     for line in lines:
         print(line if args.show_secret else line.replace(secret, "***"))
