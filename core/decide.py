@@ -9,7 +9,7 @@ from core.decision import Decision, Outcome, Route, Step, StepCode
 from core.matcher import UNMATCHED, Matched
 from core.model import Lead, Manager, Policy, Pool, Target, TargetKind
 from core.state import ManagerLoad, RoutingState
-from core.strategies import REGISTRY, PoolView
+from core.strategies import REGISTRY, Choice, PoolView
 
 RETRY_WHEN_STUCK = timedelta(hours=1)  # no fallback configured at all: look again, never drop
 # Reasons that still let continuity keep a repeat client with their manager (work waits till morning).
@@ -141,7 +141,7 @@ def _route_pool(ctx: _Context, pool: Pool, visited: set[str], rule: str | None) 
     if not eligible and strategy.needs_members:
         ctx.step(StepCode.NOBODY_AVAILABLE, pool=pool.name)
         return _nobody(ctx, pool, skipped, visited, rule)
-    state = ctx.state
+    state, skips = ctx.state, tuple(skipped)
     view = PoolView(
         pool,
         ctx.lead,
@@ -152,20 +152,44 @@ def _route_pool(ctx: _Context, pool: Pool, visited: set[str], rule: str | None) 
         policy,
         ctx.now,
         tuple(keys),
+        skips,
     )
     choice = strategy.choose(view)
-    return ctx.decision(
-        Outcome.ASSIGN,
+    if choice.wait_until is not None:
+        return _wait_for(ctx, pool, rule, choice, skips)
+    # Spelled out rather than through ctx.decision (one dict of arguments less): most leads end here.
+    return Decision(
+        lead_id=ctx.lead.id,
+        outcome=Outcome.ASSIGN,
+        decided_at=ctx.now,
         assignee=choice.assignee,
         route=Route.POOL,
-        pool=pool.name,
         rule=rule,
+        pool=pool.name,
         strategy=pool.strategy,
-        skipped=tuple(skipped),
+        skipped=skips,
+        steps=tuple(ctx.steps),
         suggested=choice.suggested,
         notify=choice.notify,
         detail=choice.detail,
         pool_state=choice.pool_state,
+        config_version=policy.version,
+    )
+
+
+def _wait_for(
+    ctx: _Context, pool: Pool, rule: str | None, choice: Choice, skips: tuple[Skip, ...]
+) -> Decision:
+    """The strategy waits for one member (sticky: a territory's owner who is off shift for now)."""
+    ctx.step(StepCode.WAIT_FOR_OWNER, pool=pool.name, manager=choice.assignee)
+    return ctx.decision(
+        Outcome.WAIT,
+        wait_until=choice.wait_until,
+        pool=pool.name,
+        strategy=pool.strategy,
+        rule=rule,
+        skipped=tuple(skip for skip in skips if skip.manager == choice.assignee),
+        detail=choice.detail,
     )
 
 

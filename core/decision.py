@@ -41,6 +41,7 @@ class StepCode(enum.Enum):
     NO_RULE = "no_rule"
     NOBODY_AVAILABLE = "nobody_available"
     WAIT_FOR_SHIFT = "wait_for_shift"
+    WAIT_FOR_OWNER = "wait_for_owner"
     FALLBACK = "fallback"
     HANDOFF = "handoff"
     HANDOFF_BLOCKED = "handoff_blocked"

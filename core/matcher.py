@@ -37,6 +37,7 @@ from core.conditions import (
 if TYPE_CHECKING:
     from core.model import Lead, Rule
 
+
 class _Unmatched(enum.Enum):
     """The rules were not asked yet (asked, they may answer None: no rule matches)."""
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import ClassVar, Protocol
 
+from core.availability import Skip
 from core.model import Lead, Manager, ManagerKey, Policy, Pool
 from core.state import PoolState, RoutingState
 
@@ -27,6 +28,7 @@ class PoolView:
     policy: Policy
     now: datetime
     keys: tuple[ManagerKey, ...]  # of the eligible members
+    skipped: tuple[Skip, ...] = ()  # the members who cannot take the lead now, and why
 
     def weight(self, key: ManagerKey) -> int:
         """The member's integer weight in this pool."""
@@ -51,13 +53,17 @@ class PoolView:
 
 @dataclass(slots=True)
 class Choice:
-    """A strategy's answer: who, the pool's next state, and anything to tell people."""
+    """A strategy's answer: who, the pool's next state, and anything to tell people.
+
+    With `wait_until` set the strategy would rather wait for `assignee`, who is skipped until then.
+    """
 
     assignee: ManagerKey
     pool_state: PoolState
     suggested: tuple[ManagerKey, ...] = ()
     notify: tuple[ManagerKey, ...] = ()
     detail: Mapping[str, str] = field(default_factory=dict)
+    wait_until: datetime | None = None
 
 
 class Strategy(Protocol):

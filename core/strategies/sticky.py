@@ -1,8 +1,10 @@
 """`sticky`: a stable partition of clients by a key, so a client always maps to the same manager.
 
 The key is the company name (alphabet ranges, as in "А–К to Ivanova"), the region (value lists, for
-territories), the INN, or any lead field. When the owner cannot take the lead, their substitute
-does if they are away; otherwise rendezvous hashing picks the next member, stable for that key.
+territories), the INN, or any lead field. A territory's owner who is only off shift or on a holiday
+is waited for (within the pool's `nobody_available.max_wait`). Otherwise, when the owner cannot take
+the lead, their substitute does if they are away, else rendezvous hashing picks the next member,
+stable for that key.
 """
 
 from __future__ import annotations
@@ -10,9 +12,10 @@ from __future__ import annotations
 import hashlib
 import math
 import re
+from datetime import datetime
 from typing import ClassVar
 
-from core.availability import absence_on
+from core.availability import SkipReason, absence_on
 from core.conditions import Getter, field_getter, normalize_text
 from core.model import ManagerKey, Pool, StickyOptions
 from core.strategies.base import Choice, PoolView, register
@@ -91,20 +94,24 @@ class Sticky:
     needs_members: ClassVar[bool] = True
 
     def choose(self, view: PoolView) -> Choice:
-        """Pick the owner of the lead's key among the available members."""
+        """Pick the owner of the lead's key among the available members, or wait for them."""
         options = view.pool.sticky or _DEFAULT
         key = sticky_key(options, _getter(options.key)(view.lead))
+        territory = owner_by_partition(options, key) if key else None
+        until = _back_soon(view, territory)
+        if territory is not None and until is not None:
+            return Choice(territory, view.state, detail={"key": key}, wait_until=until)
         effective = effective_counts(view)
         if not key:
             chosen = quota_pick(view, effective)
             return Choice(chosen, advance(view, effective, chosen), detail={"key": ""})
-        chosen = self._owner(view, options, key)
+        chosen = self._owner(view, key, territory)
         return Choice(chosen, advance(view, effective, chosen), detail={"key": key})
 
-    def _owner(self, view: PoolView, options: StickyOptions, key: str) -> ManagerKey:
+    def _owner(self, view: PoolView, key: str, territory: ManagerKey | None) -> ManagerKey:
         eligible = set(view.keys)
         order = ranking(view.pool, key)
-        owner = owner_by_partition(options, key) or order[0]
+        owner = territory or order[0]
         if owner in eligible:
             return owner
         substitute = self._substitute(view, owner)
@@ -122,6 +129,27 @@ class Sticky:
 
 
 _DEFAULT = StickyOptions()
+# An owner skipped only for these comes back by the calendar alone: their leads may wait for them.
+_BACK_BY_CALENDAR = (SkipReason.OFF_HOURS, SkipReason.HOLIDAY)
+
+
+def _back_soon(view: PoolView, owner: ManagerKey | None) -> datetime | None:
+    """The next shift of a territory's owner only off shift or on a holiday, if the pool waits that long.
+
+    A client then waits for the manager of their territory (the pool's, else the global
+    `nobody_available` says how long at most) rather than going to a colleague in another time zone.
+    """
+    if owner is None or not view.skipped:
+        return None
+    skip = next((s for s in view.skipped if s.manager == owner), None)
+    if skip is None or skip.reason not in _BACK_BY_CALENDAR or skip.until is None:
+        return None
+    rule = view.pool.nobody_available or view.policy.nobody_available
+    if not rule.wait_for_shift or (rule.max_wait is not None and skip.until - view.now > rule.max_wait):
+        return None
+    return skip.until
+
+
 _GETTERS: dict[str, Getter] = {}
 
 

@@ -2,11 +2,15 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
+from core.availability import Skip, SkipReason
 from core.decide import apply_decision, decide
-from core.model import Absence, ReturnPolicy, StickyOptions
+from core.decision import Outcome
+from core.model import Absence, NobodyAvailable, ReturnPolicy, StickyOptions
+from core.reasons import reason_text
 from core.state import ManagerLoad, Pause, PoolState, RoutingState
-from tests.builders import NOON, lead, manager, policy, pool, run
+from tests.builders import MSK, NOON, lead, manager, policy, pool, run, weekdays
 
 ABC = [manager("a"), manager("b"), manager("c")]
 
@@ -152,3 +156,90 @@ def test_apply_counts_todays_leads_and_open_leads():
     d2 = decide(lead("2", later), p, RoutingState(pools=state.pools, loads=state.loads), later)
     state = apply_decision(state, d2, p)
     assert state.load("b").count_on(later.date()) == 1
+
+
+# Territories in two time zones: Smirnova (Moscow) owns Saint Petersburg, Lebedev (Novosibirsk,
+# four hours ahead) owns the Novosibirsk region; Volkov (Novosibirsk) has no territory. All work
+# 09:00-18:00 local time.
+NSK = ZoneInfo("Asia/Novosibirsk")
+MORNING = NOON.replace(hour=7, minute=40)  # Wednesday 07:40 in Moscow, 11:40 in Novosibirsk
+NINE = NOON.replace(hour=9, minute=0)
+SPB = lead(region="Санкт-Петербург", at=MORNING)
+COLLEAGUES = ("lebedev", "volkov")
+
+
+def territories(*, smirnova=None, pool_rule=None, **policy_options):
+    ms = [
+        manager("smirnova", tz=MSK, schedule=weekdays(), **(smirnova or {})),
+        manager("lebedev", tz=NSK, schedule=weekdays()),
+        manager("volkov", tz=NSK, schedule=weekdays()),
+    ]
+    values = {"санкт-петербург": "smirnova", "новосибирская область": "lebedev"}
+    opts = StickyOptions(key="region", by_value=values)
+    p = pool(
+        "territories", ["smirnova", "lebedev", "volkov"], "sticky", sticky=opts, nobody_available=pool_rule
+    )
+    return policy(ms, [p], **policy_options)
+
+
+def test_sticky_waits_for_the_territory_owner_s_shift_instead_of_a_colleague_in_another_time_zone():
+    p = territories()
+    d = decide(SPB, p, RoutingState(), MORNING)
+    assert d.outcome is Outcome.WAIT and d.wait_until == NINE and d.assignee is None
+    assert d.pool == "territories" and d.strategy == "sticky"
+    assert d.skipped == (Skip("smirnova", SkipReason.OFF_HOURS, until=NINE),)
+    assert "waiting for the territory's owner: smirnova" in reason_text(d, p, "en")
+
+
+def test_the_waiting_lead_goes_to_the_owner_when_the_shift_starts():
+    d = decide(SPB, territories(), RoutingState(), NINE)
+    assert d.outcome is Outcome.ASSIGN and d.assignee == "smirnova"
+
+
+def test_sticky_waits_for_an_owner_on_a_holiday_until_their_next_working_day():
+    p = territories(smirnova={"holidays": frozenset({NOON.date()})})
+    d = decide(SPB, p, RoutingState(), NOON)
+    assert d.outcome is Outcome.WAIT and d.wait_until == NINE + timedelta(days=1)
+    assert [s.reason for s in d.skipped] == [SkipReason.HOLIDAY]
+
+
+def test_sticky_owner_on_vacation_goes_to_a_colleague_as_before():
+    away = Absence(NOON.date(), NOON.date() + timedelta(days=7))
+    d = decide(SPB, territories(smirnova={"absences": (away,)}), RoutingState(), MORNING)
+    assert d.outcome is Outcome.ASSIGN and d.assignee in COLLEAGUES
+
+
+def test_sticky_owner_on_vacation_goes_to_their_substitute_as_before():
+    away = Absence(NOON.date(), NOON.date() + timedelta(days=7), substitute="volkov")
+    d = decide(SPB, territories(smirnova={"absences": (away,)}), RoutingState(), MORNING)
+    assert d.outcome is Outcome.ASSIGN and d.assignee == "volkov"
+
+
+def test_a_paused_owner_is_not_waited_for():
+    d = decide(SPB, territories(), RoutingState(paused={"smirnova": Pause()}), MORNING)
+    assert d.outcome is Outcome.ASSIGN and d.assignee in COLLEAGUES
+
+
+def test_sticky_does_not_wait_longer_than_the_pool_s_max_wait():
+    hour = NobodyAvailable(max_wait=timedelta(hours=1))  # the owner starts in 80 minutes
+    d = decide(SPB, territories(pool_rule=hour), RoutingState(), MORNING)
+    assert d.outcome is Outcome.ASSIGN and d.assignee in COLLEAGUES
+
+
+def test_without_a_pool_rule_the_global_max_wait_applies():
+    hour = NobodyAvailable(max_wait=timedelta(hours=1))
+    assert decide(SPB, territories(nobody_available=hour), RoutingState(), MORNING).assignee in COLLEAGUES
+    two_hours = NobodyAvailable(max_wait=timedelta(hours=2))
+    d = decide(SPB, territories(nobody_available=two_hours), RoutingState(), MORNING)
+    assert d.outcome is Outcome.WAIT and d.wait_until == NINE
+
+
+def test_a_pool_that_never_waits_for_a_shift_gives_the_lead_to_a_colleague():
+    never = NobodyAvailable(wait_for_shift=False)
+    d = decide(SPB, territories(pool_rule=never), RoutingState(), MORNING)
+    assert d.outcome is Outcome.ASSIGN and d.assignee in COLLEAGUES
+
+
+def test_keys_outside_the_territories_are_spread_among_the_available_as_before():
+    d = decide(lead(region="Тверская область", at=MORNING), territories(), RoutingState(), MORNING)
+    assert d.outcome is Outcome.ASSIGN and d.assignee in COLLEAGUES
