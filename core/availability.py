@@ -1,87 +1,42 @@
-"""Whether a manager can take a lead right now, and if not, why and until when."""
+"""Whether a manager can take a lead right now, and if not, why and until when.
+
+The shift arithmetic and the `Skip` record live in `core.shifts` and are re-exported here.
+"""
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Container, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from typing import TYPE_CHECKING
 
+from core.shifts import (
+    SEARCH_DAYS,
+    Skip,
+    SkipReason,
+    absence_on,
+    minute_of,
+    next_local_midnight,
+    next_shift_start,
+    on_shift,
+)
 from core.values import quick_init
 
 if TYPE_CHECKING:  # the model imports this module for the shift calendar
-    from core.model import Absence, Manager, ManagerKey
+    from core.model import Manager, ManagerKey
     from core.state import RoutingState
 
-SEARCH_DAYS = 62  # how far ahead we look for a next shift: two months covers any vacation
-
-
-class SkipReason(enum.Enum):
-    """Why a candidate was passed over."""
-
-    INACTIVE = "inactive"
-    PAUSED = "paused"
-    ABSENT = "absent"
-    HOLIDAY = "holiday"
-    OFF_HOURS = "off_hours"
-    CAPPED_DAY = "capped_day"
-    CAPPED_OPEN = "capped_open"
-    ALREADY_HAD = "already_had"
-
-
-@quick_init
-@dataclass(frozen=True, slots=True)
-class Skip:
-    """A candidate passed over, with the reason and its parameters."""
-
-    manager: ManagerKey
-    reason: SkipReason
-    until: datetime | None = None
-    substitute: ManagerKey | None = None
-    count: int | None = None
-    limit: int | None = None
-
-
-def absence_on(manager: Manager, day: date) -> Absence | None:
-    """The absence covering a local date, if any."""
-    for absence in manager.absences:
-        if absence.covers(day):
-            return absence
-    return None
-
-
-def _minute(local: datetime) -> int:
-    return local.hour * 60 + local.minute
-
-
-def on_shift(manager: Manager, local: datetime) -> bool:
-    """True when the local moment falls inside one of the day's working intervals."""
-    minute = _minute(local)
-    return any(a <= minute < b for a, b in manager.schedule.intervals(local.weekday()))
-
-
-def next_shift_start(manager: Manager, now: datetime) -> datetime | None:
-    """The first moment at or after `now` when the manager is on shift, not absent, not on holiday."""
-    local = now.astimezone(manager.tz)
-    today = local.date()
-    for offset in range(SEARCH_DAYS):
-        day = today + timedelta(days=offset)
-        if day in manager.holidays or absence_on(manager, day) is not None:
-            continue
-        floor = _minute(local) if offset == 0 else 0
-        for start, end in manager.schedule.intervals(day.weekday()):
-            if end > floor:
-                minute = max(start, floor)
-                if offset == 0 and minute == floor:
-                    return now
-                moment = datetime.combine(day, time(minute // 60, minute % 60), manager.tz)
-                return moment
-    return None
-
-
-def _next_local_midnight(manager: Manager, day: date) -> datetime:
-    return datetime.combine(day + timedelta(days=1), time(0), manager.tz)
+__all__ = [
+    "SEARCH_DAYS",
+    "ShiftCalendar",
+    "Skip",
+    "SkipReason",
+    "absence_on",
+    "next_shift_start",
+    "on_shift",
+    "split_team",
+    "unavailability",
+]
 
 
 @quick_init
@@ -145,23 +100,23 @@ def _compute_window(manager: Manager, now: datetime) -> _Window:
     window = _time_window(manager, now)
     if manager.max_per_day is None:
         return window
-    tomorrow = next_shift_start(manager, _next_local_midnight(manager, window.day))
+    tomorrow = next_shift_start(manager, next_local_midnight(manager, window.day))
     return _Window(manager, window.start, window.end, window.day, window.skip, tomorrow)
 
 
 def _time_window(manager: Manager, now: datetime) -> _Window:
     local = now.astimezone(manager.tz)
     day = local.date()
-    midnight = _next_local_midnight(manager, day)
+    midnight = next_local_midnight(manager, day)
     absence = absence_on(manager, day)
     if absence is not None:
-        until = next_shift_start(manager, _next_local_midnight(manager, absence.end))
+        until = next_shift_start(manager, next_local_midnight(manager, absence.end))
         skip = Skip(manager.key, SkipReason.ABSENT, until=until, substitute=absence.substitute)
         return _Window(manager, now, midnight, day, skip)
     if day in manager.holidays:
         skip = Skip(manager.key, SkipReason.HOLIDAY, until=next_shift_start(manager, now))
         return _Window(manager, now, midnight, day, skip)
-    minute = _minute(local)
+    minute = minute_of(local)
     for start, end in manager.schedule.intervals(local.weekday()):
         if start <= minute < end:
             closes = (

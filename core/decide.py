@@ -4,50 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from core.availability import Skip, SkipReason, split_team, unavailability
+from core.availability import Skip, split_team
+from core.context import Context, continuity
 from core.decision import Decision, Outcome, Route, Step, StepCode
 from core.matcher import UNMATCHED, Matched
-from core.model import Lead, Manager, Policy, Pool, Target, TargetKind
+from core.model import Lead, Policy, Pool, Target, TargetKind
 from core.state import ManagerLoad, RoutingState
 from core.strategies import REGISTRY, Choice, PoolView
 
 RETRY_WHEN_STUCK = timedelta(hours=1)  # no fallback configured at all: look again, never drop
-# Reasons that still let continuity keep a repeat client with their manager (work waits till morning).
-_CONTINUITY_TOLERATES = (SkipReason.OFF_HOURS, SkipReason.HOLIDAY)
-
-
-class _Context:
-    """One decision's inputs and the reasoning steps gathered so far."""
-
-    def __init__(
-        self,
-        lead: Lead,
-        policy: Policy,
-        state: RoutingState,
-        now: datetime,
-        exclude: frozenset[str] = frozenset(),
-    ) -> None:
-        self.lead, self.policy, self.state, self.now = lead, policy, state, now
-        self.exclude = exclude
-        self.steps: list[Step] = []
-
-    def skip_of(self, manager: Manager) -> Skip | None:
-        if manager.key in self.exclude:
-            return Skip(manager.key, SkipReason.ALREADY_HAD)
-        return unavailability(manager, self.now, self.state, self.policy.calendar)
-
-    def step(self, code: StepCode, **params: str) -> None:
-        self.steps.append(Step(code, params))
-
-    def decision(self, outcome: Outcome, **values: object) -> Decision:
-        return Decision(
-            lead_id=self.lead.id,
-            outcome=outcome,
-            decided_at=self.now,
-            steps=tuple(self.steps),
-            config_version=self.policy.version,
-            **values,  # type: ignore[arg-type]
-        )
 
 
 def decide(
@@ -58,8 +23,8 @@ def decide(
     `matched` is `policy.matcher.first(lead)` when the caller already has it (simulate matches the
     rules in the process that reads the file, on the other core).
     """
-    ctx = _Context(lead, policy, state, now)
-    kept = _continuity(ctx)
+    ctx = Context(lead, policy, state, now)
+    kept = continuity(ctx)
     if kept is not None:
         return kept
     rule = policy.matcher.first(lead) if matched is UNMATCHED else matched
@@ -81,7 +46,7 @@ def decide_in_pool(
     steps: tuple[Step, ...] = (),
 ) -> Decision:
     """Route a lead inside one pool (a handoff's `to`), never to anyone in `exclude`."""
-    ctx = _Context(lead, policy, state, now, exclude)
+    ctx = Context(lead, policy, state, now, exclude)
     ctx.steps.extend(steps)
     return _route_pool(ctx, policy.pools[pool], set(), None)
 
@@ -96,43 +61,12 @@ def decide_for(
     route: Route = Route.FALLBACK,
 ) -> Decision:
     """A decision naming one person outright (a handoff's fallback, an owner back from vacation)."""
-    ctx = _Context(lead, policy, RoutingState(), now)
+    ctx = Context(lead, policy, RoutingState(), now)
     ctx.steps.extend(steps)
     return ctx.decision(Outcome.ASSIGN, assignee=person, route=route)
 
 
-def _continuity(ctx: _Context) -> Decision | None:
-    policy, lead = ctx.policy, ctx.lead
-    if not policy.continuity.enabled or lead.client_owner is None:
-        return None
-    window = policy.continuity.within_days
-    last_seen = lead.client_last_seen
-    if window is not None and last_seen is not None and ctx.now - last_seen > timedelta(days=window):
-        ctx.step(StepCode.CONTINUITY_EXPIRED, days=str(window))
-        return None
-    owner = policy.manager_for_user(lead.client_owner)
-    if owner is None:
-        ctx.step(StepCode.CONTINUITY_UNKNOWN, user_id=str(lead.client_owner))
-        return None
-    skip = ctx.skip_of(owner)
-    if skip is None or skip.reason in _CONTINUITY_TOLERATES:
-        ctx.step(StepCode.CONTINUITY_OWNER, manager=owner.key)
-        return ctx.decision(Outcome.ASSIGN, assignee=owner.key, route=Route.CONTINUITY)
-    return _continuity_substitute(ctx, owner, skip)
-
-
-def _continuity_substitute(ctx: _Context, owner: Manager, skip: Skip) -> Decision | None:
-    sub = ctx.policy.managers.get(skip.substitute) if skip.substitute else None
-    if skip.reason is SkipReason.ABSENT and sub is not None:
-        sub_skip = ctx.skip_of(sub)
-        if sub_skip is None or sub_skip.reason in _CONTINUITY_TOLERATES:
-            ctx.step(StepCode.CONTINUITY_OWNER, manager=owner.key)
-            return ctx.decision(Outcome.ASSIGN, assignee=sub.key, route=Route.SUBSTITUTE, skipped=(skip,))
-    ctx.step(StepCode.CONTINUITY_UNAVAILABLE, manager=owner.key, reason=skip.reason.value)
-    return None
-
-
-def _route_pool(ctx: _Context, pool: Pool, visited: set[str], rule: str | None) -> Decision:
+def _route_pool(ctx: Context, pool: Pool, visited: set[str], rule: str | None) -> Decision:
     visited.add(pool.name)
     policy = ctx.policy
     windows = policy.calendar.team(pool.name, pool.members, policy.managers, ctx.now)
@@ -178,7 +112,7 @@ def _route_pool(ctx: _Context, pool: Pool, visited: set[str], rule: str | None) 
 
 
 def _wait_for(
-    ctx: _Context, pool: Pool, rule: str | None, choice: Choice, skips: tuple[Skip, ...]
+    ctx: Context, pool: Pool, rule: str | None, choice: Choice, skips: tuple[Skip, ...]
 ) -> Decision:
     """The strategy waits for one member (sticky: a territory's owner who is off shift for now)."""
     ctx.step(StepCode.WAIT_FOR_OWNER, pool=pool.name, manager=choice.assignee)
@@ -194,7 +128,7 @@ def _wait_for(
 
 
 def _nobody(
-    ctx: _Context, pool: Pool, skipped: list[Skip], visited: set[str], rule_name: str | None
+    ctx: Context, pool: Pool, skipped: list[Skip], visited: set[str], rule_name: str | None
 ) -> Decision:
     rule = pool.nobody_available or ctx.policy.nobody_available
     comeback = [s.until for s in skipped if s.until is not None]
@@ -214,7 +148,7 @@ def _nobody(
 
 
 def _fallback(
-    ctx: _Context,
+    ctx: Context,
     skipped: list[Skip],
     visited: set[str],
     rule: str | None,

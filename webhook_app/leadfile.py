@@ -7,18 +7,15 @@ the second pass builds the leads. Only a file out of time order is loaded whole 
 
 from __future__ import annotations
 
-import csv
 import json
 from collections.abc import Callable, Iterator
 from operator import attrgetter
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Any
 
 from core.model import Lead, Policy
+from webhook_app.csvrows import CsvRows
 from webhook_app.leadrow import Columns, Record, RowParser, is_known, json_record, parse_time
-
-if TYPE_CHECKING:
-    from _csv import Reader
 
 JSON_SUFFIXES = (".jsonl", ".ndjson")
 
@@ -91,7 +88,7 @@ class LeadFile:
                 yield line, record.get("created_at")
             return
         with self._open() as handle:
-            rows, columns = self._csv(handle)
+            rows, columns = self._csv(handle, created_at_only=True)
             column = columns.created_at
             for line, row in rows:
                 yield line, row[column] if column < len(row) else ""
@@ -121,14 +118,18 @@ class LeadFile:
         except OSError as exc:
             raise LeadFileError(self.path, None, f"cannot open: {exc.strerror or exc}") from None
 
-    def _csv(self, handle: IO[str]) -> tuple[Iterator[tuple[int, list[str]]], Columns]:
-        """The rows after the header, numbered by their last line, and the header's columns."""
+    def _csv(
+        self, handle: IO[str], *, created_at_only: bool = False
+    ) -> tuple[Iterator[tuple[int, list[str]]], Columns]:
+        """The rows after the header, numbered by their last line, and the header's columns.
+
+        With `created_at_only` a row may hold only the cells up to created_at (what the scan reads).
+        """
         first = self._decode(handle.readline, 1)
         # Russian Excel exports use `;`; whichever separator the header uses more is the one.
         delimiter = ";" if first.count(";") > first.count(",") else ","
-        lines = _Lines(first, handle)
-        reader = csv.reader(lines, delimiter=delimiter)
-        columns = Columns(next(reader, []))
+        rows = CsvRows(first, handle, delimiter, self._row_error)
+        columns = Columns(rows.header())
         header = columns.names
         if columns.created_at < 0:
             raise LeadFileError(self.path, 1, f"no created_at column (columns: {', '.join(header) or '—'})")
@@ -137,36 +138,12 @@ class LeadFile:
             raise LeadFileError(self.path, 1, f"duplicate columns: {', '.join(duplicates)}")
         if columns.unknown:
             self.warn(f"{self.path}:1: ignoring unknown columns: {', '.join(columns.unknown)}")
-        return self._rows(lines, reader, delimiter), columns
+        return rows.rows(columns.created_at + 1 if created_at_only else -1), columns
 
-    def _rows(self, lines: _Lines, reader: Reader, delimiter: str) -> Iterator[tuple[int, list[str]]]:
-        """Rows with their line numbers; decoding and CSV syntax errors as LeadFileError; blank rows dropped.
-
-        A line without a quote is one row, split here: exactly what `csv` makes of it, at a third of
-        the cost over a million rows. From the first line with a quote (a quoted cell may span lines)
-        or too long for `csv`'s field limit on, `csv` reads the rest.
-        """
-        line = reader.line_num  # the header's lines
-        seen = 1  # the last row read, for errors in the next one (the header counts as line 1)
-        limit = csv.field_size_limit()
-        try:
-            for text in lines.handle:
-                if '"' in text or len(text) >= limit:
-                    lines.back.append(text)
-                    offset = line - reader.line_num  # lines split here, which the reader never saw
-                    for row in reader:
-                        seen = reader.line_num + offset
-                        if row:
-                            yield seen, row
-                    return
-                seen = line = line + 1
-                row = text.rstrip("\r\n").split(delimiter)
-                if row != [""]:
-                    yield line, row
-        except UnicodeDecodeError:
-            raise LeadFileError(self.path, seen + 1, "not UTF-8 text: save the file as CSV (UTF-8)") from None
-        except csv.Error as exc:
-            raise LeadFileError(self.path, seen + 1, f"broken CSV: {exc}") from None
+    def _row_error(self, line: int, problem: str) -> LeadFileError:
+        if problem == "decode":
+            return LeadFileError(self.path, line, "not UTF-8 text: save the file as CSV (UTF-8)")
+        return LeadFileError(self.path, line, f"broken CSV: {problem}")
 
     def _decode(self, read: Callable[[], str], line: int) -> str:
         try:
@@ -194,20 +171,6 @@ class LeadFile:
         unknown = sorted(key for key in keys if not is_known(key))
         if unknown:
             self.warn(f"{self.path}:{line}: ignoring unknown keys: {', '.join(unknown)}")
-
-
-class _Lines:
-    """The lines of a file for `csv.reader`, after the ones handed back (the reader takes over)."""
-
-    def __init__(self, first: str, handle: IO[str]) -> None:
-        self.back = [first]
-        self.handle = handle
-
-    def __iter__(self) -> _Lines:
-        return self
-
-    def __next__(self) -> str:
-        return self.back.pop() if self.back else next(self.handle)
 
 
 def _json_object(path: Path, line: int, text: str) -> dict[str, Any]:

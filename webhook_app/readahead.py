@@ -2,20 +2,24 @@
 
 `simulate` spends about as long turning rows into leads (and matching the rules, which do not
 depend on the routing state) as deciding them. A forked child does that part, from the moment the
-file is opened (so it also runs while the parent checks the dates), and queues the leads in
-batches with the rule each one matched. The parent rebuilds the same leads (their field values
-travel as tuples) and only decides. Warnings and errors arrive at their place in the stream, so a
-run reads exactly like a single-process one. Where `fork` does not exist, the file is read here.
+file is opened (so it also runs while the parent checks the dates), and sends the leads in
+batches with the rule each one matched. The parent gets the same leads (pickled as their field
+values, rebuilt by `Lead(*values)`) and only decides. Warnings and errors arrive at their place in
+the stream, so a run reads exactly like a single-process one. Without `fork`, the file is read here.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import fcntl
 import multiprocessing
 import traceback
-from collections.abc import Iterator
-from multiprocessing.queues import Queue
+from collections.abc import Iterator, Mapping
+from multiprocessing.connection import Connection
+from multiprocessing.reduction import ForkingPickler
 from operator import attrgetter
+from types import MappingProxyType
 from typing import Any
 
 from core.matcher import UNMATCHED, Matched
@@ -24,13 +28,8 @@ from webhook_app.leadfile import LeadFile, LeadFileError
 from webhook_app.leadrow import NOTHING
 
 BATCH = 500  # leads per message: large enough that pickling is per batch, not per lead
-# Batches the child may be ahead: a few seconds of deciding, so the parent never waits for it;
-# bounded so that a fast reader does not hold the whole file in memory.
-AHEAD = 64
-_FIELDS = tuple(f.name for f in dataclasses.fields(Lead))
-_values = attrgetter(*_FIELDS)
-# The shared empty mapping of leads without custom fields cannot be pickled: it travels as None.
-_SHARED = tuple(i for i, name in enumerate(_FIELDS) if name in ("utm", "fields", "field_ids"))
+PIPE_BYTES = 2**20  # about five batches; Linux's default limit for an unprivileged process
+_values = attrgetter(*(f.name for f in dataclasses.fields(Lead)))
 
 
 class ReadAhead:
@@ -45,21 +44,23 @@ class ReadAhead:
         self._child: Any = None
         if "fork" in multiprocessing.get_all_start_methods():
             context = multiprocessing.get_context("fork")
-            self._queue: Queue[tuple[str, Any]] = context.Queue(AHEAD)
-            self._child = context.Process(target=_read, args=(source, policy, self._queue), daemon=True)
+            self._receiver, sender = context.Pipe(duplex=False)
+            _widen(sender)
+            self._child = context.Process(target=_read, args=(source, policy, sender), daemon=True)
             self._child.start()
+            sender.close()
 
     def items(self) -> Iterator[tuple[Lead, Matched]]:
         """(lead, its first matching rule) in file order, as `source.leads()` would give the leads."""
         if self._child is None:
             yield from ((lead, UNMATCHED) for lead in self.source.leads())
             return
-        rules, get = self.policy.rules, self._queue.get
+        rules = self.policy.rules
         while True:
-            kind, payload = get()
+            kind, payload = self._receive()
             if kind == "leads":
-                for values, index in payload:
-                    yield _lead(values), rules[index] if index >= 0 else None
+                for lead, index in payload:
+                    yield lead, rules[index] if index >= 0 else None
             elif kind == "warn":
                 self.source.warn(payload)
             elif kind == "error":
@@ -69,53 +70,96 @@ class ReadAhead:
             else:
                 return
 
+    def _receive(self) -> tuple[str, Any]:
+        try:
+            message: tuple[str, Any] = self._receiver.recv()
+        except EOFError:  # killed (out of memory?) before it could say anything
+            self._child.join()
+            problem = f"reading {self.source.path} stopped: its reader exited ({self._child.exitcode})"
+            raise RuntimeError(problem) from None
+        return message
+
     def close(self) -> None:
         """Stop the child if it still runs."""
         if self._child is not None:
             self._child.terminate()
             self._child.join()
-            self._queue.close()
+            self._receiver.close()
             self._child = None
 
 
-def _lead(values: tuple[Any, ...]) -> Lead:
-    items = list(values)
-    for i in _SHARED:
-        if items[i] is None:
-            items[i] = NOTHING
-    return Lead(*items)
+def _widen(pipe: Connection) -> None:
+    """Let a few batches wait in the pipe (Linux), so the child writes the next while we decide."""
+    # An older kernel or a lower limit keeps the default 64 KiB: the child then only waits more.
+    with contextlib.suppress(OSError):
+        fcntl.fcntl(pipe.fileno(), getattr(fcntl, "F_SETPIPE_SZ", 1031), PIPE_BYTES)
 
 
-def _read(source: LeadFile, policy: Policy, queue: Queue[tuple[str, Any]]) -> None:
-    """The child: parse, match, and queue leads in batches; then "end", or the error."""
-    batch: list[tuple[tuple[Any, ...], int]] = []
+def _nothing() -> Mapping[str, Any]:
+    """The shared empty mapping of leads without custom fields (a mapping proxy does not pickle)."""
+    return NOTHING
+
+
+def _reduce_lead(lead: Lead) -> tuple[type[Lead], tuple[Any, ...]]:
+    # Unpickling calls Lead(*values) from C: no per-lead Python code in the parent.
+    return Lead, tuple(map(_one_copy, _values(lead)))
+
+
+_COPIES: dict[str, str] = {}  # per batch: equal texts as one object, which pickle then sends once
+
+
+def _one_copy(value: Any) -> Any:
+    """The value with its texts replaced by this batch's first equal one (regions, sources, UTM…)."""
+    if value.__class__ is str:
+        return _COPIES.setdefault(value, value)
+    if value.__class__ is dict:
+        return {_one_copy(k): _one_copy(v) for k, v in value.items()}
+    if value.__class__ is tuple:
+        return tuple(map(_one_copy, value))
+    return value
+
+
+def _reduce_proxy(proxy: MappingProxyType[str, Any]) -> tuple[Any, tuple[Any, ...]]:
+    # Pickle's memo sends NOTHING once per batch and every lead refers back to it.
+    return (_nothing, ()) if proxy is NOTHING else (MappingProxyType, (dict(proxy),))
+
+
+def _read(source: LeadFile, policy: Policy, sender: Connection) -> None:
+    """The child: parse, match, and send leads in batches; then "end", or the error.
+
+    Pickling and writing happen here, in the thread that parses: a queue's feeder thread would wait
+    for the interpreter lock at every batch, and the parent would wait for it.
+    """
+    batch: list[tuple[Lead, int]] = []
+    # Only in this (forked) process: how leads are pickled for the pipe.
+    ForkingPickler.register(Lead, _reduce_lead)
+    ForkingPickler.register(MappingProxyType, _reduce_proxy)
+
+    def send(kind: str, payload: object) -> None:
+        sender.send_bytes(ForkingPickler.dumps((kind, payload)))
+        _COPIES.clear()
 
     def flush() -> None:
         if batch:
-            queue.put(("leads", batch.copy()))
+            send("leads", batch)
             batch.clear()
 
     def warn(message: str) -> None:
         flush()  # the warning goes between the leads it came between
-        queue.put(("warn", message))
+        send("warn", message)
 
     first = policy.matcher.first_index
     try:
         for lead in LeadFile(source.path, policy, warn=warn).leads():
-            values = list(_values(lead))
-            for i in _SHARED:
-                if values[i] is NOTHING:
-                    values[i] = None
-            batch.append((tuple(values), first(lead)))
+            batch.append((lead, first(lead)))
             if len(batch) == BATCH:
                 flush()
         flush()
-        queue.put(("end", None))
+        send("end", None)
     except LeadFileError as exc:
         flush()
-        queue.put(("error", exc))
+        send("error", exc)
     except Exception:  # a bug: the parent raises it with this traceback
         flush()
-        queue.put(("crash", traceback.format_exc()))
-    queue.close()
-    queue.join_thread()  # the feeder thread has written everything before the process ends
+        send("crash", traceback.format_exc())
+    sender.close()

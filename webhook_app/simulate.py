@@ -37,6 +37,8 @@ def _with_client(lead: Lead, owner: int, last_seen: datetime) -> Lead:
     return Lead(*values)
 
 
+_ROUTE_NAMES: dict[Route | None, str] = {route: route.value for route in Route}  # `.value`: a Python property
+
 # A lead still waiting after this many attempts is reported as waiting (nobody will ever come).
 MAX_ATTEMPTS = 100
 
@@ -97,7 +99,7 @@ class Simulation:
                 return None
             self.routes["wait"] += 1
             return Simulated(lead, decision)
-        self.routes[decision.route.value if decision.route else "pool"] += 1
+        self.routes[_ROUTE_NAMES.get(decision.route, "pool")] += 1
         self.state = apply_decision(self.state, decision, self.policy)
         self.fairness.record(decision)
         self._remember(lead, decision)

@@ -11,6 +11,7 @@ available the counts are exactly the leads given — which is what the fairness 
 from __future__ import annotations
 
 from fractions import Fraction
+from itertools import repeat
 
 from core.model import Manager, ManagerKey
 from core.state import PoolState
@@ -63,7 +64,7 @@ def advance(view: PoolView, effective: dict[ManagerKey, int], chosen: ManagerKey
     present = view.state.present
     # Keep the stored set when the same people were available: equal, and no new frozenset per lead.
     same = len(present) == len(effective) and present.issuperset(effective)
-    return PoolState(counts=counts, last=chosen, present=present if same else frozenset(effective))
+    return PoolState(counts, chosen, present if same else frozenset(effective))
 
 
 def quota_ranking(view: PoolView, effective: dict[ManagerKey, int]) -> list[ManagerKey]:
@@ -83,7 +84,7 @@ def quota_pick(view: PoolView, effective: dict[ManagerKey, int]) -> ManagerKey:
     """The single best member by the quota method (linear, no sorting)."""
     weights = view.pool.weights
     total = sum(effective.values())
-    weight_sum = sum(weights.get(k, 1) for k in effective)
+    weight_sum = sum(map(weights.get, effective, repeat(1)))
     best: ManagerKey | None = None
     best_w = best_den = 0
     for key in view.cyclic_keys():

@@ -1,0 +1,44 @@
+"""The console command lists every subcommand but imports only the one that runs."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from webhook_app.cli import main
+from webhook_app.commands import COMMANDS
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_help_lists_every_command_with_its_help(capsys):
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    listing = " ".join(capsys.readouterr().out.split())
+    for name, (_, text) in COMMANDS.items():
+        assert f"{name} {' '.join(text.split())}" in listing
+
+
+@pytest.mark.parametrize("name", list(COMMANDS))
+def test_each_command_module_registers_the_commands_listed_for_it(name):
+    sub = argparse.ArgumentParser().add_subparsers()
+    importlib.import_module(f"webhook_app.commands.{COMMANDS[name][0]}").register(sub)
+    assert name in sub.choices
+
+
+def test_simulate_starts_without_the_web_and_database_stack():
+    code = (
+        "import sys\n"
+        "from webhook_app.cli import main\n"
+        "try:\n    main(['simulate', '--help'])\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in ('flask', 'sqlalchemy', 'httpx') if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip().splitlines()[-1] == "[]"
