@@ -24,7 +24,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import httpx
 from sqlalchemy import create_engine, func, select
@@ -91,28 +91,80 @@ async def closed_loop(
     return latencies, time.perf_counter() - started, errors
 
 
-async def open_loop(url: str, start_id: int, rate: float, seconds: float) -> tuple[list[float], float, int]:
-    """Requests at a fixed rate; each latency counts from its scheduled start."""
-    headers = {"Content-Type": "application/x-www-form-urlencoded"}
-    total = int(rate * seconds)
+async def open_loop(
+    url: str, start_id: int, rate: float, seconds: float, warmup: float
+) -> tuple[list[float], list[float], float, int]:
+    """Requests at a fixed rate; each latency counts from its scheduled start.
+
+    Returns the latencies of the first `warmup` seconds (new connections, first requests of each
+    server thread) apart from the steady state's, so both can be reported.
+
+    Raw HTTP/1.1 keep-alive on asyncio streams, not httpx: the generator shares the two cores with
+    the server, and httpx's per-request cost (~1 ms) would cap the offered rate below the target.
+    A request waits for a free connection (64 at most, opened as needed); that wait is latency too.
+    """
+    parts = urlsplit(url)
+    host, port = parts.hostname or "127.0.0.1", parts.port or 80
+    total = int(rate * (warmup + seconds))
+    first = int(rate * warmup)
     latencies: list[float] = []
+    cold: list[float] = []
     errors = 0
-    async with httpx.AsyncClient(timeout=30, limits=httpx.Limits(max_connections=256)) as client:
-        started = time.perf_counter()
+    idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+    slots = asyncio.Semaphore(64)
+    requests = [
+        _request(parts.path, host, body(start_id + i).encode()) for i in range(total)
+    ]  # before the clock
+    cpu = time.process_time()
+    # The schedule starts once all its tasks exist: creating 10,000 of them takes a while, and
+    # the first requests would otherwise count that as their latency.
+    started = time.perf_counter() + 0.002 * total / 100
 
-        async def one(i: int) -> None:
-            nonlocal errors
-            scheduled = started + i / rate
-            await asyncio.sleep(max(0.0, scheduled - time.perf_counter()))
-            try:
-                response = await client.post(url, content=body(start_id + i), headers=headers)
-                errors += response.status_code != 200
-            except httpx.TransportError:  # a dropped connection is a failed request, not a crash
+    async def exchange(request: bytes, reused: bool) -> bool:
+        """Send one request; True on a 200. A reused connection the server closed is retried fresh."""
+        reader, writer = idle.pop() if reused else await asyncio.open_connection(host, port)
+        try:
+            writer.write(request)
+            head = await reader.readuntil(b"\r\n\r\n")
+        except (OSError, asyncio.IncompleteReadError) as exc:
+            writer.close()
+            # gunicorn closes a keep-alive connection idle for 2 s; it never read this request.
+            stale = reused and isinstance(exc, asyncio.IncompleteReadError) and not exc.partial
+            return stale and await exchange(request, reused=False)
+        length = 0
+        for line in head.split(b"\r\n"):
+            if line.lower().startswith(b"content-length:"):
+                length = int(line.split(b":")[1])
+        await reader.readexactly(length)
+        if b"connection: close" in head.lower():
+            writer.close()
+        else:
+            idle.append((reader, writer))
+        return head.startswith(b"HTTP/1.1 200")
+
+    async def one(i: int) -> None:
+        nonlocal errors
+        scheduled = started + i / rate
+        await asyncio.sleep(max(0.0, scheduled - time.perf_counter()))
+        async with slots:
+            if not await exchange(requests[i], reused=bool(idle)):
                 errors += 1
-            latencies.append(time.perf_counter() - scheduled)
+        (cold if i < first else latencies).append(time.perf_counter() - scheduled)
 
-        await asyncio.gather(*(one(i) for i in range(total)))
-    return latencies, time.perf_counter() - started, errors
+    await asyncio.gather(*(one(i) for i in range(total)))
+    for _, writer in idle:
+        writer.close()
+    busy = (time.process_time() - cpu) / (time.perf_counter() - started)
+    print(f"  (the generator itself used {busy:.0%} of one core)")
+    return cold, latencies, time.perf_counter() - started - warmup, errors
+
+
+def _request(path: str, host: str, payload: bytes) -> bytes:
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: {host}\r\n"
+        f"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {len(payload)}\r\n\r\n"
+    )
+    return head.encode() + payload
 
 
 WRK_SCRIPT = """
@@ -121,7 +173,7 @@ local threads = 0
 setup = function(thread) threads = threads + 1; thread:set("tid", threads) end
 request = function()
   counter = counter + 1
-  local id = 900000000 + tid * 10000000 + counter
+  local id = BASE + tid * 10000000 + counter
   local body = "account%5Bsubdomain%5D=example&account%5Bid%5D=ACCOUNT" ..
     "&leads%5Badd%5D%5B0%5D%5Bid%5D=" .. id ..
     "&leads%5Badd%5D%5B0%5D%5Bname%5D=Lead&leads%5Badd%5D%5B0%5D%5Bstatus_id%5D=142" ..
@@ -132,10 +184,10 @@ end
 """.replace("ACCOUNT", ACCOUNT)
 
 
-def wrk_closed_loop(url: str, concurrency: int, seconds: float, workdir: Path) -> tuple[str, int]:
+def wrk_closed_loop(url: str, concurrency: int, seconds: float, workdir: Path, base: int) -> tuple[str, int]:
     """wrk's figures for one closed-loop phase, and how many requests it completed."""
     script = workdir / "post.lua"
-    script.write_text(WRK_SCRIPT)
+    script.write_text(WRK_SCRIPT.replace("BASE", str(base)))  # new lead ids in every phase
     out = subprocess.run(
         ["wrk", "-t2", f"-c{concurrency}", f"-d{seconds:.0f}s", "--latency", "-s", str(script), url],
         capture_output=True,
@@ -161,7 +213,9 @@ def wrk_closed_loop(url: str, concurrency: int, seconds: float, workdir: Path) -
     return line, int(figures["count"])
 
 
-def start_server(workdir: Path, port: int, workers: int, database_url: str) -> subprocess.Popen[bytes]:
+def start_server(
+    workdir: Path, port: int, workers: int, threads: int, database_url: str
+) -> subprocess.Popen[bytes]:
     """`leadrouter web` in the background, once /healthz answers."""
     env = {**os.environ, "LEADROUTER_WEBHOOK_SECRET": SECRET, "LEADROUTER_DATABASE_URL": database_url}
     leadrouter = str(Path(sys.executable).parent / "leadrouter")
@@ -176,7 +230,7 @@ def start_server(workdir: Path, port: int, workers: int, database_url: str) -> s
         "--workers",
         str(workers),
         "--threads",
-        "16",
+        str(threads),
     ]
     server = subprocess.Popen(
         command, cwd=workdir, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
@@ -197,25 +251,29 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--requests", type=int, default=4000)
-    parser.add_argument("--concurrency", type=int, nargs="+", default=[16, 64])
+    parser.add_argument("--concurrency", type=int, nargs="*", default=[16, 64], help="closed-loop phases")
     parser.add_argument("--rate", type=float, default=500)
     parser.add_argument("--seconds", type=float, default=20)
-    parser.add_argument("--workers", type=int, default=1, help="gunicorn processes (SQLite: keep 1)")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn processes")
+    parser.add_argument("--threads", type=int, default=8, help="threads per gunicorn process")
+    parser.add_argument("--warmup", type=float, default=2, help="open loop: seconds reported apart")
     parser.add_argument("--port", type=int, default=8765)
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="leadrouter-bench-"))
     database_url = os.environ.get("LEADROUTER_DATABASE_URL", f"sqlite:///{workdir / 'bench.db'}")
-    server = start_server(workdir, args.port, args.workers, database_url)
+    server = start_server(workdir, args.port, args.workers, args.threads, database_url)
     url = f"http://127.0.0.1:{args.port}/hooks/amocrm/{SECRET}"
     sent = 0
     try:
+        backend = database_url.split(":")[0]
         print(
-            f"leadrouter web: {args.workers} processes × 32 threads, {database_url.split(':')[0]}, "
+            f"leadrouter web: {args.workers} processes × {args.threads} threads, {backend}, "
             f"{os.cpu_count()} CPUs (generator on the same machine)"
         )
         for concurrency in args.concurrency:
             if shutil.which("wrk"):
-                line, count = wrk_closed_loop(url, concurrency, args.seconds, workdir)
+                base = 900_000_000 + 100_000_000 * args.concurrency.index(concurrency)
+                line, count = wrk_closed_loop(url, concurrency, args.seconds, workdir, base)
                 sent += count
                 print(line)
                 continue
@@ -224,9 +282,13 @@ def main() -> None:
             )
             sent += args.requests
             print(report(f"closed loop, {concurrency} in flight", lat, elapsed, errors))
-        lat, elapsed, errors = asyncio.run(open_loop(url, 10_000_000 + sent, args.rate, args.seconds))
-        sent += len(lat)
+        cold, lat, elapsed, errors = asyncio.run(
+            open_loop(url, 10_000_000 + sent, args.rate, args.seconds, args.warmup)
+        )
+        sent += len(cold) + len(lat) - errors
         print(report(f"open loop, {args.rate:.0f} req/s offered", lat, elapsed, errors))
+        if cold:
+            print(report(f"  its first {args.warmup:g} s (warm-up)", cold, args.warmup, 0))
     finally:
         server.terminate()
         server.wait()
@@ -234,7 +296,7 @@ def main() -> None:
 
     with create_engine(database_url.replace("postgresql://", "postgresql+psycopg://", 1)).connect() as c:
         stored = c.execute(select(func.count()).select_from(inbox)).scalar()
-    print(f"acknowledged {sent}, stored {stored}")
+    print(f"acknowledged {sent}, stored {stored}, lost {max(0, sent - (stored or 0))}")
     shutil.rmtree(workdir, ignore_errors=True)
 
 

@@ -10,7 +10,6 @@ from typing import Any
 from sqlalchemy import Connection, Engine
 
 from adapters.storage.audit import write_audit
-from adapters.storage.engine import writing
 from adapters.storage.queue import enqueue
 from adapters.storage.sql import insert_ignore_statement
 from adapters.storage.tables import inbox
@@ -37,7 +36,7 @@ def store_groups(
     engine: Engine, groups: Sequence[Sequence[IncomingEvent]], now: datetime
 ) -> list[list[bool]]:
     """Several requests' events in one transaction — one commit, one fsync (group commit)."""
-    with writing(engine), engine.begin() as connection:
+    with engine.begin() as connection:
         return [[_store_one(connection, event, now) for event in events] for events in groups]
 
 
