@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Connection
 
-from adapters.storage.audit import write_audit
+from adapters.storage.audit import audit_row, write_audit_rows
 from adapters.storage.outbox import enqueue_writes
 from adapters.storage.routing import insert_assignment, save_routing_state
-from adapters.storage.sql import upsert
-from adapters.storage.tables import lead_seen
+from adapters.storage.seen import remember_rows, seen_row
 from core.decide import apply_decision
 from core.decision import Decision, decision_to_dict
 from core.model import Lead, Policy
@@ -27,21 +28,63 @@ class AlreadyAssigned(Exception):
 
 def remember(connection: Connection, crm: str, lead: Lead, responsible: int | None, now: datetime) -> None:
     """Store the stage, pipeline and responsible we last saw (or set) for a lead."""
-    connection.execute(
-        upsert(
-            connection,
-            lead_seen,
-            ["crm", "lead_id"],
-            crm=crm,
-            lead_id=lead.id,
-            stage=lead.stage_id,
-            pipeline=lead.pipeline_id,
-            stage_name=lead.stage,
-            pipeline_name=lead.pipeline,
-            responsible=responsible,
-            updated_at=now,
-        )
+    remember_rows(connection, [seen_row(crm, lead, responsible, now)])
+
+
+@dataclass(frozen=True)
+class Planned:
+    """An ASSIGN decision as the rows that record it; nothing is stored yet."""
+
+    assignment: dict[str, Any]
+    writes: list[CrmWrite]
+    seen: dict[str, Any]
+    audit: dict[str, Any]
+
+
+def plan(
+    crm: str,
+    lead: Lead,
+    decision: Decision,
+    policy: Policy,
+    now: datetime,
+    *,
+    purpose: str = "new",
+    extra: Sequence[CrmWrite] = (),
+    kind: str = "decision",
+    renderer: Renderer | None = None,
+) -> Planned:
+    """The assignment row, CRM writes, lead_seen row and audit row of an ASSIGN decision."""
+    assert decision.assignee is not None
+    reason = (renderer or Renderer(policy)).reason(decision)
+    data = {**decision_to_dict(decision), "lead": {"source": lead.source, "price": lead.price}}
+    manager = policy.managers[decision.assignee]
+    assignment = {
+        "crm": crm,
+        "lead_id": lead.id,
+        "purpose": purpose,
+        "manager": manager.key,
+        "crm_user_id": manager.crm_user_id,
+        "rule": decision.rule,
+        "pool": decision.pool,
+        "strategy": decision.strategy,
+        "route": decision.route.value if decision.route else "pool",
+        "reason": reason,
+        "decision": data,
+        "config_version": policy.version,
+        "decided_at": now,
+    }
+    audit = audit_row(
+        kind,
+        reason,
+        at=now,
+        crm=crm,
+        lead_id=lead.id,
+        manager=manager.key,
+        config_version=policy.version,
+        detail={**data, "purpose": purpose},
     )
+    writes = [*writes_for(decision, policy, now, reason), *extra]
+    return Planned(assignment, writes, seen_row(crm, lead, manager.crm_user_id, now), audit)
 
 
 def record(
@@ -58,40 +101,12 @@ def record(
     kind: str = "decision",
 ) -> int:
     """Store an ASSIGN decision and everything that follows from it; returns the assignment id."""
-    assert decision.assignee is not None
-    reason = Renderer(policy).reason(decision)
-    data = {**decision_to_dict(decision), "lead": {"source": lead.source, "price": lead.price}}
-    manager = policy.managers[decision.assignee]
-    assignment_id = insert_assignment(
-        connection,
-        crm=crm,
-        lead_id=lead.id,
-        purpose=purpose,
-        manager=manager.key,
-        crm_user_id=manager.crm_user_id,
-        rule=decision.rule,
-        pool=decision.pool,
-        strategy=decision.strategy,
-        route=decision.route.value if decision.route else "pool",
-        reason=reason,
-        decision=data,
-        config_version=policy.version,
-        decided_at=now,
-    )
+    planned = plan(crm, lead, decision, policy, now, purpose=purpose, extra=extra, kind=kind)
+    assignment_id = insert_assignment(connection, **planned.assignment)
     if assignment_id is None:
         raise AlreadyAssigned(f"{crm} lead {lead.id} already assigned for {purpose}")
     save_routing_state(connection, before, apply_decision(before, decision, policy), now)
-    enqueue_writes(connection, crm, [*writes_for(decision, policy, now, reason), *extra], now, assignment_id)
-    remember(connection, crm, lead, manager.crm_user_id, now)
-    write_audit(
-        connection,
-        kind,
-        reason,
-        at=now,
-        crm=crm,
-        lead_id=lead.id,
-        manager=manager.key,
-        config_version=policy.version,
-        detail={**data, "purpose": purpose},
-    )
+    enqueue_writes(connection, crm, planned.writes, now, assignment_id)
+    remember_rows(connection, [planned.seen])
+    write_audit_rows(connection, [planned.audit])
     return assignment_id

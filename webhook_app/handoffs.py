@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from adapters.storage.audit import write_audit
-from adapters.storage.queue import Job, complete, enqueue, reschedule
+from adapters.storage.queue import Job, complete, enqueue, enqueue_many, job_row, reschedule
 from adapters.storage.routing import find_assignment, load_routing_state
 from core.decide import decide_for
 from core.decision import Decision, Outcome, Route, Step, StepCode
@@ -27,20 +27,30 @@ def schedule_followups(
     connection: Connection, crm: str, lead: Lead, decision: Decision, policy: Policy, now: datetime
 ) -> None:
     """After a new lead's decision: the SLA check, and the return to an owner who is away."""
+    enqueue_many(connection, followups(crm, lead, decision, policy, now))
+
+
+def followups(
+    crm: str, lead: Lead, decision: Decision, policy: Policy, now: datetime
+) -> list[dict[str, Any]]:
+    """The jobs a new lead's decision schedules (as `job_row`s): its SLA check, its return to an
+    owner who is away."""
+    rows = []
     rule = sla(policy)
     assignee = policy.managers[decision.assignee] if decision.assignee else None
     if rule is not None and rule.unworked_minutes and decision.pool and assignee is not None:
         due = working_deadline(assignee, now, rule.unworked_minutes)
         if due is not None:
             payload = {"pool": decision.pool, "had": [assignee.key], "stage_id": lead.stage_id}
-            enqueue(connection, "sla", crm, lead.id, payload, due, now)
+            rows.append(job_row("sla", crm, lead.id, payload, due, now))
     away = decision.skipped[0] if decision.route is Route.SUBSTITUTE and decision.skipped else None
     gives_back = away is not None and any(
         away.manager in p.members and p.return_after_absence for p in policy.pools.values()
     )
     if away is not None and away.until is not None and gives_back:
         payload = {"owner": away.manager, "substitute": decision.assignee, "stage_id": lead.stage_id}
-        enqueue(connection, "return", crm, lead.id, payload, away.until, now)
+        rows.append(job_row("return", crm, lead.id, payload, away.until, now))
+    return rows
 
 
 def _owner_key(policy: Policy, lead: Lead) -> str | None:

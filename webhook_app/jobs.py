@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -107,37 +107,72 @@ def handle_event(ctx: JobContext, job: Job) -> None:
     lead_id = job.lead_id or ""
     if payload.get("action") == "delete":
         return _deleted(ctx, job)
-    if "responsible_user_id" not in payload or "stage_id" not in payload:
-        lead = ctx.fetch(lead_id)  # Bitrix24 events (and reconciled ones) carry only the id
+    if not carries_state(payload):
+        lead = ctx.fetch(lead_id)
         if lead is None:
             return _deleted(ctx, job)
-        payload.update(
-            responsible_user_id=lead.responsible_user_id, stage_id=lead.stage_id, pipeline_id=lead.pipeline_id
-        )
+        payload = with_state(payload, lead)
     now = ctx.clock()
     with ctx.engine.begin() as connection:
         _interpret(connection, job, payload, now)
         complete(connection, job, ctx.worker, now)
 
 
+def carries_state(payload: Mapping[str, Any]) -> bool:
+    """Whether an update event names the lead's responsible and stage (amoCRM's do; Bitrix24's
+    events and reconciled ones carry only the id, so the lead is read)."""
+    return "responsible_user_id" in payload and "stage_id" in payload
+
+
+def with_state(payload: Mapping[str, Any], lead: Lead) -> dict[str, Any]:
+    """The event's payload completed with the lead's responsible, stage and pipeline as read."""
+    state = {"responsible_user_id": lead.responsible_user_id, "stage_id": lead.stage_id}
+    return {**payload, **state, "pipeline_id": lead.pipeline_id}
+
+
+IGNORED = "update for a lead we did not route"
+
+
 def _interpret(connection: Connection, job: Job, payload: dict[str, Any], now: datetime) -> None:
     crm, lead_id = job.crm, job.lead_id or ""
     if find_assignment(connection, crm, lead_id) is None:
-        note(connection, job, "ignored", "update for a lead we did not route", now, **payload)
+        note(connection, job, "ignored", IGNORED, now, **payload)
         return
     seen = connection.execute(
         select(lead_seen).where(lead_seen.c.crm == crm, lead_seen.c.lead_id == lead_id)
     ).first()
+    echo = echo_of(payload, seen, lambda: pending_write(connection, crm, lead_id, WriteKind.RESPONSIBLE))
+    if echo is not None:
+        note(connection, job, "echo", echo, now, **payload)
+        return
+    act_on_change(connection, job, payload, seen, now)
+
+
+def echo_of(payload: dict[str, Any], seen: Any, pending: Callable[[], bool]) -> str | None:
+    """Why an update of a lead we routed needs nothing from us (our own write's echo), or None.
+
+    `seen` is the lead_seen row; `pending` tells whether our responsible write is still unconfirmed.
+    """
     responsible = _as_int(payload.get("responsible_user_id"))
     stage = payload.get("stage_id")
     changed_owner = responsible is not None and seen is not None and responsible != seen.responsible
     changed_stage = stage is not None and seen is not None and str(stage) != str(seen.stage)
     if not changed_owner and not changed_stage:
-        note(connection, job, "echo", "echo of our own write (or no change we act on)", now, **payload)
-        return
-    if changed_owner and pending_write(connection, crm, lead_id, WriteKind.RESPONSIBLE):
-        note(connection, job, "echo", "update from before our pending write", now, **payload)
-        return
+        return "echo of our own write (or no change we act on)"
+    if changed_owner and pending():
+        return "update from before our pending write"
+    return None
+
+
+def act_on_change(
+    connection: Connection, job: Job, payload: dict[str, Any], seen: Any, now: datetime
+) -> dict[str, Any]:
+    """A change that is not ours: record an override, queue the stage job; returns lead_seen's new values."""
+    crm, lead_id = job.crm, job.lead_id or ""
+    responsible = _as_int(payload.get("responsible_user_id"))
+    stage = payload.get("stage_id")
+    changed_owner = responsible is not None and responsible != seen.responsible
+    changed_stage = stage is not None and str(stage) != str(seen.stage)
     values: dict[str, Any] = {"updated_at": now}
     if changed_owner:
         note(
@@ -149,25 +184,31 @@ def _interpret(connection: Connection, job: Job, payload: dict[str, Any], now: d
             **payload,
         )
         values["responsible"] = responsible
-    if changed_stage and seen is not None:
+    if changed_stage:
         before = {"stage_id": seen.stage, "stage": seen.stage_name, "pipeline": seen.pipeline_name}
         enqueue(connection, "stage", crm, lead_id, {"before": before, "stage_id": str(stage)}, now, now)
         values.update(stage=str(stage), pipeline=payload.get("pipeline_id"))
     connection.execute(
         lead_seen.update().where(lead_seen.c.crm == crm, lead_seen.c.lead_id == lead_id).values(**values)
     )
+    return values
 
 
 def _deleted(ctx: JobContext, job: Job) -> None:
     now = ctx.clock()
     with ctx.engine.begin() as connection:
-        connection.execute(
-            update(jobs)
-            .where(jobs.c.crm == job.crm, jobs.c.lead_id == job.lead_id, jobs.c.state == PENDING)
-            .values(state="cancelled", updated_at=now)
-        )
-        note(connection, job, "deleted", "lead deleted in the CRM; pending work cancelled", now)
+        cancel_deleted(connection, job, now)
         complete(connection, job, ctx.worker, now)
+
+
+def cancel_deleted(connection: Connection, job: Job, now: datetime) -> None:
+    """The lead is gone from the CRM: cancel its pending work, and say so in the audit."""
+    connection.execute(
+        update(jobs)
+        .where(jobs.c.crm == job.crm, jobs.c.lead_id == job.lead_id, jobs.c.state == PENDING)
+        .values(state="cancelled", updated_at=now)
+    )
+    note(connection, job, "deleted", "lead deleted in the CRM; pending work cancelled", now)
 
 
 def _as_int(value: object) -> int | None:

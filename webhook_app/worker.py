@@ -12,13 +12,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection
 
 from adapters.errors import Blocked, RateLimited
-from adapters.storage.audit import write_audit
-from adapters.storage.outbox import OutboxItem, claim_writes, mark_dead, mark_retry, mark_sent
+from adapters.storage.audit import audit_row, write_audit, write_audit_rows
+from adapters.storage.outbox import OutboxItem, claim_writes, mark_dead, mark_retry, mark_sent_many
 from adapters.storage.queue import Job, LeaseLost, claim_jobs, reschedule, retry_or_fail
 from adapters.storage.sql import upsert
 from adapters.storage.tables import heartbeats
 from core.ports import BatchReader, Reconcilable, WriteKind, WriteResult, WriteStatus
 from webhook_app.backoff import backoff_delay
+from webhook_app.batch import batchable, prepare, settle
 from webhook_app.handoffs import after_days_job, return_job, sla_job, stage_job
 from webhook_app.jobs import JobContext, decide_lead, handle_event
 from webhook_app.reconcile import ensure_reconcile_job, reconcile
@@ -69,8 +70,7 @@ class Worker:
             self.ctx.engine, self.ctx.worker, now, self.options.lease, self.options.claim_batch
         )
         self._prefetch(claimed)
-        for job in claimed:
-            self._run(job)
+        self._handle(claimed)
         self.ctx.prefetched = {}
         written = self.flush()
         self._heartbeat()
@@ -103,6 +103,39 @@ class Worker:
         except Exception:  # the handlers then read one by one, failing and retrying as usual
             log.warning("batched prefetch failed; reading leads one by one", exc_info=True)
             self.ctx.prefetched = {}
+
+    def _handle(self, claimed: list[Job]) -> None:
+        """Runs of consecutive lead and event jobs go in one batch each; the rest one by one, in
+        claim order, so decisions come in exactly the order one job at a time would make them."""
+        run: list[Job] = []
+        for job in claimed:
+            if batchable(job):
+                run.append(job)
+                continue
+            self._batch(run)
+            run = []
+            self._run(job)
+        self._batch(run)
+
+    def _batch(self, jobs: list[Job]) -> None:
+        if not jobs:
+            return
+        prepared = prepare(self.ctx, jobs)
+        for job, error in prepared.failed:
+            self._failed(job, error)
+        try:
+            failed = settle(self.ctx, prepared)
+        except Exception as exc:  # rolled back whole: each job on its own, with its own error handling
+            lost = isinstance(exc, LeaseLost)
+            log.log(
+                logging.INFO if lost else logging.WARNING, "batch of %d jobs: %s; one by one", len(jobs), exc
+            )
+            prepared.restore(self.ctx)
+            for job in prepared.jobs:
+                self._run(job)
+            return
+        for job, error in failed:
+            self._failed(job, error)
 
     def _run(self, job: Job) -> None:
         handler = HANDLERS.get(job.kind)
@@ -169,9 +202,15 @@ class Worker:
 
     def _record(self, items: list[OutboxItem], results: list[WriteResult]) -> None:
         now = self.ctx.clock()
+        sent: list[OutboxItem] = []
+        rows = []
         with self.ctx.engine.begin() as connection:
             for item, result in zip(items, results, strict=True):
-                kind, message = self._settle(connection, item, result, now)
+                if result.status is WriteStatus.OK:  # the common case: one statement for all of them
+                    sent.append(item)
+                    kind, message = "crm_write", f"{item.write.kind.value} written"
+                else:
+                    kind, message = self._settle(connection, item, result, now)
                 self.ctx.on_write(item.write.kind.value, kind)
                 detail = {
                     "write": item.write.kind.value,
@@ -180,17 +219,16 @@ class Worker:
                     "error": result.error,
                     **result.detail,
                 }
-                write_audit(
-                    connection, kind, message, at=now, crm=item.crm, lead_id=item.lead_id, detail=detail
+                rows.append(
+                    audit_row(kind, message, at=now, crm=item.crm, lead_id=item.lead_id, detail=detail)
                 )
+            mark_sent_many(connection, sent, now)
+            write_audit_rows(connection, rows)
 
     def _settle(
         self, connection: Connection, item: OutboxItem, result: WriteResult, now: datetime
     ) -> tuple[str, str]:
         what = item.write.kind.value
-        if result.status is WriteStatus.OK:
-            mark_sent(connection, item, now)
-            return "crm_write", f"{what} written"
         if result.status is WriteStatus.TRANSIENT and item.attempts < self.options.max_write_attempts:
             delay = backoff_delay(item.attempts, self.rng, retry_after=result.retry_after)
             mark_retry(connection, item, now + delay, result.error)

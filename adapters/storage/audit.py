@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -28,6 +28,30 @@ class AuditEntry:
     detail: Mapping[str, Any]
 
 
+def audit_row(
+    kind: str,
+    message: str,
+    *,
+    at: datetime,
+    crm: str | None = None,
+    lead_id: str | None = None,
+    manager: str | None = None,
+    config_version: str | None = None,
+    detail: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """One audit row's values, for `write_audit_rows`."""
+    return {
+        "at": at,
+        "kind": kind,
+        "crm": crm,
+        "lead_id": lead_id,
+        "manager": manager,
+        "config_version": config_version,
+        "message": message,
+        "detail": dict(detail or {}),
+    }
+
+
 def write_audit(
     connection: Connection,
     kind: str,
@@ -41,20 +65,24 @@ def write_audit(
     detail: Mapping[str, Any] | None = None,
 ) -> None:
     """Append one audit row inside the caller's transaction."""
-    # Parameters, not .values(): the compiled INSERT is then cached — this runs on every webhook.
-    connection.execute(
-        audit.insert(),
-        {
-            "at": at,
-            "kind": kind,
-            "crm": crm,
-            "lead_id": lead_id,
-            "manager": manager,
-            "config_version": config_version,
-            "message": message,
-            "detail": dict(detail or {}),
-        },
+    row = audit_row(
+        kind,
+        message,
+        at=at,
+        crm=crm,
+        lead_id=lead_id,
+        manager=manager,
+        config_version=config_version,
+        detail=detail,
     )
+    # Parameters, not .values(): the compiled INSERT is then cached — this runs on every webhook.
+    connection.execute(audit.insert(), row)
+
+
+def write_audit_rows(connection: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Append many audit rows (from `audit_row`) with one executemany, inside the caller's transaction."""
+    if rows:
+        connection.execute(audit.insert(), list(rows))
 
 
 def read_audit(

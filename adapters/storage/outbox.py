@@ -61,24 +61,32 @@ def payload_to_write(payload: dict[str, Any]) -> CrmWrite:
     )
 
 
+def outbox_row(crm: str, write: CrmWrite, now: datetime, assignment_id: int | None) -> dict[str, Any]:
+    """A queued write's values, for `enqueue_rows`."""
+    return {
+        "crm": crm,
+        "lead_id": write.lead_id,
+        "kind": write.kind.value,
+        "payload": write_to_payload(write),
+        "state": PENDING,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "assignment_id": assignment_id,
+        "created_at": now,
+    }
+
+
 def enqueue_writes(
     connection: Connection, crm: str, writes: Sequence[CrmWrite], now: datetime, assignment_id: int | None
 ) -> None:
     """Queue writes inside the decision's transaction."""
-    for write in writes:
-        connection.execute(
-            outbox.insert().values(
-                crm=crm,
-                lead_id=write.lead_id,
-                kind=write.kind.value,
-                payload=write_to_payload(write),
-                state=PENDING,
-                attempts=0,
-                next_attempt_at=now,
-                assignment_id=assignment_id,
-                created_at=now,
-            )
-        )
+    enqueue_rows(connection, [outbox_row(crm, write, now, assignment_id) for write in writes])
+
+
+def enqueue_rows(connection: Connection, rows: Sequence[dict[str, Any]]) -> None:
+    """Queue many writes (from `outbox_row`) with one executemany, inside the caller's transaction."""
+    if rows:
+        connection.execute(outbox.insert(), list(rows))
 
 
 def claim_writes(
@@ -118,6 +126,16 @@ def mark_sent(connection: Connection, item: OutboxItem, now: datetime) -> None:
     connection.execute(
         update(outbox).where(outbox.c.id == item.id).values(state=SENT, sent_at=now, last_error=None)
     )
+
+
+def mark_sent_many(connection: Connection, items: Sequence[OutboxItem], now: datetime) -> None:
+    """The CRM accepted these writes: one statement for the lot."""
+    if items:
+        connection.execute(
+            update(outbox)
+            .where(outbox.c.id.in_([item.id for item in items]))
+            .values(state=SENT, sent_at=now, last_error=None)
+        )
 
 
 def mark_retry(connection: Connection, item: OutboxItem, at: datetime, error: str) -> None:
@@ -172,3 +190,16 @@ def pending_write(connection: Connection, crm: str, lead_id: str, kind: WriteKin
         outbox.c.state.in_([PENDING, SENDING]),
     )
     return bool(connection.execute(query).scalar())
+
+
+def pending_leads(connection: Connection, crm: str, lead_ids: Sequence[str], kind: WriteKind) -> set[str]:
+    """Which of these leads have a write of this kind the CRM has not confirmed (`pending_write` for many)."""
+    if not lead_ids:
+        return set()
+    query = select(outbox.c.lead_id).where(
+        outbox.c.crm == crm,
+        outbox.c.lead_id.in_(sorted(set(lead_ids))),
+        outbox.c.kind == kind.value,
+        outbox.c.state.in_([PENDING, SENDING]),
+    )
+    return set(connection.execute(query).scalars())

@@ -8,7 +8,7 @@ past expiry and someone else took the job) rolls its work back instead of doing 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -38,6 +38,28 @@ class Job:
     run_at: datetime
 
 
+def job_row(
+    kind: str,
+    crm: str,
+    lead_id: str | None,
+    payload: Mapping[str, Any],
+    run_at: datetime,
+    now: datetime,
+) -> dict[str, Any]:
+    """A new job's values, for `enqueue_many`."""
+    return {
+        "kind": kind,
+        "crm": crm,
+        "lead_id": lead_id,
+        "payload": dict(payload),
+        "state": PENDING,
+        "attempts": 0,
+        "run_at": run_at,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
 def enqueue(
     connection: Connection,
     kind: str,
@@ -48,20 +70,13 @@ def enqueue(
     now: datetime,
 ) -> None:
     """Add a job, due at `run_at`, inside the caller's transaction."""
-    connection.execute(
-        jobs.insert(),
-        {
-            "kind": kind,
-            "crm": crm,
-            "lead_id": lead_id,
-            "payload": dict(payload),
-            "state": PENDING,
-            "attempts": 0,
-            "run_at": run_at,
-            "created_at": now,
-            "updated_at": now,
-        },
-    )
+    connection.execute(jobs.insert(), job_row(kind, crm, lead_id, payload, run_at, now))
+
+
+def enqueue_many(connection: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Add many jobs (from `job_row`) with one executemany, inside the caller's transaction."""
+    if rows:
+        connection.execute(jobs.insert(), list(rows))
 
 
 def claim_jobs(engine: Engine, worker: str, now: datetime, lease: timedelta, limit: int) -> list[Job]:
@@ -102,6 +117,20 @@ def _finish(connection: Connection, job: Job, worker: str, now: datetime, **valu
 def complete(connection: Connection, job: Job, worker: str, now: datetime) -> None:
     """Mark the job done, in the transaction that stored its effects."""
     _finish(connection, job, worker, now, state=DONE, last_error=None)
+
+
+def complete_many(connection: Connection, done: Sequence[Job], worker: str, now: datetime) -> None:
+    """Mark many jobs done in one statement; LeaseLost (roll back) unless every one is still ours."""
+    if not done:
+        return
+    ids = [job.id for job in done]
+    result = connection.execute(
+        update(jobs)
+        .where(jobs.c.id.in_(ids), jobs.c.state == RUNNING, jobs.c.lease_owner == worker)
+        .values(state=DONE, last_error=None, updated_at=now, lease_owner=None, lease_expires=None)
+    )
+    if result.rowcount != len(set(ids)):
+        raise LeaseLost(f"{len(set(ids)) - result.rowcount} of {len(ids)} jobs no longer leased to {worker}")
 
 
 def reschedule(connection: Connection, job: Job, worker: str, now: datetime, run_at: datetime) -> None:

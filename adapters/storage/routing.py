@@ -7,7 +7,7 @@ shares exactly as one worker would give them, however many workers run.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -80,3 +80,25 @@ def insert_assignment(connection: Connection, **values: Any) -> int | None:
     result = connection.execute(stmt.returning(assignments.c.id))
     row = result.first()
     return int(row[0]) if row is not None else None
+
+
+def assigned_leads(
+    connection: Connection, crm: str, lead_ids: Iterable[str], purpose: str = "new"
+) -> set[str]:
+    """Which of these leads already have an assignment for the purpose (`find_assignment` for many)."""
+    wanted = sorted(set(lead_ids))
+    if not wanted:
+        return set()
+    query = select(assignments.c.lead_id).where(
+        assignments.c.crm == crm, assignments.c.lead_id.in_(wanted), assignments.c.purpose == purpose
+    )
+    return set(connection.execute(query).scalars())
+
+
+def insert_assignments(connection: Connection, rows: Sequence[dict[str, Any]]) -> list[int]:
+    """Insert many assignments; their ids, in the order given. A lead that already has one for the
+    purpose raises IntegrityError (callers check first, under the pool lock, so it means a bug)."""
+    if not rows:
+        return []
+    stmt = assignments.insert().returning(assignments.c.id, sort_by_parameter_order=True)
+    return [int(i) for i in connection.execute(stmt, list(rows)).scalars()]

@@ -41,3 +41,14 @@ def locked(connection: Connection, query: Select[Any], *, skip_locked: bool = Fa
     if connection.dialect.name == "postgresql":
         return query.with_for_update(skip_locked=skip_locked)
     return query
+
+
+def upsert_many(
+    connection: Connection, table: Table, conflict: list[str], rows: list[dict[str, Any]]
+) -> None:
+    """`upsert` for many rows (all with the same columns) in one executemany."""
+    if not rows:
+        return
+    stmt = (postgresql if connection.dialect.name == "postgresql" else sqlite).insert(table)
+    updates = {c: stmt.excluded[c] for c in rows[0] if c not in conflict}
+    connection.execute(stmt.on_conflict_do_update(index_elements=conflict, set_=updates), rows)
