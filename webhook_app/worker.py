@@ -7,19 +7,17 @@ import random
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-
-from sqlalchemy import Connection
+from datetime import timedelta
 
 from adapters.errors import Blocked, RateLimited
-from adapters.storage.audit import audit_row, write_audit, write_audit_rows
-from adapters.storage.outbox import OutboxItem, claim_writes, mark_dead, mark_retry, mark_sent_many
+from adapters.storage.audit import write_audit
 from adapters.storage.queue import Job, LeaseLost, claim_jobs, reschedule, retry_or_fail
 from adapters.storage.sql import upsert
 from adapters.storage.tables import heartbeats
-from core.ports import BatchReader, Reconcilable, WriteKind, WriteResult, WriteStatus
+from core.ports import BatchReader, Reconcilable
 from webhook_app.backoff import backoff_delay
 from webhook_app.batch import batchable, prepare, settle
+from webhook_app.flusher import Flusher
 from webhook_app.handoffs import after_days_job, return_job, sla_job, stage_job
 from webhook_app.jobs import JobContext, decide_lead, handle_event
 from webhook_app.reconcile import ensure_reconcile_job, reconcile
@@ -53,6 +51,7 @@ class WorkerOptions:
     max_job_attempts: int = 8
     max_write_attempts: int = 8
     idle_sleep: float = 0.5
+    hold: float = 1.0  # how long a part-filled write batch may wait for decisions in flight
 
 
 @dataclass
@@ -62,9 +61,21 @@ class Worker:
     ctx: JobContext
     options: WorkerOptions = field(default_factory=WorkerOptions)
     rng: random.Random = field(default_factory=random.Random)
+    flusher: Flusher = field(init=False)
+
+    def __post_init__(self) -> None:
+        options = self.options
+        self.flusher = Flusher(self.ctx, options.lease, options.max_write_attempts, self.rng, options.hold)
 
     def run_once(self) -> int:
         """Process every due job once and flush the outbox; returns how much work was done."""
+        done = self.process()
+        written = self.flush()
+        self._heartbeat()
+        return done + written
+
+    def process(self) -> int:
+        """Claim due jobs and run them (in batches where possible); returns how many were claimed."""
         now = self.ctx.clock()
         claimed = claim_jobs(
             self.ctx.engine, self.ctx.worker, now, self.options.lease, self.options.claim_batch
@@ -72,23 +83,39 @@ class Worker:
         self._prefetch(claimed)
         self._handle(claimed)
         self.ctx.prefetched = {}
-        written = self.flush()
-        self._heartbeat()
-        return len(claimed) + written
+        # A full claim with new leads in it means more are queued: their writes will fill the batch.
+        full = len(claimed) >= self.options.claim_batch and any(job.kind == "lead" for job in claimed)
+        (self.flusher.filling.set if full else self.flusher.filling.clear)()
+        return len(claimed)
 
     def run(self, stop: threading.Event) -> None:
-        """Loop until `stop` is set, resting when there is nothing to do."""
+        """Loop until `stop` is set, resting when there is nothing to do. The outbox is sent by a
+        thread of its own meanwhile, so CRM writes overlap the next jobs' reads and decisions."""
         if isinstance(self.ctx.crm, Reconcilable):
             with self.ctx.engine.begin() as connection:
                 ensure_reconcile_job(connection, self.ctx.crm.name, self.ctx.clock())
-        while not stop.is_set():
-            try:
-                busy = self.run_once()
-            except Exception:  # a database hiccup must not kill the loop; it is logged and retried
-                log.exception("worker iteration failed")
-                busy = 0
-            if not busy:
-                stop.wait(self.options.idle_sleep)
+        sender = threading.Thread(
+            target=self.flusher.loop,
+            args=(stop, self.options.idle_sleep),
+            name="leadrouter-outbox",
+            daemon=True,
+        )
+        sender.start()
+        try:
+            while not stop.is_set():
+                try:
+                    busy = self.process()
+                    self._heartbeat()
+                except Exception:  # a database hiccup must not kill the loop; it is logged and retried
+                    log.exception("worker iteration failed")
+                    busy = 0
+                if busy:
+                    self.flusher.wake.set()
+                else:
+                    stop.wait(self.options.idle_sleep)
+        finally:
+            self.flusher.wake.set()
+            sender.join(timeout=60)
 
     def _prefetch(self, claimed: list[Job]) -> None:
         """One batched read for every claimed job that needs its lead (Bitrix24: 50 per request).
@@ -181,60 +208,8 @@ class Worker:
             pass
 
     def flush(self) -> int:
-        """Send due CRM writes in batches, kind by kind; returns how many were attempted."""
-        crm = self.ctx.crm
-        total = 0
-        for kind in WriteKind:
-            now = self.ctx.clock()
-            items = claim_writes(
-                self.ctx.engine, crm.name, kind, now, self.options.lease, crm.batch_size(kind)
-            )
-            if not items:
-                continue
-            total += len(items)
-            try:
-                results = crm.write([item.write for item in items])
-            except Exception as exc:  # an adapter bug must not lose writes: treat as transient
-                log.exception("CRM write batch raised")
-                results = [WriteResult(WriteStatus.TRANSIENT, f"{type(exc).__name__}: {exc}")] * len(items)
-            self._record(items, results)
-        return total
-
-    def _record(self, items: list[OutboxItem], results: list[WriteResult]) -> None:
-        now = self.ctx.clock()
-        sent: list[OutboxItem] = []
-        rows = []
-        with self.ctx.engine.begin() as connection:
-            for item, result in zip(items, results, strict=True):
-                if result.status is WriteStatus.OK:  # the common case: one statement for all of them
-                    sent.append(item)
-                    kind, message = "crm_write", f"{item.write.kind.value} written"
-                else:
-                    kind, message = self._settle(connection, item, result, now)
-                self.ctx.on_write(item.write.kind.value, kind)
-                detail = {
-                    "write": item.write.kind.value,
-                    "attempt": item.attempts,
-                    "outbox": item.id,
-                    "error": result.error,
-                    **result.detail,
-                }
-                rows.append(
-                    audit_row(kind, message, at=now, crm=item.crm, lead_id=item.lead_id, detail=detail)
-                )
-            mark_sent_many(connection, sent, now)
-            write_audit_rows(connection, rows)
-
-    def _settle(
-        self, connection: Connection, item: OutboxItem, result: WriteResult, now: datetime
-    ) -> tuple[str, str]:
-        what = item.write.kind.value
-        if result.status is WriteStatus.TRANSIENT and item.attempts < self.options.max_write_attempts:
-            delay = backoff_delay(item.attempts, self.rng, retry_after=result.retry_after)
-            mark_retry(connection, item, now + delay, result.error)
-            return "crm_retry", f"{what} failed, retry in {delay.total_seconds():.0f}s: {result.error}"
-        mark_dead(connection, item, result.error)
-        return "dead_letter", f"{what} refused: {result.error}"
+        """Send every due CRM write now, in batches, kind by kind; returns how many were attempted."""
+        return self.flusher.flush()
 
     def _heartbeat(self) -> None:
         with self.ctx.engine.begin() as connection:

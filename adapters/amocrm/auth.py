@@ -6,12 +6,15 @@ loser gets 401 "Token has been revoked" and, if it overwrote storage, locks the 
 under `locked()`, i.e. BEGIN IMMEDIATE on SQLite, FOR UPDATE on PostgreSQL), refreshes *outside*
 the transaction (the webhook intake shares SQLite's write lock and amoCRM waits only 2 s, §1.5),
 stores the new pair before using it, and the others wait for the lease and re-read. After a
-failed refresh we re-read too: another process may have rotated the token meanwhile.
+failed refresh we re-read too: another process may have rotated the token meanwhile. Threads of
+one process (the worker reads in one, writes in another) share the lease's holder name, so they
+refresh one at a time behind a lock.
 """
 
 from __future__ import annotations
 
 import hashlib
+import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -91,6 +94,7 @@ class OAuthTokens:
         self._margin, self._max_age, self._lease = margin, max_age, lease
         self._holder = holder or f"{id(self):x}:{time.monotonic_ns()}"
         self._state: dict[str, Any] | None = None
+        self._lock = threading.Lock()
 
     def __repr__(self) -> str:
         return "OAuthTokens(***)"
@@ -118,6 +122,13 @@ class OAuthTokens:
         return not self._due(state) and state.get("access") != rejected
 
     def _refresh(self, rejected: str | None) -> dict[str, Any]:
+        with self._lock:
+            state = self._state
+            if state is not None and self._usable(state, rejected):
+                return state  # another thread of ours refreshed while we waited
+            return self._refresh_locked(rejected)
+
+    def _refresh_locked(self, rejected: str | None) -> dict[str, Any]:
         state, mine = self._take_lease(rejected)
         if not mine:
             self._state = state  # someone else refreshed while we waited

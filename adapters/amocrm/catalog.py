@@ -2,10 +2,12 @@
 
 Read once, then again when stale or when an id we do not know shows up (someone added a stage),
 but at most once a minute, so a lead in a deleted stage cannot make us reload on every read.
+The worker's reading and writing threads share one catalog: one of them reloads, the other waits.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -30,6 +32,7 @@ class Catalog:
     _fields: dict[int, FieldDef] = field(default_factory=dict, init=False)
     _by_name: dict[str, FieldDef] = field(default_factory=dict, init=False)
     _loaded: float = field(default=float("-inf"), init=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     def pipeline(self, pipeline_id: int | None) -> str | None:
         """The pipeline's name."""
@@ -58,9 +61,14 @@ class Catalog:
         return self._fields.get(field_id)
 
     def _fresh(self, known: Callable[[], bool]) -> None:
+        if self._stale(known):
+            with self._lock:
+                if self._stale(known):  # the other thread may have reloaded while we waited
+                    self.reload()
+
+    def _stale(self, known: Callable[[], bool]) -> bool:
         age = self.clock() - self._loaded
-        if age >= self.ttl or (not known() and age >= self.min_reload):
-            self.reload()
+        return age >= self.ttl or (not known() and age >= self.min_reload)
 
     def reload(self) -> None:
         """Read pipelines (with their stages) and lead fields again."""

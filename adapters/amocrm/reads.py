@@ -5,11 +5,13 @@ burst of 10,000 new leads take 24 minutes of reads alone.
 with one `filter[id][]` list call. `fetch` reads one lead; given an `upcoming` hint (which leads
 will be asked for next) it reads those along with it and keeps them `ttl` seconds, each handed
 out once; our own writes forget them. A lead a list call did not return (a fresh lead the list
-index may not show yet) is read on its own.
+index may not show yet) is read on its own. The worker reads in one thread and writes (which
+forget) in another, so the kept copies are guarded by a lock.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -36,22 +38,25 @@ class LeadReader:
     upcoming: Upcoming | None = None
     clock: Callable[[], float] = time.time
     _kept: dict[str, tuple[float, Lead]] = field(default_factory=dict, init=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     def fetch(self, lead_id: str) -> Lead | None:
         """One lead (None if amoCRM has no such lead), reading ahead when hinted."""
         if not lead_id.isascii() or not lead_id.isdigit():
             return None
         now = self.clock()
-        kept = self._kept.pop(lead_id, None)
+        with self._lock:
+            kept = self._kept.pop(lead_id, None)
         if kept is not None and now - kept[0] < self.ttl:
             return kept[1]
         ahead = self._ahead(lead_id, now)
         if not ahead:
             return self._one(lead_id)
         found = self.leads(self._list([lead_id, *ahead]))
-        for other in ahead:
-            if other in found:
-                self._kept[other] = (now, found[other])
+        with self._lock:
+            for other in ahead:
+                if other in found:
+                    self._kept[other] = (now, found[other])
         return found.get(lead_id)
 
     def fetch_many(self, lead_ids: Sequence[str]) -> dict[str, Lead | None]:
@@ -67,8 +72,9 @@ class LeadReader:
 
     def forget(self, lead_ids: Sequence[str]) -> None:
         """Drop kept copies of leads we just changed."""
-        for lead_id in lead_ids:
-            self._kept.pop(lead_id, None)
+        with self._lock:
+            for lead_id in lead_ids:
+                self._kept.pop(lead_id, None)
 
     def leads(self, raw: list[LeadOut]) -> dict[str, Lead]:
         """Core Leads for API leads, by id."""
@@ -90,12 +96,12 @@ class LeadReader:
     def _ahead(self, lead_id: str, now: float) -> list[str]:
         if self.upcoming is None or self.batch < 2:
             return []
-        self._kept = {k: v for k, v in self._kept.items() if now - v[0] < self.ttl}
+        with self._lock:
+            self._kept = {k: v for k, v in self._kept.items() if now - v[0] < self.ttl}
+            kept = set(self._kept)
         hinted = self.upcoming(self.batch * 2)
         fresh = [
-            i
-            for i in dict.fromkeys(hinted)
-            if i != lead_id and i not in self._kept and i.isascii() and i.isdigit()
+            i for i in dict.fromkeys(hinted) if i != lead_id and i not in kept and i.isascii() and i.isdigit()
         ]
         return fresh[: self.batch - 1]
 

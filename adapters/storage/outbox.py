@@ -90,9 +90,16 @@ def enqueue_rows(connection: Connection, rows: Sequence[dict[str, Any]]) -> None
 
 
 def claim_writes(
-    engine: Engine, crm: str, kind: WriteKind, now: datetime, lease: timedelta, limit: int
+    engine: Engine,
+    crm: str,
+    kind: WriteKind,
+    now: datetime,
+    lease: timedelta,
+    limit: int,
+    *,
+    minimum: int = 1,
 ) -> list[OutboxItem]:
-    """Lease up to `limit` due writes of one kind, oldest first."""
+    """Lease up to `limit` due writes of one kind, oldest first; none unless `minimum` are due."""
     due = or_(
         and_(outbox.c.state == PENDING, outbox.c.next_attempt_at <= now),
         and_(outbox.c.state == SENDING, outbox.c.lease_expires < now),
@@ -112,6 +119,8 @@ def claim_writes(
     query = query.order_by(outbox.c.id).limit(limit)
     with engine.begin() as connection:
         rows = connection.execute(locked(connection, query, skip_locked=True)).all()
+        if len(rows) < minimum:
+            return []
         if rows:
             connection.execute(
                 update(outbox)

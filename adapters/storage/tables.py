@@ -167,6 +167,7 @@ outbox = Table(
     Column("created_at", Moment, nullable=False),
     Column("sent_at", Moment),
     Index(None, "state", "next_attempt_at"),
+    Index(None, "lead_id", "kind"),
 )
 
 audit = Table(
