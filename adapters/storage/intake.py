@@ -9,8 +9,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine
 
-from adapters.storage.audit import write_audit
-from adapters.storage.queue import enqueue
+from adapters.storage.audit import audit_row, write_audit_rows
+from adapters.storage.queue import enqueue_many, job_row
 from adapters.storage.sql import insert_ignore_statement
 from adapters.storage.tables import inbox
 
@@ -36,41 +36,52 @@ def store_groups(
     engine: Engine, groups: Sequence[Sequence[IncomingEvent]], now: datetime
 ) -> list[list[bool]]:
     """Several requests' events in one transaction — one commit, one fsync (group commit)."""
+    events = [event for group in groups for event in group]
     with engine.begin() as connection:
-        return [[_store_one(connection, event, now) for event in events] for events in groups]
+        fresh = _store_all(connection, events, now)
+    results, position = [], 0
+    for group in groups:
+        results.append(fresh[position : position + len(group)])
+        position += len(group)
+    return results
 
 
-def _store_one(connection: Connection, event: IncomingEvent, now: datetime) -> bool:
-    stmt = insert_ignore_statement(connection.dialect.name, inbox, ("dedup_key",), "id")
-    row = {
-        "crm": event.crm,
-        "dedup_key": event.dedup_key,
-        "event": event.event,
-        "lead_id": event.lead_id,
-        "payload": dict(event.payload),
-        "received_at": now,
-    }
-    # RETURNING, not rowcount: drivers disagree on rowcount for an ignored INSERT.
-    if connection.execute(stmt, row).first() is None:
-        write_audit(
-            connection,
-            "duplicate",
-            f"{event.event} redelivered, already stored",
-            at=now,
-            crm=event.crm,
-            lead_id=event.lead_id,
-            detail={"dedup_key": event.dedup_key},
+def _store_all(connection: Connection, events: Sequence[IncomingEvent], now: datetime) -> list[bool]:
+    """Inbox rows, jobs and audit rows for many events, one executemany each (an amoCRM POST
+    carries up to 50 events, and a burst's echoes arrive that way)."""
+    if not events:
+        return []
+    stmt = insert_ignore_statement(connection.dialect.name, inbox, ("dedup_key",), "dedup_key")
+    rows = [
+        {
+            "crm": event.crm,
+            "dedup_key": event.dedup_key,
+            "event": event.event,
+            "lead_id": event.lead_id,
+            "payload": dict(event.payload),
+            "received_at": now,
+        }
+        for event in events
+    ]
+    # RETURNING, not rowcount: drivers disagree on rowcount for an ignored INSERT. A key sent twice
+    # in this batch is inserted once; its first event is the stored one, the other a duplicate.
+    inserted = set(connection.execute(stmt, rows).scalars())
+    fresh, jobs, audit = [], [], []
+    for event in events:
+        new = event.dedup_key in inserted
+        inserted.discard(event.dedup_key)
+        fresh.append(new)
+        if new and event.job_kind is not None:
+            jobs.append(job_row(event.job_kind, event.crm, event.lead_id, event.payload, now, now))
+        kind, message = ("received", "received") if new else ("duplicate", "redelivered, already stored")
+        detail = (
+            {"event": event.event, "dedup_key": event.dedup_key} if new else {"dedup_key": event.dedup_key}
         )
-        return False
-    if event.job_kind is not None:
-        enqueue(connection, event.job_kind, event.crm, event.lead_id, dict(event.payload), now, now)
-    write_audit(
-        connection,
-        "received",
-        f"{event.event} received",
-        at=now,
-        crm=event.crm,
-        lead_id=event.lead_id,
-        detail={"event": event.event, "dedup_key": event.dedup_key},
-    )
-    return True
+        audit.append(
+            audit_row(
+                kind, f"{event.event} {message}", at=now, crm=event.crm, lead_id=event.lead_id, detail=detail
+            )
+        )
+    enqueue_many(connection, jobs)
+    write_audit_rows(connection, audit)
+    return fresh
