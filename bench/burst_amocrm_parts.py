@@ -42,7 +42,9 @@ def run_worker(claim_batch: int, read_batch: int) -> None:
     services = build_services()
     arguments = crm_arguments(services.config.current, services.settings, services.engine)
     services.crm = build_client(**arguments, read_batch=read_batch)
-    options = WorkerOptions(claim_batch=claim_batch, lease=timedelta(seconds=120), idle_sleep=0.2)
+    options = WorkerOptions(
+        claim_batch=claim_batch, read_batch=read_batch, lease=timedelta(seconds=120), idle_sleep=0.2
+    )
     run_worker_until_signalled(build_worker(services, options=options).run)
 
 

@@ -141,6 +141,15 @@ def build_worker(services: Services, name: str | None = None, options: WorkerOpt
         on_write=lambda kind, outcome: metrics.crm_writes.labels(kind, outcome).inc(),
     )
     if options is None:
-        # Claim at least a full write batch (amoCRM: 250 leads a PATCH), so batches fill up.
-        options = WorkerOptions(claim_batch=max(50, services.crm.batch_size(WriteKind.RESPONSIBLE)))
+        options = worker_options(services.crm)
     return Worker(ctx, options)
+
+
+def worker_options(crm: CrmPort) -> WorkerOptions:
+    """The worker's batch sizes for this CRM: a pass decides at least a full write batch (amoCRM:
+    250 leads a PATCH) so write batches fill, and reads go in whole list calls while a burst lasts."""
+    read_batch = getattr(crm, "read_batch_size", None)
+    return WorkerOptions(
+        claim_batch=max(50, crm.batch_size(WriteKind.RESPONSIBLE)),
+        read_batch=int(read_batch()) if callable(read_batch) else 0,
+    )

@@ -20,6 +20,7 @@ from webhook_app.batch import batchable, prepare, settle
 from webhook_app.flusher import Flusher
 from webhook_app.handoffs import after_days_job, return_job, sla_job, stage_job
 from webhook_app.jobs import JobContext, decide_lead, handle_event
+from webhook_app.pacing import Pacing
 from webhook_app.reconcile import ensure_reconcile_job, reconcile
 
 log = logging.getLogger("leadrouter.worker")
@@ -47,11 +48,12 @@ class WorkerOptions:
     """Tunables with safe defaults."""
 
     lease: timedelta = timedelta(seconds=60)
-    claim_batch: int = 50  # at least a CRM batch (Bitrix24: 50), so reads and writes fill batches
+    claim_batch: int = 50  # leads per pass: at least a CRM batch (Bitrix24: 50), so batches fill
+    read_batch: int = 0  # leads per batched CRM read (see pacing.py); 0: the CRM reads one by one
     max_job_attempts: int = 8
     max_write_attempts: int = 8
     idle_sleep: float = 0.5
-    hold: float = 1.0  # how long a part-filled write batch may wait for decisions in flight
+    hold: float = 1.0  # seconds a part-filled read or write batch may wait for the burst to fill it
 
 
 @dataclass
@@ -65,7 +67,10 @@ class Worker:
 
     def __post_init__(self) -> None:
         options = self.options
+        hold = timedelta(seconds=options.hold)
+        self.pacing = Pacing(options.claim_batch, options.read_batch, hold)
         self.flusher = Flusher(self.ctx, options.lease, options.max_write_attempts, self.rng, options.hold)
+        self._burst = False
 
     def run_once(self) -> int:
         """Process every due job once and flush the outbox; returns how much work was done."""
@@ -77,15 +82,20 @@ class Worker:
     def process(self) -> int:
         """Claim due jobs and run them (in batches where possible); returns how many were claimed."""
         now = self.ctx.clock()
+
+        def cut(due: list[Job]) -> int:
+            take, self._burst = self.pacing.cut(due, now, _needs_lead)
+            return take
+
+        self._burst = False
         claimed = claim_jobs(
-            self.ctx.engine, self.ctx.worker, now, self.options.lease, self.options.claim_batch
+            self.ctx.engine, self.ctx.worker, now, self.options.lease, self.pacing.window, cut=cut
         )
+        # While a burst lasts, the writes of the leads still coming will fill a part-filled batch.
+        (self.flusher.filling.set if self._burst else self.flusher.filling.clear)()
         self._prefetch(claimed)
         self._handle(claimed)
         self.ctx.prefetched = {}
-        # A full claim with new leads in it means more are queued: their writes will fill the batch.
-        full = len(claimed) >= self.options.claim_batch and any(job.kind == "lead" for job in claimed)
-        (self.flusher.filling.set if full else self.flusher.filling.clear)()
         return len(claimed)
 
     def run(self, stop: threading.Event) -> None:
@@ -111,8 +121,8 @@ class Worker:
                     busy = 0
                 if busy:
                     self.flusher.wake.set()
-                else:
-                    stop.wait(self.options.idle_sleep)
+                else:  # in a burst, leads held back for a whole read are due again soon
+                    stop.wait(min(0.1, self.options.idle_sleep) if self._burst else self.options.idle_sleep)
         finally:
             self.flusher.wake.set()
             sender.join(timeout=60)

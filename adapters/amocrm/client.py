@@ -34,6 +34,10 @@ class AmoCrmClient:
         """Writes of this kind per call: the configured cap, lowered if amoCRM ever refused it."""
         return self.writer.cap
 
+    def read_batch_size(self) -> int:
+        """Leads per list call of `fetch_leads` (the worker fills whole reads in a burst)."""
+        return self.reader.batch
+
     def fetch_lead(self, lead_id: str) -> Lead | None:
         """The lead with names, fields, contact data and client history; None when amoCRM has none."""
         return self.reader.fetch(lead_id)

@@ -8,7 +8,7 @@ past expiry and someone else took the job) rolls its work back instead of doing 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -36,6 +36,7 @@ class Job:
     payload: Mapping[str, Any]
     attempts: int
     run_at: datetime
+    created_at: datetime | None = None
 
 
 def job_row(
@@ -79,8 +80,17 @@ def enqueue_many(connection: Connection, rows: Sequence[Mapping[str, Any]]) -> N
         connection.execute(jobs.insert(), list(rows))
 
 
-def claim_jobs(engine: Engine, worker: str, now: datetime, lease: timedelta, limit: int) -> list[Job]:
-    """Take up to `limit` due jobs (or jobs whose lease expired) for this worker."""
+def claim_jobs(
+    engine: Engine,
+    worker: str,
+    now: datetime,
+    lease: timedelta,
+    limit: int,
+    *,
+    cut: Callable[[list[Job]], int] | None = None,
+) -> list[Job]:
+    """Take up to `limit` due jobs (or jobs whose lease expired) for this worker, oldest first;
+    given `cut`, only the first `cut(due jobs)` of them."""
     due = or_(
         and_(jobs.c.state == PENDING, jobs.c.run_at <= now),
         and_(jobs.c.state == RUNNING, jobs.c.lease_expires < now),
@@ -88,11 +98,16 @@ def claim_jobs(engine: Engine, worker: str, now: datetime, lease: timedelta, lim
     with engine.begin() as connection:
         query = select(jobs).where(due).order_by(jobs.c.run_at, jobs.c.id).limit(limit)
         rows = connection.execute(locked(connection, query, skip_locked=True)).all()
-        if not rows:
+        found = [
+            Job(r.id, r.kind, r.crm, r.lead_id, r.payload, r.attempts + 1, r.run_at, r.created_at)
+            for r in rows
+        ]
+        taken = found[: cut(found)] if cut is not None and found else found
+        if not taken:
             return []
         connection.execute(
             update(jobs)
-            .where(jobs.c.id.in_([r.id for r in rows]))
+            .where(jobs.c.id.in_([job.id for job in taken]))
             .values(
                 state=RUNNING,
                 lease_owner=worker,
@@ -101,7 +116,7 @@ def claim_jobs(engine: Engine, worker: str, now: datetime, lease: timedelta, lim
                 updated_at=now,
             )
         )
-    return [Job(r.id, r.kind, r.crm, r.lead_id, r.payload, r.attempts + 1, r.run_at) for r in rows]
+    return taken
 
 
 def _finish(connection: Connection, job: Job, worker: str, now: datetime, **values: Any) -> None:
