@@ -2,9 +2,9 @@
 
 `Worker.run` runs this in a thread of its own beside the job loop, so the CRM is kept busy: the
 writes of one batch of decisions go out while the next batch's leads are read and decided, both
-under the shared rate gate. While the job loop is still turning out new leads (`filling`), a
-part-filled batch is held back for up to `hold` seconds, since the decisions in flight will fill it:
-at amoCRM's 7 requests a second every request saved is 1/7 s.
+under the shared rate gate. While new leads are due or being decided (by this worker or another),
+a part-filled batch is held back for up to `hold` seconds, since their writes will fill it: at
+amoCRM's 7 requests a second every request saved is 1/7 s.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from sqlalchemy import Connection
 
 from adapters.storage.audit import audit_row, write_audit_rows
 from adapters.storage.outbox import OutboxItem, claim_writes, mark_dead, mark_retry, mark_sent_many
+from adapters.storage.queue import leads_in_flight
 from core.ports import WriteKind, WriteResult, WriteStatus
 from webhook_app.backoff import backoff_delay
 from webhook_app.jobs import JobContext
@@ -37,7 +38,6 @@ class Flusher:
     rng: random.Random
     hold: float = 1.0
     wake: threading.Event = field(default_factory=threading.Event)
-    filling: threading.Event = field(default_factory=threading.Event)
 
     def flush(self, *, partial: bool = True) -> int:
         """Send due writes in batches, kind by kind; returns how many were attempted. With
@@ -71,20 +71,24 @@ class Flusher:
         held_since: float | None = None
         while not stop.is_set():
             self.wake.clear()
-            filling = self.filling.is_set()
-            partial = not filling or (held_since is not None and time.monotonic() - held_since >= self.hold)
             try:
+                held = held_since is not None and time.monotonic() - held_since < self.hold
+                partial = not held and (held_since is not None or not self._filling())
                 written = self.flush(partial=partial)
             except Exception:  # a database hiccup must not stop the sending; it is logged and retried
                 log.exception("outbox flush failed")
-                written = 0
-            if written:
+                written, partial = 0, True
+            if partial:
                 held_since = None
-                continue
-            if not partial and held_since is None:
-                held_since = time.monotonic()
-            # While holding a part-filled batch, look again soon; otherwise rest until woken.
-            self.wake.wait(min(idle, 0.1) if filling else idle)
+            elif not written and held_since is None:
+                held_since = time.monotonic()  # only part-filled batches are due: give them `hold`
+            if not written:
+                # While holding a part-filled batch, look again soon; otherwise rest until woken.
+                self.wake.wait(0.1 if held_since is not None else idle)
+
+    def _filling(self) -> bool:
+        """Whether new leads are due or being decided (by any worker): their writes will fill a batch."""
+        return leads_in_flight(self.ctx.engine, self.ctx.clock())
 
     def _record(self, items: list[OutboxItem], results: list[WriteResult]) -> None:
         now = self.ctx.clock()

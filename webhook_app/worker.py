@@ -91,8 +91,6 @@ class Worker:
         claimed = claim_jobs(
             self.ctx.engine, self.ctx.worker, now, self.options.lease, self.pacing.window, cut=cut
         )
-        # While a burst lasts, the writes of the leads still coming will fill a part-filled batch.
-        (self.flusher.filling.set if self._burst else self.flusher.filling.clear)()
         self._prefetch(claimed)
         self._handle(claimed)
         self.ctx.prefetched = {}

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, func, or_, select, update
 
+from adapters.storage.engine import reading
 from adapters.storage.sql import locked
 from adapters.storage.tables import jobs
 
@@ -182,3 +183,13 @@ def oldest_pending(connection: Connection, now: datetime) -> datetime | None:
     query = select(func.min(jobs.c.run_at)).where(jobs.c.state == PENDING, jobs.c.run_at <= now)
     value: datetime | None = connection.execute(query).scalar()
     return value
+
+
+def leads_in_flight(engine: Engine, now: datetime) -> bool:
+    """Whether a new lead is due or being decided, by any worker: its CRM writes are on their way."""
+    query = select(jobs.c.id).where(
+        jobs.c.kind == "lead",
+        or_(and_(jobs.c.state == PENDING, jobs.c.run_at <= now), jobs.c.state == RUNNING),
+    )
+    with reading(engine) as connection:
+        return connection.execute(query.limit(1)).first() is not None
