@@ -28,6 +28,10 @@ from adapters.storage.sql import insert_ignore, locked
 from adapters.storage.tables import kv
 
 Exchange = Callable[[str], TokenPair]
+NOT_AUTHORIZED = (
+    "amoCRM OAuth: no tokens stored yet; run `leadrouter auth --code CODE` with a fresh authorization "
+    "code from the integration's settings (or set LEADROUTER_AMOCRM_REFRESH_TOKEN)"
+)
 
 
 class TokenSource(Protocol):
@@ -77,7 +81,7 @@ class OAuthTokens:
         self,
         *,
         engine: Engine,
-        refresh_token: str,
+        refresh_token: str | None,
         exchange: Exchange,
         key: str = "amocrm:oauth",
         clock: Callable[[], float] = time.time,
@@ -88,7 +92,9 @@ class OAuthTokens:
         holder: str = "",
     ) -> None:
         self._engine, self._exchange, self._key = engine, exchange, key
-        self._seed, self._seed_digest = refresh_token, _digest(refresh_token)
+        # The environment's refresh token (if any) seeds the store; a different one later replaces it.
+        self._seed = refresh_token or None
+        self._seed_digest = _digest(refresh_token) if refresh_token else None
         self._clock, self._sleep = clock, sleep
         # Refresh ahead of expiry, and at least monthly: an unused refresh token dies in 3 months (§3).
         self._margin, self._max_age, self._lease = margin, max_age, lease
@@ -133,6 +139,9 @@ class OAuthTokens:
         if not mine:
             self._state = state  # someone else refreshed while we waited
             return state
+        if not state.get("refresh"):
+            self._release()
+            raise AuthError(NOT_AUTHORIZED)
         used = str(state["refresh"])
         try:
             pair = self._exchange(used)
@@ -144,19 +153,32 @@ class OAuthTokens:
             raise
         return self._store(pair)
 
-    def _take_lease(self, rejected: str | None) -> tuple[dict[str, Any], bool]:
+    def authorize(self, exchange: Callable[[], TokenPair]) -> None:
+        """Store the first pair, traded for an authorization code: under the refresh lease (a running
+        service does not refresh meanwhile), replacing whatever was stored."""
+        with self._lock:
+            self._take_lease(None, force=True)
+            try:
+                pair = exchange()
+            except Exception:
+                self._release()
+                raise
+            self._store(pair)
+
+    def _take_lease(self, rejected: str | None, *, force: bool = False) -> tuple[dict[str, Any], bool]:
         """(state, True) with our lease on it, or (a usable state someone else stored, False)."""
         deadline = self._clock() + 2 * self._lease
         while True:
-            state, mine = self._claim(rejected)
+            state, mine = self._claim(rejected, force=force)
             if state is not None:
                 return state, mine
             if self._clock() > deadline:
                 raise AuthError("amoCRM token refresh: another process holds the refresh lease too long")
             self._sleep(0.1)
 
-    def _claim(self, rejected: str | None) -> tuple[dict[str, Any] | None, bool]:
-        """(state, True) with our lease taken; (usable state, False); (None, False) to wait."""
+    def _claim(self, rejected: str | None, *, force: bool = False) -> tuple[dict[str, Any] | None, bool]:
+        """(state, True) with our lease taken; (usable state, False); (None, False) to wait.
+        `force`: the lease even when the stored token is usable (an authorization code replaces it)."""
         now = self._clock()
         with self._engine.begin() as connection:
             seed = {"refresh": self._seed, "seed": self._seed_digest, "access": None}
@@ -165,9 +187,9 @@ class OAuthTokens:
             )
             query = locked(connection, select(kv.c.value).where(kv.c.key == self._key))
             state = dict(connection.execute(query).scalar_one())
-            if state.get("seed") != self._seed_digest:
+            if self._seed is not None and state.get("seed") != self._seed_digest:
                 state = seed  # the operator put a new refresh token in the environment: start from it
-            elif self._usable(state, rejected):
+            elif self._usable(state, rejected) and not force:
                 return state, False
             if float(state.get("lease_until", 0)) > now and state.get("holder") != self._holder:
                 return None, False

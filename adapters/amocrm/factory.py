@@ -22,8 +22,9 @@ from adapters.errors import AuthError
 
 DEFAULT_RATE = 7.0  # requests per second per account (§4)
 NO_CREDENTIALS = (
-    "amoCRM needs LEADROUTER_AMOCRM_TOKEN (a long-lived token) or LEADROUTER_AMOCRM_CLIENT_ID, "
-    "LEADROUTER_AMOCRM_CLIENT_SECRET and LEADROUTER_AMOCRM_REFRESH_TOKEN (OAuth)"
+    "amoCRM needs LEADROUTER_AMOCRM_TOKEN (a long-lived token) or LEADROUTER_AMOCRM_CLIENT_ID and "
+    "LEADROUTER_AMOCRM_CLIENT_SECRET (OAuth: then `leadrouter auth --code CODE` once, or "
+    "LEADROUTER_AMOCRM_REFRESH_TOKEN)"
 )
 
 
@@ -59,15 +60,35 @@ def _auth(
 ) -> TokenSource:
     if secrets.get("amocrm_token"):
         return LongLivedToken(str(secrets["amocrm_token"]))
+    tokens, _ = oauth_tokens(crm, secrets, engine, http, base_url, gate, clock, sleep)
+    return tokens
+
+
+def oauth_tokens(
+    crm: dict[str, Any],
+    secrets: dict[str, Any],
+    engine: Engine,
+    http: httpx.Client,
+    base_url: str,
+    gate: Gate,
+    clock: Callable[[], float] = time.time,
+    sleep: Callable[[float], None] = time.sleep,
+) -> tuple[OAuthTokens, TokenEndpoint]:
+    """The OAuth token store (seeded by LEADROUTER_AMOCRM_REFRESH_TOKEN if set) and the token endpoint."""
     client_id, client_secret = secrets.get("amocrm_client_id"), secrets.get("amocrm_client_secret")
-    refresh = secrets.get("amocrm_refresh_token")
-    if not (client_id and client_secret and refresh):
+    if not (client_id and client_secret):
         raise AuthError(NO_CREDENTIALS)
+    refresh = secrets.get("amocrm_refresh_token")
     redirect = secrets.get("amocrm_redirect_uri") or crm.get("redirect_uri") or ""
     endpoint = TokenEndpoint(http, base_url, str(client_id), str(client_secret), str(redirect), gate.wait)
-    return OAuthTokens(
-        engine=engine, refresh_token=str(refresh), exchange=endpoint.refresh, clock=clock, sleep=sleep
+    tokens = OAuthTokens(
+        engine=engine,
+        refresh_token=str(refresh) if refresh else None,
+        exchange=endpoint.refresh,
+        clock=clock,
+        sleep=sleep,
     )
+    return tokens, endpoint
 
 
 def build_client(

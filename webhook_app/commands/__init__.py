@@ -16,6 +16,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "deadletters": ("deadletters", "list or replay CRM writes that failed for good"),
     "users": ("crm", "list the CRM's active users as a ready `managers:` YAML block"),
     "install": ("crm", "register our webhook in the CRM (or remove it)"),
+    "auth": ("auth", "amoCRM OAuth: trade an authorization code for the token pair (once, at setup)"),
 }
 
 
