@@ -7,7 +7,7 @@
 N leads are created in the emulator at once; each announces itself with its own `add_lead`
 webhook POSTed to our intake (`leadrouter web`; `leadrouter serve` as shipped with --serve), and
 our own writes echo back as `responsible_lead` + `update_lead`, as amoCRM sends them. Workers
-(`--workers` processes running the real worker loop, `--claim-batch` jobs per pass) route the
+(`--workers` processes running the real worker loop, `--claim-batch` leads per pass) route the
 leads and write responsible, task and note. Printed: time until every lead has its responsible
 and until every note is written, requests by endpoint, 429s and 403s, and the rate-limit bound
 (the fewest requests that can do the job, at 7 per second). `--one-per-lead` sends one lead per
