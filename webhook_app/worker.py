@@ -63,14 +63,15 @@ class Worker:
     ctx: JobContext
     options: WorkerOptions = field(default_factory=WorkerOptions)
     rng: random.Random = field(default_factory=random.Random)
+    pacing: Pacing = field(init=False)
     flusher: Flusher = field(init=False)
+    _burst: bool = field(default=False, init=False)  # the last claim found a burst of new leads
 
     def __post_init__(self) -> None:
         options = self.options
         hold = timedelta(seconds=options.hold)
         self.pacing = Pacing(options.claim_batch, options.read_batch, hold)
         self.flusher = Flusher(self.ctx, options.lease, options.max_write_attempts, self.rng, options.hold)
-        self._burst = False
 
     def run_once(self) -> int:
         """Process every due job once and flush the outbox; returns how much work was done."""
