@@ -68,8 +68,10 @@ def secrets_in(text: str, emu, code: str, state: dict) -> list[str]:
 
 
 def test_a_code_is_traded_for_a_pair_that_later_calls_use(oauth_env, emu, capsys):
+    # `--code=…`: the emulator's codes are URL-safe base64 and may start with "-", which argparse
+    # would take for an option after a separate `--code`.
     code = emu.tokens.code(ADMIN)
-    assert main(["auth", "--code", code]) == 0
+    assert main(["auth", f"--code={code}"]) == 0
     out = capsys.readouterr()
     assert "amoCRM authorized" in out.out and "account: Пример" in out.out
     state = stored(oauth_env)
@@ -86,10 +88,10 @@ def test_a_code_is_traded_for_a_pair_that_later_calls_use(oauth_env, emu, capsys
 
 def test_a_used_code_is_refused_with_amocrms_message_and_the_stored_pair_stays(oauth_env, emu, capsys):
     code = emu.tokens.code(ADMIN)
-    assert main(["auth", "--code", code]) == 0
+    assert main(["auth", f"--code={code}"]) == 0
     first = stored(oauth_env)
     capsys.readouterr()
-    assert main(["auth", "--code", code]) == 1
+    assert main(["auth", f"--code={code}"]) == 1
     out = capsys.readouterr()
     assert out.out == ""
     assert out.err.startswith(
@@ -106,13 +108,13 @@ def test_a_used_code_is_refused_with_amocrms_message_and_the_stored_pair_stays(o
 def test_an_expired_code_is_refused(oauth_env, emu, capsys):
     code = emu.tokens.code(ADMIN)
     emu.advance(21 * 60)
-    assert main(["auth", "--code", code]) == 1
+    assert main(["auth", f"--code={code}"]) == 1
     assert "Authorization code has expired" in capsys.readouterr().err
 
 
 def test_a_wrong_client_secret_is_refused_without_showing_it(oauth_env, emu, monkeypatch, capsys):
     monkeypatch.setenv("LEADROUTER_AMOCRM_CLIENT_SECRET", "not-the-Secret-77")
-    assert main(["auth", "--code", emu.tokens.code(ADMIN)]) == 1
+    assert main(["auth", f"--code={emu.tokens.code(ADMIN)}"]) == 1
     err = capsys.readouterr().err
     assert "401" in err and "Client authentication failed" in err and "not-the-Secret-77" not in err
 
@@ -125,7 +127,7 @@ def test_without_the_integrations_keys_it_says_which_are_needed(oauth_env, monke
 
 def test_a_long_lived_token_in_the_environment_is_pointed_out(oauth_env, emu, monkeypatch, capsys):
     monkeypatch.setenv("LEADROUTER_AMOCRM_TOKEN", emu.admin_token())
-    assert main(["auth", "--code", emu.tokens.code(ADMIN)]) == 1
+    assert main(["auth", f"--code={emu.tokens.code(ADMIN)}"]) == 1
     assert "LEADROUTER_AMOCRM_TOKEN" in capsys.readouterr().err
 
 
@@ -141,7 +143,7 @@ def test_a_refresh_token_already_in_the_environment_gives_way_to_the_code(
 ):
     old = emu.tokens.refresh_token(ADMIN)
     monkeypatch.setenv("LEADROUTER_AMOCRM_REFRESH_TOKEN", old)
-    assert main(["auth", "--code", emu.tokens.code(ADMIN)]) == 0
+    assert main(["auth", f"--code={emu.tokens.code(ADMIN)}"]) == 0
     assert "LEADROUTER_AMOCRM_REFRESH_TOKEN is no longer needed" in capsys.readouterr().out
     engine = make_engine(f"sqlite:///{oauth_env / 'lr.db'}")
     secrets = {
