@@ -12,6 +12,7 @@ from sqlalchemy import (
     DateTime,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -199,4 +200,15 @@ heartbeats = Table(
     metadata,
     Column("worker", String(64), primary_key=True),
     Column("seen_at", Moment, nullable=False),
+)
+
+config_versions = Table(
+    "config_versions",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("version", String(32), nullable=False),
+    Column("path", Text, nullable=False),
+    Column("source", LargeBinary, nullable=False),  # the file's bytes, exactly as loaded
+    Column("loaded_at", Moment, nullable=False),
+    Column("loaded_by", String(120), nullable=False),  # startup | reload (cli) | sighup | admin
 )

@@ -14,6 +14,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "audit": ("audit", "show the audit log (events, decisions with reasons, CRM writes)"),
     "report": ("report", "per manager: received vs target, handoffs, won/lost, conversion"),
     "deadletters": ("deadletters", "list or replay CRM writes that failed for good"),
+    "reload": ("live", "validate the config file and put it in force in every running process"),
+    "pause": ("live", "pause a manager (no new leads) for every worker, optionally until a time"),
+    "resume": ("live", "end a manager's pause"),
     "users": ("crm", "list the CRM's active users as a ready `managers:` YAML block"),
     "install": ("crm", "register our webhook in the CRM (or remove it)"),
 }
