@@ -15,7 +15,7 @@ MAX_BODY_BYTES = 1024 * 1024  # a big amoCRM batch is a few hundred kB; more is 
 
 def create_app(settings: Settings | None = None, *, services: Services | None = None) -> Flask:
     """Build the web app around shared services (built from settings if not given)."""
-    from webhook_app import hooks, ops
+    from webhook_app import admin, hooks, ops
 
     app = Flask("leadrouter")
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
@@ -24,6 +24,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app.before_request(_follow_config)
     app.register_blueprint(hooks.bp)
     app.register_blueprint(ops.bp)
+    admin.register(app)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected)
     return app
