@@ -107,6 +107,7 @@ assignments = Table(
     UniqueConstraint("crm", "lead_id", "purpose"),
     Index(None, "manager", "decided_at"),
     Index(None, "decided_at"),
+    Index(None, "purpose", "decided_at", "pool", "manager"),  # the admin page's split, index only
 )
 
 pool_state = Table(

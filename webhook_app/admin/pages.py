@@ -75,10 +75,18 @@ def today() -> ResponseReturnValue:
         period = "today"
     policy = s.config.policy()
     now = s.clock()
-    pools = readmodel.split(s.engine, policy, now, period)
+    by_period = readmodel.splits(s.engine, policy, now)
+    pools = by_period[period]
     charts = {p.pool: Markup(share_chart(p.members, p.pool)) for p in pools}
+    # Every period's figures per pool and member, for the table's today / week / month columns.
+    figures = {
+        (split.pool, m.manager, name): m
+        for name, splits in by_period.items()
+        for split in splits
+        for m in split.members
+    }
     managers = readmodel.managers_now(s.engine, policy, now)
-    return render("today.html", period=period, pools=pools, charts=charts, managers=managers)
+    return render("today.html", period=period, pools=pools, charts=charts, figures=figures, managers=managers)
 
 
 @bp.post("/managers/<name>/pause")

@@ -8,14 +8,14 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, time, timedelta, tzinfo
 from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, case, func, select
 
 from adapters.storage.engine import reading
 from adapters.storage.pausing import current_pauses
 from adapters.storage.queue import job_counts, oldest_pending
 from adapters.storage.tables import assignments, heartbeats, kv, manager_load, outbox
 from core.availability import SkipReason, unavailability
-from core.model import Policy
+from core.model import Policy, Pool
 from core.state import ManagerLoad, RoutingState
 
 PERIODS = ("today", "week", "month")
@@ -59,32 +59,49 @@ class PoolSplit:
 
 def split(engine: Engine, policy: Policy, now: datetime, period: str) -> list[PoolSplit]:
     """New leads per pool and member since the period's start, against the weighted share."""
-    since = period_start(period, now, policy.tz)
+    return splits(engine, policy, now, (period,))[period]
+
+
+def splits(
+    engine: Engine, policy: Policy, now: datetime, periods: tuple[str, ...] = PERIODS
+) -> dict[str, list[PoolSplit]]:
+    """`split` for several periods from one pass over the decisions (the index covers it)."""
+    starts = {p: period_start(p, now, policy.tz) for p in periods}
+    columns = [
+        func.sum(case((assignments.c.decided_at >= start, 1), else_=0)).label(p)
+        for p, start in starts.items()
+    ]
     query = (
-        select(assignments.c.pool, assignments.c.manager, func.count())
-        .where(assignments.c.decided_at >= since, assignments.c.purpose == "new")
+        select(assignments.c.pool, assignments.c.manager, *columns)
+        .where(assignments.c.purpose == "new", assignments.c.decided_at >= min(starts.values()))
         .group_by(assignments.c.pool, assignments.c.manager)
     )
-    counts: dict[str | None, dict[str, int]] = defaultdict(dict)
+    counts: dict[str, dict[str | None, dict[str, int]]] = {p: defaultdict(dict) for p in periods}
     with reading(engine) as connection:
-        for pool, manager, count in connection.execute(query):
-            counts[pool][manager] = count
-    result = []
-    for pool in policy.pools.values():
-        got = counts.get(pool.name, {})
-        total = sum(got.values())
-        weights = {m: pool.weights.get(m, 1) for m in pool.members}
-        weight_sum = sum(weights.values()) or 1
-        members = []
-        for key in pool.members:
-            target = total * weights[key] / weight_sum
-            received = got.get(key, 0)
-            name = policy.managers[key].label if key in policy.managers else key
-            members.append(ManagerShare(key, name, weights[key], received, target, received - target))
-        extra = sorted(set(got) - set(pool.members))  # the head or a claim user on the pool's behalf
-        members += [ManagerShare(k, _label(policy, k), 0, got[k], 0.0, float(got[k])) for k in extra]
-        result.append(PoolSplit(pool.name, pool.strategy, total, members))
-    return result
+        for row in connection.execute(query):
+            for p in periods:
+                if row._mapping[p]:
+                    counts[p][row.pool][row.manager] = int(row._mapping[p])
+    return {
+        p: [_pool_split(policy, pool, counts[p].get(pool.name, {})) for pool in policy.pools.values()]
+        for p in periods
+    }
+
+
+def _pool_split(policy: Policy, pool: Pool, got: dict[str, int]) -> PoolSplit:
+    total = sum(got.values())
+    weights = {m: pool.weights.get(m, 1) for m in pool.members}
+    weight_sum = sum(weights.values()) or 1
+    members = []
+    for key in pool.members:
+        target = total * weights[key] / weight_sum
+        received = got.get(key, 0)
+        members.append(
+            ManagerShare(key, _label(policy, key), weights[key], received, target, received - target)
+        )
+    extra = sorted(set(got) - set(pool.members))  # the head or a claim user on the pool's behalf
+    members += [ManagerShare(k, _label(policy, k), 0, got[k], 0.0, float(got[k])) for k in extra]
+    return PoolSplit(pool.name, pool.strategy, total, members)
 
 
 def _label(policy: Policy, key: str) -> str:

@@ -1,5 +1,5 @@
-"""Config versions: every config that was put in force, with its text, so every process can load
-the same one and the admin page can show the history and diffs.
+"""Config versions (every config that was put in force, with its text, so every process can load
+the same one and the admin page can show the history and diffs), and an index for the page's split.
 
 Revision ID: 0003
 Revises: 0002
@@ -19,7 +19,13 @@ depends_on = None
 
 
 def upgrade() -> None:
-    """Create `config_versions`."""
+    """Create `config_versions`, and an index that lets the admin page count a month of decisions
+    per pool and manager from the index alone."""
+    op.create_index(
+        "ix_assignments_purpose_decided_at_pool_manager",
+        "assignments",
+        ["purpose", "decided_at", "pool", "manager"],
+    )
     op.create_table(
         "config_versions",
         sa.Column("id", Id, primary_key=True, autoincrement=True),
@@ -32,5 +38,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    """Drop it."""
+    """Drop them."""
     op.drop_table("config_versions")
+    op.drop_index("ix_assignments_purpose_decided_at_pool_manager", "assignments")
