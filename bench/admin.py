@@ -147,7 +147,8 @@ def main() -> None:
     began = time.perf_counter()
     fill(services, document["pools"], args.decisions, datetime.now(UTC))  # type: ignore[arg-type]
     print(
-        f"{args.managers} managers, {args.decisions:,} decisions stored in {time.perf_counter() - began:.1f} s"
+        f"{args.managers} managers, {args.decisions:,} decisions stored "
+        f"in {time.perf_counter() - began:.1f} s"
     )
     client = create_app(services=services).test_client()
     for url in (
