@@ -101,20 +101,25 @@ def reroute(
 
 
 def working_deadline(manager: Manager, start: datetime, minutes: int) -> datetime | None:
-    """The moment `minutes` of the manager's working time have passed since `start`."""
+    """The moment `minutes` of the manager's working time have passed since `start` (to the
+    second: a lead that came at 10:00:59 with 15 minutes is due at 10:15:59, not 10:15:00)."""
     local = start.astimezone(manager.tz)
-    left = minutes
+    left = timedelta(minutes=minutes)
     for offset in range(SEARCH_DAYS):
         day = local.date() + timedelta(days=offset)
         if day in manager.holidays or absence_on(manager, day) is not None:
             continue
-        floor = local.hour * 60 + local.minute if offset == 0 else 0
+        midnight = datetime.combine(day, time(0), manager.tz)
+        floor = timedelta(0)
+        if offset == 0:  # the time of day `start` is at, seconds included
+            floor = timedelta(
+                hours=local.hour, minutes=local.minute, seconds=local.second, microseconds=local.microsecond
+            )
         for begin, end in manager.schedule.intervals(day.weekday()):
-            opens = max(begin, floor)
-            if end <= opens:
+            opens, closes = max(timedelta(minutes=begin), floor), timedelta(minutes=end)
+            if closes <= opens:
                 continue
-            if end - opens >= left:
-                moment = datetime.combine(day, time(0), manager.tz) + timedelta(minutes=opens + left)
-                return moment.astimezone(start.tzinfo)
-            left -= end - opens
+            if closes - opens >= left:
+                return (midnight + opens + left).astimezone(start.tzinfo)
+            left -= closes - opens
     return None
