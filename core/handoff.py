@@ -13,6 +13,12 @@ from core.decision import Decision, Outcome, Route, Step, StepCode
 from core.model import Handoff, Lead, Manager, Policy, StageRef, TargetKind
 from core.state import RoutingState
 
+# What became of a handoff that was due, as metrics and `simulate` count it.
+HANDED = "handed"  # a new owner from the handoff's pool (or the owner back after an absence)
+TO_HEAD = "to-head"  # a fallback person: the head of sales after K SLA hops, or nobody in the pool
+KEPT = "kept-by-exception"  # an `unless` condition kept the deal where it is (VIP stays)
+BLOCKED = "blocked"  # the owner is listed in `never_move`
+
 
 @dataclass(frozen=True, slots=True)
 class StageMove:
@@ -64,6 +70,16 @@ def blocked(handoff: Handoff, lead: Lead, owner: str | None) -> Step | None:
     if handoff.unless is not None and handoff.unless.matches(lead):
         return Step(StepCode.HANDOFF_BLOCKED, {"handoff": handoff.name, "unless": handoff.unless.describe()})
     return None
+
+
+def stop_outcome(step: Step) -> str:
+    """`blocked` for an owner whose deals never move, `kept-by-exception` for an `unless` match."""
+    return BLOCKED if "never_move" in step.params else KEPT
+
+
+def outcome_of(decision: Decision) -> str:
+    """`to-head` when a handover ended on a fallback person, else `handed`."""
+    return TO_HEAD if decision.route is Route.FALLBACK else HANDED
 
 
 def hand_over(

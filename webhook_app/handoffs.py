@@ -16,7 +16,19 @@ from adapters.storage.queue import Job, complete, enqueue, reschedule
 from adapters.storage.routing import find_assignment, load_routing_state
 from core.decide import decide_for
 from core.decision import Decision, Outcome, Route, Step, StepCode
-from core.handoff import StageMove, after_days, blocked, hand_over, on_stage, reroute, sla, working_deadline
+from core.handoff import (
+    HANDED,
+    StageMove,
+    after_days,
+    blocked,
+    hand_over,
+    on_stage,
+    outcome_of,
+    reroute,
+    sla,
+    stop_outcome,
+    working_deadline,
+)
 from core.model import Handoff, Lead, Policy
 from core.ports import CrmWrite, WriteKind
 from webhook_app.assign import record, remember
@@ -56,7 +68,13 @@ def _hunter_field(handoff: Handoff, lead: Lead, policy: Policy, owner: str | Non
 
 
 def _handover(
-    ctx: JobContext, connection: Connection, job: Job, lead: Lead, handoff: Handoff, now: datetime
+    ctx: JobContext,
+    connection: Connection,
+    job: Job,
+    lead: Lead,
+    handoff: Handoff,
+    now: datetime,
+    kind: str,
 ) -> bool:
     """Hand the deal over (once per handoff); False when it has to wait for a shift."""
     policy = ctx.policy()
@@ -74,6 +92,7 @@ def _handover(
             now,
             **stop.params,
         )
+        ctx.handed(kind, stop_outcome(stop))
         return True
     before = load_routing_state(connection, policy.pools, now)
     decision = hand_over(lead, policy, before, now, handoff, owner)
@@ -93,6 +112,7 @@ def _handover(
         extra=extra,
         kind="handoff",
     )
+    ctx.handed(kind, outcome_of(decision))
     return True
 
 
@@ -143,7 +163,7 @@ def stage_job(ctx: JobContext, job: Job) -> None:
                 now,
             )
         handoff = on_stage(policy, move)
-        if handoff is None or _handover(ctx, connection, job, lead, handoff, now):
+        if handoff is None or _handover(ctx, connection, job, lead, handoff, now, "stage"):
             complete(connection, job, ctx.worker, now)
 
 
@@ -158,7 +178,7 @@ def after_days_job(ctx: JobContext, job: Job) -> None:
             note(
                 connection, job, "handoff_cancelled", "the deal left the stage (or the handoff is gone)", now
             )
-        elif not _handover(ctx, connection, job, lead, handoff, now):
+        elif not _handover(ctx, connection, job, lead, handoff, now, "after_days"):
             return
         complete(connection, job, ctx.worker, now)
 
@@ -174,8 +194,19 @@ def sla_job(ctx: JobContext, job: Job) -> None:
         rule = sla(policy)
         worked = lead is None or lead.stage_id != job.payload.get("stage_id")
         moved = lead is not None and holder is not None and lead.responsible_user_id != holder.crm_user_id
+        stop = blocked(rule, lead, holder.key if holder else None) if rule and lead else None
         if rule is None or worked or moved:
             note(connection, job, "sla_ok", "the lead was worked on (or reassigned) in time", now)
+        elif stop is not None:
+            note(
+                connection,
+                job,
+                "handoff_blocked",
+                f"SLA '{rule.name}' kept the lead where it is",
+                now,
+                **stop.params,
+            )
+            ctx.handed("sla", stop_outcome(stop))
         elif lead is not None:
             _sla_reroute(ctx, connection, job, lead, rule, had, now)
         complete(connection, job, ctx.worker, now)
@@ -200,6 +231,7 @@ def _sla_reroute(
     record(
         connection, job.crm, lead, decision, policy, before, now, purpose=f"sla:{len(had)}", kind="handoff"
     )
+    ctx.handed("sla", outcome_of(decision))
     if decision.route is Route.POOL and rule.unworked_minutes:
         due = working_deadline(policy.managers[decision.assignee], now, rule.unworked_minutes)
         if due is not None:
@@ -226,4 +258,5 @@ def return_job(ctx: JobContext, job: Job) -> None:
             decision = decide_for(lead, policy, now, owner.key, steps=(step,), route=Route.RETURN)
             before = load_routing_state(connection, policy.pools, now)
             record(connection, job.crm, lead, decision, policy, before, now, purpose="return", kind="handoff")
+            ctx.handed("return", HANDED)
         complete(connection, job, ctx.worker, now)

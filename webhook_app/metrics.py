@@ -39,6 +39,13 @@ class Metrics:
         self.crm_writes = self._counter(
             "leadrouter_crm_writes", "CRM write attempts by outcome", "kind", "outcome"
         )
+        self.handoffs = self._counter(
+            "leadrouter_handoffs",
+            "Handoffs that came due, by kind (stage, after_days, sla, return) and outcome "
+            "(handed, kept-by-exception, blocked, to-head)",
+            "kind",
+            "outcome",
+        )
 
     def _counter(self, name: str, doc: str, *labels: str) -> Counter:
         return Counter(name, doc, list(labels), registry=self.registry)
