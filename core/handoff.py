@@ -10,7 +10,7 @@ from core.availability import SEARCH_DAYS, absence_on
 from core.conditions import normalize_text
 from core.decide import decide_for, decide_in_pool
 from core.decision import Decision, Outcome, Route, Step, StepCode
-from core.model import Handoff, Lead, Manager, Policy, StageRef, TargetKind
+from core.model import Handoff, Lead, Manager, ManagerKey, Policy, StageRef, TargetKind
 from core.state import RoutingState
 
 # What became of a handoff that was due, as metrics and `simulate` count it.
@@ -61,6 +61,35 @@ def after_days(policy: Policy, move: StageMove) -> list[Handoff]:
 def sla(policy: Policy) -> Handoff | None:
     """The SLA re-route handoff, if configured."""
     return next((h for h in policy.handoffs if h.unworked_minutes), None)
+
+
+@dataclass(frozen=True, slots=True)
+class FollowUp:
+    """Work a new lead's decision schedules: an SLA check of `manager`, or their return from absence."""
+
+    kind: str  # "sla" | "return"
+    due: datetime
+    manager: ManagerKey  # sla: who holds the lead; return: the owner coming back
+    pool: str | None = None  # sla: the pool the next member comes from
+
+
+def followups(decision: Decision, policy: Policy, now: datetime) -> list[FollowUp]:
+    """The SLA check of a lead decided through a pool, and the return to an owner who is away."""
+    result = []
+    rule = sla(policy)
+    assignee = policy.managers.get(decision.assignee or "")
+    if rule is not None and rule.unworked_minutes and decision.pool and assignee is not None:
+        due = working_deadline(assignee, now, rule.unworked_minutes)
+        if due is not None:
+            result.append(FollowUp("sla", due, assignee.key, decision.pool))
+    away = decision.skipped[0] if decision.route is Route.SUBSTITUTE and decision.skipped else None
+    if (
+        away is not None
+        and away.until is not None
+        and any(away.manager in p.members and p.return_after_absence for p in policy.pools.values())
+    ):
+        result.append(FollowUp("return", away.until, away.manager))
+    return result
 
 
 def blocked(handoff: Handoff, lead: Lead, owner: str | None) -> Step | None:

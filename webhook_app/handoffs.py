@@ -21,6 +21,7 @@ from core.handoff import (
     StageMove,
     after_days,
     blocked,
+    followups,
     hand_over,
     on_stage,
     outcome_of,
@@ -39,20 +40,12 @@ def schedule_followups(
     connection: Connection, crm: str, lead: Lead, decision: Decision, policy: Policy, now: datetime
 ) -> None:
     """After a new lead's decision: the SLA check, and the return to an owner who is away."""
-    rule = sla(policy)
-    assignee = policy.managers[decision.assignee] if decision.assignee else None
-    if rule is not None and rule.unworked_minutes and decision.pool and assignee is not None:
-        due = working_deadline(assignee, now, rule.unworked_minutes)
-        if due is not None:
-            payload = {"pool": decision.pool, "had": [assignee.key], "stage_id": lead.stage_id}
-            enqueue(connection, "sla", crm, lead.id, payload, due, now)
-    away = decision.skipped[0] if decision.route is Route.SUBSTITUTE and decision.skipped else None
-    gives_back = away is not None and any(
-        away.manager in p.members and p.return_after_absence for p in policy.pools.values()
-    )
-    if away is not None and away.until is not None and gives_back:
-        payload = {"owner": away.manager, "substitute": decision.assignee, "stage_id": lead.stage_id}
-        enqueue(connection, "return", crm, lead.id, payload, away.until, now)
+    for later in followups(decision, policy, now):
+        if later.kind == "sla":
+            payload = {"pool": later.pool, "had": [later.manager], "stage_id": lead.stage_id}
+        else:
+            payload = {"owner": later.manager, "substitute": decision.assignee, "stage_id": lead.stage_id}
+        enqueue(connection, later.kind, crm, lead.id, payload, later.due, now)
 
 
 def _owner_key(policy: Policy, lead: Lead) -> str | None:
