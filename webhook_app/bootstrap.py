@@ -119,6 +119,7 @@ def build_worker(services: Services, name: str | None = None, options: WorkerOpt
         worker=name or f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident() % 10_000}",
         on_decision=metrics.decision_seconds.observe,
         on_write=lambda kind, outcome: metrics.crm_writes.labels(kind, outcome).inc(),
+        on_handoff=lambda kind, outcome: metrics.handoffs.labels(kind, outcome).inc(),
     )
     if options is None:
         # Claim at least a full write batch (amoCRM: 250 leads a PATCH), so batches fill up.

@@ -93,6 +93,7 @@ def test_a_broken_file_is_refused_named_and_the_running_version_stays(live, caps
     with live.services.engine.connect() as connection:
         refusal = last_refusal(connection)
     assert refusal is not None and refusal["kept"] == before and "roulette" in refusal["error"]
+    assert "leadrouter_config_refusals 1.0" in live.client.get("/metrics").get_data(as_text=True)
     assert route(live, "1") == [101]  # still routing on the old config
 
 
