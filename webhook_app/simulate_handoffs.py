@@ -40,18 +40,10 @@ from core.model import Handoff, Lead, ManagerKey, Policy
 from webhook_app.leadevents import StageEvent
 from webhook_app.leadfile import Row
 from webhook_app.simulate import MAX_ATTEMPTS, Simulated, Simulation
-from webhook_app.simulate_tally import CANCELLED, IN_TIME, PENDING, HandoffTally
+from webhook_app.simulate_tally import CANCELLED, IN_TIME, PENDING, Handed, HandoffTally, RowError
 
 RETRY_WHEN_STUCK = timedelta(hours=1)  # a re-route nobody can take, and no time named: look again
 Timer = tuple[datetime, int, str, str, dict[str, Any]]  # (due, order, kind, lead id, what to do)
-
-
-class RowError(Exception):
-    """A row the run cannot follow (a stage row for an unknown lead); `line` when known."""
-
-    def __init__(self, line: int | None, message: str) -> None:
-        super().__init__(message)
-        self.line = line
 
 
 @dataclass(slots=True)
@@ -61,21 +53,6 @@ class _Deal:
     lead: Lead
     owner: ManagerKey | None = None  # None until the lead is decided
     done: set[str] = field(default_factory=set)
-
-
-@dataclass(frozen=True, slots=True)
-class Handed:
-    """A handoff that came due and what became of it: a decision, or the step saying why not."""
-
-    lead: Lead
-    at: datetime
-    kind: str  # stage | after_days | sla | return
-    handoff: str  # the handoff's name; "return" for a return after an absence
-    outcome: str  # handed | to-head | kept-by-exception | blocked | cancelled
-    previous: ManagerKey | None
-    owner: ManagerKey | None  # who has the deal afterwards
-    decision: Decision | None = None
-    step: Step | None = None
 
 
 def _place(lead: Lead) -> tuple[str, str]:
@@ -155,15 +132,12 @@ class HandoffSimulation(Simulation):
             return done
         deal = self.deals[lead.id]
         deal.owner = decision.assignee
+        where = {"place": _place(deal.lead), "stage": deal.lead.stage or ""}
         for later in followups(decision, self.policy, now):
             if later.kind == "sla":
-                payload = {"pool": later.pool, "had": (later.manager,), "place": _place(deal.lead)}
+                payload = {"pool": later.pool, "had": (later.manager,), **where}
             else:
-                payload = {
-                    "owner": later.manager,
-                    "substitute": decision.assignee,
-                    "place": _place(deal.lead),
-                }
+                payload = {"owner": later.manager, "substitute": decision.assignee, **where}
             self._later(later.due, later.kind, lead.id, payload)
         return done
 
@@ -196,15 +170,20 @@ class HandoffSimulation(Simulation):
             yield self._record(deal, now, kind, handoff.name, stop_outcome(stop), step=stop)
             return
         decision = hand_over(deal.lead, self.policy, self.state, now, handoff, deal.owner)
-        if decision.outcome is Outcome.WAIT:
-            if attempt < MAX_ATTEMPTS:  # the worker reschedules the job to the shift start
-                payload = {"handoff": handoff.name, "kind": kind, "place": place, "attempt": attempt + 1}
-                self._later(decision.wait_until or now + RETRY_WHEN_STUCK, "retry", deal.lead.id, payload)
-            else:
-                self.tally.add(handoff.name, PENDING, None, None)
+        if decision.outcome is Outcome.WAIT:  # the worker reschedules the job to the shift start
+            payload = {"handoff": handoff.name, "kind": kind, "place": place, "attempt": attempt}
+            self._again(handoff.name, decision.wait_until or now + RETRY_WHEN_STUCK, "retry", deal, payload)
             return
         deal.done.add(handoff.name)
         yield self._record(deal, now, kind, handoff.name, outcome_of(decision), decision=decision)
+
+    def _again(self, name: str, due: datetime, kind: str, deal: _Deal, payload: dict[str, Any]) -> None:
+        """Try again at `due`; after MAX_ATTEMPTS nobody will ever take it: count it as pending."""
+        attempt = payload.get("attempt", 1)
+        if attempt < MAX_ATTEMPTS:
+            self._later(due, kind, deal.lead.id, {**payload, "attempt": attempt + 1})
+        else:
+            self.tally.add(name, PENDING, None, None)
 
     def _handoff(self, name: str) -> Handoff | None:
         return next((h for h in self.policy.handoffs if h.name == name), None)
@@ -241,12 +220,7 @@ class HandoffSimulation(Simulation):
             return
         decision = reroute(deal.lead, self.policy, self.state, now, rule, payload["pool"], frozenset(had))
         if decision.outcome is not Outcome.ASSIGN or decision.assignee is None:
-            attempt = payload.get("attempt", 1)
-            if attempt < MAX_ATTEMPTS:
-                retry = {**payload, "attempt": attempt + 1}
-                self._later(decision.wait_until or now + RETRY_WHEN_STUCK, "sla", deal.lead.id, retry)
-            else:
-                self.tally.add(rule.name, PENDING, None, None)
+            self._again(rule.name, decision.wait_until or now + RETRY_WHEN_STUCK, "sla", deal, payload)
             return
         yield self._record(deal, now, "sla", rule.name, outcome_of(decision), decision=decision)
         if decision.route is Route.POOL and rule.unworked_minutes:
@@ -261,7 +235,7 @@ class HandoffSimulation(Simulation):
         if "return" in deal.done:
             return
         if _place(deal.lead) != payload["place"] or deal.owner != substitute:
-            why = {"left_stage": deal.lead.stage or ""} if _place(deal.lead) != payload["place"] else {}
+            why = {"left_stage": payload["stage"]} if _place(deal.lead) != payload["place"] else {}
             step = Step(StepCode.HANDOFF_CANCELLED, {"handoff": "return", **why})
             yield self._record(deal, now, "return", "return", CANCELLED, step=step)
             return

@@ -10,8 +10,7 @@ from typing import IO, Any, Protocol
 from core.fairness import PoolFairness
 from core.reasons import Renderer
 from webhook_app.simulate import Simulated
-from webhook_app.simulate_handoffs import Handed
-from webhook_app.simulate_tally import OUTCOMES, HandoffTally
+from webhook_app.simulate_tally import OUTCOMES, Handed, HandoffTally
 
 DECISION_COLUMNS = (
     "created_at",

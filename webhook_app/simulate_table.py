@@ -9,8 +9,7 @@ from core.decision import Outcome
 from core.fairness import MemberFairness, PoolFairness
 from core.reasons import Renderer
 from webhook_app.simulate import Simulated
-from webhook_app.simulate_handoffs import Handed
-from webhook_app.simulate_tally import OUTCOMES, HandoffTally
+from webhook_app.simulate_tally import OUTCOMES, Handed, HandoffTally
 
 TABLE: Mapping[str, Mapping[str, Any]] = {
     "ru": {

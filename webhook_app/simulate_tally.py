@@ -1,17 +1,42 @@
-"""Counting the handoffs of a `simulate` run: per configured handoff and outcome, and who to whom."""
+"""What a `simulate` run with stage rows reports: each handoff, and counts per handoff and outcome."""
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from datetime import datetime
 
+from core.decision import Decision, Step
 from core.handoff import BLOCKED, HANDED, KEPT, TO_HEAD
-from core.model import Handoff, ManagerKey, Policy
+from core.model import Handoff, Lead, ManagerKey, Policy
 
 CANCELLED = "cancelled"  # after N days: the deal left the stage; return: the substitute moved it on
 IN_TIME = "in-time"  # SLA: the lead's stage changed (or it changed hands) within the minutes
 PENDING = "pending"  # due after the file's last row (nobody knows what happened then), or never taken
 OUTCOMES = (HANDED, TO_HEAD, KEPT, BLOCKED, CANCELLED, IN_TIME, PENDING)
+
+
+class RowError(Exception):
+    """A row the run cannot follow (a stage row for an unknown lead); `line` when known."""
+
+    def __init__(self, line: int | None, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+
+
+@dataclass(frozen=True, slots=True)
+class Handed:
+    """A handoff that came due and what became of it: a decision, or the step saying why not."""
+
+    lead: Lead
+    at: datetime
+    kind: str  # stage | after_days | sla | return
+    handoff: str  # the handoff's name; "return" for a return after an absence
+    outcome: str  # handed | to-head | kept-by-exception | blocked | cancelled
+    previous: ManagerKey | None
+    owner: ManagerKey | None  # who has the deal afterwards
+    decision: Decision | None = None
+    step: Step | None = None
 
 
 def handoff_kind(handoff: Handoff) -> str:

@@ -198,6 +198,7 @@ def test_a_substitutes_lead_goes_back_when_the_owner_returns_unless_it_moved_on(
         ("2", "return", "cancelled", "petrov", None),
     ]
     assert result["handoff"][0]["at"].startswith("2026-12-07T09:00")  # Monday morning
+    assert "уже не на этапе «Новый»" in result["handoff"][1]["reason"]
 
 
 def test_a_handoff_nobody_can_take_now_waits_for_the_shift(tmp_path):

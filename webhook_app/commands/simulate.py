@@ -20,9 +20,10 @@ from webhook_app.leadfile import LeadFile, LeadFileError, Row
 from webhook_app.readahead import ReadAhead
 from webhook_app.settings import resolve_config_path
 from webhook_app.simulate import Simulated, Simulation
-from webhook_app.simulate_handoffs import HandoffSimulation, RowError
+from webhook_app.simulate_handoffs import HandoffSimulation
 from webhook_app.simulate_output import CsvWriter, JsonWriter, Writer
 from webhook_app.simulate_table import TableWriter
+from webhook_app.simulate_tally import RowError
 
 FORMATS = ("table", "json", "csv")
 # A second process pays off once parsing takes longer than starting it: about 10,000 leads.
