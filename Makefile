@@ -17,7 +17,10 @@ run: $(BIN)/leadrouter
 	$(BIN)/leadrouter check-config $(CONFIG)
 	$(BIN)/leadrouter simulate --config $(CONFIG) --leads $(LEADS) --no-leads
 	@echo "Webhook server on http://127.0.0.1:8000 — POST /hooks/amocrm/$${LEADROUTER_WEBHOOK_SECRET:-demo-secret}"
-	LEADROUTER_WEBHOOK_SECRET=$${LEADROUTER_WEBHOOK_SECRET:-demo-secret} $(BIN)/leadrouter web --config $(CONFIG) --workers 1
+	@echo "Admin page: http://127.0.0.1:8000/admin — token $${LEADROUTER_ADMIN_TOKEN:-demo-admin}"
+	LEADROUTER_WEBHOOK_SECRET=$${LEADROUTER_WEBHOOK_SECRET:-demo-secret} \
+	LEADROUTER_ADMIN_TOKEN=$${LEADROUTER_ADMIN_TOKEN:-demo-admin} \
+	$(BIN)/leadrouter web --config $(CONFIG) --workers 1
 
 lint: $(BIN)/leadrouter
 	$(BIN)/ruff check .

@@ -45,6 +45,7 @@ class StepCode(enum.Enum):
     FALLBACK = "fallback"
     HANDOFF = "handoff"
     HANDOFF_BLOCKED = "handoff_blocked"
+    HANDOFF_CANCELLED = "handoff_cancelled"
     SLA_EXPIRED = "sla_expired"
     RETURN = "return"
 

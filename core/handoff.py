@@ -10,8 +10,14 @@ from core.availability import SEARCH_DAYS, absence_on
 from core.conditions import normalize_text
 from core.decide import decide_for, decide_in_pool
 from core.decision import Decision, Outcome, Route, Step, StepCode
-from core.model import Handoff, Lead, Manager, Policy, StageRef, TargetKind
+from core.model import Handoff, Lead, Manager, ManagerKey, Policy, StageRef, TargetKind
 from core.state import RoutingState
+
+# What became of a handoff that was due, as metrics and `simulate` count it.
+HANDED = "handed"  # a new owner from the handoff's pool (or the owner back after an absence)
+TO_HEAD = "to-head"  # a fallback person: the head of sales after K SLA hops, or nobody in the pool
+KEPT = "kept-by-exception"  # an `unless` condition kept the deal where it is (VIP stays)
+BLOCKED = "blocked"  # the owner is listed in `never_move`
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +63,35 @@ def sla(policy: Policy) -> Handoff | None:
     return next((h for h in policy.handoffs if h.unworked_minutes), None)
 
 
+@dataclass(frozen=True, slots=True)
+class FollowUp:
+    """Work a new lead's decision schedules: an SLA check of `manager`, or their return from absence."""
+
+    kind: str  # "sla" | "return"
+    due: datetime
+    manager: ManagerKey  # sla: who holds the lead; return: the owner coming back
+    pool: str | None = None  # sla: the pool the next member comes from
+
+
+def followups(decision: Decision, policy: Policy, now: datetime) -> list[FollowUp]:
+    """The SLA check of a lead decided through a pool, and the return to an owner who is away."""
+    result = []
+    rule = sla(policy)
+    assignee = policy.managers.get(decision.assignee or "")
+    if rule is not None and rule.unworked_minutes and decision.pool and assignee is not None:
+        due = working_deadline(assignee, now, rule.unworked_minutes)
+        if due is not None:
+            result.append(FollowUp("sla", due, assignee.key, decision.pool))
+    away = decision.skipped[0] if decision.route is Route.SUBSTITUTE and decision.skipped else None
+    if (
+        away is not None
+        and away.until is not None
+        and any(away.manager in p.members and p.return_after_absence for p in policy.pools.values())
+    ):
+        result.append(FollowUp("return", away.until, away.manager))
+    return result
+
+
 def blocked(handoff: Handoff, lead: Lead, owner: str | None) -> Step | None:
     """Why this deal must stay where it is (a never-moved owner, an `unless` condition), or None."""
     if owner is not None and owner in handoff.never_move:
@@ -64,6 +99,16 @@ def blocked(handoff: Handoff, lead: Lead, owner: str | None) -> Step | None:
     if handoff.unless is not None and handoff.unless.matches(lead):
         return Step(StepCode.HANDOFF_BLOCKED, {"handoff": handoff.name, "unless": handoff.unless.describe()})
     return None
+
+
+def stop_outcome(step: Step) -> str:
+    """`blocked` for an owner whose deals never move, `kept-by-exception` for an `unless` match."""
+    return BLOCKED if "never_move" in step.params else KEPT
+
+
+def outcome_of(decision: Decision) -> str:
+    """`to-head` when a handover ended on a fallback person, else `handed`."""
+    return TO_HEAD if decision.route is Route.FALLBACK else HANDED
 
 
 def hand_over(
@@ -101,20 +146,25 @@ def reroute(
 
 
 def working_deadline(manager: Manager, start: datetime, minutes: int) -> datetime | None:
-    """The moment `minutes` of the manager's working time have passed since `start`."""
+    """The moment `minutes` of the manager's working time have passed since `start` (to the
+    second: a lead that came at 10:00:59 with 15 minutes is due at 10:15:59, not 10:15:00)."""
     local = start.astimezone(manager.tz)
-    left = minutes
+    left = timedelta(minutes=minutes)
     for offset in range(SEARCH_DAYS):
         day = local.date() + timedelta(days=offset)
         if day in manager.holidays or absence_on(manager, day) is not None:
             continue
-        floor = local.hour * 60 + local.minute if offset == 0 else 0
+        midnight = datetime.combine(day, time(0), manager.tz)
+        floor = timedelta(0)
+        if offset == 0:  # the time of day `start` is at, seconds included
+            floor = timedelta(
+                hours=local.hour, minutes=local.minute, seconds=local.second, microseconds=local.microsecond
+            )
         for begin, end in manager.schedule.intervals(day.weekday()):
-            opens = max(begin, floor)
-            if end <= opens:
+            opens, closes = max(timedelta(minutes=begin), floor), timedelta(minutes=end)
+            if closes <= opens:
                 continue
-            if end - opens >= left:
-                moment = datetime.combine(day, time(0), manager.tz) + timedelta(minutes=opens + left)
-                return moment.astimezone(start.tzinfo)
-            left -= end - opens
+            if closes - opens >= left:
+                return (midnight + opens + left).astimezone(start.tzinfo)
+            left -= closes - opens
     return None

@@ -29,6 +29,9 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
         "fallback": "резерв: {target}",
         "handoff": "передача «{handoff}» от {previous}",
         "handoff_blocked": "передача «{handoff}» не выполняется: {why}",
+        "handoff_cancelled": "передача «{handoff}» отменена: {why}",
+        "left_stage": "сделка уже не на этапе «{stage}»",
+        "reassigned": "у сделки уже другой ответственный",
         "sla_expired": "лид не взят в работу за {minutes} мин (переход {hop})",
         "return": "возврат менеджеру {manager} после отсутствия",
         "never_move": "{who} не передаёт сделки",
@@ -62,6 +65,9 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
         "fallback": "fallback: {target}",
         "handoff": "handoff '{handoff}' from {previous}",
         "handoff_blocked": "handoff '{handoff}' not done: {why}",
+        "handoff_cancelled": "handoff '{handoff}' cancelled: {why}",
+        "left_stage": "the deal is no longer in stage '{stage}'",
+        "reassigned": "the deal has another owner by now",
         "sla_expired": "lead not worked on within {minutes} min (hop {hop})",
         "return": "back to {manager} after the absence",
         "never_move": "{who}'s deals are never moved",
@@ -128,6 +134,13 @@ class Renderer:
                 else self.texts["unless"].format(condition=params.get("unless", ""))
             )
             return self.texts["handoff_blocked"].format(handoff=params["handoff"], why=why)
+        if step.code is StepCode.HANDOFF_CANCELLED:
+            why = (
+                self.texts["left_stage"].format(stage=params["left_stage"])
+                if "left_stage" in params
+                else self.texts["reassigned"]
+            )
+            return self.texts["handoff_cancelled"].format(handoff=params["handoff"], why=why)
         if step.code in (StepCode.RULE_MATCHED, StepCode.WAIT_FOR_SHIFT):
             return ""  # already said by the rule header and the closing "waiting until" part
         return self.texts[step.code.value].format(**params)

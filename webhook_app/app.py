@@ -15,16 +15,25 @@ MAX_BODY_BYTES = 1024 * 1024  # a big amoCRM batch is a few hundred kB; more is 
 
 def create_app(settings: Settings | None = None, *, services: Services | None = None) -> Flask:
     """Build the web app around shared services (built from settings if not given)."""
-    from webhook_app import hooks, ops
+    from webhook_app import admin, hooks, ops
 
     app = Flask("leadrouter")
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
-    app.extensions["leadrouter"] = services or build_services(settings)
+    services = app.extensions["leadrouter"] = services or build_services(settings)
+    # A version put in force elsewhere (reload, SIGHUP, the admin page) is picked up here too.
+    app.before_request(_follow_config)
     app.register_blueprint(hooks.bp)
     app.register_blueprint(ops.bp)
+    admin.register(app)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected)
     return app
+
+
+def _follow_config() -> None:
+    from flask import current_app
+
+    current_app.extensions["leadrouter"].config.sync()
 
 
 def _http_error(error: HTTPException) -> ResponseReturnValue:

@@ -42,7 +42,7 @@ from core.ports import WriteKind
 from core.reasons import Renderer
 from core.state import RoutingState
 from webhook_app.assign import Planned, plan
-from webhook_app.handoffs import followups
+from webhook_app.handoffs import followup_jobs
 from webhook_app.jobs import (
     IGNORED,
     JobContext,
@@ -199,7 +199,7 @@ class _Run:
                 self.waits.append((job, decision.wait_until))
                 return None
             planned = plan(job.crm, lead, decision, self.policy, self.now, renderer=self.renderer)
-            jobs = followups(job.crm, lead, decision, self.policy, self.now)
+            jobs = followup_jobs(job.crm, lead, decision, self.policy, self.now)
             after = apply_decision(self.state, decision, self.policy)
         except Exception as exc:  # this lead alone is retried; nothing of it was collected
             self.failed.append((job, exc))

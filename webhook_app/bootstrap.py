@@ -9,7 +9,6 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -18,11 +17,11 @@ from sqlalchemy import Engine
 
 from adapters.storage.engine import make_engine
 from adapters.storage.migrate import upgrade_database
-from core.model import Policy
 from core.ports import CrmPort, WriteKind
 from webhook_app.batcher import IntakeBatcher
-from webhook_app.config import LoadedConfig, load_config
+from webhook_app.config import LoadedConfig
 from webhook_app.jobs import JobContext
+from webhook_app.live_config import ConfigHolder
 from webhook_app.metrics import Metrics
 from webhook_app.settings import Settings, resolve_config_path
 from webhook_app.worker import Worker, WorkerOptions
@@ -64,26 +63,6 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-class ConfigHolder:
-    """The config in force. `reload` swaps it only if the new file is valid; readers never see half."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._lock = threading.Lock()
-        self.current: LoadedConfig = load_config(path)
-
-    def reload(self) -> LoadedConfig:
-        """Load the file again; on ConfigError the running version stays and the error propagates."""
-        fresh = load_config(self.path)
-        with self._lock:
-            self.current = fresh
-        return fresh
-
-    def policy(self) -> Policy:
-        """The policy in force right now."""
-        return self.current.policy
-
-
 @dataclass
 class Services:
     """Everything the web app and the workers share."""
@@ -116,9 +95,10 @@ def build_services(
     """Wire the database (migrated to the newest schema), the config and (unless not needed, as in
     a web-only process) the CRM client."""
     settings = settings or Settings()
-    holder = ConfigHolder(resolve_config_path(config_path, settings))
+    path = resolve_config_path(config_path, settings)
     engine = make_engine(settings.database_url)
     upgrade_database(engine)
+    holder = ConfigHolder(path, engine, clock)
     services = Services(settings=settings, engine=engine, config=holder, clock=clock, crm=crm)
     if services.crm is None and with_crm:
         services.crm = build_crm(holder.current, settings, engine)
@@ -139,6 +119,7 @@ def build_worker(services: Services, name: str | None = None, options: WorkerOpt
         worker=name or f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident() % 10_000}",
         on_decision=metrics.decision_seconds.observe,
         on_write=lambda kind, outcome: metrics.crm_writes.labels(kind, outcome).inc(),
+        on_handoff=lambda kind, outcome: metrics.handoffs.labels(kind, outcome).inc(),
     )
     if options is None:
         options = worker_options(services.crm)

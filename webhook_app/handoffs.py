@@ -16,7 +16,20 @@ from adapters.storage.queue import Job, complete, enqueue, enqueue_many, job_row
 from adapters.storage.routing import find_assignment, load_routing_state
 from core.decide import decide_for
 from core.decision import Decision, Outcome, Route, Step, StepCode
-from core.handoff import StageMove, after_days, blocked, hand_over, on_stage, reroute, sla, working_deadline
+from core.handoff import (
+    HANDED,
+    StageMove,
+    after_days,
+    blocked,
+    followups,
+    hand_over,
+    on_stage,
+    outcome_of,
+    reroute,
+    sla,
+    stop_outcome,
+    working_deadline,
+)
 from core.model import Handoff, Lead, Policy
 from core.ports import CrmWrite, WriteKind
 from webhook_app.assign import record, remember
@@ -27,29 +40,21 @@ def schedule_followups(
     connection: Connection, crm: str, lead: Lead, decision: Decision, policy: Policy, now: datetime
 ) -> None:
     """After a new lead's decision: the SLA check, and the return to an owner who is away."""
-    enqueue_many(connection, followups(crm, lead, decision, policy, now))
+    enqueue_many(connection, followup_jobs(crm, lead, decision, policy, now))
 
 
-def followups(
+def followup_jobs(
     crm: str, lead: Lead, decision: Decision, policy: Policy, now: datetime
 ) -> list[dict[str, Any]]:
     """The jobs a new lead's decision schedules (as `job_row`s): its SLA check, its return to an
-    owner who is away."""
+    owner who is away (the core's `followups`)."""
     rows = []
-    rule = sla(policy)
-    assignee = policy.managers[decision.assignee] if decision.assignee else None
-    if rule is not None and rule.unworked_minutes and decision.pool and assignee is not None:
-        due = working_deadline(assignee, now, rule.unworked_minutes)
-        if due is not None:
-            payload = {"pool": decision.pool, "had": [assignee.key], "stage_id": lead.stage_id}
-            rows.append(job_row("sla", crm, lead.id, payload, due, now))
-    away = decision.skipped[0] if decision.route is Route.SUBSTITUTE and decision.skipped else None
-    gives_back = away is not None and any(
-        away.manager in p.members and p.return_after_absence for p in policy.pools.values()
-    )
-    if away is not None and away.until is not None and gives_back:
-        payload = {"owner": away.manager, "substitute": decision.assignee, "stage_id": lead.stage_id}
-        rows.append(job_row("return", crm, lead.id, payload, away.until, now))
+    for later in followups(decision, policy, now):
+        if later.kind == "sla":
+            payload = {"pool": later.pool, "had": [later.manager], "stage_id": lead.stage_id}
+        else:
+            payload = {"owner": later.manager, "substitute": decision.assignee, "stage_id": lead.stage_id}
+        rows.append(job_row(later.kind, crm, lead.id, payload, later.due, now))
     return rows
 
 
@@ -66,7 +71,13 @@ def _hunter_field(handoff: Handoff, lead: Lead, policy: Policy, owner: str | Non
 
 
 def _handover(
-    ctx: JobContext, connection: Connection, job: Job, lead: Lead, handoff: Handoff, now: datetime
+    ctx: JobContext,
+    connection: Connection,
+    job: Job,
+    lead: Lead,
+    handoff: Handoff,
+    now: datetime,
+    kind: str,
 ) -> bool:
     """Hand the deal over (once per handoff); False when it has to wait for a shift."""
     policy = ctx.policy()
@@ -84,6 +95,7 @@ def _handover(
             now,
             **stop.params,
         )
+        ctx.handed(kind, stop_outcome(stop))
         return True
     before = load_routing_state(connection, policy.pools, now)
     decision = hand_over(lead, policy, before, now, handoff, owner)
@@ -103,6 +115,7 @@ def _handover(
         extra=extra,
         kind="handoff",
     )
+    ctx.handed(kind, outcome_of(decision))
     return True
 
 
@@ -153,7 +166,7 @@ def stage_job(ctx: JobContext, job: Job) -> None:
                 now,
             )
         handoff = on_stage(policy, move)
-        if handoff is None or _handover(ctx, connection, job, lead, handoff, now):
+        if handoff is None or _handover(ctx, connection, job, lead, handoff, now, "stage"):
             complete(connection, job, ctx.worker, now)
 
 
@@ -168,7 +181,7 @@ def after_days_job(ctx: JobContext, job: Job) -> None:
             note(
                 connection, job, "handoff_cancelled", "the deal left the stage (or the handoff is gone)", now
             )
-        elif not _handover(ctx, connection, job, lead, handoff, now):
+        elif not _handover(ctx, connection, job, lead, handoff, now, "after_days"):
             return
         complete(connection, job, ctx.worker, now)
 
@@ -184,8 +197,19 @@ def sla_job(ctx: JobContext, job: Job) -> None:
         rule = sla(policy)
         worked = lead is None or lead.stage_id != job.payload.get("stage_id")
         moved = lead is not None and holder is not None and lead.responsible_user_id != holder.crm_user_id
+        stop = blocked(rule, lead, holder.key if holder else None) if rule and lead else None
         if rule is None or worked or moved:
             note(connection, job, "sla_ok", "the lead was worked on (or reassigned) in time", now)
+        elif stop is not None:
+            note(
+                connection,
+                job,
+                "handoff_blocked",
+                f"SLA '{rule.name}' kept the lead where it is",
+                now,
+                **stop.params,
+            )
+            ctx.handed("sla", stop_outcome(stop))
         elif lead is not None:
             _sla_reroute(ctx, connection, job, lead, rule, had, now)
         complete(connection, job, ctx.worker, now)
@@ -210,6 +234,7 @@ def _sla_reroute(
     record(
         connection, job.crm, lead, decision, policy, before, now, purpose=f"sla:{len(had)}", kind="handoff"
     )
+    ctx.handed("sla", outcome_of(decision))
     if decision.route is Route.POOL and rule.unworked_minutes:
         due = working_deadline(policy.managers[decision.assignee], now, rule.unworked_minutes)
         if due is not None:
@@ -236,4 +261,5 @@ def return_job(ctx: JobContext, job: Job) -> None:
             decision = decide_for(lead, policy, now, owner.key, steps=(step,), route=Route.RETURN)
             before = load_routing_state(connection, policy.pools, now)
             record(connection, job.crm, lead, decision, policy, before, now, purpose="return", kind="handoff")
+            ctx.handed("return", HANDED)
         complete(connection, job, ctx.worker, now)

@@ -34,7 +34,13 @@ class JobContext:
     worker: str
     on_decision: Callable[[float], None] = lambda seconds: None
     on_write: Callable[[str, str], None] = lambda kind, outcome: None
+    on_handoff: Callable[[str, str], None] = lambda kind, outcome: None
     prefetched: dict[str, Lead | None] = field(default_factory=dict)
+    handoffs: list[tuple[str, str]] = field(default_factory=list)  # this job's, reported once committed
+
+    def handed(self, kind: str, outcome: str) -> None:
+        """Note a handoff's outcome; the worker reports it when the job's transaction has committed."""
+        self.handoffs.append((kind, outcome))
 
     def fetch(self, lead_id: str) -> Lead | None:
         """The lead: from this round's batched prefetch if there, else one read through the CRM."""

@@ -1,23 +1,31 @@
 """Lead files for `simulate`: CSV with a header (`,` or `;`) or JSON lines, read as core leads.
 
-Files are streamed: a first pass reads only the `created_at` of every row (so a bad date is
-reported before any output, and we learn whether the file is in time order and how long it is);
-the second pass builds the leads. Only a file out of time order is loaded whole and sorted.
+Files are streamed: a first pass reads only the time of every row — `created_at`, or `at` for a
+stage row — (so a bad date is reported before any output, and we learn whether the file is in
+time order, how long it is and whether it has stage rows); the second pass builds the leads and
+stage events. Only a file out of time order is loaded whole and sorted.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from operator import attrgetter
+from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
 from core.model import Lead, Policy
 from webhook_app.csvrows import CsvRows
+from webhook_app.leadevents import STAGE, StageEvent, event_kind, is_stage, stage_event, stage_time
 from webhook_app.leadrow import Columns, Record, RowParser, is_known, json_record, parse_time
 
 JSON_SUFFIXES = (".jsonl", ".ndjson")
+Row = Lead | StageEvent  # what a row of a lead file becomes
+
+
+def row_time(row: Row) -> datetime:
+    """When the row happened: a lead's creation, a stage move's `at`."""
+    return row.at if isinstance(row, StageEvent) else row.created_at
 
 
 class LeadFileError(Exception):
@@ -44,6 +52,7 @@ class LeadFile:
         self._warned: set[str] = set()  # both passes meet the same header: say things once
         self.parser = RowParser(policy.tz, {key: m.crm_user_id for key, m in policy.managers.items()})
         self.is_json = path.suffix.lower() in JSON_SUFFIXES
+        self.stage_rows = 0  # counted by scan()
         if path.suffix.lower() in (".xlsx", ".xls", ".ods"):
             raise LeadFileError(path, None, "spreadsheets are not read: save the sheet as CSV (UTF-8)")
 
@@ -54,44 +63,76 @@ class LeadFile:
             self._warn(message)
 
     def scan(self) -> tuple[int, int | None]:
-        """Rows in the file, and the first line older than the row before it (None: in time order)."""
+        """Rows in the file, and the first line older than the row before it (None: in time order).
+
+        Also counts the stage rows into `stage_rows`.
+        """
         count, previous, disorder = 0, None, None
-        for line, raw in self._times():
-            try:
-                moment = parse_time(raw, self.parser.tz)
-            except ValueError as exc:
-                raise LeadFileError(self.path, line, str(exc)) from None
+        self.stage_rows = 0
+        for line, moment in self._moments():
             count += 1
             if disorder is None and previous is not None and moment < previous:
                 disorder = line
             previous = moment
         return count, disorder
 
-    def leads(self) -> Iterator[Lead]:
-        """The leads in file order."""
+    def rows(self) -> Iterator[Row]:
+        """The rows in file order: a Lead per `created` row, a StageEvent per `stage` row."""
+        lead, tz = self.parser.lead, self.parser.tz
         for number, (line, record) in enumerate(self._records(), start=1):
             try:
-                yield self.parser.lead(record, number)
+                yield (
+                    stage_event(record, line, tz)
+                    if "event" in record and is_stage(record)
+                    else lead(record, number)
+                )
             except ValueError as exc:
                 raise LeadFileError(self.path, line, str(exc)) from None
 
-    def in_time_order(self, disorder: int | None) -> Iterator[Lead]:
-        """The leads by created_at: streamed when in order, else loaded whole and sorted stably."""
-        if disorder is None:
-            return self.leads()
-        self.warn(f"{self.path}:{disorder}: rows are not in time order; loading the whole file to sort it")
-        return iter(sorted(self.leads(), key=attrgetter("created_at")))
+    def leads(self) -> Iterator[Lead]:
+        """The leads in file order (stage rows left out)."""
+        return (row for row in self.rows() if isinstance(row, Lead))
 
-    def _times(self) -> Iterator[tuple[int, object]]:
+    def in_time_order(self, disorder: int | None) -> Iterator[Row]:
+        """The rows by time: streamed when in order, else loaded whole and sorted stably."""
+        if disorder is None:
+            return self.rows()
+        self.warn(f"{self.path}:{disorder}: rows are not in time order; loading the whole file to sort it")
+        return iter(sorted(self.rows(), key=row_time))
+
+    def _moments(self) -> Iterator[tuple[int, datetime]]:
+        """Each row's line and time; kinds and times are checked here, before any output."""
         if self.is_json:
             for line, record in self._json_records():
-                yield line, record.get("created_at")
+                yield (
+                    line,
+                    self._moment(line, record.get("event"), record.get("created_at"), record.get("at")),
+                )
             return
+        tz = self.parser.tz
         with self._open() as handle:
-            rows, columns = self._csv(handle, created_at_only=True)
-            column = columns.created_at
+            rows, columns = self._csv(handle, scan=True)
+            column, event, at = columns.created_at, columns.event, columns.at
+            if event < 0:  # the common file: leads only
+                for line, row in rows:
+                    try:
+                        yield line, parse_time(row[column] if column < len(row) else "", tz)
+                    except ValueError as exc:
+                        raise LeadFileError(self.path, line, str(exc)) from None
+                return
             for line, row in rows:
-                yield line, row[column] if column < len(row) else ""
+                width = len(row)
+                cells = [row[i] if 0 <= i < width else "" for i in (event, column, at)]
+                yield line, self._moment(line, *cells)
+
+    def _moment(self, line: int, event: object, created: object, at: object) -> datetime:
+        try:
+            if event_kind(event) == STAGE:
+                self.stage_rows += 1
+                return stage_time(at, self.parser.tz)
+            return parse_time(created, self.parser.tz)
+        except ValueError as exc:
+            raise LeadFileError(self.path, line, str(exc)) from None
 
     def _records(self) -> Iterator[tuple[int, Record]]:
         if self.is_json:
@@ -118,12 +159,10 @@ class LeadFile:
         except OSError as exc:
             raise LeadFileError(self.path, None, f"cannot open: {exc.strerror or exc}") from None
 
-    def _csv(
-        self, handle: IO[str], *, created_at_only: bool = False
-    ) -> tuple[Iterator[tuple[int, list[str]]], Columns]:
+    def _csv(self, handle: IO[str], *, scan: bool = False) -> tuple[Iterator[tuple[int, list[str]]], Columns]:
         """The rows after the header, numbered by their last line, and the header's columns.
 
-        With `created_at_only` a row may hold only the cells up to created_at (what the scan reads).
+        With `scan` a row may hold only the cells up to created_at, event and at (what the scan reads).
         """
         first = self._decode(handle.readline, 1)
         # Russian Excel exports use `;`; whichever separator the header uses more is the one.
@@ -138,7 +177,8 @@ class LeadFile:
             raise LeadFileError(self.path, 1, f"duplicate columns: {', '.join(duplicates)}")
         if columns.unknown:
             self.warn(f"{self.path}:1: ignoring unknown columns: {', '.join(columns.unknown)}")
-        return rows.rows(columns.created_at + 1 if created_at_only else -1), columns
+        last = max(columns.created_at, columns.event, columns.at)
+        return rows.rows(last + 1 if scan else -1), columns
 
     def _row_error(self, line: int, problem: str) -> LeadFileError:
         if problem == "decode":

@@ -34,6 +34,8 @@ PLAIN_KEYS = (
     "email",
     "company",
     "inn",
+    "event",  # `created` (default) or `stage`, see leadevents.py
+    "at",  # when a `stage` row's move happened
 )
 UTM_KEYS = UTM_FIELDS
 GROUPS = ("fields", "field_ids", "utm")  # nested objects, JSON lines only
@@ -187,6 +189,8 @@ class Columns:
         header = self.names = [column_name(name) for name in raw_header]
         self.width = len(header)
         self.created_at = header.index("created_at") if "created_at" in header else -1
+        self.event = header.index("event") if "event" in header else -1
+        self.at = header.index("at") if "at" in header else -1
         self.plain: list[tuple[int, str]] = []
         nested: dict[str, list[tuple[int, str]]] = {"fields": [], "field_ids": [], "utm": []}
         self.unknown: list[str] = []

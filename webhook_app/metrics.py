@@ -11,6 +11,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy import Engine, func, select
 
+from adapters.storage.configs import last_refusal
 from adapters.storage.engine import reading
 from adapters.storage.outbox import outbox_counts
 from adapters.storage.queue import job_counts, oldest_pending
@@ -39,6 +40,13 @@ class Metrics:
         self.crm_writes = self._counter(
             "leadrouter_crm_writes", "CRM write attempts by outcome", "kind", "outcome"
         )
+        self.handoffs = self._counter(
+            "leadrouter_handoffs",
+            "Handoffs that came due, by kind (stage, after_days, sla, return) and outcome "
+            "(handed, kept-by-exception, blocked, to-head)",
+            "kind",
+            "outcome",
+        )
 
     def _counter(self, name: str, doc: str, *labels: str) -> Counter:
         return Counter(name, doc, list(labels), registry=self.registry)
@@ -59,6 +67,7 @@ class _DatabaseCollector(Collector):
             writes = outbox_counts(connection)
             oldest = oldest_pending(connection, now)
             beat = connection.execute(select(func.max(heartbeats.c.seen_at))).scalar()
+            refusal = last_refusal(connection)
         yield _labelled("leadrouter_jobs", "Jobs by state", "state", jobs)
         yield _labelled("leadrouter_outbox", "CRM writes in the outbox by state", "state", writes)
         age = GaugeMetricFamily("leadrouter_oldest_due_job_seconds", "Age of the oldest due job not yet run")
@@ -69,6 +78,11 @@ class _DatabaseCollector(Collector):
         )
         heartbeat.add_metric([], (now - beat).total_seconds() if beat else float("nan"))
         yield heartbeat
+        refused = GaugeMetricFamily(
+            "leadrouter_config_refusals", "Config reloads refused so far (the running version stayed)"
+        )
+        refused.add_metric([], float(refusal["count"]) if refusal else 0.0)
+        yield refused
 
 
 def _labelled(name: str, doc: str, label: str, values: dict[str, int]) -> GaugeMetricFamily:

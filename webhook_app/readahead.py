@@ -3,9 +3,10 @@
 `simulate` spends about as long turning rows into leads (and matching the rules, which do not
 depend on the routing state) as deciding them. A forked child does that part, from the moment the
 file is opened (so it also runs while the parent checks the dates), and sends the leads in
-batches with the rule each one matched. The parent gets the same leads (pickled as their field
-values, rebuilt by `Lead(*values)`) and only decides. Warnings and errors arrive at their place in
-the stream, so a run reads exactly like a single-process one. Without `fork`, the file is read here.
+batches with the rule each one matched (stage rows go in the same batches, matching nothing). The
+parent gets the same leads (pickled as their field values, rebuilt by `Lead(*values)`) and only
+decides. Warnings and errors arrive at their place in the stream, so a run reads exactly like a
+single-process one. Without `fork`, the file is read here.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from typing import Any
 
 from core.matcher import UNMATCHED, Matched
 from core.model import Lead, Policy
-from webhook_app.leadfile import LeadFile, LeadFileError
+from webhook_app.leadfile import LeadFile, LeadFileError, Row
 from webhook_app.leadrow import NOTHING
 
 BATCH = 500  # leads per message: large enough that pickling is per batch, not per lead
@@ -50,10 +51,10 @@ class ReadAhead:
             self._child.start()
             sender.close()
 
-    def items(self) -> Iterator[tuple[Lead, Matched]]:
-        """(lead, its first matching rule) in file order, as `source.leads()` would give the leads."""
+    def items(self) -> Iterator[tuple[Row, Matched]]:
+        """(row, a lead's first matching rule) in file order, as `source.rows()` would give the rows."""
         if self._child is None:
-            yield from ((lead, UNMATCHED) for lead in self.source.leads())
+            yield from ((row, UNMATCHED) for row in self.source.rows())
             return
         rules = self.policy.rules
         while True:
@@ -130,7 +131,7 @@ def _read(source: LeadFile, policy: Policy, sender: Connection) -> None:
     Pickling and writing happen here, in the thread that parses: a queue's feeder thread would wait
     for the interpreter lock at every batch, and the parent would wait for it.
     """
-    batch: list[tuple[Lead, int]] = []
+    batch: list[tuple[Row, int]] = []
     # Only in this (forked) process: how leads are pickled for the pipe.
     ForkingPickler.register(Lead, _reduce_lead)
     ForkingPickler.register(MappingProxyType, _reduce_proxy)
@@ -150,8 +151,9 @@ def _read(source: LeadFile, policy: Policy, sender: Connection) -> None:
 
     first = policy.matcher.first_index
     try:
-        for lead in LeadFile(source.path, policy, warn=warn).leads():
-            batch.append((lead, first(lead)))
+        for row in LeadFile(source.path, policy, warn=warn).rows():
+            # -1 is "no rule" to the parent, which is what a stage row matches
+            batch.append((row, first(row) if isinstance(row, Lead) else -1))
             if len(batch) == BATCH:
                 flush()
         flush()

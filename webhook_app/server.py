@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import Flask
 from gunicorn.app.base import BaseApplication
+from gunicorn.arbiter import Arbiter
 from gunicorn.glogging import Logger
 
 from webhook_app.redact import redact_path
@@ -29,9 +30,15 @@ class RedactingLogger(Logger):  # type: ignore[misc]
 class GunicornServer(BaseApplication):  # type: ignore[misc]
     """gunicorn run in-process; the app is built in each worker process, after the fork."""
 
-    def __init__(self, factory: Callable[[], Flask], options: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        factory: Callable[[], Flask],
+        options: dict[str, Any],
+        on_hup: Callable[[], object] | None = None,
+    ) -> None:
         self.factory = factory
         self.options = options
+        self.on_hup = on_hup
         super().__init__()
 
     def load_config(self) -> None:
@@ -42,6 +49,34 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]
     def load(self) -> Flask:
         """Build the app (called by gunicorn in the worker process)."""
         return self.factory()
+
+    def run(self) -> None:
+        """Run the master; SIGHUP reloads our config, not gunicorn's workers."""
+        try:
+            _ConfigReloadingArbiter(self).run()
+        except RuntimeError as exc:
+            log.error("gunicorn could not start: %s", exc)
+            raise SystemExit(1) from None
+
+
+class _ConfigReloadingArbiter(Arbiter):  # type: ignore[misc]
+    """gunicorn's master, where SIGHUP validates and publishes the YAML instead of restarting workers.
+
+    gunicorn's own HUP restarts every worker, and a worker that cannot load a broken file never
+    boots — the service would stop. Publishing the new version lets every process switch to it in
+    place (they poll the newest version), and a broken file is refused while the old one runs on.
+    """
+
+    def handle_hup(self) -> None:
+        """Reload the YAML for every process (see the class docstring)."""
+        hook = getattr(self.app, "on_hup", None)
+        if hook is None:
+            super().handle_hup()
+            return
+        try:
+            hook()
+        except Exception as exc:  # a refused config is logged by the hook; the master must live on
+            log.error("SIGHUP: config not reloaded: %s", type(exc).__name__)
 
 
 def gunicorn_options(host: str, port: int, workers: int, threads: int, **extra: Any) -> dict[str, Any]:
@@ -60,9 +95,20 @@ def gunicorn_options(host: str, port: int, workers: int, threads: int, **extra: 
     }
 
 
-def run_worker_until_signalled(run: Callable[[threading.Event], None]) -> None:
-    """Run a worker loop in this thread until SIGTERM or SIGINT."""
+def run_worker_until_signalled(
+    run: Callable[[threading.Event], None], on_hup: Callable[[], object] | None = None
+) -> None:
+    """Run a worker loop in this thread until SIGTERM or SIGINT; SIGHUP calls `on_hup`."""
     stop = threading.Event()
+
+    def _hup(_signum: int, _frame: Any) -> None:
+        if on_hup is not None:
+            try:
+                on_hup()
+            except Exception as exc:  # refused: logged where it was refused; keep running
+                log.error("SIGHUP: config not reloaded: %s", type(exc).__name__)
+
+    signal.signal(signal.SIGHUP, _hup)
 
     def _stop(signum: int, _frame: Any) -> None:
         log.info("signal %s: finishing the current job, then stopping", signum)

@@ -1,14 +1,16 @@
-"""What `simulate` prints: decisions and fairness as an aligned table, JSON lines, or CSV."""
+"""What `simulate` prints: decisions, handoffs and fairness as an aligned table, JSON lines, or CSV."""
 
 from __future__ import annotations
 
 import csv
 import json
+import tempfile
 from typing import IO, Any, Protocol
 
 from core.fairness import PoolFairness
 from core.reasons import Renderer
 from webhook_app.simulate import Simulated
+from webhook_app.simulate_tally import OUTCOMES, Handed, HandoffTally
 
 DECISION_COLUMNS = (
     "created_at",
@@ -39,16 +41,35 @@ FAIRNESS_COLUMNS = (
     "pool_max_deviation",
     "jain",
 )
+HANDOFF_COLUMNS = (
+    "at",
+    "lead",
+    "kind",
+    "handoff",
+    "outcome",
+    "from",
+    "to",
+    "crm_user_id",
+    "pool",
+    "strategy",
+    "reason",
+)
 
 
 class Writer(Protocol):
-    """Receives each final decision, then the fairness report once."""
+    """Receives each final decision and handoff, then the fairness report and handoff summary once."""
 
     def decision(self, item: Simulated) -> None:
         """Print one lead's decision."""
 
+    def handoff(self, item: Handed) -> None:
+        """Print one handoff that came due."""
+
     def fairness(self, pools: list[PoolFairness]) -> None:
         """Print the fairness figures."""
+
+    def handoffs(self, tally: HandoffTally) -> None:
+        """Print the handoff summary (only runs over a file with stage rows)."""
 
 
 def _round(value: float | None, digits: int = 4) -> float | None:
@@ -81,6 +102,30 @@ def decision_record(item: Simulated, render: Renderer) -> dict[str, Any]:
             for s in d.skipped
         ],
     }
+
+
+def handoff_record(item: Handed, render: Renderer) -> dict[str, Any]:
+    """The fields of one handoff, its time in the config's time zone (shared by JSON and CSV)."""
+    d = item.decision
+    manager = render.policy.managers.get(item.owner or "") if d is not None else None
+    return {
+        "at": item.at.astimezone(render.policy.tz).isoformat(),
+        "lead": item.lead.id,
+        "kind": item.kind,
+        "handoff": item.handoff,
+        "outcome": item.outcome,
+        "from": item.previous,
+        "to": manager.key if manager else None,
+        "crm_user_id": manager.crm_user_id if manager else None,
+        "pool": d.pool if d else None,
+        "strategy": d.strategy if d else None,
+        "reason": render.reason(d) if d else render.step(item.step) if item.step else "",
+    }
+
+
+def handoff_summary_rows(tally: HandoffTally) -> list[dict[str, Any]]:
+    """One row per configured handoff: its kind and a count per outcome."""
+    return [{"handoff": row.handoff, "kind": row.kind, **row.counts} for row in tally.report()]
 
 
 def fairness_rows(pools: list[PoolFairness], render: Renderer) -> list[dict[str, Any]]:
@@ -117,6 +162,20 @@ class JsonWriter:
         del record["assignee_name"]
         self.out.write(json.dumps(record, ensure_ascii=False) + "\n")
 
+    def handoff(self, item: Handed) -> None:
+        """One `handoff` line."""
+        record = {"type": "handoff", **handoff_record(item, self.render)}
+        self.out.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+    def handoffs(self, tally: HandoffTally) -> None:
+        """`handoff_summary` per handoff (outcomes with `_` for `-`), then `handoff_pair` lines."""
+        for row in handoff_summary_rows(tally):
+            record = {"type": "handoff_summary", **{k.replace("-", "_"): v for k, v in row.items()}}
+            self.out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        for previous, owner, count in tally.top_pairs():
+            record = {"type": "handoff_pair", "from": previous, "to": owner, "handovers": count}
+            self.out.write(json.dumps(record, ensure_ascii=False) + "\n")
+
     def fairness(self, pools: list[PoolFairness]) -> None:
         """`fairness` lines, then one `pool` line per pool."""
         for row in fairness_rows(pools, self.render):
@@ -135,12 +194,16 @@ class JsonWriter:
 
 
 class CsvWriter:
-    """Decisions as CSV with a header, an empty line, then the fairness table with its header."""
+    """Sections separated by an empty line, each with its header: decisions, handoffs (if any),
+    the fairness table, then (with stage rows) the handoff summary and who handed to whom."""
 
     def __init__(self, out: IO[str], render: Renderer, *, with_decisions: bool = True) -> None:
         self.out, self.render = out, render
         self.csv = csv.writer(out, lineterminator="\n")
         self.started = False
+        # Handoff rows come between decisions; their section follows the decisions' (kept on disk
+        # past a few MiB, so a big file's handoffs do not have to fit in memory).
+        self.spool: tempfile.SpooledTemporaryFile[str] | None = None
         if with_decisions:
             self.csv.writerow(DECISION_COLUMNS)
             self.started = True
@@ -151,10 +214,38 @@ class CsvWriter:
         record["skipped"] = ";".join(f"{s['manager']}:{s['reason']}" for s in record["skipped"])
         self.csv.writerow([record[c] if record[c] is not None else "" for c in DECISION_COLUMNS])
 
+    def handoff(self, item: Handed) -> None:
+        """One row of the handoffs section."""
+        if self.spool is None:
+            # Open across calls, closed by fairness() once its rows are copied out.
+            self.spool = tempfile.SpooledTemporaryFile(max_size=8 * 2**20, mode="w+", encoding="utf-8")  # noqa: SIM115
+            self.spooled = csv.writer(self.spool, lineterminator="\n")
+            self.spooled.writerow(HANDOFF_COLUMNS)
+        record = handoff_record(item, self.render)
+        self.spooled.writerow(["" if record[c] is None else record[c] for c in HANDOFF_COLUMNS])
+
     def fairness(self, pools: list[PoolFairness]) -> None:
-        """The fairness table, after an empty line when decisions came first."""
+        """The handoffs section if there were handoffs, then the fairness table."""
+        if self.spool is not None:
+            self.out.write("\n")
+            self.spool.seek(0)
+            for text in self.spool:
+                self.out.write(text)
+            self.spool.close()
+            self.spool = None
         if self.started:
             self.out.write("\n")
         self.csv.writerow(FAIRNESS_COLUMNS)
         for row in fairness_rows(pools, self.render):
             self.csv.writerow(["" if row[c] is None else row[c] for c in FAIRNESS_COLUMNS])
+
+    def handoffs(self, tally: HandoffTally) -> None:
+        """The handoff summary, then (from, to, handovers), each after an empty line."""
+        self.out.write("\n")
+        self.csv.writerow(("handoff", "kind", *OUTCOMES))
+        for row in handoff_summary_rows(tally):
+            self.csv.writerow(row.values())
+        self.out.write("\n")
+        self.csv.writerow(("from", "to", "handovers"))
+        for previous, owner, count in tally.top_pairs():
+            self.csv.writerow((previous or "", owner, count))

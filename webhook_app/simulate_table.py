@@ -9,6 +9,7 @@ from core.decision import Outcome
 from core.fairness import MemberFairness, PoolFairness
 from core.reasons import Renderer
 from webhook_app.simulate import Simulated
+from webhook_app.simulate_tally import OUTCOMES, Handed, HandoffTally
 
 TABLE: Mapping[str, Mapping[str, Any]] = {
     "ru": {
@@ -20,6 +21,19 @@ TABLE: Mapping[str, Mapping[str, Any]] = {
         "arrived": "поступил {time}; ",
         "summary": "Итого лидов: {total} (через пулы {pool}, повторные клиенты {continuity}, замещение "
         "{substitute}, резерв {fallback}, так и не распределены {wait}); ждали смены: {waited}",
+        "handoffs": "Передачи: сменили ответственного {handovers}",
+        "handoff_head": (
+            "Передача",
+            "Вид",
+            "Передано",
+            "Руководителю",
+            "Исключение",
+            "Запрет",
+            "Отменено",
+            "Вовремя",
+            "После файла",
+        ),
+        "pairs": ("Кто → кому", "Передач"),
     },
     "en": {
         "head": ("Time", "Lead", "Assignee", "Rule", "Pool", "Reason"),
@@ -30,6 +44,19 @@ TABLE: Mapping[str, Mapping[str, Any]] = {
         "arrived": "arrived {time}; ",
         "summary": "Leads: {total} (through pools {pool}, repeat clients {continuity}, substitutes "
         "{substitute}, fallback {fallback}, never assigned {wait}); waited for a shift: {waited}",
+        "handoffs": "Handoffs: deals that changed hands {handovers}",
+        "handoff_head": (
+            "Handoff",
+            "Kind",
+            "Handed",
+            "To head",
+            "Exception",
+            "Blocked",
+            "Cancelled",
+            "In time",
+            "After the file",
+        ),
+        "pairs": ("From → to", "Handovers"),
     },
 }
 
@@ -42,7 +69,7 @@ class TableWriter:
         self.words = TABLE.get(language, TABLE["ru"])
         policy = render.policy
         names = [m.label for m in policy.managers.values()]
-        rules = [r.name for r in policy.rules]
+        rules = [r.name for r in policy.rules] + [h.name for h in policy.handoffs]
         self.widths = (
             16,
             10,
@@ -67,6 +94,14 @@ class TableWriter:
             arrived = self.words["arrived"].format(time=self.render.moment(item.lead.created_at))
         self._row([*cells, arrived + self.render.reason(d)])
 
+    def handoff(self, item: Handed) -> None:
+        """One aligned line: time, lead, who has the deal now, handoff, pool, what happened and why."""
+        d = item.decision
+        reason = self.render.reason(d) if d else self.render.step(item.step) if item.step else ""
+        pool = d.pool if d and d.pool else "—"
+        cells = [self.render.moment(item.at), item.lead.id, self.render.name(item.owner), item.handoff, pool]
+        self._row([*cells, reason])
+
     def fairness(self, pools: list[PoolFairness]) -> None:
         """One block per pool: a title with its figures, then a line per member."""
         for pool in pools:
@@ -76,13 +111,31 @@ class TableWriter:
                     max=self._num(pool.max_deviation), jain=self._num(pool.jain, 3)
                 )
             self.out.write(f"\n{title}\n")
-            rows = [list(self.words["fair"]), *(self._member(m) for m in pool.members)]
-            widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-            for row in rows:
-                cells = [row[0].ljust(widths[0])] + [
-                    c.rjust(w) for c, w in zip(row[1:], widths[1:], strict=True)
-                ]
-                self.out.write("  " + "  ".join(cells).rstrip() + "\n")
+            self._block([list(self.words["fair"]), *(self._member(m) for m in pool.members)], left=1)
+
+    def handoffs(self, tally: HandoffTally) -> None:
+        """Outcomes per handoff, then who handed deals to whom, most often first."""
+        self.out.write("\n" + self.words["handoffs"].format(handovers=tally.handovers) + "\n")
+        rows = [list(self.words["handoff_head"])]
+        rows += [[r.handoff, r.kind, *(str(r.counts[o]) for o in OUTCOMES)] for r in tally.report()]
+        self._block(rows, left=2)
+        pairs = tally.top_pairs()
+        if pairs:
+            name = self.render.name
+            rows = [list(self.words["pairs"])]
+            rows += [[f"{name(previous)} → {name(owner)}", str(count)] for previous, owner, count in pairs]
+            self.out.write("\n")
+            self._block(rows, left=1)
+
+    def _block(self, rows: list[list[str]], left: int) -> None:
+        """Rows indented, the first `left` columns aligned left and the rest (numbers) right."""
+        widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+        for row in rows:
+            cells = [
+                c.ljust(w) if i < left else c.rjust(w)
+                for i, (c, w) in enumerate(zip(row, widths, strict=True))
+            ]
+            self.out.write("  " + "  ".join(cells).rstrip() + "\n")
 
     def summary(self, routes: Mapping[str, int], waited: int) -> None:
         """The closing line: how the leads were routed."""

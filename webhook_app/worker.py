@@ -175,6 +175,7 @@ class Worker:
 
     def _run(self, job: Job) -> None:
         handler = HANDLERS.get(job.kind)
+        self.ctx.handoffs.clear()
         try:
             if handler is None:
                 raise ValueError(f"unknown job kind {job.kind!r}")
@@ -183,6 +184,12 @@ class Worker:
             log.warning("job %s: lease lost, another worker has it", job.id)
         except Exception as exc:  # the job is retried with backoff, then marked failed — never lost
             self._failed(job, exc)
+        else:
+            # Counted only now: a job whose transaction rolled back will hand the deal over again.
+            for kind, outcome in self.ctx.handoffs:
+                self.ctx.on_handoff(kind, outcome)
+        finally:
+            self.ctx.handoffs.clear()
 
     def _failed(self, job: Job, exc: Exception) -> None:
         now = self.ctx.clock()

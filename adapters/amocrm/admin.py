@@ -8,9 +8,10 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from adapters.admin import CrmUser
+from adapters.admin import CrmField, CrmInventory, CrmPipeline, CrmUser
+from adapters.amocrm.catalog import SYSTEM_STAGES, Catalog
 from adapters.amocrm.factory import build_http
-from adapters.amocrm.schemas import Named, UserOut, WebhookOut, embedded
+from adapters.amocrm.schemas import Named, PipelineOut, UserOut, WebhookOut, embedded
 from adapters.amocrm.transport import AmoHttp
 from adapters.errors import CrmError, PermanentCrmError
 
@@ -29,6 +30,19 @@ class AmoAdmin:
 
     def list_users(self) -> list[CrmUser]:
         """Users who can own leads: active and not free (read-only seats), every page read."""
+        return [user for user in self._users() if user.active]
+
+    def inventory(self) -> CrmInventory:
+        """Pipelines and their stages, lead fields with their choices, every user (§2.4, §2.8, §2.9)."""
+        pipelines, fields = Catalog(self.http).listing()
+        return CrmInventory(
+            pipelines=tuple(CrmPipeline(p.name, _stage_names(p)) for p in pipelines),
+            fields=tuple(CrmField(str(f.id), f.name, tuple(e.value for e in f.enums or ())) for f in fields),
+            users=tuple(self._users()),
+        )
+
+    def _users(self) -> list[CrmUser]:
+        """Every user; `active` when they can own leads (active and not a free seat, §2.4)."""
         users: list[UserOut] = []
         groups: dict[int, str] = {}
         try:
@@ -43,11 +57,10 @@ class AmoAdmin:
                 id=u.id,
                 name=u.name or f"user {u.id}",
                 email=u.email or "",
-                active=True,
+                active=u.rights.is_active and not u.rights.is_free,  # assignable, per §2.4
                 department=groups.get(u.rights.group_id, "") if u.rights.group_id is not None else "",
             )
             for u in users
-            if u.rights.is_active and not u.rights.is_free  # assignable, per §2.4
         ]
 
     def install(self, public_url: str) -> list[str]:
@@ -82,6 +95,12 @@ class AmoAdmin:
         for page in self.http.pages("/api/v4/webhooks", {}):
             hooks += embedded(page, "webhooks", WebhookOut)
         return hooks
+
+
+def _stage_names(pipeline: PipelineOut) -> tuple[str, ...]:
+    """A pipeline's stages; won and lost exist in every pipeline even when a listing leaves them out."""
+    names = [s.name for s in pipeline.embedded.statuses]
+    return tuple(names + [name for name in SYSTEM_STAGES.values() if name not in names])
 
 
 def _groups(user: dict[str, Any]) -> list[Named]:

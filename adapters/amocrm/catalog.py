@@ -30,6 +30,7 @@ class Catalog:
     _pipelines: dict[int, str] = field(default_factory=dict, init=False)
     _stages: dict[tuple[int, int], str] = field(default_factory=dict, init=False)
     _fields: dict[int, FieldDef] = field(default_factory=dict, init=False)
+    _pipeline_list: list[PipelineOut] = field(default_factory=list, init=False)
     _by_name: dict[str, FieldDef] = field(default_factory=dict, init=False)
     _loaded: float = field(default=float("-inf"), init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
@@ -60,6 +61,11 @@ class Catalog:
         self._fresh(lambda: field_id in self._fields)
         return self._fields.get(field_id)
 
+    def listing(self) -> tuple[list[PipelineOut], list[FieldDef]]:
+        """Pipelines with their stages and the lead fields, read now (for `check-config --online`)."""
+        self.reload()
+        return list(self._pipeline_list), list(self._fields.values())
+
     def _fresh(self, known: Callable[[], bool]) -> None:
         if self._stale(known):
             with self._lock:
@@ -78,6 +84,7 @@ class Catalog:
         fields: list[FieldDef] = []
         for page in self.http.pages("/api/v4/leads/custom_fields", {"limit": 250}):
             fields += embedded(page, "custom_fields", FieldDef)
+        self._pipeline_list = pipelines
         self._pipelines = {p.id: p.name for p in pipelines}
         self._stages = {(p.id, s.id): s.name for p in pipelines for s in p.embedded.statuses}
         self._fields = {f.id: f for f in fields}

@@ -12,7 +12,8 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from adapters.admin import CrmUser
+from adapters.admin import CrmField, CrmInventory, CrmPipeline, CrmUser
+from adapters.bitrix24 import directory
 from adapters.bitrix24.auth import WebhookUrl
 from adapters.bitrix24.batch import run_batch
 from adapters.bitrix24.client import Bitrix24Client
@@ -47,6 +48,18 @@ class Bitrix24Admin:
     def list_users(self) -> list[CrmUser]:
         """Active employees with their departments."""
         return self.client.users()
+
+    def inventory(self) -> CrmInventory:
+        """Stages by funnel (deals) or the lead statuses, UF fields with list items, every employee."""
+        catalog = self.client.catalog()
+        funnels: dict[str | None, list[str]] = {}
+        for stage in catalog.stages():
+            funnels.setdefault(stage.pipeline, []).append(stage.name)
+        return CrmInventory(
+            pipelines=tuple(CrmPipeline(name, tuple(stages)) for name, stages in funnels.items()),
+            fields=tuple(CrmField(f.id, f.label, tuple(f.items.values())) for f in catalog.fields().values()),
+            users=tuple(directory.users(self.client.transport, active_only=False)),
+        )
 
     def install(self, public_url: str) -> list[str]:
         """Bind our events (app), or say exactly what to set up by hand (webhook)."""

@@ -63,10 +63,13 @@ def paged(
     return rows
 
 
-def users(transport: Transport) -> list[CrmUser]:
-    """Active employees (`user.get` ACTIVE, USER_TYPE employee) with their departments' names."""
+def users(transport: Transport, *, active_only: bool = True) -> list[CrmUser]:
+    """Employees (`user.get` USER_TYPE employee; only ACTIVE ones unless told) with their departments."""
     departments = {str(d.get("ID")): str(d.get("NAME") or "") for d in paged(transport, "department.get", {})}
-    people = paged(transport, "user.get", {"FILTER": {"ACTIVE": True, "USER_TYPE": "employee"}})
+    wanted: dict[str, Any] = (
+        {"ACTIVE": True, "USER_TYPE": "employee"} if active_only else {"USER_TYPE": "employee"}
+    )
+    people = paged(transport, "user.get", {"FILTER": wanted})
     result = []
     for person in people:
         user_id = integer(person.get("ID"))

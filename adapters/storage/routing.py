@@ -13,9 +13,10 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from adapters.storage.pausing import current_pauses
 from adapters.storage.sql import insert_ignore, locked, upsert
-from adapters.storage.tables import assignments, manager_load, pauses, pool_state
-from core.state import ManagerLoad, Pause, PoolState, RoutingState
+from adapters.storage.tables import assignments, manager_load, pool_state
+from core.state import ManagerLoad, PoolState, RoutingState
 
 
 def load_routing_state(connection: Connection, pools: Iterable[str], now: datetime) -> RoutingState:
@@ -34,7 +35,7 @@ def load_routing_state(connection: Connection, pools: Iterable[str], now: dateti
         loads={
             r.manager: ManagerLoad(r.day, r.today, r.open) for r in connection.execute(select(manager_load))
         },
-        paused={r.manager: Pause(r.until, r.reason) for r in connection.execute(select(pauses))},
+        paused=current_pauses(connection),
     )
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import (
     DateTime,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -106,6 +107,7 @@ assignments = Table(
     UniqueConstraint("crm", "lead_id", "purpose"),
     Index(None, "manager", "decided_at"),
     Index(None, "decided_at"),
+    Index(None, "purpose", "decided_at", "pool", "manager"),  # the admin page's split, index only
 )
 
 pool_state = Table(
@@ -200,4 +202,15 @@ heartbeats = Table(
     metadata,
     Column("worker", String(64), primary_key=True),
     Column("seen_at", Moment, nullable=False),
+)
+
+config_versions = Table(
+    "config_versions",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("version", String(32), nullable=False),
+    Column("path", Text, nullable=False),
+    Column("source", LargeBinary, nullable=False),  # the file's bytes, exactly as loaded
+    Column("loaded_at", Moment, nullable=False),
+    Column("loaded_by", String(120), nullable=False),  # startup | reload (cli) | sighup | admin
 )

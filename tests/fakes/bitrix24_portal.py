@@ -89,18 +89,20 @@ def stage_rows() -> list[dict[str, Any]]:
     ]
     lead.append(("JUNK", "Некачественный", "F"))
     for n, (sid, name, sem) in enumerate(lead):
-        rows.append(_status("STATUS", sid, name, (n + 1) * 10, sem, None))
+        rows.append(status_row("STATUS", sid, name, (n + 1) * 10, sem, None))
     deal = [("NEW", "Новая", None), ("PREPARATION", "Подготовка", None), ("WON", "Сделка успешна", "S")]
     deal.append(("LOSE", "Сделка провалена", "F"))
     for n, (sid, name, sem) in enumerate(deal):
-        rows.append(_status("DEAL_STAGE", sid, name, (n + 1) * 10, sem, "0"))
-        rows.append(_status("DEAL_STAGE_1", f"C1:{sid}", name, (n + 1) * 10, sem, "1"))
+        rows.append(status_row("DEAL_STAGE", sid, name, (n + 1) * 10, sem, "0"))
+        rows.append(status_row("DEAL_STAGE_1", f"C1:{sid}", name, (n + 1) * 10, sem, "1"))
     for n, (sid, name) in enumerate([("WEB", "Веб-сайт"), ("CALL", "Звонок"), ("WEBFORM", "CRM-форма")]):
-        rows.append(_status("SOURCE", sid, name, (n + 1) * 10, None, None))
+        rows.append(status_row("SOURCE", sid, name, (n + 1) * 10, None, None))
     return rows
 
 
-def _status(entity: str, sid: str, name: str, sort: int, sem: str | None, cat: str | None) -> dict[str, Any]:
+def status_row(
+    entity: str, sid: str, name: str, sort: int, sem: str | None, cat: str | None
+) -> dict[str, Any]:
     extra = {"SEMANTICS": {"S": "success", "F": "failure"}.get(sem or "", "process")}
     row = {
         "ID": "0",

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from tests.fakes.bitrix24_crm import Ctx
-from tests.fakes.bitrix24_portal import Handler, Portal
+from tests.fakes.bitrix24_portal import Handler, Portal, status_row
 
 ALL_SCOPES = ["crm", "user", "department", "im", "task", "basic"]
 
@@ -80,6 +80,15 @@ class PortalSetup:
         if items:
             meta["items"] = [{"ID": k, "VALUE": v} for k, v in items.items()]
         self.portal.fields[entity][fid] = meta
+
+    def add_deal_stage(self, stage_id: str, name: str, *, sort: int, category: int = 0) -> str:
+        """A stage an admin adds to a deal funnel (custom stages get `UC_…` ids; other funnels
+        prefix them `C<n>:`); returns the STAGE_ID deals carry."""
+        full = stage_id if category == 0 else f"C{category}:{stage_id}"
+        entity = "DEAL_STAGE" if category == 0 else f"DEAL_STAGE_{category}"
+        with self.portal.lock:
+            self.portal.statuses.append(status_row(entity, full, name, sort, None, str(category)))
+        return full
 
     def create(self, entity: str, fields: dict[str, Any] | None = None, *, robot: bool = False) -> int:
         """Create a record as a person (or a robot: events then carry no tokens); events follow."""

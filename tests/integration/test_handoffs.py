@@ -163,6 +163,15 @@ def test_a_lead_worked_on_in_time_stays(engine):
     assert read_audit(engine, lead_id="1", kinds=("sla_ok",))
 
 
+def test_the_sla_never_moves_a_lead_from_an_owner_listed_in_never_move(engine):
+    crm, clock, worker = setup(engine, replace(SLA, never_move=frozenset({"ivanova"})))
+    clock.advance(minutes=16)
+    drain(worker)
+    assert crm.owner_of("1") == 101
+    (kept,) = read_audit(engine, lead_id="1", kinds=("handoff_blocked",))
+    assert kept.detail["never_move"] == "ivanova"
+
+
 def test_a_worker_killed_as_the_sla_job_runs_reroutes_exactly_once(engine):
     crm, clock, worker = setup(engine, SLA)
     clock.advance(minutes=16)

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from core.conditions import Equals
 from core.decision import Outcome, Route, StepCode
@@ -133,6 +133,16 @@ def test_working_minutes_follow_the_managers_schedule():
     assert working_deadline(m, friday, 15) == datetime(2026, 12, 7, 9, 10, tzinfo=MSK)
     night = datetime(2026, 12, 2, 23, 0, tzinfo=MSK)
     assert working_deadline(m, night, 15) == datetime(2026, 12, 3, 9, 15, tzinfo=MSK)
+
+
+def test_working_minutes_count_from_the_second_the_lead_came():
+    m = manager("a", schedule=weekdays("09:00", "18:00"))
+    late_in_the_minute = datetime(2026, 12, 2, 12, 0, 59, 500_000, tzinfo=MSK)
+    assert working_deadline(m, late_in_the_minute, 1) == datetime(2026, 12, 2, 12, 1, 59, 500_000, tzinfo=MSK)
+    evening = datetime(2026, 12, 2, 17, 55, 50, tzinfo=MSK)  # 4:10 today, 5:50 tomorrow
+    assert working_deadline(m, evening, 10) == datetime(2026, 12, 3, 9, 5, 50, tzinfo=MSK)
+    always = manager("b")
+    assert working_deadline(always, late_in_the_minute, 15) == late_in_the_minute + timedelta(minutes=15)
 
 
 def test_working_minutes_skip_holidays_and_absences():

@@ -56,7 +56,7 @@ class Stack:
         )
 
 
-def make_stack(tmp_path: Path, crm_type: str = "amocrm") -> Stack:
+def make_stack(tmp_path: Path, crm_type: str = "amocrm", admin_token: str | None = None) -> Stack:
     config = tmp_path / "config.yaml"
     config.write_text(CONFIG % {"crm": crm_type, "crm_extra": CRM_EXTRA[crm_type]}, encoding="utf-8")
     settings = Settings(
@@ -64,6 +64,7 @@ def make_stack(tmp_path: Path, crm_type: str = "amocrm") -> Stack:
         database_url=f"sqlite:///{tmp_path / 'lr.db'}",
         webhook_secret=SECRET,
         bitrix24_app_token=APP_TOKEN,
+        admin_token=admin_token,
     )  # type: ignore[arg-type]
     crm, clock = FakeCrm(name=crm_type), Clock()
     services = build_services(settings, crm=crm, clock=clock)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import getpass
 import json
 import re
 import sys
@@ -58,3 +59,20 @@ def print_rows(
     out.write("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip() + "\n")
     for row_cells in cells:
         out.write("  ".join(v.ljust(w) for v, w in zip(row_cells, widths, strict=True)).rstrip() + "\n")
+
+
+def cli_user() -> str:
+    """Who runs this command, as the audit log names them."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry (some containers)
+        user = "unknown"
+    return f"{user} (cli)"
+
+
+def parse_until(text: str, now: datetime) -> datetime:
+    """`2h`, `3d`… from now, or an ISO 8601 moment (naive = UTC)."""
+    match = _RELATIVE.match(text.strip())
+    if match:
+        return now + timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+    return parse_since(text, now)

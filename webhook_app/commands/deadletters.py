@@ -7,10 +7,10 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
-from adapters.storage.audit import write_audit
-from adapters.storage.outbox import list_dead, replay
+from adapters.storage.outbox import list_dead
 from webhook_app.commands import help_for
-from webhook_app.commands.common import open_database, print_rows
+from webhook_app.commands.common import cli_user, open_database, print_rows
+from webhook_app.operations import replay_dead_letters
 
 COLUMNS = ("id", "crm", "lead_id", "kind", "attempts", "created_at", "last_error")
 
@@ -40,19 +40,6 @@ def run(args: argparse.Namespace) -> int:
     if not args.ids and not args.all:
         print("leadrouter deadletters replay: give ids or --all", file=sys.stderr)
         return 2
-    now = datetime.now(UTC)
-    with engine.begin() as connection:
-        rows = replay(connection, None if args.all else args.ids, now)
-        for row in rows:
-            write_audit(
-                connection,
-                "replay",
-                f"dead letter {row.id} ({row.kind}) queued again by the CLI",
-                at=now,
-                crm=row.crm,
-                lead_id=row.lead_id,
-                detail={"outbox": row.id},
-            )
-    missing = sorted(set(args.ids) - {r.id for r in rows}) if not args.all else []
-    print(f"replayed {len(rows)}" + (f"; not dead letters: {missing}" if missing else ""))
-    return 1 if missing else 0
+    done = replay_dead_letters(engine, None if args.all else args.ids, by=cli_user(), now=datetime.now(UTC))
+    print(f"replayed {len(done.ids)}" + (f"; not dead letters: {done.missing}" if done.missing else ""))
+    return 1 if done.missing else 0

@@ -91,8 +91,22 @@ def _run_gunicorn(args: argparse.Namespace, *, with_worker: bool) -> int:
     if failed is not None:
         return failed
     options = gunicorn_options(args.host, args.port, args.workers, args.threads)
-    GunicornServer(_app_factory(args, with_worker=with_worker), options).run()
+    GunicornServer(_app_factory(args, with_worker=with_worker), options, on_hup=_hup_reloader(args)).run()
     return 0
+
+
+def _hup_reloader(args: argparse.Namespace) -> Any:
+    """What SIGHUP does in gunicorn's master: validate the file and publish it to every process."""
+
+    def reload() -> object:
+        from webhook_app.bootstrap import utc_now
+        from webhook_app.commands.common import open_database
+        from webhook_app.live_config import reload_file
+        from webhook_app.settings import resolve_config_path
+
+        return reload_file(resolve_config_path(args.config), open_database(), utc_now, "sighup")
+
+    return reload
 
 
 def run_serve(args: argparse.Namespace) -> int:
@@ -122,5 +136,5 @@ def run_worker(args: argparse.Namespace) -> int:
 
         start_http_server(args.metrics_port, addr="127.0.0.1", registry=services.metrics.registry)
     log.info("worker %s started", worker.ctx.worker)
-    run_worker_until_signalled(worker.run)
+    run_worker_until_signalled(worker.run, on_hup=lambda: services.config.reload("sighup"))
     return 0

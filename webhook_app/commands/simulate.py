@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, cast
 
 from tqdm import tqdm
 
@@ -16,12 +16,14 @@ from core.model import Lead, Policy
 from core.reasons import Renderer
 from webhook_app.commands import help_for
 from webhook_app.config import ConfigError, load_config
-from webhook_app.leadfile import LeadFile, LeadFileError
+from webhook_app.leadfile import LeadFile, LeadFileError, Row
 from webhook_app.readahead import ReadAhead
 from webhook_app.settings import resolve_config_path
-from webhook_app.simulate import Simulation
+from webhook_app.simulate import Simulated, Simulation
+from webhook_app.simulate_handoffs import HandoffSimulation
 from webhook_app.simulate_output import CsvWriter, JsonWriter, Writer
 from webhook_app.simulate_table import TableWriter
+from webhook_app.simulate_tally import RowError
 
 FORMATS = ("table", "json", "csv")
 # A second process pays off once parsing takes longer than starting it: about 10,000 leads.
@@ -91,7 +93,8 @@ def simulate_file(
     progress: bool = False,
     read_ahead: bool | None = None,
 ) -> Simulation:
-    """The whole run: read, decide in time order, print decisions as they come, then fairness.
+    """The whole run: read, decide in time order, print decisions (and handoffs, when the file has
+    stage rows) as they come, then fairness and the handoff summary.
 
     `read_ahead` parses the file in a second process (default: for files over READ_AHEAD_BYTES).
     """
@@ -102,20 +105,49 @@ def simulate_file(
         language = language or policy.language
         writer = _writer(output, out, Renderer(policy, language), language, show_leads)
         if ahead is not None and disorder is None:
-            items: Iterator[tuple[Lead, Matched]] = ahead.items()
+            items: Iterator[tuple[Row, Matched]] = ahead.items()
         else:
-            items = ((lead, UNMATCHED) for lead in source.in_time_order(disorder))
-        stream = tqdm(items, total=count, disable=not progress, file=sys.stderr, unit=" leads")
-        simulation = Simulation(policy)
-        for item in simulation.run_matched(stream):
-            if show_leads:
-                writer.decision(item)
+            items = ((row, UNMATCHED) for row in source.in_time_order(disorder))
+        stream = tqdm(items, total=count, disable=not progress, file=sys.stderr, unit=" rows")
+        if source.stage_rows:
+            simulation: Simulation = _with_handoffs(
+                HandoffSimulation(policy), stream, writer, show_leads, leads
+            )
+        else:
+            simulation = Simulation(policy)
+            # No stage rows: every row is a lead, and the loop stays the one of a plain file.
+            for item in simulation.run_matched(cast(Iterable[tuple[Lead, Matched]], stream)):
+                if show_leads:
+                    writer.decision(item)
     finally:
         if ahead is not None:
             ahead.close()
     writer.fairness(simulation.fairness.report())
+    if isinstance(simulation, HandoffSimulation):
+        writer.handoffs(simulation.tally)
     if isinstance(writer, TableWriter):
         writer.summary(simulation.routes, simulation.waited)
+    return simulation
+
+
+def _with_handoffs(
+    simulation: HandoffSimulation,
+    stream: Iterable[tuple[Row, Matched]],
+    writer: Writer,
+    show_leads: bool,
+    leads: Path,
+) -> HandoffSimulation:
+    """Run over leads and stage rows, printing decisions and handoffs in the order they happen."""
+    try:
+        for item in simulation.run_rows(stream):
+            if not show_leads:
+                continue
+            if isinstance(item, Simulated):
+                writer.decision(item)
+            else:
+                writer.handoff(item)
+    except RowError as exc:
+        raise LeadFileError(leads, exc.line, str(exc)) from None
     return simulation
 
 

@@ -28,11 +28,13 @@ class LoadedConfig:
     version: str
     warnings: list[ConfigProblem]
     crm: CrmModel
+    raw: bytes = b""  # the text it was loaded from, stored with each version in force
 
 
-def load_config(path: str | os.PathLike[str]) -> LoadedConfig:
-    """Load and check a config file; every user mistake is raised as one ConfigError."""
-    source = read_source(path)
+def load_config(path: str | os.PathLike[str], raw: bytes | None = None) -> LoadedConfig:
+    """Load and check a config file (or `raw`: an edited or stored text, named `path` in errors);
+    every user mistake is raised as one ConfigError."""
+    source = read_source(path, raw)
     report = Reporter(source.file, source.index)
     report.add(source.problems)
     # Top-level `x-...` keys are free for YAML anchors (`x-office-hours: &office {...}`), as in Compose.
@@ -48,7 +50,8 @@ def load_config(path: str | os.PathLike[str]) -> LoadedConfig:
     check_document(document, policy, report)
     if report.errors:
         raise ConfigError(_in_file_order(report.errors))
-    return LoadedConfig(Path(path), policy, document, version, _in_file_order(report.warnings), document.crm)
+    warnings = _in_file_order(report.warnings)
+    return LoadedConfig(Path(path), policy, document, version, warnings, document.crm, source.raw)
 
 
 def _in_file_order(problems: list[ConfigProblem]) -> list[ConfigProblem]:

@@ -29,14 +29,16 @@ class Source:
     problems: list[ConfigProblem] = field(default_factory=list)
 
 
-def read_source(path: str | os.PathLike[str]) -> Source:
-    """Read and parse a config file; any reason it cannot be read becomes a ConfigError."""
+def read_source(path: str | os.PathLike[str], raw: bytes | None = None) -> Source:
+    """Read and parse a config file (or `raw`, its text from elsewhere, named by `path` in errors);
+    any reason it cannot be read becomes a ConfigError."""
     file = str(path)
-    try:
-        raw = FsPath(path).read_bytes()
-    except OSError as exc:
-        reason = exc.strerror or type(exc).__name__
-        raise ConfigError([ConfigProblem(file, None, "", f"cannot read config: {reason}")]) from None
+    if raw is None:
+        try:
+            raw = FsPath(path).read_bytes()
+        except OSError as exc:
+            reason = exc.strerror or type(exc).__name__
+            raise ConfigError([ConfigProblem(file, None, "", f"cannot read config: {reason}")]) from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

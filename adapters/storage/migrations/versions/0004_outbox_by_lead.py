@@ -2,16 +2,16 @@
 write is settled, and that check (one per candidate row) scanned the outbox without it — 0.8 s per
 claim with 30,000 rows queued in a burst.
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0004
+Revises: 0003
 """
 
 from __future__ import annotations
 
 from alembic import op
 
-revision = "0003"
-down_revision = "0002"
+revision = "0004"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,94 @@
+"""`leadrouter check-config --online` against the Bitrix24 emulator: deal funnels, UF fields, users."""
+
+from __future__ import annotations
+
+import pytest
+
+from webhook_app.cli import main
+
+CONFIG = """\
+timezone: Europe/Moscow
+head_of_sales: head
+crm: {type: bitrix24, base_url: "%(url)s", domain: b24.example.ru, entity: deal}
+managers:
+  ivanova: {crm_user_id: 11, name: Анна Иванова}
+  petrov: {crm_user_id: 12}
+  head: {crm_user_id: 1}
+  %(extra_manager)s
+pools:
+  sales: {members: [ivanova, petrov], strategy: round_robin}
+  farmers: {members: [head], strategy: round_robin}
+rules:
+  - name: state
+    when: {field_id: {UF_CRM_5: %(form)s}, field: {ИНН клиента: {exists: true}}}
+    pool: sales
+  - {name: default, pool: sales}
+handoffs:
+  - {name: qualified, on_stage: {pipeline: Общая, stage: %(stage)s}, to: sales}
+  - {name: won, on_stage: {pipeline: Повторные продажи, stage: Сделка успешна}, to: farmers,
+     keep_hunter_in_field: %(hunter)s}
+"""
+
+
+@pytest.fixture
+def portal(emulator, tmp_path, monkeypatch):
+    emulator.add_user(1, "Андрей", "Гусев")
+    emulator.add_user(11, "Анна", "Иванова")
+    emulator.add_user(12, "Пётр", "Петров")
+    emulator.add_user(13, "Олег", "Уволенный", active=False)
+    emulator.add_field("deal", "UF_CRM_5", "Форма собственности", {"1": "Госсектор", "2": "Частная"})
+    emulator.add_field("deal", "UF_CRM_6", "ИНН клиента")
+    emulator.add_field("deal", "UF_CRM_7", "Хантер")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("LEADROUTER_DATABASE_URL", f"sqlite:///{tmp_path / 'lr.db'}")
+    monkeypatch.setenv("LEADROUTER_BITRIX24_WEBHOOK_URL", emulator.add_webhook(secret="hook-Secret-5150"))
+    return emulator
+
+
+def write(tmp_path, emulator, **values: str) -> str:
+    fields = {"form": "Госсектор", "stage": "Подготовка", "hunter": "Хантер", "extra_manager": ""}
+    path = tmp_path / "b24.yaml"
+    path.write_text(CONFIG % {"url": emulator.url, **fields, **values}, encoding="utf-8")
+    return str(path)
+
+
+def test_a_config_whose_names_all_exist_in_the_portal_passes(portal, tmp_path, capsys):
+    assert main(["check-config", "--online", write(tmp_path, portal)]) == 0
+    out = capsys.readouterr().out
+    assert "resolves in Bitrix24" in out and "(2 pipelines, 3 fields, 4 users)" in out
+
+
+def test_a_misspelt_stage_an_unknown_field_and_unknown_or_dismissed_users_are_named(portal, tmp_path, capsys):
+    config = write(
+        tmp_path,
+        portal,
+        form="Госсектр",
+        stage="Подготвка",
+        hunter="UF_CRM_99",
+        extra_manager="gone: {crm_user_id: 13}\n  ghost: {crm_user_id: 77}",
+    )
+    assert main(["check-config", "--online", config]) == 1
+    assert capsys.readouterr().err.splitlines() == [
+        f"{config}:8: managers.gone.crm_user_id: CRM user 13 (Олег Уволенный) is deactivated or cannot own "
+        "leads; set `active: false` or remove the manager",
+        f"{config}:9: managers.ghost.crm_user_id: no CRM user has id 77",
+        f"{config}:15: rules[0].when.field_id.UF_CRM_5: unknown value of 'Форма собственности' 'Госсектр'; "
+        "did you mean 'Госсектор'?",
+        f"{config}:19: handoffs[0].on_stage.stage: unknown stage 'Подготвка' in pipeline 'Общая'; "
+        "did you mean 'Подготовка'?",
+        f"{config}:21: handoffs[1].keep_hunter_in_field: unknown custom field 'UF_CRM_99'",
+    ]
+
+
+def test_a_wrong_webhook_exits_2_without_printing_its_secret(portal, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("LEADROUTER_BITRIX24_WEBHOOK_URL", f"{portal.url}/rest/1/wrong-Secret-777/")
+    assert main(["check-config", "--online", write(tmp_path, portal)]) == 2
+    err = capsys.readouterr().err
+    assert "cannot check online: Bitrix24 at" in err
+    assert "wrong-Secret-777" not in err and "Traceback" not in err
+
+
+def test_without_credentials_it_exits_2_naming_what_to_set(portal, tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv("LEADROUTER_BITRIX24_WEBHOOK_URL")
+    assert main(["check-config", "--online", write(tmp_path, portal)]) == 2
+    assert "LEADROUTER_BITRIX24_WEBHOOK_URL" in capsys.readouterr().err

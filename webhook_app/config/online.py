@@ -1,0 +1,166 @@
+"""`check-config --online`: every name the config gives the CRM, resolved against what the CRM has.
+
+Pipelines and stages (handoffs' `on_stage` / `in_stage`, `pipeline` / `stage` values in conditions),
+custom fields by name and id (conditions, sticky keys, `keep_hunter_in_field`) and the values a
+condition expects of a list field, and every manager's `crm_user_id`, which must also be a user
+who can own leads. Names compare as the router compares them: stages and list values without case,
+field names exactly. Each problem goes on the line of the YAML node that names it.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterator
+from typing import Any
+
+from adapters.admin import CrmField, CrmInventory
+from core.conditions import normalize_text
+from webhook_app.config.problems import Path, Reporter
+from webhook_app.config.schema import ConfigModel, StageModel
+
+EQUALITY = ("equals", "in")  # the operators whose operands are values the field must be able to hold
+
+
+def check_online(doc: ConfigModel, crm: CrmInventory, report: Reporter) -> None:
+    """Report every name in `doc` that `crm` does not have, and managers who cannot own leads."""
+    _users(doc, crm, report)
+    for i, handoff in enumerate(doc.handoffs):
+        for key in ("on_stage", "in_stage"):
+            stage = getattr(handoff, key)
+            if stage is not None:
+                _stage_ref(stage, ("handoffs", i, key), crm, report)
+        if handoff.keep_hunter_in_field:
+            _hunter_field(handoff.keep_hunter_in_field, ("handoffs", i, "keep_hunter_in_field"), crm, report)
+        _condition(handoff.unless, ("handoffs", i, "unless"), crm, report)
+    for i, rule in enumerate(doc.rules):
+        _condition(rule.when, ("rules", i, "when"), crm, report)
+    for name, pool in doc.pools.items():
+        if pool.sticky is not None and pool.sticky.key.startswith(("field:", "field_id:")):
+            kind, _, key = pool.sticky.key.partition(":")
+            _field(kind, key, [], ("pools", name, "sticky", "key"), crm, report)
+
+
+def _users(doc: ConfigModel, crm: CrmInventory, report: Reporter) -> None:
+    users = {user.id: user for user in crm.users}
+    for key, manager in doc.managers.items():
+        path = ("managers", key, "crm_user_id")
+        user = users.get(manager.crm_user_id)
+        if user is None:
+            namesake = next((u for u in crm.users if manager.name and _same(u.name, manager.name)), None)
+            hint = f"; {namesake.name} is user {namesake.id}" if namesake else ""
+            report.error(path, f"no CRM user has id {manager.crm_user_id}{hint}")
+        elif not user.active and manager.active:
+            report.error(
+                path,
+                f"CRM user {user.id} ({user.name}) is deactivated or cannot own leads; "
+                "set `active: false` or remove the manager",
+            )
+
+
+def _stage_ref(stage: StageModel, path: Path, crm: CrmInventory, report: Reporter) -> None:
+    if stage.pipeline is not None:
+        pipeline = next((p for p in crm.pipelines if p.name and _same(p.name, stage.pipeline)), None)
+        if pipeline is None:
+            report.error((*path, "pipeline"), _unknown_pipeline(stage.pipeline, crm))
+            return
+        if not any(_same(s, stage.stage) for s in pipeline.stages):
+            message = _unknown("stage", stage.stage, pipeline.stages, where=f" in pipeline '{pipeline.name}'")
+            report.error((*path, "stage"), message)
+        return
+    _any_stage(stage.stage, (*path, "stage"), crm, report)
+
+
+def _any_stage(stage: str, path: Path, crm: CrmInventory, report: Reporter) -> None:
+    every = [s for p in crm.pipelines for s in p.stages]
+    if not any(_same(s, stage) for s in every):
+        report.error(path, _unknown("stage", stage, every))
+
+
+def _unknown_pipeline(name: str, crm: CrmInventory) -> str:
+    names = [p.name for p in crm.pipelines if p.name]
+    if not names:
+        return f"unknown pipeline '{name}': this CRM's leads have no pipelines; leave `pipeline` out"
+    return _unknown("pipeline", name, names)
+
+
+def _hunter_field(name: str, path: Path, crm: CrmInventory, report: Reporter) -> None:
+    # The writers find this field by name without case (amoCRM) or by label or UF_ id (Bitrix24).
+    if not any(f.id == name or _same(f.name, name) for f in crm.fields):
+        report.error(path, _unknown("custom field", name, [f.name for f in crm.fields]))
+
+
+def _condition(raw: object, path: Path, crm: CrmInventory, report: Reporter) -> None:
+    for where, key, name, test in _references(raw, path):
+        values = _equal_values(test)
+        if key == "pipeline":
+            names = [p.name for p in crm.pipelines if p.name]
+            for value in values:
+                if not any(_same(n, value) for n in names):
+                    report.error(where, _unknown_pipeline(str(value), crm))
+        elif key == "stage":
+            for value in values:
+                _any_stage(str(value), where, crm, report)
+        else:
+            _field(key, name, values, where, crm, report)
+
+
+def _references(raw: object, path: Path) -> Iterator[tuple[Path, str, str, object]]:
+    """(path, key, custom field name or id, test) for pipeline, stage and custom field tests."""
+    if not isinstance(raw, dict):
+        return
+    for key, value in raw.items():
+        where = (*path, str(key))
+        if key in ("all", "any") and isinstance(value, list):
+            for i, item in enumerate(value):
+                yield from _references(item, (*where, i))
+        elif key == "not":
+            yield from _references(value, where)
+        elif key in ("field", "field_id") and isinstance(value, dict):
+            for name, test in value.items():
+                yield (*where, str(name)), str(key), str(name), test
+        elif key in ("pipeline", "stage"):
+            yield where, str(key), "", value
+
+
+def _equal_values(test: object) -> list[Any]:
+    """The values a test compares the field with for equality (a value, a list, equals / in)."""
+    if isinstance(test, dict):
+        return [v for op in EQUALITY if op in test for v in _equal_values(test[op])]
+    return list(test) if isinstance(test, list) else [test]
+
+
+def _field(kind: str, key: str, values: list[Any], path: Path, crm: CrmInventory, report: Reporter) -> None:
+    found = _find_field(kind, key, crm.fields)
+    if found is None:
+        known = [f.id for f in crm.fields] if kind == "field_id" else [f.name for f in crm.fields]
+        what = "custom field id" if kind == "field_id" else "custom field"
+        report.error(path, _unknown(what, key, known))
+        return
+    if found.choices:
+        for value in values:
+            if not any(_same(choice, value) for choice in found.choices):
+                report.error(
+                    path, _unknown(f"value of '{found.name}'", str(value), found.choices, every=True)
+                )
+
+
+def _find_field(kind: str, key: str, fields: tuple[CrmField, ...]) -> CrmField | None:
+    if kind == "field_id":
+        return next((f for f in fields if f.id == key), None)
+    return next((f for f in fields if f.name == key), None)  # the lead's fields are keyed exactly
+
+
+def _same(a: object, b: object) -> bool:
+    return normalize_text(a) == normalize_text(b)
+
+
+def _unknown(what: str, name: str, known: Any, *, where: str = "", every: bool = False) -> str:
+    """`unknown … 'name'` with the closest known name, or (`every`) the whole short list."""
+    names = [str(n) for n in known]
+    close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
+    if not close:
+        close = [n for n in names if _same(n, name)]  # the same but for case or spaces
+    text = f"unknown {what} '{name}'{where}"
+    if close:
+        return f"{text}; did you mean '{close[0]}'?"
+    return text + (f"; expected one of: {', '.join(names)}" if every and names else "")
