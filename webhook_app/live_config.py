@@ -5,11 +5,12 @@ the admin page) validates the new text first and only then records it; every pro
 newest id every few seconds and loads that text, so web processes and workers on other hosts follow
 within seconds. At start-up the file on disk wins when it differs from the newest recorded version:
 it is what the operator deployed. An invalid text never replaces the running config; the refusal is
-kept (`last_error`, `refusals`) for the page, the log and the metrics.
+kept (`last_error`, and in the database) for the page, the log and the metrics.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import tempfile
@@ -35,8 +36,8 @@ class ConfigHolder:
     def __init__(
         self,
         path: Path,
-        engine: Engine | None = None,
-        clock: Callable[[], datetime] | None = None,
+        engine: Engine,
+        clock: Callable[[], datetime],
         *,
         poll_seconds: float = POLL_SECONDS,
     ) -> None:
@@ -46,12 +47,10 @@ class ConfigHolder:
         self._lock = threading.Lock()
         self.current: LoadedConfig = load_config(path)
         self.version_id: int | None = None
-        self.loaded_at: datetime | None = clock() if clock else None
+        self.loaded_at: datetime | None = clock()
         self.last_error: str | None = None  # the last refused reload, until one succeeds
-        self.refusals = 0
         self._checked = 0.0
-        if engine is not None:
-            self._publish_startup()
+        self._publish_startup()
 
     def policy(self) -> Policy:
         """The policy in force right now (looking for a newer version first, at most every few seconds)."""
@@ -81,10 +80,7 @@ class ConfigHolder:
         except ConfigError as exc:
             self._refused(exc, by)
             raise
-        fresh = LoadedConfig(
-            self.path, fresh.policy, fresh.document, fresh.version, fresh.warnings, fresh.crm, fresh.raw
-        )
-        loaded = self._put_in_force(fresh, by)
+        loaded = self._put_in_force(dataclasses.replace(fresh, path=self.path), by)
         _write_atomically(self.path, raw)
         return loaded
 
@@ -94,8 +90,6 @@ class ConfigHolder:
 
     def sync(self, *, force: bool = False) -> bool:
         """Follow the newest recorded version if another process put one in force; True if it changed."""
-        if self.engine is None:
-            return False
         now = time.monotonic()
         if not force and now - self._checked < self.poll_seconds:
             return False
@@ -123,7 +117,6 @@ class ConfigHolder:
         return True
 
     def _publish_startup(self) -> None:
-        assert self.engine is not None and self.clock is not None
         with self.engine.begin() as connection:
             row = newest(connection)
             if row is not None and row.version == self.current.version:
@@ -135,26 +128,22 @@ class ConfigHolder:
             )
 
     def _put_in_force(self, fresh: LoadedConfig, by: str) -> LoadedConfig:
-        version_id = None
-        if self.engine is not None and self.clock is not None:
-            with self.engine.begin() as connection:
-                version_id = record_version(
-                    connection, fresh.version, str(fresh.path), fresh.raw, self.clock(), by
-                )
+        with self.engine.begin() as connection:
+            version_id = record_version(
+                connection, fresh.version, str(fresh.path), fresh.raw, self.clock(), by
+            )
         with self._lock:
             self.current, self.version_id = fresh, version_id
-            self.loaded_at = self.clock() if self.clock else None
+            self.loaded_at = self.clock()
             self.last_error = None
         log.info("config version %s now in force (%s)", fresh.version, by)
         return fresh
 
     def _refused(self, exc: ConfigError, by: str) -> None:
-        self.refusals += 1
         self.last_error = str(exc)
         log.error("config refused, version %s stays in force:\n%s", self.current.version, exc)
-        if self.engine is not None and self.clock is not None:
-            with self.engine.begin() as connection:
-                record_refusal(connection, self.clock(), by, str(exc), self.current.version)
+        with self.engine.begin() as connection:
+            record_refusal(connection, self.clock(), by, str(exc), self.current.version)
 
 
 def _write_atomically(path: Path, raw: bytes) -> None:

@@ -16,8 +16,7 @@ from typing import Any
 import httpx
 from sqlalchemy import Engine
 
-from adapters.amocrm.factory import DEFAULT_RATE, oauth_tokens
-from adapters.amocrm.gate import Gate
+from adapters.amocrm.factory import connection_parts, oauth_tokens
 from adapters.amocrm.transport import AmoHttp
 from adapters.errors import AuthError
 
@@ -50,10 +49,7 @@ def authorize(
         raise AuthError(LONG_LIVED)
     if not (secrets.get("amocrm_client_id") and secrets.get("amocrm_client_secret")):
         raise AuthError(NEEDS_KEYS)
-    base_url = str(crm["base_url"]).rstrip("/")
-    rate = float(crm.get("rate_limit_per_second") or DEFAULT_RATE)
-    gate = Gate(engine, "amocrm", rate, clock=clock, sleep=sleep)
-    http = httpx.Client(transport=transport, follow_redirects=False)
+    base_url, gate, http = connection_parts(crm, engine, transport, clock, sleep)
     try:
         tokens, endpoint = oauth_tokens(crm, secrets, engine, http, base_url, gate, clock, sleep)
         try:

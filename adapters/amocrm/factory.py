@@ -40,12 +40,24 @@ def build_http(
     max_inline_wait: float = 10.0,
 ) -> AmoHttp:
     """The rate-limited, authenticated HTTP layer for one account."""
+    base_url, gate, http = connection_parts(crm, engine, transport, clock, sleep, max_inline_wait)
+    auth = _auth(crm, secrets, engine, http, base_url, gate, clock, sleep)
+    return AmoHttp(base_url, auth, gate, http, attempts=attempts, sleep=sleep)
+
+
+def connection_parts(
+    crm: dict[str, Any],
+    engine: Engine,
+    transport: httpx.BaseTransport | None,
+    clock: Callable[[], float],
+    sleep: Callable[[float], None],
+    max_inline_wait: float = 10.0,
+) -> tuple[str, Gate, httpx.Client]:
+    """The account's base URL, its shared rate gate and an HTTP client (the caller closes it)."""
     base_url = str(crm["base_url"]).rstrip("/")
     rate = float(crm.get("rate_limit_per_second") or DEFAULT_RATE)
     gate = Gate(engine, "amocrm", rate, clock=clock, sleep=sleep, max_inline_wait=max_inline_wait)
-    http = httpx.Client(transport=transport, follow_redirects=False)
-    auth = _auth(crm, secrets, engine, http, base_url, gate, clock, sleep)
-    return AmoHttp(base_url, auth, gate, http, attempts=attempts, sleep=sleep)
+    return base_url, gate, httpx.Client(transport=transport, follow_redirects=False)
 
 
 def _auth(

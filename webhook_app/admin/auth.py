@@ -138,26 +138,22 @@ def _guard(api: bool) -> ResponseReturnValue | None:
     return None
 
 
-def admin_required(view: F) -> F:
-    """Pages: a redirect to the login form without a session or a Bearer token."""
+def _guarded(api: bool) -> Callable[[F], F]:
+    def decorate(view: F) -> F:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            refused = _guard(api)
+            return refused if refused is not None else view(*args, **kwargs)
 
-    @wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        refused = _guard(api=False)
-        return refused if refused is not None else view(*args, **kwargs)
+        return wrapper  # type: ignore[return-value]
 
-    return wrapper  # type: ignore[return-value]
+    return decorate
 
 
-def api_required(view: F) -> F:
-    """API: 401 JSON without a session or a Bearer token."""
-
-    @wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        refused = _guard(api=True)
-        return refused if refused is not None else view(*args, **kwargs)
-
-    return wrapper  # type: ignore[return-value]
+admin_required = _guarded(api=False)
+admin_required.__doc__ = "Pages: a redirect to the login form without a session or a Bearer token."
+api_required = _guarded(api=True)
+api_required.__doc__ = "API: 401 JSON without a session or a Bearer token."
 
 
 def actor() -> str:

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Engine, case, func, select
 
 from adapters.storage.engine import reading
+from adapters.storage.outbox import DEAD, list_dead, outbox_counts
 from adapters.storage.pausing import current_pauses
 from adapters.storage.queue import job_counts, oldest_pending
 from adapters.storage.tables import assignments, heartbeats, kv, manager_load, outbox
@@ -171,7 +172,7 @@ def health(engine: Engine, now: datetime) -> Health:
         beat = connection.execute(select(func.max(heartbeats.c.seen_at))).scalar()
         jobs = job_counts(connection)
         oldest = oldest_pending(connection, now)
-        dead = connection.execute(select(func.count()).where(outbox.c.state == "dead")).scalar() or 0
+        dead = outbox_counts(connection).get(DEAD, 0)
         rows = connection.execute(
             select(kv.c.key, kv.c.value, kv.c.updated_at).where(
                 kv.c.key.like("reconcile%") | kv.c.key.like("ratelimit:%")
@@ -274,17 +275,8 @@ def decision_detail(engine: Engine, assignment_id: int) -> dict[str, Any] | None
 
 def dead_letters(engine: Engine) -> list[dict[str, Any]]:
     """Every dead letter with its last error, newest first."""
-    query = select(
-        outbox.c.id,
-        outbox.c.crm,
-        outbox.c.lead_id,
-        outbox.c.kind,
-        outbox.c.attempts,
-        outbox.c.last_error,
-        outbox.c.created_at,
-    ).where(outbox.c.state == "dead")
-    with reading(engine) as connection:
-        return [_plain(r._mapping) for r in connection.execute(query.order_by(outbox.c.id.desc()))]
+    columns = ("id", "crm", "lead_id", "kind", "attempts", "last_error", "created_at")
+    return [_plain({c: getattr(row, c) for c in columns}) for row in reversed(list_dead(engine))]
 
 
 def _plain(mapping: Any) -> dict[str, Any]:
