@@ -337,19 +337,23 @@ def service(crm: CrmDriver, config_text: str, tmp_path: Path, command: str = "se
     public = f"http://127.0.0.1:{port}"
     crm.connect(public, env, tmp_path)
     extra = ["--workers", "1"] if command == "web" else []
-    process = subprocess.Popen(
-        [*LEADROUTER, command, "--port", str(port), *extra],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    # A file, not a pipe nobody reads while the service runs: a full pipe would block its logging.
+    log_path = tmp_path / f"{command}.log"
+    with log_path.open("w", encoding="utf-8") as log:
+        process = subprocess.Popen(
+            [*LEADROUTER, command, "--port", str(port), *extra],
+            cwd=tmp_path,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+            text=True,
+        )
     try:
         wait_for(lambda: _healthy(public) or process.poll() is not None, what=f"leadrouter {command}")
-        assert process.poll() is None, f"leadrouter {command} exited: {process.communicate()[1]}"
+        assert process.poll() is None, f"leadrouter {command} exited: {log_path.read_text(encoding='utf-8')}"
         yield Service(crm, env, tmp_path, public)
     finally:
         process.terminate()
-        _, errors = process.communicate(timeout=20)
+        process.wait(timeout=20)
+        errors = log_path.read_text(encoding="utf-8")
         assert not any(secret in errors for secret in [SECRET, *crm.secrets()]), "a secret was logged"

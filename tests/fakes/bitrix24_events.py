@@ -96,7 +96,11 @@ class Outbox:
             return self._cond.wait_for(lambda: self._pending == 0, timeout)
 
     def _run(self) -> None:
-        with httpx.Client(timeout=10.0) as http:
+        # A new connection per event, as Bitrix24's queue server makes: a reused keep-alive connection
+        # that our server closed after its idle timeout would make a POST fail, and Bitrix24 never
+        # resends — the emulator would lose an event the real portal delivers.
+        no_reuse = httpx.Limits(max_keepalive_connections=0)
+        with httpx.Client(timeout=10.0, limits=no_reuse) as http:
             while (delivery := self._queue.get()) is not None:
                 try:
                     self._post(http, delivery)
