@@ -113,9 +113,13 @@ class FairnessTracker:
             return
         if decision.pool is None or decision.assignee is None:
             return
-        tally = self._pools.get(decision.pool)
+        self.count(decision.pool, decision.assignee)
+
+    def count(self, pool: str, assignee: ManagerKey) -> None:
+        """Count one lead a pool gave to `assignee` (a stored decision, already known to be a pool's)."""
+        tally = self._pools.get(pool)
         if tally is not None:
-            tally.record(decision.assignee)
+            tally.record(assignee)
 
     def report(self) -> list[PoolFairness]:
         """Figures for every pool, including pools that received nothing."""

@@ -243,6 +243,7 @@ class Policy:
     on_assign: OnAssign = OnAssign()
     language: str = "ru"
     version: str = ""
+    count_overrides: bool = False  # a person's responsible change moves the lead's share too
     by_user_id: Mapping[UserId, ManagerKey] = field(default_factory=dict)
     calendar: ShiftCalendar = field(default_factory=ShiftCalendar, compare=False, repr=False)
     matcher: RuleMatcher = field(init=False, compare=False, repr=False)

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from adapters.storage.audit import audit_row, write_audit_rows
+from adapters.storage.inputs import insert_inputs
 from adapters.storage.outbox import enqueue_writes
 from adapters.storage.routing import insert_assignment, save_routing_state
 from adapters.storage.seen import remember_rows, seen_row
@@ -19,6 +20,7 @@ from core.model import Lead, Policy
 from core.ports import CrmWrite
 from core.reasons import Renderer
 from core.state import RoutingState
+from webhook_app.decision_input import lead_to_json, state_to_json
 from webhook_app.writes import writes_for
 
 
@@ -39,6 +41,7 @@ class Planned:
     writes: list[CrmWrite]
     seen: dict[str, Any]
     audit: dict[str, Any]
+    inputs: dict[str, Any] | None = None  # the decision_inputs row, less its assignment id
 
 
 def plan(
@@ -52,8 +55,10 @@ def plan(
     extra: Sequence[CrmWrite] = (),
     kind: str = "decision",
     renderer: Renderer | None = None,
+    before: RoutingState | None = None,
 ) -> Planned:
-    """The assignment row, CRM writes, lead_seen row and audit row of an ASSIGN decision."""
+    """The assignment row, CRM writes, lead_seen row and audit row of an ASSIGN decision, and
+    (for a new lead decided on `before`) what it read, for what-if."""
     assert decision.assignee is not None
     reason = (renderer or Renderer(policy)).reason(decision)
     data = {**decision_to_dict(decision), "lead": {"source": lead.source, "price": lead.price}}
@@ -84,7 +89,11 @@ def plan(
         detail={**data, "purpose": purpose},
     )
     writes = [*writes_for(decision, policy, now, reason), *extra]
-    return Planned(assignment, writes, seen_row(crm, lead, manager.crm_user_id, now), audit)
+    inputs = None
+    if purpose == "new" and before is not None:
+        state = state_to_json(before, decision, policy)
+        inputs = {"decided_at": now, "lead": lead_to_json(lead), "state": state}
+    return Planned(assignment, writes, seen_row(crm, lead, manager.crm_user_id, now), audit, inputs)
 
 
 def record(
@@ -101,10 +110,12 @@ def record(
     kind: str = "decision",
 ) -> int:
     """Store an ASSIGN decision and everything that follows from it; returns the assignment id."""
-    planned = plan(crm, lead, decision, policy, now, purpose=purpose, extra=extra, kind=kind)
+    planned = plan(crm, lead, decision, policy, now, purpose=purpose, extra=extra, kind=kind, before=before)
     assignment_id = insert_assignment(connection, **planned.assignment)
     if assignment_id is None:
         raise AlreadyAssigned(f"{crm} lead {lead.id} already assigned for {purpose}")
+    if planned.inputs is not None:
+        insert_inputs(connection, [{**planned.inputs, "assignment_id": assignment_id}])
     save_routing_state(connection, before, apply_decision(before, decision, policy), now)
     enqueue_writes(connection, crm, planned.writes, now, assignment_id)
     remember_rows(connection, [planned.seen])

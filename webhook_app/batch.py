@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from adapters.storage.audit import audit_row, write_audit_rows
+from adapters.storage.inputs import insert_inputs
 from adapters.storage.outbox import enqueue_rows, outbox_row, pending_leads
 from adapters.storage.queue import Job, complete_many, enqueue_many, reschedule
 from adapters.storage.routing import (
@@ -198,7 +199,9 @@ class _Run:
                 self.audit.append(row)
                 self.waits.append((job, decision.wait_until))
                 return None
-            planned = plan(job.crm, lead, decision, self.policy, self.now, renderer=self.renderer)
+            planned = plan(
+                job.crm, lead, decision, self.policy, self.now, renderer=self.renderer, before=self.state
+            )
             jobs = followup_jobs(job.crm, lead, decision, self.policy, self.now)
             after = apply_decision(self.state, decision, self.policy)
         except Exception as exc:  # this lead alone is retried; nothing of it was collected
@@ -249,6 +252,14 @@ class _Run:
         """Write what is collected: one executemany per table, the jobs marked done in one update."""
         connection, now = self.connection, self.now
         ids = insert_assignments(connection, [p.assignment for p in self.planned])
+        insert_inputs(
+            connection,
+            [
+                {**p.inputs, "assignment_id": i}
+                for p, i in zip(self.planned, ids, strict=True)
+                if p.inputs is not None
+            ],
+        )
         rows = [
             outbox_row(str(p.assignment["crm"]), write, now, assignment_id)
             for p, assignment_id in zip(self.planned, ids, strict=True)

@@ -23,6 +23,7 @@ from webhook_app.config import LoadedConfig
 from webhook_app.jobs import JobContext
 from webhook_app.live_config import ConfigHolder
 from webhook_app.metrics import Metrics
+from webhook_app.retention import RetentionSchedule
 from webhook_app.settings import Settings, resolve_config_path
 from webhook_app.worker import Worker, WorkerOptions
 
@@ -123,7 +124,8 @@ def build_worker(services: Services, name: str | None = None, options: WorkerOpt
     )
     if options is None:
         options = worker_options(services.crm)
-    return Worker(ctx, options)
+    holder = services.config
+    return Worker(ctx, options, maintenance=RetentionSchedule(services.engine, lambda: holder.current))
 
 
 def worker_options(crm: CrmPort) -> WorkerOptions:

@@ -7,7 +7,7 @@ import random
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from adapters.errors import Blocked, RateLimited
 from adapters.storage.audit import write_audit
@@ -65,6 +65,7 @@ class Worker:
     rng: random.Random = field(default_factory=random.Random)
     pacing: Pacing = field(init=False)
     flusher: Flusher = field(init=False)
+    maintenance: Callable[[datetime], None] | None = None  # periodic housekeeping (retention)
     _burst: bool = field(default=False, init=False)  # the last claim found a burst of new leads
 
     def __post_init__(self) -> None:
@@ -115,6 +116,8 @@ class Worker:
                 try:
                     busy = self.process()
                     self._heartbeat()
+                    if self.maintenance is not None:
+                        self.maintenance(self.ctx.clock())
                 except Exception:  # a database hiccup must not kill the loop; it is logged and retried
                     log.exception("worker iteration failed")
                     busy = 0

@@ -65,6 +65,7 @@ inbox = Table(
     Column("lead_id", String(40)),
     Column("payload", JSON, nullable=False),
     Column("received_at", Moment, nullable=False),
+    Index(None, "received_at"),  # retention blanks old bodies
 )
 
 jobs = Table(
@@ -213,4 +214,16 @@ config_versions = Table(
     Column("source", LargeBinary, nullable=False),  # the file's bytes, exactly as loaded
     Column("loaded_at", Moment, nullable=False),
     Column("loaded_by", String(120), nullable=False),  # startup | reload (cli) | sighup | admin
+)
+
+decision_inputs = Table(
+    "decision_inputs",
+    metadata,
+    # What a new-lead decision read, kept so a what-if replays it faithfully; purged by retention.
+    Column("assignment_id", Id, primary_key=True, autoincrement=False),
+    Column("decided_at", Moment, nullable=False),
+    Column("lead", JSON, nullable=False),  # every field of the lead as the CRM gave it
+    Column("state", JSON, nullable=False),  # pauses, the pool's counters and its members' loads
+    Column("personal_purged_at", Moment),  # names, phones, e-mails blanked by retention
+    Index(None, "decided_at"),
 )

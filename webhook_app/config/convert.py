@@ -54,6 +54,7 @@ def build_policy(doc: ConfigModel, version: str, report: Reporter) -> Policy:
         on_assign=OnAssign(TaskTemplate(task.text, task.due_minutes) if task else None, doc.on_assign.note),
         language=doc.language,
         version=version,
+        count_overrides=doc.overrides.count_toward_share,
         by_user_id={m.crm_user_id: key for key, m in managers.items()},
     )
 

@@ -163,6 +163,19 @@ class OnAssignModel(Strict):
     note: bool = True
 
 
+class RetentionModel(Strict):
+    """How long what-if snapshots and personal data are kept (days)."""
+
+    decision_inputs_days: PositiveInt = 365
+    personal_data_days: PositiveInt = 90
+
+
+class OverridesModel(Strict):
+    """What a responsible change made by a person in the CRM does to the split."""
+
+    count_toward_share: bool = False
+
+
 class ConfigModel(Strict):
     """The whole config file."""
 
@@ -179,3 +192,5 @@ class ConfigModel(Strict):
     nobody_available: NobodyModel = NobodyModel()
     handoffs: list[HandoffModel] = []
     on_assign: OnAssignModel = OnAssignModel()
+    overrides: OverridesModel = OverridesModel()
+    retention: RetentionModel = RetentionModel()
