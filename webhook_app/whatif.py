@@ -20,6 +20,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import Engine
 
@@ -303,3 +304,68 @@ def run_whatif(
         reason=Renderer(policy).reason,
         on_progress=lambda done: on_progress(done, total),
     )
+
+
+def fairness_json(pools: list[PoolFairness], policy: Policy) -> list[dict[str, Any]]:
+    """Fairness per pool and member as JSON values."""
+    return [
+        {
+            "pool": pool.pool,
+            "strategy": pool.strategy,
+            "leads": pool.leads,
+            "max_deviation": _rounded(pool.max_deviation),
+            "members": [
+                {
+                    "manager": m.manager,
+                    "name": _label(policy, m.manager),
+                    "weight": m.weight,
+                    "received": m.received,
+                    "target": _rounded(m.target),
+                    "deviation": _rounded(m.deviation),
+                }
+                for m in pool.members
+            ],
+        }
+        for pool in pools
+    ]
+
+
+def whatif_json(result: WhatIf, policy: Policy, actual_policy: Policy) -> dict[str, Any]:
+    """The comparison as the API returns it and the CLI prints it with `--format json`."""
+    return {
+        "since": result.since.isoformat(),
+        "until": result.until.isoformat(),
+        "actual_version": result.actual_version,
+        "new_version": result.new_version,
+        "leads": result.leads,
+        "changed": result.changed,
+        "waiting": result.waiting,
+        "purged": result.purged,
+        "changes": [
+            {
+                "crm": c.crm,
+                "lead_id": c.lead_id,
+                "decided_at": c.decided_at.isoformat(),
+                "actual": c.actual,
+                "actual_name": _label(actual_policy, c.actual),
+                "would": c.would,
+                "would_name": _label(policy, c.would) if c.would else None,
+                "actual_rule": c.actual_rule,
+                "would_rule": c.would_rule,
+                "reason": c.reason,
+            }
+            for c in result.changes
+        ],
+        "rules": [{"rule": r.rule, "actual": r.actual, "would": r.would} for r in result.rules],
+        "actual_fairness": fairness_json(result.actual_fairness, actual_policy),
+        "would_fairness": fairness_json(result.would_fairness, policy),
+    }
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 3)
+
+
+def _label(policy: Policy, key: str) -> str:
+    manager = policy.managers.get(key)
+    return manager.label if manager is not None else key

@@ -181,3 +181,140 @@ def test_a_lead_round_trips_through_json():
     back = lead_from_json(lead_to_json(original))
     assert back.created_at == original.created_at and back.tags == original.tags
     assert back.fields["Регионы"] == ["Казань", "Уфа"] and back.client_last_seen == original.client_last_seen
+
+
+def test_simulate_from_history_compare_prints_the_changes_and_the_split(tmp_path, monkeypatch, capsys):
+    import json
+
+    from webhook_app.cli import main
+
+    stack = stack_with(tmp_path, THREE)
+    run_a_day(stack)
+    monkeypatch.setenv("LEADROUTER_DATABASE_URL", str(stack.services.settings.database_url))
+    monkeypatch.setattr(
+        "webhook_app.commands.simulate_history.utc_now", lambda: stack.clock() + timedelta(minutes=1)
+    )
+    two = tmp_path / "two.yaml"
+    two.write_text(
+        stack.services.config.path.read_text(encoding="utf-8").replace(
+            "members: [ivanova, petrov, sidorova]", "members: [ivanova, petrov]"
+        ),
+        encoding="utf-8",
+    )
+    assert (
+        main(["simulate", "--config", str(two), "--from-history", "7d", "--compare", "--format", "json"]) == 0
+    )
+    data = json.loads(capsys.readouterr().out)
+    assert data["leads"] == 9 and data["changed"] >= 3
+    assert {c["actual"] for c in data["changes"]} >= {"sidorova"}
+    assert (
+        main(["simulate", "--config", str(two), "--from-history", "7d", "--compare", "--language", "en"]) == 0
+    )
+    text = capsys.readouterr().out
+    assert text.startswith("What-if: 9 leads from ") and "Сидорова" in text and "Rule hits" in text
+    # The config that ran gives back what happened; without --compare each replayed lead is printed.
+    same = str(stack.services.config.path)
+    assert main(["simulate", "--config", same, "--from-history", "7d", "--compare", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["changed"] == 0
+    assert main(["simulate", "--config", same, "--from-history", "7d", "--format", "json"]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [x["lead"] for x in lines if x["type"] == "decision"] == [f"10{i}" for i in range(1, 10)]
+    assert main(["simulate", "--config", same, "--from-history", "soon"]) == 1
+    assert "neither like 24h" in capsys.readouterr().err
+    assert main(["simulate", "--config", same, "--leads", "x.csv", "--compare"]) == 2
+
+
+ADMIN = "adm-T0ken-whatif"
+BEARER = {"Authorization": f"Bearer {ADMIN}"}
+
+
+def admin_stack(tmp_path):
+    stack = make_stack(tmp_path, admin_token=ADMIN)
+    stack.services.config.path.write_text(
+        THREE % {"crm": "amocrm", "crm_extra": CRM_EXTRA["amocrm"]}, "utf-8"
+    )
+    stack.services.config.reload("test")
+    run_a_day(stack)
+    return stack
+
+
+def two_managers(stack) -> str:
+    return stack.services.config.path.read_text(encoding="utf-8").replace(
+        "members: [ivanova, petrov, sidorova]", "members: [ivanova, petrov]"
+    )
+
+
+def test_the_whatif_api_runs_a_replay_and_answers_by_its_schema(tmp_path):
+    import jsonschema
+
+    from webhook_app.admin.openapi import document
+
+    stack = admin_stack(tmp_path)
+    client = stack.client
+    response = client.post(
+        "/api/v1/whatif", json={"days": 7, "yaml": two_managers(stack), "wait": True}, headers=BEARER
+    )
+    assert response.status_code == 200, response.json
+    run = response.json
+    spec = document()["paths"]["/api/v1/whatif"]["post"]["responses"]["200"]
+    jsonschema.validate(run, spec["content"]["application/json"]["schema"])
+    assert run["state"] == "done" and run["done"] == run["total"] == 9
+    assert run["result"]["leads"] == 9 and "sidorova" in {c["actual"] for c in run["result"]["changes"]}
+    again = client.get(f"/api/v1/whatif/{run['id']}", headers=BEARER)
+    assert again.status_code == 200 and again.json["result"] == run["result"]
+    listed = client.get("/api/v1/whatif", headers=BEARER).json["runs"]
+    assert [r["id"] for r in listed] == [run["id"]] and "result" not in listed[0]
+    # The running config by default: what really happened.
+    same = client.post("/api/v1/whatif", json={"days": 7, "wait": True}, headers=BEARER).json
+    assert same["result"]["changed"] == 0 and same["config"].endswith("config.yaml")
+
+
+def test_the_whatif_api_refuses_bad_input_with_reasons(tmp_path):
+    stack = admin_stack(tmp_path)
+    client = stack.client
+    assert client.post("/api/v1/whatif", json={"days": 7}).status_code == 401
+    for days in (0, 401, "soon", True, 2.5):
+        response = client.post("/api/v1/whatif", json={"days": days}, headers=BEARER)
+        assert response.status_code == 400 and "days" in response.json["error"], days
+    broken = two_managers(stack).replace("pool: sales", "pool: salez")
+    response = client.post("/api/v1/whatif", json={"yaml": broken, "name": "new.yaml"}, headers=BEARER)
+    assert response.status_code == 422
+    assert response.json["errors"][0].startswith("new.yaml:") and "salez" in response.json["errors"][0]
+    assert client.get("/api/v1/whatif/nope", headers=BEARER).status_code == 404
+    # One run at a time: a second start while one runs is refused, not queued behind the leads.
+    from webhook_app.admin.whatif_runs import _save
+
+    _save(stack.services.engine, "busy1", {"id": "busy1", "state": "running", "done": 0}, stack.clock())
+    response = client.post("/api/v1/whatif", json={"days": 7}, headers=BEARER)
+    assert response.status_code == 409 and "already running" in response.json["error"]
+    stack.clock.advance(minutes=2)  # its process died: shown as lost, and no longer blocks
+    assert client.get("/api/v1/whatif/busy1", headers=BEARER).json["state"] == "lost"
+    assert client.post("/api/v1/whatif", json={"days": 7, "wait": True}, headers=BEARER).status_code == 200
+
+
+def test_the_whatif_page_runs_an_edited_config_and_shows_the_changed_owners(tmp_path):
+    import re
+    import time
+
+    stack = admin_stack(tmp_path)
+    client = stack.client
+    assert client.post("/admin/login", data={"token": ADMIN}).status_code == 302
+    page = client.get("/admin/whatif").get_data(as_text=True)
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+    assert "sidorova" in page  # the running config, ready to edit
+    form = {"csrf": csrf, "config": "edited", "days": "7", "yaml": two_managers(stack)}
+    assert client.post("/admin/whatif", data={**form, "csrf": "forged"}).status_code in (400, 403)
+    response = client.post("/admin/whatif", data=form)
+    assert response.status_code == 302
+    url = response.headers["Location"]
+    deadline = time.monotonic() + 30
+    while 'http-equiv="refresh"' in (body := client.get(url).get_data(as_text=True)):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert "Лидов: 9; сменили бы ответственного:" in body
+    changes = body[body.index('id="changes"') : body.index("</table>", body.index('id="changes"'))]
+    assert "Сидорова" in changes and "Петров" in changes + "Иванова"
+    # A broken edit is named by line, and nothing starts.
+    broken = {**form, "yaml": two_managers(stack).replace("pool: sales", "pool: [")}
+    response = client.post("/admin/whatif", data=broken)
+    assert response.status_code == 422 and "edited.yaml:" in response.get_data(as_text=True)

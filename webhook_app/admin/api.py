@@ -10,7 +10,7 @@ from werkzeug.exceptions import BadRequest
 
 from adapters.storage.configs import history, last_refusal
 from adapters.storage.engine import reading
-from webhook_app.admin import readmodel
+from webhook_app.admin import readmodel, whatif_runs
 from webhook_app.admin.auth import actor, api_required
 from webhook_app.admin.openapi import document
 from webhook_app.bootstrap import Services
@@ -20,6 +20,7 @@ from webhook_app.operations import OperationError, pause, replay_dead_letters, r
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 MAX_CONFIG_BYTES = 1_000_000
+WAIT_SECONDS = 120  # `"wait": true` answers with the result when the run ends within this
 
 
 def services() -> Services:
@@ -214,6 +215,65 @@ def load() -> ResponseReturnValue:
         warning = f"in force, but {holder.path} could not be written ({exc.strerror}): a restart would revert"
         return jsonify(loaded=True, version=holder.current.version, warning=warning)
     return jsonify(loaded=True, version=loaded.version, warnings=[str(w) for w in loaded.warnings])
+
+
+@bp.post("/whatif")
+@api_required
+def whatif_start() -> ResponseReturnValue:
+    """Replay the last `days` days of stored decisions under a config (`yaml`, else the running one)."""
+    if request.content_length and request.content_length > MAX_CONFIG_BYTES:
+        raise BadRequest("the request is larger than 1 MB")
+    body = _body()
+    s = services()
+    try:
+        days = _days(body.get("days", 30))
+        text = _text(body, "yaml")
+        name = _text(body, "name") or ("edited.yaml" if text else str(s.config.current.path))
+        loaded = s.config.validate_text(text.encode(), name) if text else s.config.current
+    except ConfigError as exc:
+        return jsonify(errors=[str(p) for p in exc.problems]), 422
+    try:
+        run_id, thread = whatif_runs.start(
+            s.engine, loaded, s.config.current, days, by=actor(), clock=s.clock, name=name
+        )
+    except whatif_runs.Busy as exc:
+        return bad(str(exc), 409)
+    if body.get("wait") is True:
+        thread.join(timeout=WAIT_SECONDS)
+    found = whatif_runs.get(s.engine, run_id, s.clock())
+    assert found is not None
+    return jsonify(found), 200 if found["state"] != "running" else 202
+
+
+@bp.get("/whatif")
+@api_required
+def whatif_list() -> ResponseReturnValue:
+    """The latest what-if runs, newest first, without their results."""
+    s = services()
+    return jsonify(runs=whatif_runs.recent(s.engine, s.clock()))
+
+
+@bp.get("/whatif/<run_id>")
+@api_required
+def whatif_get(run_id: str) -> ResponseReturnValue:
+    """One what-if run: progress while it runs, the comparison when done."""
+    s = services()
+    found = whatif_runs.get(s.engine, run_id, s.clock())
+    if found is None:
+        return bad(f"no what-if run {run_id}", 404)
+    return jsonify(found)
+
+
+def _days(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise BadRequest("days must be a whole number")
+    try:
+        days = int(value)
+    except ValueError:
+        raise BadRequest("days must be a whole number") from None
+    if not 1 <= days <= whatif_runs.MAX_DAYS:
+        raise BadRequest(f"days must be between 1 and {whatif_runs.MAX_DAYS}")
+    return days
 
 
 @bp.get("/health")

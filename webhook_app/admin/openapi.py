@@ -127,6 +127,81 @@ PAUSE_BODY = {
     "content": {"application/json": {"schema": _obj([], until=STR, reason=STR)}},
 }
 
+FAIR_MEMBER = _obj(
+    ["manager", "name", "weight", "received"],
+    manager=STR,
+    name=STR,
+    weight=INT,
+    received=INT,
+    target=NNUM,
+    deviation=NNUM,
+)
+FAIR_POOL = _obj(
+    ["pool", "strategy", "leads", "members"],
+    pool=STR,
+    strategy=STR,
+    leads=INT,
+    max_deviation=NNUM,
+    members=_array(FAIR_MEMBER),
+)
+CHANGE = _obj(
+    ["lead_id", "decided_at", "actual", "would", "actual_rule", "would_rule", "reason"],
+    crm=STR,
+    lead_id=STR,
+    decided_at=STR,
+    actual=STR,
+    actual_name=STR,
+    would=NSTR,
+    would_name=NSTR,
+    actual_rule=STR,
+    would_rule=STR,
+    reason=STR,
+)
+WHATIF_RESULT = _obj(
+    ["leads", "changed", "changes", "rules", "actual_fairness", "would_fairness"],
+    since=STR,
+    until=STR,
+    actual_version=STR,
+    new_version=STR,
+    leads=INT,
+    changed=INT,
+    waiting=INT,
+    purged=INT,
+    changes=_array(CHANGE),
+    rules=_array(_obj(["rule", "actual", "would"], rule=STR, actual=INT, would=INT)),
+    actual_fairness=_array(FAIR_POOL),
+    would_fairness=_array(FAIR_POOL),
+)
+WHATIF_RUN = _obj(
+    ["id", "state", "done", "days", "config", "version", "started_at"],
+    id=STR,
+    state={"enum": ["running", "done", "failed", "lost"]},
+    done=INT,
+    total=NINT,
+    days=INT,
+    config=STR,
+    version=STR,
+    by=STR,
+    started_at=STR,
+    finished_at=STR,
+    error=STR,
+    result=WHATIF_RESULT,
+)
+WHATIF_BODY = {
+    "required": False,
+    "content": {
+        "application/json": {
+            "schema": _obj(
+                [],
+                days={"type": "integer", "minimum": 1, "maximum": 400},
+                yaml=STR,
+                name=STR,
+                wait={"type": "boolean"},
+            )
+        }
+    },
+}
+
 
 def _response(schema: dict[str, Any], description: str = "OK") -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
@@ -268,6 +343,30 @@ def document() -> dict[str, Any]:
                     LOADED,
                     requestBody=YAML_BODY,
                     responses=REFUSED,
+                )
+            },
+            "/api/v1/whatif": {
+                "post": _op(
+                    "Replay the last N days of stored decisions under a config (the running one, or "
+                    "`yaml`); 202 while it runs, 200 with the result when `wait` saw it finish",
+                    WHATIF_RUN,
+                    requestBody=WHATIF_BODY,
+                    responses={
+                        "202": _response(WHATIF_RUN, "Started; poll /api/v1/whatif/{id}"),
+                        "409": _response(ERROR, "Another what-if is running"),
+                        "422": _response(_obj(["errors"], errors=_array(STR)), "The YAML has errors"),
+                    },
+                ),
+                "get": _op(
+                    "The latest what-if runs, without results", _obj(["runs"], runs=_array(WHATIF_RUN))
+                ),
+            },
+            "/api/v1/whatif/{id}": {
+                "get": _op(
+                    "One what-if run: progress, then the comparison",
+                    WHATIF_RUN,
+                    params=[_path("id")],
+                    responses=NOT_FOUND,
                 )
             },
             "/api/v1/health": {

@@ -11,7 +11,7 @@ from markupsafe import Markup
 
 from adapters.storage.configs import get_version, history, last_refusal
 from adapters.storage.engine import reading
-from webhook_app.admin import readmodel
+from webhook_app.admin import readmodel, whatif_runs
 from webhook_app.admin.api import services
 from webhook_app.admin.auth import actor, admin_required, csrf_token, log_in
 from webhook_app.admin.svg import share_chart
@@ -251,3 +251,54 @@ def _diff(a: str | None, b: str | None) -> list[str] | None:
         lineterm="",
     )
     return list(lines)
+
+
+@bp.route("/whatif", methods=["GET", "POST"])
+@admin_required
+def whatif() -> ResponseReturnValue:
+    """Start a what-if on the running or an edited config; the latest runs."""
+    s = services()
+    holder = s.config
+    text = holder.current.raw.decode("utf-8", errors="replace")
+    days, errors, status = 30, None, 200
+    if request.method == "POST":
+        upload = request.files.get("file")
+        edited = request.form.get("config") == "edited"
+        raw = upload.read(1_000_001) if upload and upload.filename else request.form.get("yaml", "").encode()
+        name = upload.filename if upload and upload.filename else "edited.yaml"
+        text = raw.decode("utf-8", errors="replace") if edited or upload else text
+        try:
+            days = int(request.form.get("days", "30"))
+            if not 1 <= days <= whatif_runs.MAX_DAYS:
+                raise ValueError(f"days must be between 1 and {whatif_runs.MAX_DAYS}")
+            if edited or (upload and upload.filename):
+                loaded = holder.validate_text(raw, name)
+            else:
+                loaded, name = holder.current, str(holder.current.path)
+            run_id, _ = whatif_runs.start(
+                s.engine, loaded, holder.current, days, by=actor(), clock=s.clock, name=name
+            )
+            return redirect(url_for("admin.whatif_run", run_id=run_id))
+        except ConfigError as exc:
+            errors, status = [str(p) for p in exc.problems], 422
+        except (ValueError, whatif_runs.Busy) as exc:
+            flash(str(exc), "error")
+            status = 400
+    runs = whatif_runs.recent(s.engine, s.clock())
+    return render("whatif.html", text=text, days=days, errors=errors, runs=runs), status
+
+
+@bp.get("/whatif/<run_id>")
+@admin_required
+def whatif_run(run_id: str) -> ResponseReturnValue:
+    """One run: a progress bar that refreshes itself, then who would have got what."""
+    s = services()
+    run = whatif_runs.get(s.engine, run_id, s.clock())
+    if run is None:
+        return render("message.html", message=f"no what-if run {run_id}"), 404
+    result = run.get("result")
+    actual_by_pool = {
+        pool["pool"]: {m["manager"]: m["received"] for m in pool["members"]}
+        for pool in (result or {}).get("actual_fairness", [])
+    }
+    return render("whatif_run.html", run=run, result=result, actual_by_pool=actual_by_pool)

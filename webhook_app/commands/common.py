@@ -9,7 +9,7 @@ import re
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any, TextIO
+from typing import IO, Any
 
 from sqlalchemy import Engine
 
@@ -41,7 +41,7 @@ def parse_since(text: str, now: datetime) -> datetime:
 
 
 def print_rows(
-    rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: str, out: TextIO | None = None
+    rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: str, out: IO[str] | None = None
 ) -> None:
     """Rows as an aligned table, JSON lines or CSV."""
     out = out or sys.stdout  # looked up now, not at import: tests and redirections replace it

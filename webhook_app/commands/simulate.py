@@ -39,7 +39,19 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "from an empty state, and print each decision with its reason and a fairness table per pool.",
     )
     parser.add_argument("--config", metavar="FILE", help="the YAML config (default: LEADROUTER_CONFIG)")
-    parser.add_argument("--leads", metavar="FILE", required=True, help="past leads: .csv, .jsonl or .ndjson")
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--leads", metavar="FILE", help="past leads: .csv, .jsonl or .ndjson")
+    source.add_argument(
+        "--from-history",
+        metavar="PERIOD",
+        help="replay the decisions stored in the database over the last PERIOD (30d, 2w, or an ISO date), "
+        "on what each decision read; no CRM writes",
+    )
+    parser.add_argument(
+        "--compare",
+        action="store_true",
+        help="with --from-history: compare with what really happened (changed owners, split, rule hits)",
+    )
     parser.add_argument("--format", choices=FORMATS, default="table", help="output format (default: table)")
     parser.add_argument("--no-leads", action="store_true", help="print only the fairness summary")
     parser.add_argument(
@@ -57,11 +69,19 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def run(args: argparse.Namespace) -> int:
     """Load the config, simulate, print; 1 with a one-line message (or the config's problems) on error."""
     try:
-        policy = load_config(resolve_config_path(args.config)).policy
+        loaded = load_config(resolve_config_path(args.config))
     except ConfigError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
         return 1
+    if args.compare and not args.from_history:
+        print("leadrouter simulate: --compare needs --from-history", file=sys.stderr)
+        return 2
+    if args.from_history:
+        from webhook_app.commands.simulate_history import run_history  # opens the database
+
+        return run_history(args, loaded, sys.stdout)
+    policy = loaded.policy
     progress = sys.stderr.isatty() if args.progress is None else args.progress
     try:
         simulate_file(
