@@ -1,0 +1,163 @@
+"""Benchmark: a what-if over 100,000 stored decisions (target < 30 s).
+
+    .venv/bin/python bench/whatif.py [--decisions 100000] [--managers 300] [--days 30]
+
+It writes the admin benchmark's config (300 managers in 10 weighted pools, office hours, some
+absences) with one rule per city, then makes `--decisions` real decisions over the last `--days`
+days with the core's `decide` — each stored as the worker stores it: the assignment and its input
+(the lead, pauses, the pool's counters, its members' loads) — in a fresh SQLite database. Then:
+
+1. the replay under the same config, which must give back every owner (0 changed);
+2. `leadrouter simulate --config NEW.yaml --from-history 30d --compare` as a user runs it, in a
+   subprocess, where NEW.yaml moves ten managers out of their pools and changes weights.
+
+It prints the time of each and the figures of the comparison.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from adapters.storage.inputs import insert_inputs
+from adapters.storage.routing import insert_assignments
+from bench.admin import config
+from core.decide import apply_decision, decide
+from core.decision import Outcome
+from core.model import Lead
+from core.reasons import Renderer
+from core.state import Pause, RoutingState
+from webhook_app.assign import plan
+from webhook_app.bootstrap import build_services
+from webhook_app.config import load_config
+from webhook_app.settings import Settings
+from webhook_app.whatif import run_whatif
+
+MSK = ZoneInfo("Europe/Moscow")
+CITIES = [f"Город {i}" for i in range(10)]
+
+
+def with_city_rules(document: dict[str, object]) -> dict[str, object]:
+    """One rule per pool: leads from city N go to pool N."""
+    pools = list(document["pools"])  # type: ignore[call-overload]
+    document["rules"] = [
+        {"name": f"city-{i}", "when": {"city": CITIES[i]}, "pool": pools[i]} for i in range(10)
+    ]
+    document["continuity"] = {"enabled": True, "within_days": 90}  # repeat clients back to their manager
+    return document
+
+
+def changed(document: dict[str, object]) -> dict[str, object]:
+    """Ten managers leave their pools; everyone's weight in pool00 becomes 1."""
+    pools = document["pools"]  # type: ignore[assignment]
+    for i, pool in enumerate(pools.values()):  # type: ignore[attr-defined]
+        pool["members"] = pool["members"][1:] if i < 10 else pool["members"]
+        pool["weights"] = {k: w for k, w in pool["weights"].items() if k in pool["members"]}
+    pools["pool00"]["weights"] = {}  # type: ignore[index]
+    return document
+
+
+def working_moments(count: int, days: int, now: datetime, rng: random.Random) -> list[datetime]:
+    """`count` moments in office hours (Mon–Fri 09–18 Moscow) over the last `days` days, sorted."""
+    out: list[datetime] = []
+    start = now - timedelta(days=days)
+    while len(out) < count:
+        at = start + timedelta(seconds=rng.random() * days * 86400)
+        local = at.astimezone(MSK)
+        if local.weekday() < 5 and 9 <= local.hour < 18 and at < now - timedelta(minutes=5):
+            out.append(at)
+    return sorted(out)
+
+
+def history(services: object, path: Path, count: int, days: int, now: datetime) -> None:
+    """Decide `count` leads with the real core and store them as the worker does."""
+    policy = load_config(path).policy
+    rng = random.Random(11)
+    renderer = Renderer(policy)
+    state = RoutingState()
+    planned = []
+    owners: dict[str, tuple[int, datetime]] = {}
+    pausers = [k for k in policy.managers][5::40]
+    for n, at in enumerate(working_moments(count, days, now, rng)):
+        client = f"c{rng.randrange(count // 3)}"
+        lead = Lead(
+            id=str(20_000_000 + n),
+            created_at=at,
+            name=f"Клиент {client}",
+            phone=f"+7916{rng.randrange(10**7):07d}",
+            city=rng.choice(CITIES),
+            price=float(rng.randrange(1, 500) * 1000),
+            client_key=client,
+        )
+        if client in owners:  # a repeat client: the CRM shows the contact's responsible
+            owner, seen = owners[client]
+            lead = replace(lead, client_owner=owner, client_last_seen=seen)
+        if n % 500 == 0:  # someone goes to lunch now and then
+            paused = {k: Pause(at + timedelta(hours=1), "обед") for k in rng.sample(pausers, 2)}
+            state = RoutingState(state.pools, state.loads, paused)
+        decision = decide(lead, policy, state, at)
+        if decision.outcome is not Outcome.ASSIGN:
+            continue
+        planned.append(plan("amocrm", lead, decision, policy, at, renderer=renderer, before=state))
+        owners[client] = (policy.managers[decision.assignee or ""].crm_user_id, at)
+        state = apply_decision(state, decision, policy)
+    engine = services.engine  # type: ignore[attr-defined]
+    with engine.begin() as connection:
+        ids = insert_assignments(connection, [p.assignment for p in planned])
+        insert_inputs(
+            connection, [{**p.inputs, "assignment_id": i} for p, i in zip(planned, ids, strict=True)]
+        )
+
+
+def main() -> None:
+    """Build, fill, replay, compare."""
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--decisions", type=int, default=100_000)
+    parser.add_argument("--managers", type=int, default=300)
+    parser.add_argument("--days", type=int, default=30)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="leadrouter-whatif-bench-"))
+    document = with_city_rules(config(args.managers))
+    path, new_path = work / "config.yaml", work / "new.yaml"
+    path.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
+    new_path.write_text(yaml.safe_dump(changed(document), allow_unicode=True), encoding="utf-8")
+    url = f"sqlite:///{work / 'bench.db'}"
+    services = build_services(Settings(config=path, database_url=url), with_crm=False)  # type: ignore[arg-type]
+    now = datetime.now(UTC)
+    began = time.perf_counter()
+    history(services, path, args.decisions, args.days, now)
+    print(f"{args.decisions:,} decisions with inputs stored in {time.perf_counter() - began:.1f} s ({work})")
+
+    policy = services.config.policy()
+    began = time.perf_counter()
+    same = run_whatif(services.engine, policy, policy, now - timedelta(days=args.days + 1), now)
+    took = time.perf_counter() - began
+    print(f"replay under the same config: {same.leads:,} leads in {took:.1f} s, changed {same.changed}")
+
+    env = {**os.environ, "LEADROUTER_DATABASE_URL": url}
+    command = [sys.executable, "-m", "webhook_app.cli", "simulate", "--config", str(new_path)]
+    command += ["--from-history", f"{args.days + 1}d", "--compare", "--no-leads", "--no-progress"]
+    began = time.perf_counter()
+    done = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
+    took = time.perf_counter() - began
+    print(f"`leadrouter simulate --from-history {args.days + 1}d --compare` with a new config: {took:.1f} s")
+    print(done.stdout.splitlines()[0])
+
+
+if __name__ == "__main__":
+    main()
