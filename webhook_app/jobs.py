@@ -21,6 +21,7 @@ from core.model import Lead, Policy
 from core.ports import CrmPort, WriteKind
 from core.reasons import Renderer
 from webhook_app.assign import record
+from webhook_app.overrides import count_override
 
 
 @dataclass
@@ -120,7 +121,7 @@ def handle_event(ctx: JobContext, job: Job) -> None:
         payload = with_state(payload, lead)
     now = ctx.clock()
     with ctx.engine.begin() as connection:
-        _interpret(connection, job, payload, now)
+        _interpret(connection, job, payload, now, ctx.policy())
         complete(connection, job, ctx.worker, now)
 
 
@@ -139,7 +140,9 @@ def with_state(payload: Mapping[str, Any], lead: Lead) -> dict[str, Any]:
 IGNORED = "update for a lead we did not route"
 
 
-def _interpret(connection: Connection, job: Job, payload: dict[str, Any], now: datetime) -> None:
+def _interpret(
+    connection: Connection, job: Job, payload: dict[str, Any], now: datetime, policy: Policy
+) -> None:
     crm, lead_id = job.crm, job.lead_id or ""
     if find_assignment(connection, crm, lead_id) is None:
         note(connection, job, "ignored", IGNORED, now, **payload)
@@ -151,7 +154,7 @@ def _interpret(connection: Connection, job: Job, payload: dict[str, Any], now: d
     if echo is not None:
         note(connection, job, "echo", echo, now, **payload)
         return
-    act_on_change(connection, job, payload, seen, now)
+    act_on_change(connection, job, payload, seen, now, policy)
 
 
 def echo_of(payload: dict[str, Any], seen: Any, pending: Callable[[], bool]) -> str | None:
@@ -171,9 +174,10 @@ def echo_of(payload: dict[str, Any], seen: Any, pending: Callable[[], bool]) -> 
 
 
 def act_on_change(
-    connection: Connection, job: Job, payload: dict[str, Any], seen: Any, now: datetime
+    connection: Connection, job: Job, payload: dict[str, Any], seen: Any, now: datetime, policy: Policy
 ) -> dict[str, Any]:
-    """A change that is not ours: record an override, queue the stage job; returns lead_seen's new values."""
+    """A change that is not ours: record an override (moving the share if the config counts overrides),
+    queue the stage job; returns lead_seen's new values."""
     crm, lead_id = job.crm, job.lead_id or ""
     responsible = _as_int(payload.get("responsible_user_id"))
     stage = payload.get("stage_id")
@@ -181,14 +185,11 @@ def act_on_change(
     changed_stage = stage is not None and str(stage) != str(seen.stage)
     values: dict[str, Any] = {"updated_at": now}
     if changed_owner:
-        note(
-            connection,
-            job,
-            "override",
-            f"responsible changed in the CRM to user {responsible}",
-            now,
-            **payload,
-        )
+        counted = count_override(connection, policy, crm, lead_id, seen.responsible, responsible, now)
+        message = f"responsible changed in the CRM to user {responsible}"
+        if counted is not None:
+            message += f"; counted toward {counted['to'] or 'nobody we route to'} in pool {counted['pool']}"
+        note(connection, job, "override", message, now, **payload, counted=counted)
         values["responsible"] = responsible
     if changed_stage:
         before = {"stage_id": seen.stage, "stage": seen.stage_name, "pipeline": seen.pipeline_name}

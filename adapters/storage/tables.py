@@ -227,3 +227,19 @@ decision_inputs = Table(
     Column("personal_purged_at", Moment),  # names, phones, e-mails blanked by retention
     Index(None, "decided_at"),
 )
+
+split_adjustments = Table(
+    "split_adjustments",
+    metadata,
+    # A person's responsible change counted toward the new owner's share (overrides.count_toward_share):
+    # -1 for the one who lost the lead, +1 for the one who got it, dated when the lead was decided.
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("decided_at", Moment, nullable=False),
+    Column("pool", String(120), nullable=False),
+    Column("manager", String(64), nullable=False),
+    Column("delta", Integer, nullable=False),
+    Column("crm", String(16), nullable=False),
+    Column("lead_id", String(40), nullable=False),
+    Column("at", Moment, nullable=False),
+    Index(None, "decided_at"),
+)

@@ -14,7 +14,7 @@ from adapters.storage.engine import reading
 from adapters.storage.outbox import DEAD, list_dead, outbox_counts
 from adapters.storage.pausing import current_pauses
 from adapters.storage.queue import job_counts, oldest_pending
-from adapters.storage.tables import assignments, heartbeats, kv, manager_load, outbox
+from adapters.storage.tables import assignments, heartbeats, kv, manager_load, outbox, split_adjustments
 from core.availability import SkipReason, unavailability
 from core.model import Policy, Pool
 from core.state import ManagerLoad, RoutingState
@@ -77,12 +77,23 @@ def splits(
         .where(assignments.c.purpose == "new", assignments.c.decided_at >= min(starts.values()))
         .group_by(assignments.c.pool, assignments.c.manager)
     )
+    # Overrides counted toward the new owner (overrides.count_toward_share): a few rows, by date.
+    moved = [
+        func.sum(case((split_adjustments.c.decided_at >= start, split_adjustments.c.delta), else_=0)).label(p)
+        for p, start in starts.items()
+    ]
+    adjustments = (
+        select(split_adjustments.c.pool, split_adjustments.c.manager, *moved)
+        .where(split_adjustments.c.decided_at >= min(starts.values()))
+        .group_by(split_adjustments.c.pool, split_adjustments.c.manager)
+    )
     counts: dict[str, dict[str | None, dict[str, int]]] = {p: defaultdict(dict) for p in periods}
     with reading(engine) as connection:
-        for row in connection.execute(query):
+        for row in [*connection.execute(query), *connection.execute(adjustments)]:
             for p in periods:
                 if row._mapping[p]:
-                    counts[p][row.pool][row.manager] = int(row._mapping[p])
+                    by_manager = counts[p][row.pool]
+                    by_manager[row.manager] = by_manager.get(row.manager, 0) + int(row._mapping[p])
     return {
         p: [_pool_split(policy, pool, counts[p].get(pool.name, {})) for pool in policy.pools.values()]
         for p in periods
