@@ -123,7 +123,7 @@ def simulate_file(
     try:
         count, disorder = source.scan()
         language = language or policy.language
-        writer = _writer(output, out, Renderer(policy, language), language, show_leads)
+        writer = make_writer(output, out, Renderer(policy, language), language, show_leads)
         if ahead is not None and disorder is None:
             items: Iterator[tuple[Row, Matched]] = ahead.items()
         else:
@@ -180,7 +180,8 @@ def _reads_ahead(leads: Path, read_ahead: bool | None) -> bool:
         return False  # the reader says what is wrong with the file
 
 
-def _writer(output: str, out: IO[str], render: Renderer, language: str, show_leads: bool) -> Writer:
+def make_writer(output: str, out: IO[str], render: Renderer, language: str, show_leads: bool) -> Writer:
+    """The printer of decisions and fairness for `--format`."""
     if output == "json":
         return JsonWriter(out, render)
     if output == "csv":

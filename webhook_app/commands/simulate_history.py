@@ -18,9 +18,8 @@ from core.model import Policy
 from core.reasons import Renderer
 from webhook_app.bootstrap import utc_now
 from webhook_app.commands.common import open_database, parse_since
+from webhook_app.commands.simulate import make_writer
 from webhook_app.config import ConfigError, LoadedConfig, load_config
-from webhook_app.simulate_output import CsvWriter, JsonWriter, Writer
-from webhook_app.simulate_table import TableWriter
 from webhook_app.whatif import Replay, run_whatif, whatif_json
 from webhook_app.whatif_table import print_comparison
 
@@ -80,7 +79,7 @@ def run_history(args: argparse.Namespace, loaded: LoadedConfig, out: IO[str]) ->
             print_comparison(data, out, language, show_leads=not args.no_leads)
         return 0
     replay = Replay(policy, actual)
-    writer_ = _writer(args.format, out, Renderer(policy, language), language, not args.no_leads)
+    writer_ = make_writer(args.format, out, Renderer(policy, language), language, not args.no_leads)
     for _, item in replay.run(read_history(engine, since, now)):
         bar.update(1)
         if not args.no_leads:
@@ -88,11 +87,3 @@ def run_history(args: argparse.Namespace, loaded: LoadedConfig, out: IO[str]) ->
     bar.close()
     writer_.fairness(replay.result_fairness.report())
     return 0
-
-
-def _writer(output: str, out: IO[str], render: Renderer, language: str, show_leads: bool) -> Writer:
-    if output == "json":
-        return JsonWriter(out, render)
-    if output == "csv":
-        return CsvWriter(out, render, with_decisions=show_leads)
-    return TableWriter(out, render, language, with_decisions=show_leads)
