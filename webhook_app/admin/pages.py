@@ -127,7 +127,7 @@ def decisions() -> ResponseReturnValue:
     error = None
     try:
         since = parse_since(filters["since"], s.clock()) if filters["since"] else None
-        before = int(args["before"]) if args.get("before") else None
+        before = readmodel.parse_id(args["before"], "before") if args.get("before") else None
     except ValueError as exc:
         since, before, error = None, None, str(exc)
     rows = readmodel.decisions(
@@ -144,7 +144,7 @@ def decisions() -> ResponseReturnValue:
     return render("decisions.html", rows=rows, filters=filters, error=error, older=older)
 
 
-@bp.get("/decisions/<int:assignment_id>")
+@bp.get("/decisions/<id:assignment_id>")
 @admin_required
 def decision(assignment_id: int) -> ResponseReturnValue:
     """One decision: the full reason, every skipped candidate, the CRM writes, a link to the lead."""
@@ -172,7 +172,7 @@ def deadletters() -> ResponseReturnValue:
     return render("deadletters.html", rows=readmodel.dead_letters(services().engine))
 
 
-@bp.post("/deadletters/<int:letter_id>/replay")
+@bp.post("/deadletters/<id:letter_id>/replay")
 @admin_required
 def replay_one(letter_id: int) -> ResponseReturnValue:
     """Queue one dead letter again."""
