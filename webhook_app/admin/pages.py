@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -36,6 +37,20 @@ def render(template: str, **values: Any) -> str:
         version=s.config.current.version,
         **values,
     )
+
+
+@bp.app_template_filter("local")
+def local_time(value: str | datetime | None, seconds: bool = False) -> str:
+    """A stored moment (UTC) in the company's time zone, as the reasons and notes give it."""
+    if not value:
+        return ""
+    try:
+        moment = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+        moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        local = moment.astimezone(services().config.current.policy.tz)
+    except (ValueError, OverflowError):
+        return str(value)
+    return local.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
 
 
 @bp.route("/login", methods=["GET", "POST"])
