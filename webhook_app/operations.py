@@ -7,7 +7,7 @@ and writes the audit row naming who did it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
 
@@ -15,6 +15,10 @@ from adapters.storage.audit import write_audit
 from adapters.storage.outbox import replay
 from adapters.storage.pausing import pause_manager, resume_manager
 from core.model import Policy
+
+# A pause "until" further ahead is a typo or meant "until resumed"; near year 9999 routing's
+# local-time arithmetic overflows, and every new lead would fail while the pause lasts.
+MAX_PAUSE = timedelta(days=3653)
 
 
 class OperationError(ValueError):
@@ -43,6 +47,10 @@ def pause(
     _known(policy, name)
     if until is not None and until <= now:
         raise OperationError(f"--until {until.isoformat()} is not in the future")
+    if until is not None and until - now > MAX_PAUSE:
+        raise OperationError(
+            f"--until {until.isoformat()} is over 10 years ahead; leave it out to pause until resumed"
+        )
     with engine.begin() as connection:
         pause_manager(connection, name, until, reason, by, now)
         until_text = f" until {until.isoformat()}" if until else ""

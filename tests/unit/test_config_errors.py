@@ -301,6 +301,14 @@ def test_a_yaml_syntax_error_names_its_line(errors):
     assert line.startswith("cfg.yaml:6: invalid YAML: ")
 
 
+def test_a_control_character_names_its_line(errors):
+    # PyYAML's reader refuses it before parsing; it used to escape as a bare ReaderError (a 500 in the API).
+    text = BASE.replace("  petrov: {crm_user_id: 2}", "  petrov: {crm_user_id: 2}\x10")
+    assert errors(text) == [
+        "cfg.yaml:5: invalid YAML: character #x0010 is not allowed (special characters are not allowed)"
+    ]
+
+
 def test_an_impossible_date_names_its_line(errors):
     text = BASE + "holidays: [2026-01-01, 2026-13-45]\n"
     (line,) = errors(text)

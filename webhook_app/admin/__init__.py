@@ -4,10 +4,21 @@ from __future__ import annotations
 
 import secrets
 from datetime import timedelta
+from typing import Any
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter, Map
 
 from webhook_app.admin.auth import SESSION_HOURS, Throttle, session_key
+from webhook_app.admin.readmodel import MAX_ID
+
+
+class IdConverter(IntegerConverter):
+    """`<id:…>` in a route: a row id from 1 to MAX_ID; a bigger number is no such page (404)."""
+
+    # With `<int:…>` a number past BIGINT reached the database driver, which cannot bind it: a 500.
+    def __init__(self, url_map: Map, *args: Any, **kwargs: Any) -> None:
+        super().__init__(url_map, min=1, max=MAX_ID)
 
 
 def register(app: Flask) -> None:
@@ -25,5 +36,6 @@ def register(app: Flask) -> None:
         PERMANENT_SESSION_LIFETIME=timedelta(hours=SESSION_HOURS),
     )
     app.extensions["leadrouter.throttle"] = Throttle()
+    app.url_map.converters["id"] = IdConverter  # before the blueprints: their rules use it
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)

@@ -108,7 +108,7 @@ def decisions() -> ResponseReturnValue:
         since = parse_since(args["since"], now) if args.get("since") else None
         until = parse_since(args["until"], now) if args.get("until") else None
         limit = int(args.get("limit", 100))
-        before = int(args["before"]) if args.get("before") else None
+        before = readmodel.parse_id(args["before"], "before") if args.get("before") else None
     except ValueError as exc:
         return bad(str(exc))
     if not 1 <= limit <= 1000:
@@ -127,7 +127,7 @@ def decisions() -> ResponseReturnValue:
     return jsonify(decisions=rows)
 
 
-@bp.get("/decisions/<int:assignment_id>")
+@bp.get("/decisions/<id:assignment_id>")
 @api_required
 def decision(assignment_id: int) -> ResponseReturnValue:
     """One decision with its reasoning and the CRM writes it caused."""
@@ -142,7 +142,7 @@ def deadletters() -> ResponseReturnValue:
     return jsonify(deadletters=readmodel.dead_letters(services().engine))
 
 
-@bp.post("/deadletters/<int:letter_id>/replay")
+@bp.post("/deadletters/<id:letter_id>/replay")
 @api_required
 def replay_one(letter_id: int) -> ResponseReturnValue:
     """Queue one dead letter again."""
@@ -297,7 +297,16 @@ def _text(body: dict[str, Any], key: str) -> str:
     value = body.get(key) or ""
     if not isinstance(value, str):
         raise BadRequest(f"{key} must be a string")
+    _utf8(value, key)
     return value.strip()
+
+
+def _utf8(value: str, key: str) -> bytes:
+    # JSON may escape a lone surrogate ("\ud800"): valid JSON, but no text the store can keep.
+    try:
+        return value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise BadRequest(f"{key} is not valid Unicode text (a lone surrogate)") from None
 
 
 def _yaml_body() -> tuple[bytes, str]:
@@ -309,7 +318,7 @@ def _yaml_body() -> tuple[bytes, str]:
         text = _body().get("yaml")
         if not isinstance(text, str) or not text:
             raise BadRequest('the JSON body needs "yaml": the config text')
-        return text.encode(), name
+        return _utf8(text, "yaml"), name
     if request.files.get("file"):
         upload = request.files["file"]
         return upload.read(MAX_CONFIG_BYTES + 1), upload.filename or name

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from webhook_app.admin.readmodel import MAX_ID
+
 STR = {"type": "string"}
 NSTR = {"type": ["string", "null"]}
 INT = {"type": "integer"}
 NINT = {"type": ["integer", "null"]}
 NUM = {"type": "number"}
 NNUM = {"type": ["number", "null"]}
+ROW_ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
 ERROR = {"type": "object", "required": ["error"], "properties": {"error": STR}}
 
 
@@ -241,6 +244,7 @@ REFUSED = {"422": _response(LOADED, "The YAML has errors (FILE:LINE: path: messa
 def document() -> dict[str, Any]:
     """The whole document."""
     period = _query("period", "today (default), week or month", {"enum": ["today", "week", "month"]})
+    name = _query("name", "the file name that errors are reported with (default edited.yaml)")
     return {
         "openapi": "3.1.0",
         "info": {"title": "leadrouter admin API", "version": "1"},
@@ -299,7 +303,7 @@ def document() -> dict[str, Any]:
                             "1–1000 (default 100)",
                             {"type": "integer", "minimum": 1, "maximum": 1000},
                         ),
-                        _query("before", "page back: decisions with a smaller id", INT),
+                        _query("before", "page back: decisions with a smaller id", ROW_ID),
                     ],
                 )
             },
@@ -307,7 +311,7 @@ def document() -> dict[str, Any]:
                 "get": _op(
                     "One decision with its reasoning and CRM writes",
                     DETAIL,
-                    params=[_path("id", INT)],
+                    params=[_path("id", ROW_ID)],
                     responses=NOT_FOUND,
                 )
             },
@@ -318,7 +322,7 @@ def document() -> dict[str, Any]:
                 "post": _op(
                     "Queue one dead letter again",
                     _obj(["ok", "replayed"], ok={"type": "boolean"}, replayed=_array(INT)),
-                    params=[_path("id", INT)],
+                    params=[_path("id", ROW_ID)],
                     responses=NOT_FOUND,
                 )
             },
@@ -333,6 +337,7 @@ def document() -> dict[str, Any]:
                 "post": _op(
                     "Check a YAML without putting it in force",
                     VALID,
+                    params=[name],
                     requestBody=YAML_BODY,
                     responses={"422": _response(VALID, "The YAML has errors")},
                 )
@@ -341,6 +346,7 @@ def document() -> dict[str, Any]:
                 "post": _op(
                     "Validate a YAML and put it in force everywhere",
                     LOADED,
+                    params=[name],
                     requestBody=YAML_BODY,
                     responses=REFUSED,
                 )

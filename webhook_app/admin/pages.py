@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -36,6 +37,20 @@ def render(template: str, **values: Any) -> str:
         version=s.config.current.version,
         **values,
     )
+
+
+@bp.app_template_filter("local")
+def local_time(value: str | datetime | None, seconds: bool = False) -> str:
+    """A stored moment (UTC) in the company's time zone, as the reasons and notes give it."""
+    if not value:
+        return ""
+    try:
+        moment = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+        moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        local = moment.astimezone(services().config.current.policy.tz)
+    except (ValueError, OverflowError):
+        return str(value)
+    return local.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -127,7 +142,7 @@ def decisions() -> ResponseReturnValue:
     error = None
     try:
         since = parse_since(filters["since"], s.clock()) if filters["since"] else None
-        before = int(args["before"]) if args.get("before") else None
+        before = readmodel.parse_id(args["before"], "before") if args.get("before") else None
     except ValueError as exc:
         since, before, error = None, None, str(exc)
     rows = readmodel.decisions(
@@ -144,7 +159,7 @@ def decisions() -> ResponseReturnValue:
     return render("decisions.html", rows=rows, filters=filters, error=error, older=older)
 
 
-@bp.get("/decisions/<int:assignment_id>")
+@bp.get("/decisions/<id:assignment_id>")
 @admin_required
 def decision(assignment_id: int) -> ResponseReturnValue:
     """One decision: the full reason, every skipped candidate, the CRM writes, a link to the lead."""
@@ -172,7 +187,7 @@ def deadletters() -> ResponseReturnValue:
     return render("deadletters.html", rows=readmodel.dead_letters(services().engine))
 
 
-@bp.post("/deadletters/<int:letter_id>/replay")
+@bp.post("/deadletters/<id:letter_id>/replay")
 @admin_required
 def replay_one(letter_id: int) -> ResponseReturnValue:
     """Queue one dead letter again."""

@@ -20,6 +20,7 @@ from core.model import Policy, Pool
 from core.state import ManagerLoad, RoutingState
 
 PERIODS = ("today", "week", "month")
+MAX_ID = 2**63 - 1  # the largest BIGINT: no row has a bigger id, and the drivers refuse one
 STALE_HEARTBEAT = 60.0  # seconds without a worker pass before the header turns red
 STALE_JOB = 300.0  # a due job waiting this long means the workers are behind
 
@@ -212,6 +213,17 @@ def health(engine: Engine, now: datetime) -> Health:
         last_crm_call_age=(now - last_call).total_seconds() if last_call else None,
         stale=stale,
     )
+
+
+def parse_id(text: str, name: str) -> int:
+    """A row id given as text (`before=`), 1 to MAX_ID; ValueError says what is wrong."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= MAX_ID:
+        raise ValueError(f"{name} must be a row id from 1 to {MAX_ID}, not {text[:40]!r}")
+    return value
 
 
 def decisions(

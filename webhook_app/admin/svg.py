@@ -8,8 +8,8 @@ from html import escape
 from webhook_app.admin.readmodel import ManagerShare
 
 ROW = 22  # px per manager
-LABEL = 130  # px for the names
-WIDTH = 420
+LABEL = 110  # px for the names
+WIDTH = 360  # about a phone's width, so the text stays near its size there (the page caps it on wide screens)
 
 
 def share_chart(members: Sequence[ManagerShare], title: str) -> str:
@@ -31,10 +31,10 @@ def share_chart(members: Sequence[ManagerShare], title: str) -> str:
         far = abs(member.deviation) > max(1.0, 0.1 * member.target)
         colour = "#c0392b" if far else "#2e86c1"
         parts += [
-            f'<text x="{LABEL - 6}" y="{y + 14}" text-anchor="end" font-size="12">'
+            f'<text x="{LABEL - 6}" y="{y + 14}" text-anchor="end" font-size="13">'
             f"{escape(member.name)}</text>",
             f'<rect x="{LABEL}" y="{y + 3}" width="{bar:.1f}" height="14" fill="{colour}" rx="2"/>',
-            f'<text x="{LABEL + bar + 4:.1f}" y="{y + 14}" font-size="11">{member.received}</text>',
+            f'<text x="{LABEL + bar + 4:.1f}" y="{y + 14}" font-size="12">{member.received}</text>',
         ]
         if member.weight:
             parts.append(

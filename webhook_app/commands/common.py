@@ -29,15 +29,8 @@ def open_database(settings: Settings | None = None) -> Engine:
 
 
 def parse_since(text: str, now: datetime) -> datetime:
-    """`30m`, `24h`, `7d`, `2w` back from now, or an ISO 8601 moment (naive = UTC)."""
-    match = _RELATIVE.match(text.strip())
-    if match:
-        return now - timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
-    try:
-        moment = datetime.fromisoformat(text.strip())
-    except ValueError as exc:
-        raise ValueError(f"'{text}' is neither like 24h / 7d nor an ISO date-time") from exc
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    """`30m`, `24h`, `7d`, `2w` back from now, or an ISO 8601 moment (naive = UTC); in UTC."""
+    return _moment(text, now, -1)
 
 
 def print_rows(
@@ -71,8 +64,19 @@ def cli_user() -> str:
 
 
 def parse_until(text: str, now: datetime) -> datetime:
-    """`2h`, `3d`… from now, or an ISO 8601 moment (naive = UTC)."""
+    """`2h`, `3d`… from now, or an ISO 8601 moment (naive = UTC); in UTC."""
+    return _moment(text, now, 1)
+
+
+def _moment(text: str, now: datetime, sign: int) -> datetime:
     match = _RELATIVE.match(text.strip())
-    if match:
-        return now + timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
-    return parse_since(text, now)
+    try:
+        if match:
+            return (now + sign * timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})).astimezone(UTC)
+        moment = datetime.fromisoformat(text.strip())
+        return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
+    except OverflowError:
+        # 99999999d, or an offset that pushes year 1 or 9999 over the edge: not a moment we can store.
+        raise ValueError(f"'{text}' is out of range") from None
+    except ValueError as exc:
+        raise ValueError(f"'{text}' is neither like 24h / 7d nor an ISO date-time") from exc

@@ -49,7 +49,13 @@ def read_source(path: str | os.PathLike[str], raw: bytes | None = None) -> Sourc
 
 def _parse(file: str, raw: bytes, text: str) -> Source:
     walker = _Walker(file)
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = yaml.SafeLoader(text)
+    except yaml.reader.ReaderError as exc:
+        # The reader checks every character before parsing and knows only the offset of a bad one.
+        at = text.count("\n", 0, exc.position) + 1
+        message = f"invalid YAML: character #x{exc.character:04x} is not allowed ({exc.reason})"
+        raise ConfigError([ConfigProblem(file, at, "", message)]) from None
     try:
         node = loader.get_single_node()
         if node is not None:
