@@ -63,7 +63,11 @@ def seeded(tmp_path) -> Seeded:
         {"body": {"yaml": text}, "media_type": "application/json"},
         {"body": text.replace("round_robin", "least_loaded"), "media_type": "text/yaml"},
     ]
+    run = client.post("/api/v1/whatif", json={"days": 7, "wait": True}, headers=BEARER).json
+    assert run["state"] == "done", run
     known = {
+        "/api/v1/whatif": [{"body": {"days": 7, "wait": True}, "media_type": "application/json"}],
+        "/api/v1/whatif/{id}": [{"path_parameters": {"id": run["id"]}}],
         "/api/v1/managers/{name}/pause": names,
         "/api/v1/managers/{name}/resume": names,
         "/api/v1/decisions/{id}": [{"path_parameters": {"id": i}} for i in decisions],

@@ -318,3 +318,14 @@ def test_the_whatif_page_runs_an_edited_config_and_shows_the_changed_owners(tmp_
     broken = {**form, "yaml": two_managers(stack).replace("pool: sales", "pool: [")}
     response = client.post("/admin/whatif", data=broken)
     assert response.status_code == 422 and "edited.yaml:" in response.get_data(as_text=True)
+
+
+def test_only_the_latest_runs_are_kept_and_never_the_one_starting(tmp_path):
+    from webhook_app.admin import whatif_runs
+
+    stack = make_stack(tmp_path)
+    engine, now = stack.services.engine, stack.clock()  # one moment for all: the order cannot tell them apart
+    for n in range(25):
+        whatif_runs._save(engine, f"r{n:02d}", {"id": f"r{n:02d}", "state": "done"}, now, prune=True)
+    kept = [r["id"] for r in whatif_runs.recent(engine, now)]
+    assert len(kept) == whatif_runs.KEEP and "r24" in kept

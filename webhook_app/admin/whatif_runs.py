@@ -58,7 +58,7 @@ def start(
         "by": by,
         "started_at": now.isoformat(),
     }
-    _save(engine, run_id, header, now)
+    _save(engine, run_id, header, now, prune=True)
 
     def work() -> None:
         last = 0.0
@@ -112,15 +112,19 @@ def _aged(run: dict[str, Any], updated_at: datetime, now: datetime) -> dict[str,
     return run
 
 
-def _save(engine: Engine, run_id: str, value: dict[str, Any], now: datetime) -> None:
+def _save(engine: Engine, run_id: str, value: dict[str, Any], now: datetime, *, prune: bool = False) -> None:
+    """Store a run's state; when starting one (`prune`), forget all but the KEEP latest others."""
+    key = PREFIX + run_id
     with engine.begin() as connection:
-        connection.execute(upsert(connection, kv, ["key"], key=PREFIX + run_id, value=value, updated_at=now))
+        connection.execute(upsert(connection, kv, ["key"], key=key, value=value, updated_at=now))
+        if not prune:
+            return
         old = (
             connection.execute(
                 select(kv.c.key)
-                .where(kv.c.key.startswith(PREFIX))
-                .order_by(kv.c.updated_at.desc())
-                .offset(KEEP)
+                .where(kv.c.key.startswith(PREFIX), kv.c.key != key)
+                .order_by(kv.c.updated_at.desc(), kv.c.key)
+                .offset(KEEP - 1)
             )
             .scalars()
             .all()
