@@ -292,7 +292,7 @@ def run_whatif(
     *,
     on_progress: Callable[[int, int], None] = lambda done, total: None,
 ) -> WhatIf:
-    """Replay the stored decisions of [since, until) under `policy`; progress as (done, total)."""
+    """Replay the stored decisions of [since, until] under `policy`; progress as (done, total)."""
     total = count_history(engine, since, until)
     on_progress(0, total)
     return compare(

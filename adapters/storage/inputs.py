@@ -42,16 +42,16 @@ class StoredDecision:
 
 
 def count_history(engine: Engine, since: datetime, until: datetime) -> int:
-    """How many stored decisions with inputs fall in [since, until)."""
+    """How many stored decisions with inputs fall in [since, until]."""
     query = select(func.count()).where(
-        decision_inputs.c.decided_at >= since, decision_inputs.c.decided_at < until
+        decision_inputs.c.decided_at >= since, decision_inputs.c.decided_at <= until
     )
     with reading(engine) as connection:
         return int(connection.execute(query).scalar_one())
 
 
 def read_history(engine: Engine, since: datetime, until: datetime) -> Iterator[StoredDecision]:
-    """Stored decisions with inputs in [since, until), in the order they were made, read in chunks."""
+    """Stored decisions with inputs in [since, until], in the order they were made, read in chunks."""
     after: tuple[datetime, int] | None = None
     while True:
         query = (
@@ -70,7 +70,7 @@ def read_history(engine: Engine, since: datetime, until: datetime) -> Iterator[S
                 assignments.c.config_version,
             )
             .join(assignments, assignments.c.id == decision_inputs.c.assignment_id)
-            .where(decision_inputs.c.decided_at >= since, decision_inputs.c.decided_at < until)
+            .where(decision_inputs.c.decided_at >= since, decision_inputs.c.decided_at <= until)
             .order_by(decision_inputs.c.decided_at, decision_inputs.c.assignment_id)
             .limit(READ_CHUNK)
         )

@@ -312,8 +312,18 @@ def whatif_run(run_id: str) -> ResponseReturnValue:
     if run is None:
         return render("message.html", message=f"no what-if run {run_id}"), 404
     result = run.get("result")
-    actual_by_pool = {
-        pool["pool"]: {m["manager"]: m["received"] for m in pool["members"]}
-        for pool in (result or {}).get("actual_fairness", [])
+    actual = (result or {}).get("actual_fairness", [])
+    actual_by_pool = {pool["pool"]: {m["manager"]: m["received"] for m in pool["members"]} for pool in actual}
+    would = {
+        (pool["pool"], m["manager"])
+        for pool in (result or {}).get("would_fairness", [])
+        for m in pool["members"]
     }
-    return render("whatif_run.html", run=run, result=result, actual_by_pool=actual_by_pool)
+    # Who had leads in a pool the new config takes them out of: shown with nothing in the new column.
+    gone = {
+        pool["pool"]: [
+            m for m in pool["members"] if m["received"] and (pool["pool"], m["manager"]) not in would
+        ]
+        for pool in actual
+    }
+    return render("whatif_run.html", run=run, result=result, actual_by_pool=actual_by_pool, gone=gone)
