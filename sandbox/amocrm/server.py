@@ -10,13 +10,13 @@ from typing import Any
 from flask import Flask, Response, g, request
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from tests.fakes.amocrm_emulator.api_leads import leads_blueprint
-from tests.fakes.amocrm_emulator.api_more import more_blueprint
-from tests.fakes.amocrm_emulator.changes import apply_lead_changes, create_lead
-from tests.fakes.amocrm_emulator.guard import Faults, Limiter, Tokens
-from tests.fakes.amocrm_emulator.hooks import HookSender
-from tests.fakes.amocrm_emulator.render import problem
-from tests.fakes.amocrm_emulator.state import Account, Lead, Party, seed
+from sandbox.amocrm.api_leads import leads_blueprint
+from sandbox.amocrm.api_more import more_blueprint
+from sandbox.amocrm.changes import apply_lead_changes, create_lead
+from sandbox.amocrm.guard import Faults, Limiter, Tokens
+from sandbox.amocrm.hooks import HookSender
+from sandbox.amocrm.render import problem
+from sandbox.amocrm.state import Account, Lead, Party, seed
 
 ADMIN = 504100
 BANNED = "Аккаунт заблокирован за неоднократное превышение количества запросов в секунду (account blocked)"
@@ -129,7 +129,7 @@ class AmoEmulator:
 
     def subscribe(self, destination: str, settings: list[str]) -> None:
         """Register a webhook as an admin would in the UI."""
-        from tests.fakes.amocrm_emulator.state import Webhook
+        from sandbox.amocrm.state import Webhook
 
         with self.account.lock:
             self.account.webhooks[destination] = Webhook(
