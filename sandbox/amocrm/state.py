@@ -139,8 +139,9 @@ class Account:
         *,
         code: str | None = None,
         enums: list[str] | None = None,
+        field_id: int | None = None,
     ) -> FieldDef:
-        definition = FieldDef(self.new_id("field"), name, type, code)
+        definition = FieldDef(field_id or self.new_id("field"), name, type, code)
         for value in enums or ():
             definition.enums[self.new_id("field")] = value
         self.fields.setdefault(entity, {})[definition.id] = definition
