@@ -54,6 +54,14 @@ class Client:
     city: str | None
     ownership: str  # «Форма собственности»: Компания, Госсектор or Частное лицо
 
+    @property
+    def company_key(self) -> str | None:
+        """Same key, same company in the CRM: a retail chain is one company for all its buyers, while
+        two clients' «ООО «Вектор»» in different cities are two companies."""
+        if self.company is None:
+            return None
+        return self.company if self.company in data.CHAINS else f"{self.company} #{self.number}"
+
 
 @dataclass(frozen=True)
 class NewLead:
