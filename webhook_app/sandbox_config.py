@@ -62,7 +62,10 @@ def _crm(data: dict[str, Any], base_url: str) -> str:
         return f"crm.base_url: {base_url}, the bundled amoCRM emulator"
     keep = {k: crm[k] for k in ("rate_limit_per_second",) if k in crm}
     data["crm"] = {"type": "amocrm", "base_url": base_url, "account_id": DEFAULT_ACCOUNT} | keep
-    return f"crm: {crm.get('type')} → amoCRM at {base_url}, the bundled emulator (the sandbox is amoCRM)"
+    return (
+        f"crm: {crm.get('type')} → amoCRM at {base_url}, the bundled emulator (the sandbox is amoCRM: "
+        "conditions on Bitrix24 field ids such as UF_CRM_… cannot match there)"
+    )
 
 
 def _always(data: dict[str, Any]) -> bool:
