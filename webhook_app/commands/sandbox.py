@@ -17,14 +17,18 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from webhook_app.commands import help_for
+
+if TYPE_CHECKING:
+    from webhook_app.config.schema import ConfigModel
 
 DEFAULT_CONFIG = "config.example.yaml"
 DEMO_SECRET, DEMO_ADMIN = "demo-secret", "demo-admin"
 HEALTHY_WITHIN = 60.0  # seconds for `serve` to answer /healthz (migrations, gunicorn start)
 STOP_WITHIN = 20.0
+REMIND_EVERY = 20  # ticks between reminders of where the admin page is
 
 
 def register(sub: Any) -> None:
@@ -82,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
 class Sandbox:
     """The emulator, the service process and the lead stream, started and stopped in order."""
 
-    def __init__(self, args: argparse.Namespace, path: str, raw: bytes, document: Any) -> None:
+    def __init__(self, args: argparse.Namespace, path: str, raw: bytes, document: ConfigModel) -> None:
         self.args, self.path, self.raw, self.document = args, path, raw, document
         self.dir = Path(args.dir).resolve()
         self.public = f"http://{args.host}:{args.port}"
@@ -90,6 +94,8 @@ class Sandbox:
         self.stop = threading.Event()
         self.service: subprocess.Popen[bytes] | None = None
         self.changes: list[str] = []
+        # The demo values are shown; a secret of the caller's own environment never is.
+        self.token = "$LEADROUTER_ADMIN_TOKEN" if os.environ.get("LEADROUTER_ADMIN_TOKEN") else DEMO_ADMIN
 
     def run(self) -> int:
         """Start everything, play leads until a signal, stop everything."""
@@ -106,7 +112,7 @@ class Sandbox:
         try:
             env = self._prepare(emu.url, emu.admin_token())
             if not self._install(env) or not self._serve(env):
-                return 1
+                return 0 if self.stop.is_set() else 1  # Ctrl-C while starting is a clean stop
             self._banner(emu.url)
             player = Player(emu, LeadStream(seed=self.args.seed), form_user, say=_say)
             return self._play(player)
@@ -147,6 +153,7 @@ class Sandbox:
             env=env,
             capture_output=True,
             text=True,
+            start_new_session=True,  # a Ctrl-C meanwhile is ours to handle, not a traceback of install's
         )
         sys.stdout.write(done.stdout)
         if done.returncode != 0:
@@ -183,8 +190,12 @@ class Sandbox:
 
     def _play(self, player: Any) -> int:
         every = float(self.args.every)
+        ticks = 0
         while not self.stop.is_set():
             player.step()
+            ticks += 1
+            if ticks % REMIND_EVERY == 0:  # the banner has scrolled away by now
+                _say(f"admin page {self.public}/admin, token {self.token}; Ctrl-C stops")
             if self.service is not None and self.service.poll() is not None:
                 print(f"leadrouter sandbox: the service exited; see {self.log}", file=sys.stderr)
                 return 1
@@ -203,11 +214,9 @@ class Sandbox:
             service.wait()
 
     def _banner(self, emulator: str) -> None:
-        # The demo values are shown; a secret of the caller's own environment never is.
-        env = os.environ
-        token = "$LEADROUTER_ADMIN_TOKEN" if env.get("LEADROUTER_ADMIN_TOKEN") else DEMO_ADMIN
-        secret = "$LEADROUTER_WEBHOOK_SECRET" if env.get("LEADROUTER_WEBHOOK_SECRET") else DEMO_SECRET
+        secret = "$LEADROUTER_WEBHOOK_SECRET" if os.environ.get("LEADROUTER_WEBHOOK_SECRET") else DEMO_SECRET
         hook = f"{self.public}/hooks/amocrm/{secret}"
+        token = self.token
         lines = [
             "",
             f"leadrouter sandbox: {self.path} against a bundled amoCRM emulator — no CRM account needed",
