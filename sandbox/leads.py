@@ -96,7 +96,7 @@ class LeadStream:
     """The sandbox's leads and stage moves, tick by tick, from a seed."""
 
     seed: int = 1
-    ticks: int = 0
+    ticks: int = field(default=0, init=False)
     _rng: random.Random = field(init=False, repr=False)
     _due: dict[int, list[Move]] = field(default_factory=dict, init=False, repr=False)
     _clients: dict[int, Client] = field(default_factory=dict, init=False, repr=False)
