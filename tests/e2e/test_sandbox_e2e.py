@@ -56,9 +56,13 @@ def sandbox(tmp_path) -> Iterator[Running]:
     try:
         yield running
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+        if process.poll() is None:  # a failed test: stop it in order, so its service stops too
+            process.terminate()
+            try:
+                process.wait(timeout=40)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
 
 
 def test_the_sandbox_fills_the_admin_api_and_stops_cleanly_on_sigint(sandbox):
@@ -101,8 +105,10 @@ def test_the_sandbox_fills_the_admin_api_and_stops_cleanly_on_sigint(sandbox):
         httpx.get(f"{sandbox.url}/healthz", timeout=2)
 
 
-def test_sigterm_stops_it_cleanly_too(sandbox):
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
+def test_sigterm_and_a_closed_terminal_stop_it_cleanly_too(sandbox, signum):
     wait_for(lambda: "+ lead " in sandbox.output(), timeout=90, what="the first lead")
-    assert sandbox.stop(signal.SIGTERM) == 0
+    assert sandbox.stop(signum) == 0
+    assert "Shutting down: Master" in (sandbox.state / "service.log").read_text(encoding="utf-8")
     assert "Traceback" not in sandbox.output() + sandbox.err.read_text(encoding="utf-8")
     assert "Traceback" not in (sandbox.state / "service.log").read_text(encoding="utf-8")

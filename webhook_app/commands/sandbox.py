@@ -105,8 +105,10 @@ class Sandbox:
         from sandbox.player import Player
         from webhook_app.sandbox_config import layout
 
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(signum, lambda *_: self.stop.set())
+        # Any of these stops us in order; SIGHUP too (a closed terminal), else the service would be orphaned.
+        for name in ("SIGINT", "SIGTERM", "SIGHUP"):
+            if hasattr(signal, name):
+                signal.signal(getattr(signal, name), lambda *_: self.stop.set())
         account, form_user = build_account(layout(self.document))
         emu = AmoEmulator(account=account).start()
         try:
