@@ -3,7 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 CONFIG ?= config.example.yaml
-LEADS ?= examples/leads.csv
+PORT ?= 8000
+EVERY ?= 3
 
 .PHONY: run test lint typecheck unit bench clean
 
@@ -15,12 +16,7 @@ $(BIN)/leadrouter: pyproject.toml
 
 run: $(BIN)/leadrouter
 	$(BIN)/leadrouter check-config $(CONFIG)
-	$(BIN)/leadrouter simulate --config $(CONFIG) --leads $(LEADS) --no-leads
-	@echo "Webhook server on http://127.0.0.1:8000 — POST /hooks/amocrm/$${LEADROUTER_WEBHOOK_SECRET:-demo-secret}"
-	@echo "Admin page: http://127.0.0.1:8000/admin — token $${LEADROUTER_ADMIN_TOKEN:-demo-admin}"
-	LEADROUTER_WEBHOOK_SECRET=$${LEADROUTER_WEBHOOK_SECRET:-demo-secret} \
-	LEADROUTER_ADMIN_TOKEN=$${LEADROUTER_ADMIN_TOKEN:-demo-admin} \
-	$(BIN)/leadrouter web --config $(CONFIG) --workers 1
+	$(BIN)/leadrouter sandbox --config $(CONFIG) --port $(PORT) --every $(EVERY)
 
 lint: $(BIN)/leadrouter
 	$(BIN)/ruff check .

@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.burst_amocrm_parts import CONFIG, client_only, free_port, pg_schema, run_worker, wait_healthy  # noqa: E402
-from tests.fakes.amocrm_emulator import AmoEmulator  # noqa: E402
+from sandbox.amocrm import AmoEmulator  # noqa: E402
 
 SECRET = "bench-hook-secret"
 MANAGERS = {504141, 504142, 504143}

@@ -9,7 +9,7 @@ from urllib.parse import quote
 import httpx
 from sqlalchemy import create_engine, text
 
-from tests.fakes.amocrm_emulator import AmoEmulator
+from sandbox.amocrm import AmoEmulator
 
 CONFIG = """
 timezone: Europe/Moscow

@@ -1,4 +1,5 @@
-"""The one architectural rule: the core is pure, and the CRM adapters do not know each other."""
+"""The architectural rules: the core is pure, the CRM adapters do not know each other, nothing shipped
+imports the tests, and the bundled sandbox is used only by its own command."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+SHIPPED = ("core", "adapters", "webhook_app", "sandbox")  # the packages pyproject.toml installs
 
 
 def imported_modules(package: Path) -> dict[Path, set[str]]:
@@ -45,6 +47,29 @@ def test_amocrm_and_bitrix24_adapters_do_not_import_each_other():
         for path, names in imported_modules(ROOT / "adapters" / mine).items():
             offenders += [f"{path.relative_to(ROOT)} imports {n}" for n in names if f"adapters.{other}" in n]
     assert offenders == []
+
+
+def imports_of(packages: tuple[str, ...], top: set[str], skip: frozenset[Path] = frozenset()) -> list[str]:
+    """`FILE imports NAME` for every import of a top-level package in `top` under `packages`."""
+    found = []
+    for package in packages:
+        for path, names in imported_modules(ROOT / package).items():
+            if path not in skip:
+                found += [f"{path.relative_to(ROOT)} imports {n}" for n in names if n.split(".")[0] in top]
+    return found
+
+
+def test_nothing_shipped_imports_the_tests():
+    assert imports_of(SHIPPED, {"tests"}) == []
+
+
+def test_the_sandbox_stands_alone_and_only_the_sandbox_command_uses_it():
+    service = ("core", "adapters", "webhook_app")
+    assert imports_of(("sandbox",), set(service)) == []
+    command = frozenset(
+        {ROOT / "webhook_app" / "commands" / "sandbox.py", ROOT / "webhook_app" / "sandbox_config.py"}
+    )
+    assert imports_of(service, {"sandbox"}, skip=command) == []
 
 
 def test_the_architecture_check_catches_a_forbidden_import(tmp_path, monkeypatch):

@@ -21,10 +21,10 @@ from typing import Any, ClassVar, Protocol
 
 import httpx
 
+from sandbox.amocrm import AmoEmulator
+from sandbox.amocrm.changes import apply_lead_changes
+from sandbox.amocrm.state import User
 from tests.e2e.test_amocrm_e2e import LEADROUTER, ROOT, _healthy, free_port
-from tests.fakes.amocrm_emulator import AmoEmulator
-from tests.fakes.amocrm_emulator.changes import apply_lead_changes
-from tests.fakes.amocrm_emulator.state import User
 from tests.fakes.bitrix24_emulator import Bitrix24Emulator
 
 SECRET = "e2e-handoff-Secret-5d"

@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.fakes.amocrm_emulator import AmoEmulator
+from sandbox.amocrm import AmoEmulator
 
 ROOT = Path(__file__).resolve().parents[2]
 LEADROUTER = [sys.executable, "-m", "webhook_app.cli"]

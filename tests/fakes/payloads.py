@@ -1,35 +1,21 @@
 """Webhook bodies as both CRMs send them: bracket-keyed (key, value) pairs in wire order, urlencoded.
 
-Shapes follow /work/shared/crm/amocrm.md §1.4 and bitrix24.md §1.4; the CRM emulators reuse them.
+Shapes follow /work/shared/crm/amocrm.md §1.4 and bitrix24.md §1.4; the amoCRM encoder is the shipped
+emulator's (`sandbox.amocrm.payload`), here with a test account's defaults.
 """
 
 from __future__ import annotations
 
-import urllib.parse
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-Pairs = list[tuple[str, str]]
+from sandbox.amocrm.payload import Pairs, flatten, lead_payload, urlencode
+
+__all__ = ["Pairs", "amocrm_lead_payload", "bitrix24_event_payload", "flatten", "urlencode"]
 
 AMO_ACCOUNT_ID = "29604535"
 AMO_SUBDOMAIN = "700622"
 B24_TS = 1742807175
-
-
-def flatten(prefix: str, value: Any) -> Pairs:
-    """PHP `http_build_query` keys: dicts by key, lists by index, None dropped, numbers as text."""
-    if value is None:
-        return []
-    if isinstance(value, Mapping):
-        return [pair for k, v in value.items() for pair in flatten(f"{prefix}[{k}]", v)]
-    if isinstance(value, Sequence) and not isinstance(value, str):
-        return [pair for i, v in enumerate(value) for pair in flatten(f"{prefix}[{i}]", v)]
-    return [(prefix, str(value))]
-
-
-def urlencode(pairs: Pairs) -> str:
-    """The form body on the wire (brackets percent-encoded, as PHP and werkzeug expect)."""
-    return urllib.parse.urlencode(pairs)
 
 
 def amocrm_lead_payload(
@@ -40,17 +26,8 @@ def amocrm_lead_payload(
     subdomain: str | None = AMO_SUBDOMAIN,
     extra: Pairs | None = None,
 ) -> Pairs:
-    """An account webhook: `account[...]` first, then `leads[<action>][N][...]` (a str lead = bare id)."""
-    pairs: Pairs = []
-    if subdomain is not None:
-        pairs.append(("account[subdomain]", subdomain))
-    if account_id is not None:
-        pairs.append(("account[id]", account_id))
-    if subdomain is not None:
-        pairs.append(("account[_links][self]", f"https://{subdomain}.amocrm.ru"))
-    for index, lead in enumerate(leads):
-        pairs += flatten(f"leads[{action}][{index}]", lead)
-    return pairs + (extra or [])
+    """An amoCRM account webhook (the emulator's encoder) from a test account by default."""
+    return lead_payload(action, leads, account_id=account_id, subdomain=subdomain, extra=extra)
 
 
 def bitrix24_event_payload(

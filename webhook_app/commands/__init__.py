@@ -7,6 +7,10 @@ Flask nor SQLAlchemy, and importing everything took a second at every start.
 
 COMMANDS: dict[str, tuple[str, str]] = {
     "serve": ("serve", "webhook server and a worker in one process (the default setup)"),
+    "sandbox": (
+        "sandbox",
+        "try it without a CRM: serve a config against a bundled amoCRM emulator with live leads",
+    ),
     "web": ("serve", "webhook server only (gunicorn); run workers separately"),
     "worker": ("serve", "job worker only; several may run"),
     "check-config": ("check_config", "validate a config file and summarise it"),

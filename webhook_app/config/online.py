@@ -90,8 +90,8 @@ def _hunter_field(name: str, path: Path, crm: CrmInventory, report: Reporter) ->
 
 
 def _condition(raw: object, path: Path, crm: CrmInventory, report: Reporter) -> None:
-    for where, key, name, test in _references(raw, path):
-        values = _equal_values(test)
+    for where, key, name, test in references(raw, path):
+        values = equal_values(test)
         if key == "pipeline":
             names = [p.name for p in crm.pipelines if p.name]
             for value in values:
@@ -104,7 +104,7 @@ def _condition(raw: object, path: Path, crm: CrmInventory, report: Reporter) -> 
             _field(key, name, values, where, crm, report)
 
 
-def _references(raw: object, path: Path) -> Iterator[tuple[Path, str, str, object]]:
+def references(raw: object, path: Path) -> Iterator[tuple[Path, str, str, object]]:
     """(path, key, custom field name or id, test) for pipeline, stage and custom field tests."""
     if not isinstance(raw, dict):
         return
@@ -112,9 +112,9 @@ def _references(raw: object, path: Path) -> Iterator[tuple[Path, str, str, objec
         where = (*path, str(key))
         if key in ("all", "any") and isinstance(value, list):
             for i, item in enumerate(value):
-                yield from _references(item, (*where, i))
+                yield from references(item, (*where, i))
         elif key == "not":
-            yield from _references(value, where)
+            yield from references(value, where)
         elif key in ("field", "field_id") and isinstance(value, dict):
             for name, test in value.items():
                 yield (*where, str(name)), str(key), str(name), test
@@ -122,10 +122,10 @@ def _references(raw: object, path: Path) -> Iterator[tuple[Path, str, str, objec
             yield where, str(key), "", value
 
 
-def _equal_values(test: object) -> list[Any]:
+def equal_values(test: object) -> list[Any]:
     """The values a test compares the field with for equality (a value, a list, equals / in)."""
     if isinstance(test, dict):
-        return [v for op in EQUALITY if op in test for v in _equal_values(test[op])]
+        return [v for op in EQUALITY if op in test for v in equal_values(test[op])]
     return list(test) if isinstance(test, list) else [test]
 
 

@@ -14,7 +14,7 @@ from adapters.amocrm.client import AmoCrmClient
 from adapters.amocrm.factory import build_client
 from adapters.storage.engine import make_engine
 from adapters.storage.migrate import upgrade_database
-from tests.fakes.amocrm_emulator import AmoEmulator
+from sandbox.amocrm import AmoEmulator
 from tests.integration.conftest import db_url, engine, pg_url, sqlite_url  # noqa: F401  (fixtures)
 
 TOKEN = "long-lived-Secret-Token-9f3a"
@@ -87,7 +87,7 @@ class HookCatcher:
         from flask import Flask, request
         from werkzeug.serving import make_server
 
-        from tests.fakes.amocrm_emulator.server import _Quiet
+        from sandbox.amocrm.server import _Quiet
 
         self.received: list[tuple[dict[str, str], list[tuple[str, str]]]] = []
         self.status = 200

@@ -13,8 +13,8 @@ from adapters.amocrm.auth import OAuthTokens
 from adapters.amocrm.oauth import TokenPair
 from adapters.errors import AuthError
 from adapters.storage.tables import kv
+from sandbox.amocrm import ADMIN
 from tests.adapters.amocrm.conftest import FakeTime, emu_client
-from tests.fakes.amocrm_emulator import ADMIN
 
 
 def oauth_secrets(emu, refresh: str | None = None) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from adapters.amocrm.factory import build_client
 from adapters.storage.engine import make_engine
 from adapters.storage.migrate import upgrade_database
 from adapters.storage.tables import kv
-from tests.fakes.amocrm_emulator import ADMIN
+from sandbox.amocrm import ADMIN
 from webhook_app.cli import main
 
 CONFIG = """

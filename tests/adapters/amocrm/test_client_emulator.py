@@ -10,8 +10,8 @@ import pytest
 from adapters.amocrm.webhook import parse_amocrm_webhook
 from adapters.errors import Blocked
 from core.ports import CrmWrite, WriteKind, WriteStatus
+from sandbox.amocrm import ADMIN, AmoEmulator
 from tests.adapters.amocrm.conftest import emu_client
-from tests.fakes.amocrm_emulator import ADMIN, AmoEmulator
 
 
 def owners(emu, leads) -> set[int]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from tests.fakes.amocrm_emulator import ADMIN, AmoEmulator
+from sandbox.amocrm import ADMIN, AmoEmulator
 
 
 def call(emu, method: str, path: str, token: str | None, **kw) -> httpx.Response:

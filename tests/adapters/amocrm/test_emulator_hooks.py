@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from adapters.amocrm.webhook import parse_amocrm_webhook
-from tests.fakes.amocrm_emulator import ADMIN
+from sandbox.amocrm import ADMIN
 
 
 def test_a_responsible_change_sends_responsible_and_update_hooks_in_amocrms_form(emu, catcher):

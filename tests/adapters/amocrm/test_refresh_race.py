@@ -10,7 +10,7 @@ from pathlib import Path
 
 from adapters.storage.engine import make_engine
 from adapters.storage.migrate import upgrade_database
-from tests.fakes.amocrm_emulator import ADMIN
+from sandbox.amocrm import ADMIN
 
 ROOT = Path(__file__).resolve().parents[3]
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.fakes.amocrm_emulator.hooks import HookSender
-from tests.fakes.amocrm_emulator.render import hook_lead
-from tests.fakes.amocrm_emulator.state import Account, Lead
+from sandbox.amocrm.hooks import HookSender
+from sandbox.amocrm.render import hook_lead
+from sandbox.amocrm.state import Account, Lead
 
 Problem = tuple[str, str, str]  # code, path, detail
 NOT_A_CHOICE = "The value you selected is not a valid choice."

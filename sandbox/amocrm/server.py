@@ -10,13 +10,13 @@ from typing import Any
 from flask import Flask, Response, g, request
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from tests.fakes.amocrm_emulator.api_leads import leads_blueprint
-from tests.fakes.amocrm_emulator.api_more import more_blueprint
-from tests.fakes.amocrm_emulator.changes import apply_lead_changes, create_lead
-from tests.fakes.amocrm_emulator.guard import Faults, Limiter, Tokens
-from tests.fakes.amocrm_emulator.hooks import HookSender
-from tests.fakes.amocrm_emulator.render import problem
-from tests.fakes.amocrm_emulator.state import Account, Lead, Party, seed
+from sandbox.amocrm.api_leads import leads_blueprint
+from sandbox.amocrm.api_more import more_blueprint
+from sandbox.amocrm.changes import apply_lead_changes, create_lead
+from sandbox.amocrm.guard import Faults, Limiter, Tokens
+from sandbox.amocrm.hooks import HookSender
+from sandbox.amocrm.render import problem
+from sandbox.amocrm.state import Account, Lead, Party, seed
 
 ADMIN = 504100
 BANNED = "Аккаунт заблокирован за неоднократное превышение количества запросов в секунду (account blocked)"
@@ -42,8 +42,15 @@ class _Quiet(WSGIRequestHandler):
 class AmoEmulator:
     """A stateful amoCRM account on http://127.0.0.1:<port>; `with AmoEmulator() as emu: …`."""
 
-    def __init__(self, *, rate: int | None = 7, hook_threads: int = 4, hooks_per_post: int = 50) -> None:
-        self.account = seed(Account())
+    def __init__(
+        self,
+        *,
+        rate: int | None = 7,
+        hook_threads: int = 4,
+        hooks_per_post: int = 50,
+        account: Account | None = None,
+    ) -> None:
+        self.account = account if account is not None else seed(Account())
         self.tokens = Tokens(self.account.clock)
         self.limiter = Limiter(rate=rate)
         self.faults = Faults()
@@ -54,8 +61,8 @@ class AmoEmulator:
         self._server: BaseWSGIServer | None = None
 
     # -- lifecycle ------------------------------------------------------------------------------
-    def start(self) -> AmoEmulator:
-        self._server = make_server("127.0.0.1", 0, self.app, threaded=True, request_handler=_Quiet)
+    def start(self, port: int = 0) -> AmoEmulator:
+        self._server = make_server("127.0.0.1", port, self.app, threaded=True, request_handler=_Quiet)
         threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True).start()
         return self
 
@@ -78,7 +85,10 @@ class AmoEmulator:
 
     # -- what a test does as amoCRM's users ---------------------------------------------------------
     def admin_token(self) -> str:
-        return self.tokens.long_lived(ADMIN)
+        """A long-lived token of the account's (first) admin, as Settings → Integrations issues one."""
+        with self.account.lock:
+            admin = next((u.id for u in self.account.users.values() if u.is_admin), ADMIN)
+        return self.tokens.long_lived(admin)
 
     def create_lead(self, **fields: Any) -> Lead:
         """A lead created by a form or a person; subscribed hooks get `add_lead`."""
@@ -129,7 +139,7 @@ class AmoEmulator:
 
     def subscribe(self, destination: str, settings: list[str]) -> None:
         """Register a webhook as an admin would in the UI."""
-        from tests.fakes.amocrm_emulator.state import Webhook
+        from sandbox.amocrm.state import Webhook
 
         with self.account.lock:
             self.account.webhooks[destination] = Webhook(

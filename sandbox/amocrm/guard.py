@@ -17,7 +17,7 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 
-from tests.fakes.amocrm_emulator.state import Clock
+from sandbox.amocrm.state import Clock
 
 ACCESS_LIFETIME = 86400
 CODE_LIFETIME = 20 * 60
@@ -25,7 +25,10 @@ CODE_LIFETIME = 20 * 60
 
 def _jwt(claims: dict[str, object]) -> str:
     """A token shaped like amoCRM's JWTs (§3: `api_domain`, `exp` claims); the signature is noise."""
-    part = lambda d: base64.urlsafe_b64encode(json.dumps(d).encode()).rstrip(b"=").decode()  # noqa: E731
+
+    def part(data: dict[str, object]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
     return f"{part({'typ': 'JWT', 'alg': 'RS256'})}.{part(claims)}.{secrets.token_urlsafe(32)}"
 
 

@@ -6,12 +6,12 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Response, g, request
 
-from tests.fakes.amocrm_emulator.changes import apply_lead_changes, check_lead_patch
-from tests.fakes.amocrm_emulator.render import hal, invalid, lead_json, page, party_json, problem
-from tests.fakes.amocrm_emulator.state import Lead, Party
+from sandbox.amocrm.changes import apply_lead_changes, check_lead_patch
+from sandbox.amocrm.render import hal, invalid, lead_json, page, party_json, problem
+from sandbox.amocrm.state import Lead, Party
 
 if TYPE_CHECKING:
-    from tests.fakes.amocrm_emulator.server import AmoEmulator
+    from sandbox.amocrm.server import AmoEmulator
 
 MAX_BATCH = 250
 
@@ -91,7 +91,8 @@ def leads_blueprint(emu: AmoEmulator) -> Blueprint:
             changes: list[tuple[Lead, dict[str, Any]]] = []
             errors = []
             for index, item in enumerate(items):
-                lead = account.leads.get(item.get("id")) if isinstance(item, dict) else None
+                lead_id = item.get("id") if isinstance(item, dict) else None
+                lead = account.leads.get(lead_id) if isinstance(lead_id, int) else None
                 problems = check_lead_patch(account, item, lead)
                 rid = str(item.get("request_id", index)) if isinstance(item, dict) else str(index)
                 errors += [(rid, *p) for p in problems]

@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Response, g, request
 
-from tests.fakes.amocrm_emulator.render import hal, invalid, link, page, problem
-from tests.fakes.amocrm_emulator.state import Webhook
+from sandbox.amocrm.render import hal, invalid, link, page, problem
+from sandbox.amocrm.state import Webhook
 
 if TYPE_CHECKING:
-    from tests.fakes.amocrm_emulator.server import AmoEmulator
+    from sandbox.amocrm.server import AmoEmulator
 
 MAX_BATCH = 250
 MAX_HOOKS = 100
@@ -38,7 +38,8 @@ def more_blueprint(emu: AmoEmulator) -> Blueprint:
         with_group = "group" in request.args.get("with", "")
         items = []
         for user in account.users.values():
-            rights = {"is_active": user.is_active, "is_free": user.is_free, "is_admin": user.is_admin}
+            rights: dict[str, Any] = {"is_active": user.is_active, "is_free": user.is_free}
+            rights |= {"is_admin": user.is_admin}
             rights |= {"group_id": user.group_id, "role_id": None, "leads": {"view": "A", "edit": "A"}}
             item: dict[str, Any] = {
                 "id": user.id,
@@ -153,7 +154,7 @@ def more_blueprint(emu: AmoEmulator) -> Blueprint:
             return refused
         destination = (request.get_json(silent=True) or {}).get("destination")
         with account.lock:
-            if account.webhooks.pop(destination, None) is None:
+            if account.webhooks.pop(str(destination), None) is None:
                 return problem(404, "Webhook not found")
         return Response(status=204)
 

@@ -13,9 +13,9 @@ from typing import Any
 
 import httpx
 
-from tests.fakes.amocrm_emulator.guard import Faults
-from tests.fakes.amocrm_emulator.state import Account
-from tests.fakes.payloads import amocrm_lead_payload, urlencode
+from sandbox.amocrm.guard import Faults
+from sandbox.amocrm.payload import lead_payload, urlencode
+from sandbox.amocrm.state import Account
 
 HEADERS = {"Content-Type": "application/x-www-form-urlencoded", "User-Agent": "amoCRM-WebHook-client/1.0"}
 RETRIES = {2: (300, False), 3: (900, False), 4: (900, True), 5: (3600, True)}  # attempt → (delay, 5xx only)
@@ -71,7 +71,12 @@ class HookSender:
     def wait(self, timeout: float = 30.0) -> bool:
         """Block until every queued POST was sent; False on timeout."""
         done = threading.Event()
-        threading.Thread(target=lambda: (self._queue.join(), done.set()), daemon=True).start()
+
+        def drained() -> None:
+            self._queue.join()
+            done.set()
+
+        threading.Thread(target=drained, daemon=True).start()
         return done.wait(timeout)
 
     def due_retries(self) -> None:
@@ -106,9 +111,7 @@ class HookSender:
         if self.faults.hook_delay:
             time.sleep(self.faults.hook_delay)
         account = self.account
-        pairs = amocrm_lead_payload(
-            post.action, post.leads, account_id=str(account.id), subdomain=account.subdomain
-        )
+        pairs = lead_payload(post.action, post.leads, account_id=str(account.id), subdomain=account.subdomain)
         body = urlencode(pairs)
         for _ in range(2 if self.faults.roll(self.faults.duplicate_hooks) else 1):
             status = self._post(post.destination, body)

@@ -111,6 +111,7 @@ class Account:
 
     def new_id(self, kind: str) -> int:
         start = {"lead": 30_000_001, "party": 50_000_001, "field": 700_001, "task": 4_700_001}
+        start |= {"pipeline": 7_700_001, "stage": 61_000_001}
         value = self.next_id.get(kind, start.get(kind, 9_000_001))
         self.next_id[kind] = value + 1
         return value
@@ -139,8 +140,9 @@ class Account:
         *,
         code: str | None = None,
         enums: list[str] | None = None,
+        field_id: int | None = None,
     ) -> FieldDef:
-        definition = FieldDef(self.new_id("field"), name, type, code)
+        definition = FieldDef(field_id or self.new_id("field"), name, type, code)
         for value in enums or ():
             definition.enums[self.new_id("field")] = value
         self.fields.setdefault(entity, {})[definition.id] = definition

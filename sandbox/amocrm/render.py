@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 
 from flask import Response, request
 
-from tests.fakes.amocrm_emulator.state import Account, Lead, Party
+from sandbox.amocrm.state import Account, Lead, Party
 
 TITLES = {
     400: "Bad Request",

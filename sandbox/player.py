@@ -1,0 +1,165 @@
+"""Plays a `LeadStream` into an emulated amoCRM account: leads arrive as a web form creates them (the
+admin as their default responsible, a new contact and company), and deals are moved by their owners.
+
+A move waits while its deal still sits with the admin (the service has not routed it yet), and a
+deal's later moves wait behind its earlier ones; after `patience` ticks a waiting move is dropped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sandbox.amocrm import AmoEmulator
+from sandbox.amocrm.state import Party
+from sandbox.company import OWNERSHIP, pipeline_id, stage_id
+from sandbox.leads import Action, Client, LeadStream, Move, NewLead
+
+Say = Callable[[str], None]
+
+
+@dataclass
+class _Waiting:
+    move: Move
+    ticks: int = 0
+
+
+@dataclass
+class Player:
+    """Applies the stream's actions to the emulator, one tick per `step()`."""
+
+    emu: AmoEmulator
+    stream: LeadStream
+    form_user: int
+    say: Say = print
+    patience: int = 30
+    leads: dict[int, int] = field(default_factory=dict)  # stream number → CRM lead id
+    _contacts: dict[int, int] = field(default_factory=dict, init=False)  # client number → contact id
+    _companies: dict[str, int] = field(default_factory=dict, init=False)  # company key → company id
+    _waiting: list[_Waiting] = field(default_factory=list, init=False)
+
+    def step(self) -> list[Action]:
+        """Play the next tick; the actions it held."""
+        actions = self.stream.tick()
+        pending, self._waiting = self._waiting, []
+        pending += [_Waiting(a) for a in actions if isinstance(a, Move)]
+        held: set[int] = set()
+        for waiting in pending:
+            self._try(waiting, held)
+        for action in actions:
+            if isinstance(action, NewLead):
+                self._create(action)
+        return actions
+
+    # -- new leads ------------------------------------------------------------------------------------
+    def _create(self, lead: NewLead) -> None:
+        account = self.emu.account
+        with account.lock:
+            contact = self._contact(lead)
+            company = self._company(lead.client)
+            if company is not None and contact.company_id is None:
+                contact.company_id = company
+            pipeline = pipeline_id(account, lead.pipeline) or next(iter(account.pipelines))
+        created = self.emu.create_lead(
+            name=lead.name,
+            price=lead.price,
+            pipeline_id=pipeline,
+            responsible_user_id=self.form_user,
+            fields=self._lead_fields(lead),
+            tags=list(lead.tags),
+            contacts=[contact.id],
+            company_id=company,
+        )
+        self.leads[lead.number] = created.id
+        client = lead.client
+        where = client.city or "no region"
+        again = {"contact": ", repeat client", "phone": ", repeat client (new contact, same phone)"}
+        budget = f"{lead.price:,} ₽".replace(",", " ")
+        self.say(
+            f"+ lead {created.id}  {lead.name}  ·  {client.person}, {where}  ·  {budget}  ·  {lead.source}"
+            + again.get(lead.repeat or "", "")
+        )
+
+    def _contact(self, lead: NewLead) -> Party:
+        account, client = self.emu.account, lead.client
+        known = self._contacts.get(client.number)
+        if lead.repeat == "contact" and known is not None:
+            return account.parties[known]
+        party = Party(account.new_id("party"), "contacts", client.person, self.form_user, account.now())
+        phone, email = account.field_by_code("contacts", "PHONE"), account.field_by_code("contacts", "EMAIL")
+        if phone is not None:
+            party.fields[phone.id] = [{"value": client.phone, "enum_code": "WORK"}]
+        if email is not None and client.email:
+            party.fields[email.id] = [{"value": client.email, "enum_code": "WORK"}]
+        account.parties[party.id] = party
+        self._contacts.setdefault(client.number, party.id)
+        return party
+
+    def _company(self, client: Client) -> int | None:
+        account = self.emu.account
+        key = client.company_key
+        if client.company is None or key is None:
+            return None
+        if key not in self._companies:
+            party = Party(account.new_id("party"), "companies", client.company, self.form_user, account.now())
+            inn = account.field_by_name("companies", "ИНН")
+            if inn is not None and client.inn:
+                party.fields[inn.id] = [{"value": client.inn}]
+            account.parties[party.id] = party
+            self._companies[key] = party.id
+        return self._companies[key]
+
+    def _lead_fields(self, lead: NewLead) -> dict[int, list[dict[str, Any]]]:
+        account, client = self.emu.account, lead.client
+        values: dict[int, list[dict[str, Any]]] = {}
+        named = {"Регион": client.region, "Город": client.city, "Источник": lead.source}
+        for name, value in named.items():
+            definition = account.field_by_name("leads", name)
+            if definition is not None and value:
+                values[definition.id] = [{"value": value}]
+        ownership = account.field_by_name("leads", OWNERSHIP)
+        if ownership is not None:
+            choice = next((k for k, v in ownership.enums.items() if v == client.ownership), None)
+            if choice is not None:
+                values[ownership.id] = [{"value": client.ownership, "enum_id": choice}]
+        for code, value in lead.utm:
+            definition = account.field_by_code("leads", code.upper())
+            if definition is not None:
+                values[definition.id] = [{"value": value}]
+        return values
+
+    # -- stage moves ----------------------------------------------------------------------------------
+    def _try(self, waiting: _Waiting, held: set[int]) -> None:
+        """Move the deal now if its owner can, else keep the move for the next tick (or drop it)."""
+        account, move = self.emu.account, waiting.move
+        lead_id = self.leads.get(move.lead)
+        lead = account.leads.get(lead_id) if lead_id is not None else None
+        if lead is None:
+            return
+        if move.lead in held or lead.responsible_user_id == self.form_user:
+            waiting.ticks += 1
+            held.add(move.lead)
+            if waiting.ticks <= self.patience:
+                self._waiting.append(waiting)
+            return
+        with account.lock:
+            status = stage_id(account, lead.pipeline_id, move.stage)
+            owner = lead.responsible_user_id
+            name = account.users[owner].name if owner in account.users else str(owner)
+        if status is None or status == lead.status_id:
+            return
+        self.emu.person_moves(lead.id, status, by=owner)
+        if move.takes_client:
+            self._take_client(lead.contacts, lead.company_id, owner)
+        self.say(f"→ lead {lead.id}  moved to «{move.stage}» by {name}")
+
+    def _take_client(self, contacts: list[int], company: int | None, owner: int) -> None:
+        """The manager who first works the deal becomes the client's responsible, as people do in
+        amoCRM: this is what makes the client's next lead a repeat client of theirs."""
+        account = self.emu.account
+        with account.lock:
+            for party_id in [*contacts[:1], *([company] if company else [])]:
+                party = account.parties.get(party_id)
+                if party is not None and party.responsible_user_id == self.form_user:
+                    party.responsible_user_id = owner

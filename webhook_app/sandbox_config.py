@@ -1,0 +1,131 @@
+"""What `leadrouter sandbox` runs: the user's config pointed at the bundled amoCRM emulator and made
+to route at any hour, and the account the emulator must hold for that config.
+
+The user's file is never edited: the derived YAML is written to the sandbox's directory, with a
+header listing every difference, and the console prints the same list.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from sandbox.company import Layout, Person
+from webhook_app.config.online import equal_values, references
+from webhook_app.config.schema import ConfigModel
+
+DEFAULT_ACCOUNT = 29841576
+DEFAULT_SUBDOMAIN = "example"
+
+
+@dataclass(frozen=True)
+class SandboxConfig:
+    """The YAML to run, and what differs from the user's file."""
+
+    text: str
+    changes: list[str]
+
+
+def derive(raw: bytes, *, source: str, base_url: str, sla_minutes: int) -> SandboxConfig:
+    """The sandbox's version of a valid config file (`raw`, named `source` in the header)."""
+    data: dict[str, Any] = yaml.safe_load(raw)
+    changes = [_crm(data, base_url)]
+    if _always(data):
+        changes.append(
+            "every schedule is `always` and holidays are dropped: the sandbox routes at any hour "
+            "(with the office hours, leads outside them would wait for the next shift)"
+        )
+    for handoff in data.get("handoffs") or []:
+        minutes = handoff.get("unworked_minutes")
+        if isinstance(minutes, int) and minutes > sla_minutes:
+            handoff["unworked_minutes"] = sla_minutes
+            changes.append(
+                f"handoff '{handoff.get('name')}': unworked_minutes {minutes} → {sla_minutes}, "
+                "so an SLA re-route shows within minutes"
+            )
+    header = [
+        f"# leadrouter sandbox: {source} as `leadrouter sandbox` runs it. Written at every start;",
+        "# edits here are lost. What differs from the original:",
+        *(f"#   - {change}" for change in changes),
+    ]
+    body = yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100)
+    return SandboxConfig("\n".join(header) + "\n\n" + body, changes)
+
+
+def _crm(data: dict[str, Any], base_url: str) -> str:
+    crm = dict(data.get("crm") or {})
+    if crm.get("type") == "amocrm":
+        crm.setdefault("account_id", DEFAULT_ACCOUNT)
+        data["crm"] = crm | {"base_url": base_url}
+        return f"crm.base_url: {base_url}, the bundled amoCRM emulator"
+    keep = {k: crm[k] for k in ("rate_limit_per_second",) if k in crm}
+    data["crm"] = {"type": "amocrm", "base_url": base_url, "account_id": DEFAULT_ACCOUNT} | keep
+    return (
+        f"crm: {crm.get('type')} → amoCRM at {base_url}, the bundled emulator (the sandbox is amoCRM: "
+        "conditions on Bitrix24 field ids such as UF_CRM_… cannot match there)"
+    )
+
+
+def _always(data: dict[str, Any]) -> bool:
+    """Make every schedule `always` and drop holidays; True if anything changed."""
+    changed = bool(data.pop("holidays", None))
+    if data.get("working_hours") not in (None, "always"):
+        data["working_hours"] = "always"
+        changed = True
+    for manager in (data.get("managers") or {}).values():
+        if not isinstance(manager, dict):
+            continue
+        changed |= bool(manager.pop("holidays", None))
+        if manager.get("schedule") not in (None, "always"):
+            manager["schedule"] = "always"
+            changed = True
+    return changed
+
+
+def layout(doc: ConfigModel) -> Layout:
+    """The users, pipelines, stages and fields the config names, for the emulated account."""
+    crm = doc.crm
+    is_amo = crm.type == "amocrm"
+    people = tuple(
+        Person(m.crm_user_id, m.name or key, m.active, m.role or "") for key, m in doc.managers.items()
+    )
+    stages: list[tuple[str | None, str]] = []
+    pipelines: list[str] = []
+    fields: list[tuple[str, tuple[str, ...]]] = []
+    field_ids: list[str] = []
+    conditions: list[object] = [rule.when for rule in doc.rules]
+    for handoff in doc.handoffs:
+        for stage in (handoff.on_stage, handoff.in_stage):
+            if stage is not None:
+                stages.append((stage.pipeline, stage.stage))
+        if handoff.keep_hunter_in_field:
+            fields.append((handoff.keep_hunter_in_field, ()))
+        conditions.append(handoff.unless)
+    for condition in conditions:
+        for _, key, name, test in references(condition, ()):
+            values = tuple(str(v) for v in equal_values(test))
+            if key == "pipeline":
+                pipelines += values
+            elif key == "stage":
+                stages += [(None, value) for value in values]
+            elif key == "field":
+                fields.append((name, values))  # values a condition expects: the choices of a list
+            else:
+                field_ids.append(name)
+    for pool in doc.pools.values():
+        kind, _, name = pool.sticky.key.partition(":") if pool.sticky else ("", "", "")
+        if kind == "field":
+            fields.append((name, ()))
+        elif kind == "field_id":
+            field_ids.append(name)
+    return Layout(
+        account_id=(crm.account_id if is_amo else None) or DEFAULT_ACCOUNT,
+        subdomain=(crm.subdomain if is_amo else None) or DEFAULT_SUBDOMAIN,
+        people=people,
+        stages=tuple(stages),
+        pipelines=tuple(pipelines),
+        fields=tuple(fields),
+        field_ids=tuple(field_ids),
+    )
