@@ -236,13 +236,13 @@ class _Run:
         if echo is not None:
             return self._note(job, "echo", echo, **payload)
         self.store()  # the change's statements come after everything decided before it
-        if self.policy.count_overrides and self.state is not None:
-            # A counted override moves pool counters in the database: save ours first, read back after.
+        # A counted override moves pool counters in the database: save ours first, read back after.
+        counting = self.policy.count_overrides and self.state is not None
+        if counting:
             self.save_state()
-            values = act_on_change(self.connection, job, payload, seen, self.now, self.policy)
+        values = act_on_change(self.connection, job, payload, seen, self.now, self.policy)
+        if counting:
             self.before = self.state = load_routing_state(self.connection, self.policy.pools, self.now)
-        else:
-            values = act_on_change(self.connection, job, payload, seen, self.now, self.policy)
         assert row is not None  # echo_of finds a change only against a row
         self.seen[key] = {**row, **values}
         self.done.append(job)

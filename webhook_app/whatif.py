@@ -181,10 +181,10 @@ class Replay:
         for key, load in snapshot.loads.items():
             self._loads.stored(key, load, now)
         lead = lead_from_json(stored.lead)
-        self._count_real(stored, lead)
+        self._count_real(stored)
         yield from self._decide(lead, stored, now, 1)
 
-    def _count_real(self, stored: StoredDecision, lead: Lead) -> None:
+    def _count_real(self, stored: StoredDecision) -> None:
         self._loads.real(stored.manager, stored.decided_at)
         self.actual_rules[actual_rule(stored)] += 1
         if stored.route == Route.POOL.value and stored.pool is not None:
@@ -308,6 +308,7 @@ def run_whatif(
 
 def fairness_json(pools: list[PoolFairness], policy: Policy) -> list[dict[str, Any]]:
     """Fairness per pool and member as JSON values."""
+    names = Renderer(policy)
     return [
         {
             "pool": pool.pool,
@@ -317,7 +318,7 @@ def fairness_json(pools: list[PoolFairness], policy: Policy) -> list[dict[str, A
             "members": [
                 {
                     "manager": m.manager,
-                    "name": _label(policy, m.manager),
+                    "name": names.name(m.manager),
                     "weight": m.weight,
                     "received": m.received,
                     "target": _rounded(m.target),
@@ -332,6 +333,7 @@ def fairness_json(pools: list[PoolFairness], policy: Policy) -> list[dict[str, A
 
 def whatif_json(result: WhatIf, policy: Policy, actual_policy: Policy) -> dict[str, Any]:
     """The comparison as the API returns it and the CLI prints it with `--format json`."""
+    actual_names, names = Renderer(actual_policy), Renderer(policy)
     return {
         "since": result.since.isoformat(),
         "until": result.until.isoformat(),
@@ -347,9 +349,9 @@ def whatif_json(result: WhatIf, policy: Policy, actual_policy: Policy) -> dict[s
                 "lead_id": c.lead_id,
                 "decided_at": c.decided_at.isoformat(),
                 "actual": c.actual,
-                "actual_name": _label(actual_policy, c.actual),
+                "actual_name": actual_names.name(c.actual),
                 "would": c.would,
-                "would_name": _label(policy, c.would) if c.would else None,
+                "would_name": names.name(c.would) if c.would else None,
                 "actual_rule": c.actual_rule,
                 "would_rule": c.would_rule,
                 "reason": c.reason,
@@ -364,8 +366,3 @@ def whatif_json(result: WhatIf, policy: Policy, actual_policy: Policy) -> dict[s
 
 def _rounded(value: float | None) -> float | None:
     return None if value is None else round(value, 3)
-
-
-def _label(policy: Policy, key: str) -> str:
-    manager = policy.managers.get(key)
-    return manager.label if manager is not None else key

@@ -7,6 +7,7 @@ import pytest
 
 from adapters.storage.audit import read_audit
 from tests.web.conftest import CONFIG, CRM_EXTRA, make_stack
+from tests.web.test_admin import route
 from tests.web.test_hooks import amo_add, amo_responsible, seed
 from webhook_app.admin.readmodel import split
 
@@ -19,13 +20,6 @@ def stack_with(tmp_path, counted: bool):
     stack.services.config.path.write_text(text % {"crm": "amocrm", "crm_extra": CRM_EXTRA["amocrm"]}, "utf-8")
     stack.services.config.reload("test")
     return stack
-
-
-def route(stack, *ids: str) -> list[int | None]:
-    seed(stack, *ids)
-    assert stack.hook(amo_add(*ids)).status_code == 200
-    stack.worker.run_once()
-    return [stack.crm.owner_of(i) for i in ids]
 
 
 def today(stack) -> dict[str, int]:

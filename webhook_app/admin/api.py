@@ -226,10 +226,12 @@ def whatif_start() -> ResponseReturnValue:
     body = _body()
     s = services()
     try:
-        days = _days(body.get("days", 30))
+        days = whatif_runs.parse_days(body.get("days", 30))
         text = _text(body, "yaml")
         name = _text(body, "name") or ("edited.yaml" if text else str(s.config.current.path))
         loaded = s.config.validate_text(text.encode(), name) if text else s.config.current
+    except ValueError as exc:
+        raise BadRequest(str(exc)) from None
     except ConfigError as exc:
         return jsonify(errors=[str(p) for p in exc.problems]), 422
     try:
@@ -262,18 +264,6 @@ def whatif_get(run_id: str) -> ResponseReturnValue:
     if found is None:
         return bad(f"no what-if run {run_id}", 404)
     return jsonify(found)
-
-
-def _days(value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | str):
-        raise BadRequest("days must be a whole number")
-    try:
-        days = int(value)
-    except ValueError:
-        raise BadRequest("days must be a whole number") from None
-    if not 1 <= days <= whatif_runs.MAX_DAYS:
-        raise BadRequest(f"days must be between 1 and {whatif_runs.MAX_DAYS}")
-    return days
 
 
 @bp.get("/health")

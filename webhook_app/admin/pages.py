@@ -217,9 +217,7 @@ def config() -> ResponseReturnValue:
     text = holder.current.raw.decode("utf-8", errors="replace")
     status = 200
     if request.method == "POST":
-        upload = request.files.get("file")
-        raw = upload.read(1_000_001) if upload and upload.filename else request.form.get("yaml", "").encode()
-        name = upload.filename if upload and upload.filename else "edited.yaml"
+        raw, name, _ = _posted_yaml()
         text = raw.decode("utf-8", errors="replace")
         try:
             if request.form.get("action") == "load":
@@ -251,6 +249,14 @@ def config() -> ResponseReturnValue:
     return page, status
 
 
+def _posted_yaml() -> tuple[bytes, str, bool]:
+    """The YAML a form sent: an uploaded file (named by it) or the editor's text; and if uploaded."""
+    upload = request.files.get("file")
+    if upload and upload.filename:
+        return upload.read(1_000_001), upload.filename, True
+    return request.form.get("yaml", "").encode(), "edited.yaml", False
+
+
 def _diff(a: str | None, b: str | None) -> list[str] | None:
     if not (a and b and a.isdigit() and b.isdigit()):
         return None
@@ -277,16 +283,12 @@ def whatif() -> ResponseReturnValue:
     text = holder.current.raw.decode("utf-8", errors="replace")
     days, errors, status = 30, None, 200
     if request.method == "POST":
-        upload = request.files.get("file")
-        edited = request.form.get("config") == "edited"
-        raw = upload.read(1_000_001) if upload and upload.filename else request.form.get("yaml", "").encode()
-        name = upload.filename if upload and upload.filename else "edited.yaml"
-        text = raw.decode("utf-8", errors="replace") if edited or upload else text
+        raw, name, uploaded = _posted_yaml()
+        edited = uploaded or request.form.get("config") == "edited"
+        text = raw.decode("utf-8", errors="replace") if edited else text
         try:
-            days = int(request.form.get("days", "30"))
-            if not 1 <= days <= whatif_runs.MAX_DAYS:
-                raise ValueError(f"days must be between 1 and {whatif_runs.MAX_DAYS}")
-            if edited or (upload and upload.filename):
+            days = whatif_runs.parse_days(request.form.get("days", "30"))
+            if edited:
                 loaded = holder.validate_text(raw, name)
             else:
                 loaded, name = holder.current, str(holder.current.path)

@@ -27,6 +27,19 @@ MAX_DAYS = 400
 PROGRESS_EVERY = 1.0  # seconds between progress writes
 
 
+def parse_days(value: object) -> int:
+    """The period of a run from a form or JSON value: whole days, 1 to MAX_DAYS."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise ValueError("days must be a whole number")
+    try:
+        days = int(value)
+    except ValueError:
+        raise ValueError("days must be a whole number") from None
+    if not 1 <= days <= MAX_DAYS:
+        raise ValueError(f"days must be between 1 and {MAX_DAYS}")
+    return days
+
+
 class Busy(Exception):
     """Another what-if is running: one at a time, so the service keeps its CPU for leads."""
 
