@@ -22,9 +22,9 @@ import yaml
 from sqlalchemy import insert
 
 from adapters.storage.tables import assignments, outbox
-from webhook_app.app import create_app
 from webhook_app.bootstrap import build_services
 from webhook_app.settings import Settings
+from webhook_app.web.app import create_app
 
 TOKEN = "bench-admin-token"
 

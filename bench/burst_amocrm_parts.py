@@ -36,8 +36,8 @@ def run_worker(claim_batch: int, read_batch: int) -> None:
 
     from adapters.amocrm.factory import build_client
     from webhook_app.bootstrap import build_services, build_worker, crm_arguments
-    from webhook_app.server import run_worker_until_signalled
-    from webhook_app.worker import WorkerOptions
+    from webhook_app.pipeline.worker import WorkerOptions
+    from webhook_app.web.server import run_worker_until_signalled
 
     services = build_services()
     arguments = crm_arguments(services.config.current, services.settings, services.engine)

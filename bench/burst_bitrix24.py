@@ -35,8 +35,8 @@ from core.model import Lead
 from core.ports import CrmWrite, WriteKind, WriteResult
 from tests.fakes.bitrix24_emulator import Bitrix24Emulator
 from webhook_app.bootstrap import build_services, build_worker
+from webhook_app.pipeline.worker import WorkerOptions
 from webhook_app.settings import Settings
-from webhook_app.worker import WorkerOptions
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET, TOKEN, DOMAIN = "bench-b24-secret", "bench-b24-app-token", "b24.example.ru"
@@ -66,7 +66,7 @@ def config_text(url: str, rate: float, burst: int, batch: int) -> str:
 
 
 def start_web(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
-    command = [sys.executable, "-m", "webhook_app.cli", "web", "--port", str(port), "--workers", "1"]
+    command = [sys.executable, "-m", "webhook_app.cli.main", "web", "--port", str(port), "--workers", "1"]
     web = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:

@@ -28,7 +28,7 @@ from bench.config import yaml_text  # noqa: E402
 from core.decide import apply_decision, decide  # noqa: E402
 from core.state import RoutingState  # noqa: E402
 from webhook_app.config import load_config  # noqa: E402
-from webhook_app.leadfile import LeadFile  # noqa: E402
+from webhook_app.offline.leadfile import LeadFile  # noqa: E402
 
 START = date(2026, 6, 29)
 SEED = 2026
@@ -69,7 +69,7 @@ def decisions_per_second(config: Path, leads_csv: Path) -> None:
 # The child reports its own peak, and its children's (the process reading the file ahead):
 # RUSAGE_CHILDREN here would be the largest of all children so far, including the lead generator.
 CHILD = (
-    "import resource, sys; from webhook_app.cli import main; code = main(sys.argv[1:]); "
+    "import resource, sys; from webhook_app.cli.main import main; code = main(sys.argv[1:]); "
     "peak = lambda who: resource.getrusage(who).ru_maxrss; "
     "print(peak(resource.RUSAGE_SELF), peak(resource.RUSAGE_CHILDREN), file=sys.stderr); sys.exit(code)"
 )

@@ -40,11 +40,11 @@ from core.decision import Outcome
 from core.model import Lead
 from core.reasons import Renderer
 from core.state import Pause, RoutingState
-from webhook_app.assign import plan
 from webhook_app.bootstrap import build_services
 from webhook_app.config import load_config
+from webhook_app.offline.whatif import run_whatif
+from webhook_app.pipeline.assign import plan
 from webhook_app.settings import Settings
-from webhook_app.whatif import run_whatif
 
 MSK = ZoneInfo("Europe/Moscow")
 CITIES = [f"Город {i}" for i in range(10)]
@@ -150,7 +150,7 @@ def main() -> None:
     print(f"replay under the same config: {same.leads:,} leads in {took:.1f} s, changed {same.changed}")
 
     env = {**os.environ, "LEADROUTER_DATABASE_URL": url}
-    command = [sys.executable, "-m", "webhook_app.cli", "simulate", "--config", str(new_path)]
+    command = [sys.executable, "-m", "webhook_app.cli.main", "simulate", "--config", str(new_path)]
     command += ["--from-history", f"{args.days + 1}d", "--compare", "--no-leads", "--no-progress"]
     began = time.perf_counter()
     done = subprocess.run(command, env=env, capture_output=True, text=True, check=True)

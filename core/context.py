@@ -10,7 +10,8 @@ from datetime import datetime, timedelta
 
 from core.availability import Skip, SkipReason, unavailability
 from core.decision import Decision, Outcome, Route, Step, StepCode
-from core.model import Lead, Manager, Policy
+from core.model import Lead, Manager
+from core.policy import Policy
 from core.state import RoutingState
 
 # Reasons that still let continuity keep a repeat client with their manager (work waits till morning).

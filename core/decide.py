@@ -7,8 +7,9 @@ from datetime import datetime, timedelta
 from core.availability import Skip, split_team
 from core.context import Context, continuity
 from core.decision import Decision, Outcome, Route, Step, StepCode
-from core.matcher import UNMATCHED, Matched
-from core.model import Lead, Policy, Pool, Target, TargetKind
+from core.matcher import UNMATCHED
+from core.model import Lead, Pool, Target, TargetKind
+from core.policy import Matched, Policy
 from core.state import ManagerLoad, RoutingState
 from core.strategies import REGISTRY, Choice, PoolView
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from core.decision import Decision, Outcome, Route
-from core.model import ManagerKey, Policy, Pool
+from core.model import ManagerKey, Pool
+from core.policy import Policy
 
 # These strategies park leads on a head or a claim user: counts are real, shares are not the point.
 UNTARGETED = frozenset({"manual", "claim"})

@@ -10,7 +10,8 @@ from core.availability import SEARCH_DAYS, absence_on
 from core.conditions import normalize_text
 from core.decide import decide_for, decide_in_pool
 from core.decision import Decision, Outcome, Route, Step, StepCode
-from core.model import Handoff, Lead, Manager, ManagerKey, Policy, StageRef, TargetKind
+from core.model import Lead, Manager, ManagerKey, StageRef, TargetKind
+from core.policy import Handoff, Policy
 from core.state import RoutingState
 
 # What became of a handoff that was due, as metrics and `simulate` count it.

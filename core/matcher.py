@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Literal, TypeAlias, cast
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, cast
 
 from core.conditions import (
     _TEXT_MEMO,
@@ -35,7 +35,7 @@ from core.conditions import (
 )
 
 if TYPE_CHECKING:
-    from core.model import Lead, Rule
+    from core.model import Lead
 
 
 class _Unmatched(enum.Enum):
@@ -45,7 +45,16 @@ class _Unmatched(enum.Enum):
 
 
 UNMATCHED = _Unmatched.TOKEN
-Matched: TypeAlias = "Rule | Literal[_Unmatched.TOKEN] | None"  # the first matching rule, if known
+
+
+class Ruled(Protocol):
+    """Anything with a condition: the matcher needs no more of a rule."""
+
+    @property
+    def condition(self) -> Condition: ...
+
+
+R = TypeVar("R", bound=Ruled)
 
 _COLLECTIONS = (list, tuple, set, frozenset)
 _UNSET = object()
@@ -136,10 +145,10 @@ _FORMS = {
 }
 
 
-class RuleMatcher:
+class RuleMatcher(Generic[R]):
     """Finds the first rule whose condition matches a lead."""
 
-    def __init__(self, rules: tuple[Rule, ...]) -> None:
+    def __init__(self, rules: tuple[R, ...]) -> None:
         self.rules = rules
         self._names: dict[str, object] = {"_UNSET": _UNSET, **_HELPERS, **_FORMS}
         self._slots: dict[tuple[str, str], str] = {}
@@ -152,7 +161,7 @@ class RuleMatcher:
         exec(compile(self.source, "<rules>", "exec"), self._names)
         self._first: Callable[[Lead], int] = self._names["first"]  # type: ignore[assignment]
 
-    def first(self, lead: Lead) -> Rule | None:
+    def first(self, lead: Lead) -> R | None:
         """The first matching rule, or None."""
         index = self._first(lead)
         return self.rules[index] if index >= 0 else None
@@ -213,7 +222,7 @@ class RuleMatcher:
 
 
 _HELPERS = {"_prefix": _prefix, "_contains": _contains, "_search": _search, "_within": _within}
-_TESTS: dict[type, Callable[[RuleMatcher, Any], str | None]] = {
+_TESTS: dict[type, Callable[[RuleMatcher[Any], Any], str | None]] = {
     Equals: RuleMatcher._equals,
     Prefix: RuleMatcher._field,
     Contains: RuleMatcher._field,

@@ -1,4 +1,4 @@
-"""CRM-neutral model of leads, managers, pools, rules and the policy that ties them together."""
+"""The CRM-neutral model as plain data: leads, managers, schedules, absences, pools and their options."""
 
 from __future__ import annotations
 
@@ -7,9 +7,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 
-from core.availability import ShiftCalendar
-from core.conditions import Condition
-from core.matcher import RuleMatcher
 from core.values import quick_init
 
 ManagerKey = str
@@ -171,15 +168,6 @@ class Pool:
 
 
 @dataclass(frozen=True, slots=True)
-class Rule:
-    """A named condition routing matching leads to a pool."""
-
-    name: str
-    condition: Condition
-    pool: str
-
-
-@dataclass(frozen=True, slots=True)
 class Continuity:
     """Repeat clients go back to their manager while that manager can take them."""
 
@@ -209,52 +197,3 @@ class StageRef:
 
     stage: str
     pipeline: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Handoff:
-    """A configured handover of a deal between roles (on stage, after days, or SLA)."""
-
-    name: str
-    to: str
-    on_stage: StageRef | None = None
-    after_days: int | None = None
-    in_stage: StageRef | None = None
-    unworked_minutes: int | None = None
-    max_hops: int | None = None
-    then: Target | None = None
-    keep_hunter_in_field: str | None = None
-    unless: Condition | None = None
-    never_move: frozenset[ManagerKey] = frozenset()
-
-
-@dataclass(frozen=True, slots=True)
-class Policy:
-    """The whole routing configuration in core terms."""
-
-    tz: tzinfo
-    managers: Mapping[ManagerKey, Manager]
-    pools: Mapping[str, Pool]
-    rules: tuple[Rule, ...]
-    continuity: Continuity = Continuity()
-    nobody_available: NobodyAvailable = NobodyAvailable()
-    head_of_sales: ManagerKey | None = None
-    handoffs: tuple[Handoff, ...] = ()
-    on_assign: OnAssign = OnAssign()
-    language: str = "ru"
-    version: str = ""
-    count_overrides: bool = False  # a person's responsible change moves the lead's share too
-    by_user_id: Mapping[UserId, ManagerKey] = field(default_factory=dict)
-    calendar: ShiftCalendar = field(default_factory=ShiftCalendar, compare=False, repr=False)
-    matcher: RuleMatcher = field(init=False, compare=False, repr=False)
-
-    def __post_init__(self) -> None:
-        # Compiled once per config: every lead asks the rules, and must not re-read its fields per rule.
-        object.__setattr__(self, "matcher", RuleMatcher(self.rules))
-
-    def manager_for_user(self, user_id: UserId | None) -> Manager | None:
-        """The manager behind a CRM user id, if we know them."""
-        if user_id is None:
-            return None
-        key = self.by_user_id.get(user_id)
-        return self.managers[key] if key is not None else None

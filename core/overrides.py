@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from core.model import ManagerKey, Policy
+from core.model import ManagerKey
+from core.policy import Policy
 from core.state import ManagerLoad, PoolState, RoutingState
 
 

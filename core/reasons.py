@@ -7,7 +7,7 @@ from datetime import datetime, tzinfo
 
 from core.availability import Skip, SkipReason
 from core.decision import Decision, Outcome, Route, Step, StepCode
-from core.model import Policy
+from core.policy import Policy
 
 TEXTS: Mapping[str, Mapping[str, str]] = {
     "ru": {

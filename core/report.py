@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
-from core.model import Policy
+from core.policy import Policy
 
 
 @dataclass(frozen=True, slots=True)

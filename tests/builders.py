@@ -14,13 +14,12 @@ from core.model import (
     Lead,
     Manager,
     NobodyAvailable,
-    Policy,
     Pool,
     ReturnPolicy,
-    Rule,
     StickyOptions,
     WeeklySchedule,
 )
+from core.policy import Policy, Rule
 
 MSK = ZoneInfo("Europe/Moscow")
 # A Wednesday, 12:00 in Moscow: everyone on a 09-18 weekday schedule is at work.

@@ -67,7 +67,7 @@ def test_the_sandbox_stands_alone_and_only_the_sandbox_command_uses_it():
     service = ("core", "adapters", "webhook_app")
     assert imports_of(("sandbox",), set(service)) == []
     command = frozenset(
-        {ROOT / "webhook_app" / "commands" / "sandbox.py", ROOT / "webhook_app" / "sandbox_config.py"}
+        {ROOT / "webhook_app" / "cli" / "sandbox.py", ROOT / "webhook_app" / "config" / "sandbox.py"}
     )
     assert imports_of(service, {"sandbox"}, skip=command) == []
 

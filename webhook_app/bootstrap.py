@@ -6,9 +6,7 @@ import importlib
 import os
 import socket
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from types import ModuleType
 from typing import Any
 
@@ -18,16 +16,15 @@ from sqlalchemy import Engine
 from adapters.storage.engine import make_engine
 from adapters.storage.migrate import upgrade_database
 from core.ports import CrmPort, WriteKind
-from webhook_app.batcher import IntakeBatcher
+from webhook_app.clock import Clock, utc_now
 from webhook_app.config import LoadedConfig
-from webhook_app.jobs import JobContext
-from webhook_app.live_config import ConfigHolder
-from webhook_app.metrics import Metrics
-from webhook_app.retention import RetentionSchedule
+from webhook_app.config.live import ConfigHolder
+from webhook_app.pipeline.context import JobContext
+from webhook_app.pipeline.metrics import Metrics
+from webhook_app.pipeline.retention import RetentionSchedule
+from webhook_app.pipeline.worker import Worker, WorkerOptions
 from webhook_app.settings import Settings, resolve_config_path
-from webhook_app.worker import Worker, WorkerOptions
-
-Clock = Callable[[], datetime]
+from webhook_app.web.group_commit import IntakeBatcher
 
 
 def crm_module(crm_type: str, name: str) -> ModuleType | None:
@@ -42,12 +39,20 @@ def crm_module(crm_type: str, name: str) -> ModuleType | None:
 
 def crm_arguments(loaded: LoadedConfig, settings: Settings, engine: Engine) -> dict[str, Any]:
     """What every adapter factory gets: the `crm:` section, the secrets in clear, our database."""
-    secrets = {
+    return {
+        "crm": loaded.crm.model_dump(),
+        "secrets": crm_secrets(settings, loaded.crm.type),
+        "engine": engine,
+    }
+
+
+def crm_secrets(settings: Settings, crm_type: str) -> dict[str, str | None]:
+    """The secrets a CRM's adapter may read, in clear: its own (`<crm>_…`) and the webhook secret."""
+    return {
         name: value.get_secret_value() if isinstance(value, SecretStr) else None
         for name, value in settings
-        if name.startswith(loaded.crm.type) or name == "webhook_secret"
+        if name.startswith(crm_type) or name == "webhook_secret"
     }
-    return {"crm": loaded.crm.model_dump(), "secrets": secrets, "engine": engine}
 
 
 def build_crm(loaded: LoadedConfig, settings: Settings, engine: Engine) -> CrmPort | None:
@@ -57,11 +62,6 @@ def build_crm(loaded: LoadedConfig, settings: Settings, engine: Engine) -> CrmPo
         return None
     client: CrmPort = module.build_client(**crm_arguments(loaded, settings, engine))
     return client
-
-
-def utc_now() -> datetime:
-    """The real clock."""
-    return datetime.now(UTC)
 
 
 @dataclass

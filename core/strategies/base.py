@@ -9,7 +9,8 @@ from datetime import datetime
 from typing import ClassVar, Protocol
 
 from core.availability import Skip
-from core.model import Lead, Manager, ManagerKey, Policy, Pool
+from core.model import Lead, Manager, ManagerKey, Pool
+from core.policy import Policy
 from core.state import PoolState, RoutingState
 
 

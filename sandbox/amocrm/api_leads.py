@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from flask import Blueprint, Response, g, request
 
 from sandbox.amocrm.changes import apply_lead_changes, check_lead_patch
+from sandbox.amocrm.hooks import HookSender
 from sandbox.amocrm.render import hal, invalid, lead_json, page, party_json, problem
-from sandbox.amocrm.state import Lead, Party
-
-if TYPE_CHECKING:
-    from sandbox.amocrm.server import AmoEmulator
+from sandbox.amocrm.state import Account, Lead, Party
 
 MAX_BATCH = 250
 
@@ -36,9 +34,9 @@ def _matches(text: str, fields: dict[int, list[dict[str, Any]]], query: str) -> 
     return query.isdigit() and any(query in "".join(ch for ch in v if ch.isdigit()) for v in values)
 
 
-def leads_blueprint(emu: AmoEmulator) -> Blueprint:
+def leads_blueprint(account: Account, hooks: HookSender) -> Blueprint:
+    """Leads, contacts, companies, pipelines and custom fields of the emulated account."""
     bp = Blueprint("amo_leads", __name__)
-    account = emu.account
 
     @bp.get("/api/v4/leads/<int:lead_id>")
     def one_lead(lead_id: int) -> Response:
@@ -100,7 +98,7 @@ def leads_blueprint(emu: AmoEmulator) -> Blueprint:
                     changes.append((lead, item))
             if errors:
                 return invalid(errors)  # the whole batch is refused, nothing applied
-            apply_lead_changes(account, emu.hooks, changes, g.user_id)
+            apply_lead_changes(account, hooks, changes, g.user_id)
             done = [
                 {"id": lead.id, "updated_at": lead.updated_at, "request_id": str(item.get("request_id", i))}
                 for i, (lead, item) in enumerate(changes)

@@ -3,23 +3,20 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from flask import Blueprint, Response, g, request
 
+from sandbox.amocrm.guard import Tokens
 from sandbox.amocrm.render import hal, invalid, link, page, problem
-from sandbox.amocrm.state import Webhook
-
-if TYPE_CHECKING:
-    from sandbox.amocrm.server import AmoEmulator
+from sandbox.amocrm.state import Account, Webhook
 
 MAX_BATCH = 250
 MAX_HOOKS = 100
 
 
-def more_blueprint(emu: AmoEmulator) -> Blueprint:
+def more_blueprint(account: Account, tokens: Tokens) -> Blueprint:
     bp = Blueprint("amo_more", __name__)
-    account = emu.account
 
     def admin_only() -> Response | None:
         user = account.users.get(g.user_id)
@@ -161,7 +158,7 @@ def more_blueprint(emu: AmoEmulator) -> Blueprint:
     @bp.post("/oauth2/access_token")
     def access_token() -> Response:
         body = request.get_json(silent=True) or request.form.to_dict()
-        status, answer = emu.tokens.grant({k: str(v) for k, v in body.items()})
+        status, answer = tokens.grant({k: str(v) for k, v in body.items()})
         kind = "application/json" if status == 200 else "application/problem+json"
         return Response(json.dumps(answer, ensure_ascii=False), status, content_type=kind)
 

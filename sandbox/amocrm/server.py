@@ -165,8 +165,8 @@ class AmoEmulator:
     # -- the app ----------------------------------------------------------------------------------------
     def _app(self) -> Flask:
         app = Flask("amocrm_emulator")
-        app.register_blueprint(leads_blueprint(self))
-        app.register_blueprint(more_blueprint(self))
+        app.register_blueprint(leads_blueprint(self.account, self.hooks))
+        app.register_blueprint(more_blueprint(self.account, self.tokens))
         app.before_request(self._guard)
         app.after_request(self._record)
         return app

@@ -22,7 +22,7 @@ import pytest
 from sandbox.amocrm import AmoEmulator
 
 ROOT = Path(__file__).resolve().parents[2]
-LEADROUTER = [sys.executable, "-m", "webhook_app.cli"]
+LEADROUTER = [sys.executable, "-m", "webhook_app.cli.main"]
 SECRET = "e2e-hook-Secret-77"
 CONFIG = """
 language: ru

@@ -25,8 +25,8 @@ import pytest
 
 from tests.e2e.stack import AmoDriver, CrmDriver, Service, emulated, service, wait_for
 from webhook_app.bootstrap import build_services, build_worker
+from webhook_app.pipeline.worker import Worker
 from webhook_app.settings import Settings
-from webhook_app.worker import Worker
 
 HEAD, IVANOVA, PETROV, SIDOROV, KOZLOVA = 504100, 504141, 504142, 504143, 504144
 TASK = "Связаться с клиентом"

@@ -13,8 +13,8 @@ from datetime import UTC, datetime, timedelta
 from adapters.storage.engine import make_engine
 from tests.fakes.shared_crm import SharedFakeCrm
 from tests.integration.helpers import team_policy
-from webhook_app.jobs import JobContext
-from webhook_app.worker import Worker, WorkerOptions
+from webhook_app.pipeline.context import JobContext
+from webhook_app.pipeline.worker import Worker, WorkerOptions
 
 NOON_UTC = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)  # 12:00 in Moscow: everyone on shift
 

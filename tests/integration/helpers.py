@@ -9,11 +9,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine
 
 from adapters.storage.intake import IncomingEvent, store_events
-from core.model import OnAssign, Policy, TaskTemplate
+from core.model import OnAssign, TaskTemplate
+from core.policy import Policy
 from tests.builders import NOON, lead, manager, policy, pool, weekdays
 from tests.fakes.crm import FakeCrm
-from webhook_app.jobs import JobContext
-from webhook_app.worker import Worker, WorkerOptions
+from webhook_app.pipeline.context import JobContext
+from webhook_app.pipeline.worker import Worker, WorkerOptions
 
 
 @dataclass

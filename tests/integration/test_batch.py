@@ -16,8 +16,8 @@ from core.ports import WriteKind
 from tests.builders import run
 from tests.fakes.crm import FakeCrm
 from tests.integration.helpers import Clock, add_lead_event, post, seed_leads, team_policy, update_event
-from webhook_app.jobs import JobContext
-from webhook_app.worker import Worker, WorkerOptions
+from webhook_app.pipeline.context import JobContext
+from webhook_app.pipeline.worker import Worker, WorkerOptions
 
 USERS = {"ivanova": 101, "petrov": 102, "sidorov": 103}
 
@@ -134,7 +134,7 @@ def test_a_lead_whose_decision_fails_is_retried_alone_and_the_rest_is_stored(eng
     ids = [str(i) for i in range(1, 6)]
     seed_leads(crm, ids)
     post(engine, clock, *[add_lead_event(i) for i in ids])
-    import webhook_app.batch as batch
+    import webhook_app.pipeline.batch_jobs as batch
 
     real = batch.decide
 

@@ -17,7 +17,7 @@ def start(engine):
     worker = make_worker(engine, crm, clock, team_policy())
     crm.leads["old"] = Lead(id="old", created_at=clock() - timedelta(days=3), stage_id="new")
     with engine.begin() as c:
-        from webhook_app.reconcile import ensure_reconcile_job
+        from webhook_app.pipeline.reconcile import ensure_reconcile_job
 
         ensure_reconcile_job(c, "amocrm", clock())
     worker.run_once()  # the first pass only draws the starting line

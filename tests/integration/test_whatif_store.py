@@ -8,8 +8,8 @@ from datetime import timedelta
 from adapters.storage.inputs import read_history
 from tests.fakes.crm import FakeCrm
 from tests.integration.helpers import Clock, add_lead_event, make_worker, post, seed_leads, team_policy
-from webhook_app.decision_input import without_personal
-from webhook_app.whatif import run_whatif
+from webhook_app.offline.whatif import run_whatif
+from webhook_app.pipeline.decision_input import without_personal
 
 
 def test_stored_decisions_replay_to_the_same_owners_when_read_in_small_chunks(engine, monkeypatch):

@@ -11,9 +11,9 @@ import yaml
 
 from sandbox.amocrm import AmoEmulator
 from sandbox.company import build_account
-from webhook_app.commands.check_config import online
+from webhook_app.cli.check_config import online
 from webhook_app.config import load_config
-from webhook_app.sandbox_config import DEFAULT_ACCOUNT, derive, layout
+from webhook_app.config.sandbox import DEFAULT_ACCOUNT, derive, layout
 
 ROOT = Path(__file__).resolve().parents[2]
 

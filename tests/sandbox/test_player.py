@@ -14,7 +14,7 @@ from sandbox.company import build_account, stage_id
 from sandbox.leads import LeadStream, Move, NewLead
 from sandbox.player import Player
 from webhook_app.config import load_config
-from webhook_app.sandbox_config import layout
+from webhook_app.config.sandbox import layout
 
 ROOT = Path(__file__).resolve().parents[2]
 MANAGER = 6102311  # Кузнецова in the example config

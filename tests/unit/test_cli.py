@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from webhook_app.cli import main
-from webhook_app.commands import COMMANDS
+from webhook_app.cli import COMMANDS
+from webhook_app.cli.main import main
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -27,14 +27,14 @@ def test_help_lists_every_command_with_its_help(capsys):
 @pytest.mark.parametrize("name", list(COMMANDS))
 def test_each_command_module_registers_the_commands_listed_for_it(name):
     sub = argparse.ArgumentParser().add_subparsers()
-    importlib.import_module(f"webhook_app.commands.{COMMANDS[name][0]}").register(sub)
+    importlib.import_module(f"webhook_app.cli.{COMMANDS[name][0]}").register(sub)
     assert name in sub.choices
 
 
 def test_simulate_starts_without_the_web_and_database_stack():
     code = (
         "import sys\n"
-        "from webhook_app.cli import main\n"
+        "from webhook_app.cli.main import main\n"
         "try:\n    main(['simulate', '--help'])\nexcept SystemExit:\n    pass\n"
         "print(sorted(m for m in ('flask', 'sqlalchemy', 'httpx') if m in sys.modules))"
     )

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from webhook_app.cli import main
+from webhook_app.cli.main import main
 from webhook_app.settings import NO_CONFIG, Settings, resolve_config_path
 
 ROOT = Path(__file__).resolve().parents[2]

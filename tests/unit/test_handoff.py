@@ -14,7 +14,8 @@ from core.handoff import (
     stage_is,
     working_deadline,
 )
-from core.model import Absence, Handoff, StageRef, Target, TargetKind
+from core.model import Absence, StageRef, Target, TargetKind
+from core.policy import Handoff
 from core.reasons import reason_text
 from core.state import Pause, RoutingState
 from tests.builders import MSK, NOON, lead, manager, policy, pool, weekdays

@@ -9,7 +9,7 @@ import pytest
 
 from core.model import Lead
 from tests.builders import MSK, manager, policy, pool
-from webhook_app.leadfile import LeadFile, LeadFileError
+from webhook_app.offline.leadfile import LeadFile, LeadFileError
 
 ROOT = Path(__file__).resolve().parents[2]
 POLICY = policy([manager("ivanova", 504141), manager("petrov", 504142)], [pool("p", ["ivanova", "petrov"])])

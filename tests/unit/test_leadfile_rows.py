@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.builders import manager, policy, pool
-from webhook_app.leadfile import LeadFile, LeadFileError
+from webhook_app.offline.leadfile import LeadFile, LeadFileError
 
 POLICY = policy([manager("a")], [pool("p", ["a"])])
 # Cells made of the characters that matter to CSV: separators, quotes, line ends, spaces, text.

@@ -19,7 +19,8 @@ from core.conditions import (
     Regex,
 )
 from core.matcher import RuleMatcher
-from core.model import Lead, Rule
+from core.model import Lead
+from core.policy import Rule
 from tests.builders import NOON
 
 PATHS = ["region", "city", "source", "phone", "tags", "price", "utm_source", "field:Форма", "field_id:7"]

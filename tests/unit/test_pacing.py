@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from adapters.storage.queue import Job
-from webhook_app.pacing import Pacing
+from webhook_app.pipeline.pacing import Pacing
 
 NOW = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
 PACING = Pacing(claim_batch=250, read_batch=125, hold=timedelta(seconds=1))

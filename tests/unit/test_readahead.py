@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from webhook_app.commands import simulate as command
+from webhook_app.cli import simulate as command
 from webhook_app.config import load_config
-from webhook_app.leadfile import LeadFile, LeadFileError
-from webhook_app.readahead import ReadAhead
+from webhook_app.offline.leadfile import LeadFile, LeadFileError
+from webhook_app.offline.readahead import ReadAhead
 
 ROOT = Path(__file__).resolve().parents[2]
 POLICY = load_config(ROOT / "config.example.yaml").policy

@@ -11,8 +11,8 @@ import pytest
 from core.decision import Outcome, Route
 from core.model import Continuity, NobodyAvailable
 from tests.builders import MSK, NOON, lead, manager, policy, pool, weekdays
-from webhook_app.cli import main
-from webhook_app.simulate import MAX_ATTEMPTS, Simulation
+from webhook_app.cli.main import main
+from webhook_app.offline.simulate import MAX_ATTEMPTS, Simulation
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = str(ROOT / "config.example.yaml")

@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 
 from core.conditions import Equals
-from core.model import Absence, Continuity, Handoff, StageRef, Target, TargetKind
+from core.model import Absence, Continuity, StageRef, Target, TargetKind
+from core.policy import Handoff
 from tests.builders import date, manager, policy, pool, weekdays
-from webhook_app.cli import main
-from webhook_app.commands.simulate import simulate_file
+from webhook_app.cli.main import main
+from webhook_app.cli.simulate import simulate_file
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = str(ROOT / "config.example.yaml")

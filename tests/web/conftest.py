@@ -10,10 +10,10 @@ from flask.testing import FlaskClient
 
 from tests.fakes.crm import FakeCrm
 from tests.integration.helpers import Clock
-from webhook_app.app import create_app
 from webhook_app.bootstrap import Services, build_services, build_worker
+from webhook_app.pipeline.worker import Worker
 from webhook_app.settings import Settings
-from webhook_app.worker import Worker
+from webhook_app.web.app import create_app
 
 SECRET = "hook-s3cret-Zq7"
 APP_TOKEN = "b24-app-token-Kx9"

@@ -10,7 +10,7 @@ import pytest
 from adapters.storage.audit import read_audit
 from tests.web.conftest import SECRET, make_stack
 from tests.web.test_hooks import amo_add, seed
-from webhook_app.admin.openapi import document
+from webhook_app.web.admin.openapi import document
 
 TOKEN = "adm-T0ken-9f3kQ"
 BEARER = {"Authorization": f"Bearer {TOKEN}"}

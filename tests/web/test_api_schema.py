@@ -24,7 +24,7 @@ from schemathesis.specs.openapi.checks import (
 
 from tests.web.conftest import Stack, make_stack
 from tests.web.test_admin import BEARER, TOKEN, route
-from webhook_app.admin.openapi import document
+from webhook_app.web.admin.openapi import document
 
 OPERATIONS = [(path, method.upper()) for path, methods in document()["paths"].items() for method in methods]
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]

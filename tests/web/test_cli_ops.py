@@ -7,8 +7,8 @@ from types import SimpleNamespace
 
 from tests.web.conftest import SECRET
 from tests.web.test_hooks import amo_add, seed
-from webhook_app.cli import main
-from webhook_app.server import RedactingLogger
+from webhook_app.cli.main import main
+from webhook_app.web.server import RedactingLogger
 
 
 def use_store(stack, monkeypatch) -> None:
@@ -20,7 +20,7 @@ def test_audit_filters_by_lead_and_prints_json_lines(stack, monkeypatch, capsys)
     stack.hook(amo_add("1", "2"))
     stack.worker.run_once()
     use_store(stack, monkeypatch)
-    assert main(["audit", "--lead", "2", "--format", "json"]) == 0
+    assert main(["audit", "--lead", "2", "--format", "json"], clock=stack.clock) == 0
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [r["kind"] for r in rows] == ["received", "decision", "crm_write", "crm_write", "crm_write"]
     assert rows[1]["manager"] == "petrov" and "выбран: Петров" in rows[1]["message"]
@@ -28,7 +28,7 @@ def test_audit_filters_by_lead_and_prints_json_lines(stack, monkeypatch, capsys)
 
 def test_audit_refuses_a_bad_since_with_a_clear_message(stack, monkeypatch, capsys):
     use_store(stack, monkeypatch)
-    assert main(["audit", "--since", "yesterday-ish"]) == 2
+    assert main(["audit", "--since", "yesterday-ish"], clock=stack.clock) == 2
     assert "neither like 24h" in capsys.readouterr().err
 
 
@@ -38,17 +38,18 @@ def test_dead_letters_are_listed_and_replayed_and_the_replay_is_audited(stack, m
     stack.hook(amo_add("1"))
     stack.worker.run_once()
     use_store(stack, monkeypatch)
-    assert main(["deadletters", "list", "--format", "json"]) == 0
+    assert main(["deadletters", "list", "--format", "json"], clock=stack.clock) == 0
     dead = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert len(dead) == 3 and "422" in dead[0]["last_error"]
     stack.crm.refuse_leads.clear()
-    assert main(["deadletters", "replay", str(dead[0]["id"]), "999"]) == 1  # 999 is not a dead letter
+    replay_one = ["deadletters", "replay", str(dead[0]["id"]), "999"]
+    assert main(replay_one, clock=stack.clock) == 1  # 999 is not a dead letter
     assert "replayed 1; not dead letters: [999]" in capsys.readouterr().out
-    assert main(["deadletters", "replay", "--all"]) == 0
+    assert main(["deadletters", "replay", "--all"], clock=stack.clock) == 0
     assert capsys.readouterr().out == "replayed 2\n"
     stack.worker.run_once()
     assert stack.crm.owner_of("1") == 101
-    assert main(["audit", "--kind", "replay", "--format", "json"]) == 0
+    assert main(["audit", "--kind", "replay", "--format", "json"], clock=stack.clock) == 0
     assert len(capsys.readouterr().out.splitlines()) == 3
 
 

@@ -7,9 +7,9 @@ from dataclasses import replace
 from core.model import Lead
 from tests.fakes.crm import FakeCrm
 from tests.integration.helpers import Clock, add_lead_event, post, update_event
-from webhook_app.app import create_app
 from webhook_app.bootstrap import build_services, build_worker
 from webhook_app.settings import Settings
+from webhook_app.web.app import create_app
 
 CONFIG = """
 timezone: Europe/Moscow

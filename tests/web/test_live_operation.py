@@ -11,10 +11,10 @@ from adapters.storage.audit import read_audit
 from adapters.storage.configs import history, last_refusal
 from tests.web.conftest import make_stack
 from tests.web.test_hooks import amo_add, seed
-from webhook_app.cli import main
+from webhook_app.cli.main import main
 from webhook_app.config import ConfigError
-from webhook_app.live_config import ConfigHolder
-from webhook_app.server import _ConfigReloadingArbiter
+from webhook_app.config.live import ConfigHolder
+from webhook_app.web.server import _ConfigReloadingArbiter
 
 
 @pytest.fixture
@@ -33,12 +33,12 @@ def route(stack, *ids: str) -> list[int | None]:
 
 
 def test_a_paused_manager_is_skipped_from_the_next_lead_until_resumed(live, capsys):
-    assert main(["pause", "ivanova", "--reason", "на обучении"]) == 0
+    assert main(["pause", "ivanova", "--reason", "на обучении"], clock=live.clock) == 0
     assert "ivanova paused until resumed" in capsys.readouterr().out
     assert route(live, "1", "2") == [102, 102]  # both to petrov
     decision = read_audit(live.services.engine, lead_id="1", kinds=("decision",))[0]
     assert any(s["manager"] == "ivanova" and s["reason"] == "paused" for s in decision.detail["skipped"])
-    assert main(["resume", "ivanova"]) == 0
+    assert main(["resume", "ivanova"], clock=live.clock) == 0
     assert route(live, "3") == [101]
     kinds = [(e.kind, e.manager) for e in read_audit(live.services.engine, kinds=("pause", "resume"))]
     assert kinds == [("pause", "ivanova"), ("resume", "ivanova")]
@@ -47,13 +47,13 @@ def test_a_paused_manager_is_skipped_from_the_next_lead_until_resumed(live, caps
 
 
 def test_pause_until_a_time_and_bad_requests(live, capsys):
-    assert main(["pause", "ivanova", "--until", "2h"]) == 0
+    assert main(["pause", "ivanova", "--until", "2h"], clock=live.clock) == 0
     assert "until 20" in capsys.readouterr().out
-    assert main(["pause", "nobody"]) == 1
+    assert main(["pause", "nobody"], clock=live.clock) == 1
     assert "no manager 'nobody' in the config (managers: head, ivanova, petrov)" in capsys.readouterr().err
-    assert main(["pause", "petrov", "--until", "2020-01-01T00:00"]) == 1
+    assert main(["pause", "petrov", "--until", "2020-01-01T00:00"], clock=live.clock) == 1
     assert "is not in the future" in capsys.readouterr().err
-    assert main(["resume", "petrov"]) == 0
+    assert main(["resume", "petrov"], clock=live.clock) == 0
     assert capsys.readouterr().out == "petrov was not paused\n"
 
 
@@ -62,7 +62,7 @@ def test_reload_puts_a_valid_file_in_force_for_running_processes(live, capsys):
     before = holder.current.version
     path = holder.path
     path.write_text(path.read_text(encoding="utf-8").replace("round_robin", "least_loaded"), encoding="utf-8")
-    assert main(["reload"]) == 0
+    assert main(["reload"], clock=live.clock) == 0
     assert "in force; running processes switch to it within seconds" in capsys.readouterr().out
     assert holder.current.version == before  # this process has not looked yet…
     assert holder.sync(force=True) is True  # …and follows the newest version when it does
@@ -74,7 +74,7 @@ def test_reload_puts_a_valid_file_in_force_for_running_processes(live, capsys):
 
 
 def main_user() -> str:
-    from webhook_app.commands.common import cli_user
+    from webhook_app.cli.common import cli_user
 
     return cli_user()
 
@@ -86,7 +86,7 @@ def test_a_broken_file_is_refused_named_and_the_running_version_stays(live, caps
         holder.path.read_text(encoding="utf-8").replace("strategy: round_robin", "strategy: roulette"),
         encoding="utf-8",
     )
-    assert main(["reload"]) == 1
+    assert main(["reload"], clock=live.clock) == 1
     err = capsys.readouterr().err
     assert f"{holder.path}:" in err and "pools.sales.strategy" in err and "running config stays" in err
     assert holder.sync(force=True) is False and holder.current.version == before
@@ -126,6 +126,6 @@ def test_sighup_in_the_gunicorn_master_publishes_instead_of_restarting_workers()
 
 def test_audit_json_shows_the_config_version_of_each_decision(live, capsys):
     route(live, "1")
-    assert main(["audit", "--lead", "1", "--kind", "decision", "--format", "json"]) == 0
+    assert main(["audit", "--lead", "1", "--kind", "decision", "--format", "json"], clock=live.clock) == 0
     row = json.loads(capsys.readouterr().out.splitlines()[0])
     assert row["config_version"] == live.services.config.current.version

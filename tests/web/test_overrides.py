@@ -9,7 +9,7 @@ from adapters.storage.audit import read_audit
 from tests.web.conftest import CONFIG, CRM_EXTRA, make_stack
 from tests.web.test_admin import route
 from tests.web.test_hooks import amo_add, amo_responsible, seed
-from webhook_app.admin.readmodel import split
+from webhook_app.web.admin.readmodel import split
 
 WEIGHTED = CONFIG.replace("strategy: round_robin", "strategy: weighted")
 

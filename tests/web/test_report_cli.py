@@ -6,7 +6,7 @@ from dataclasses import replace
 from tests.fakes.payloads import amocrm_lead_payload, urlencode
 from tests.web.conftest import ACCOUNT_ID
 from tests.web.test_hooks import amo_add, seed
-from webhook_app.cli import main
+from webhook_app.cli.main import main
 
 
 def test_report_shows_received_won_and_conversion_from_the_store(stack, tmp_path, monkeypatch, capsys):

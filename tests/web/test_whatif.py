@@ -14,10 +14,10 @@ from core.model import Lead
 from tests.web.conftest import CONFIG, CRM_EXTRA, make_stack
 from tests.web.test_hooks import amo_add
 from webhook_app.config import load_config
-from webhook_app.decision_input import lead_from_json, lead_to_json
-from webhook_app.operations import pause, resume
-from webhook_app.retention import purge_now
-from webhook_app.whatif import run_whatif
+from webhook_app.offline.whatif import run_whatif
+from webhook_app.pipeline.decision_input import lead_from_json, lead_to_json
+from webhook_app.pipeline.operator_actions import pause, resume
+from webhook_app.pipeline.retention import purge_now
 
 THREE = CONFIG.replace(
     "  head: {crm_user_id: 100, name: Руководитель}",
@@ -186,14 +186,15 @@ def test_a_lead_round_trips_through_json():
 def test_simulate_from_history_compare_prints_the_changes_and_the_split(tmp_path, monkeypatch, capsys):
     import json
 
-    from webhook_app.cli import main
+    from webhook_app.cli.main import main
 
     stack = stack_with(tmp_path, THREE)
     run_a_day(stack)
     monkeypatch.setenv("LEADROUTER_DATABASE_URL", str(stack.services.settings.database_url))
-    monkeypatch.setattr(
-        "webhook_app.commands.simulate_history.utc_now", lambda: stack.clock() + timedelta(minutes=1)
-    )
+
+    def later():
+        return stack.clock() + timedelta(minutes=1)
+
     two = tmp_path / "two.yaml"
     two.write_text(
         stack.services.config.path.read_text(encoding="utf-8").replace(
@@ -202,26 +203,40 @@ def test_simulate_from_history_compare_prints_the_changes_and_the_split(tmp_path
         encoding="utf-8",
     )
     assert (
-        main(["simulate", "--config", str(two), "--from-history", "7d", "--compare", "--format", "json"]) == 0
+        main(
+            ["simulate", "--config", str(two), "--from-history", "7d", "--compare", "--format", "json"],
+            clock=later,
+        )
+        == 0
     )
     data = json.loads(capsys.readouterr().out)
     assert data["leads"] == 9 and data["changed"] >= 3
     assert {c["actual"] for c in data["changes"]} >= {"sidorova"}
     assert (
-        main(["simulate", "--config", str(two), "--from-history", "7d", "--compare", "--language", "en"]) == 0
+        main(
+            ["simulate", "--config", str(two), "--from-history", "7d", "--compare", "--language", "en"],
+            clock=later,
+        )
+        == 0
     )
     text = capsys.readouterr().out
     assert text.startswith("What-if: 9 leads from ") and "Сидорова" in text and "Rule hits" in text
     # The config that ran gives back what happened; without --compare each replayed lead is printed.
     same = str(stack.services.config.path)
-    assert main(["simulate", "--config", same, "--from-history", "7d", "--compare", "--format", "json"]) == 0
+    assert (
+        main(
+            ["simulate", "--config", same, "--from-history", "7d", "--compare", "--format", "json"],
+            clock=later,
+        )
+        == 0
+    )
     assert json.loads(capsys.readouterr().out)["changed"] == 0
-    assert main(["simulate", "--config", same, "--from-history", "7d", "--format", "json"]) == 0
+    assert main(["simulate", "--config", same, "--from-history", "7d", "--format", "json"], clock=later) == 0
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [x["lead"] for x in lines if x["type"] == "decision"] == [f"10{i}" for i in range(1, 10)]
-    assert main(["simulate", "--config", same, "--from-history", "soon"]) == 1
+    assert main(["simulate", "--config", same, "--from-history", "soon"], clock=later) == 1
     assert "neither like 24h" in capsys.readouterr().err
-    assert main(["simulate", "--config", same, "--leads", "x.csv", "--compare"]) == 2
+    assert main(["simulate", "--config", same, "--leads", "x.csv", "--compare"], clock=later) == 2
 
 
 ADMIN = "adm-T0ken-whatif"
@@ -247,7 +262,7 @@ def two_managers(stack) -> str:
 def test_the_whatif_api_runs_a_replay_and_answers_by_its_schema(tmp_path):
     import jsonschema
 
-    from webhook_app.admin.openapi import document
+    from webhook_app.web.admin.openapi import document
 
     stack = admin_stack(tmp_path)
     client = stack.client
@@ -282,7 +297,7 @@ def test_the_whatif_api_refuses_bad_input_with_reasons(tmp_path):
     assert response.json["errors"][0].startswith("new.yaml:") and "salez" in response.json["errors"][0]
     assert client.get("/api/v1/whatif/nope", headers=BEARER).status_code == 404
     # One run at a time: a second start while one runs is refused, not queued behind the leads.
-    from webhook_app.admin.whatif_runs import _save
+    from webhook_app.web.admin.whatif_runs import _save
 
     _save(stack.services.engine, "busy1", {"id": "busy1", "state": "running", "done": 0}, stack.clock())
     response = client.post("/api/v1/whatif", json={"days": 7}, headers=BEARER)
@@ -321,7 +336,7 @@ def test_the_whatif_page_runs_an_edited_config_and_shows_the_changed_owners(tmp_
 
 
 def test_only_the_latest_runs_are_kept_and_never_the_one_starting(tmp_path):
-    from webhook_app.admin import whatif_runs
+    from webhook_app.web.admin import whatif_runs
 
     stack = make_stack(tmp_path)
     engine, now = stack.services.engine, stack.clock()  # one moment for all: the order cannot tell them apart

@@ -5,19 +5,8 @@ from __future__ import annotations
 from datetime import date
 from zoneinfo import ZoneInfo
 
-from core.model import (
-    ALWAYS,
-    Absence,
-    Continuity,
-    Handoff,
-    Manager,
-    OnAssign,
-    Policy,
-    Rule,
-    StageRef,
-    TaskTemplate,
-    WeeklySchedule,
-)
+from core.model import ALWAYS, Absence, Continuity, Manager, OnAssign, StageRef, TaskTemplate, WeeklySchedule
+from core.policy import Handoff, Policy, Rule
 from webhook_app.config.conditions import compile_condition
 from webhook_app.config.pools import build_pool
 from webhook_app.config.problems import Reporter

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from core.model import Policy
+from core.policy import Policy
 from webhook_app.config.convert import build_policy
 from webhook_app.config.errors import report_validation_error
 from webhook_app.config.problems import ConfigError, ConfigProblem, Reporter

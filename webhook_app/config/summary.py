@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from core.model import ALWAYS, Handoff, Manager, NobodyAvailable, Pool, StageRef, Target, WeeklySchedule
+from core.model import ALWAYS, Manager, NobodyAvailable, Pool, StageRef, Target, WeeklySchedule
+from core.policy import Handoff
 from webhook_app.config.loader import LoadedConfig
 from webhook_app.config.schedule import DAYS
 

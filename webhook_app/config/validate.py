@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from core.model import Policy
+from core.policy import Policy
 from core.strategies import REGISTRY
 from webhook_app.config.problems import Path, Reporter
 from webhook_app.config.refs import check_manager, unknown

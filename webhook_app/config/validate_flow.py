@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from core.conditions import normalize_text
-from core.model import Policy, StageRef, TargetKind, WeeklySchedule
+from core.model import StageRef, TargetKind, WeeklySchedule
+from core.policy import Policy
 from webhook_app.config.problems import Path, Reporter
 from webhook_app.config.refs import check_manager, unknown
 from webhook_app.config.schema import ConfigModel, HandoffModel

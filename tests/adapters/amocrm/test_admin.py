@@ -6,7 +6,7 @@ import pytest
 
 from adapters.amocrm.admin import EVENTS, build_admin
 from adapters.errors import PermanentCrmError
-from webhook_app.cli import main
+from webhook_app.cli.main import main
 
 SECRET = "hook-Secret-42"
 

@@ -11,7 +11,7 @@ from adapters.storage.engine import make_engine
 from adapters.storage.migrate import upgrade_database
 from adapters.storage.tables import kv
 from sandbox.amocrm import ADMIN
-from webhook_app.cli import main
+from webhook_app.cli.main import main
 
 CONFIG = """
 timezone: Europe/Moscow

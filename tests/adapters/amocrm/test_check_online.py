@@ -6,7 +6,7 @@ import socket
 
 import pytest
 
-from webhook_app.cli import main
+from webhook_app.cli.main import main
 
 GOOD = """\
 timezone: Europe/Moscow

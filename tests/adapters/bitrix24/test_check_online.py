@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from webhook_app.cli import main
+from webhook_app.cli.main import main
 
 CONFIG = """\
 timezone: Europe/Moscow

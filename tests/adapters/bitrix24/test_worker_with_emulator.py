@@ -17,10 +17,10 @@ from adapters.bitrix24.factory import build_client
 from adapters.storage.audit import read_audit
 from adapters.storage.tables import jobs
 from tests.fakes.bitrix24_emulator import Bitrix24Emulator
-from webhook_app.app import create_app
 from webhook_app.bootstrap import Services, build_services, build_worker
+from webhook_app.pipeline.worker import Worker, WorkerOptions
 from webhook_app.settings import Settings
-from webhook_app.worker import Worker, WorkerOptions
+from webhook_app.web.app import create_app
 
 SECRET, TOKEN = "hook-secret-b24-worker", "app-token-b24-worker"
 CONFIG = """
@@ -82,7 +82,7 @@ def kinds(stack: Stack, lead_id: str) -> list[str]:
 
 
 def test_a_lead_whose_event_was_lost_is_found_by_the_reconciler_and_routed(stack):
-    from webhook_app.reconcile import ensure_reconcile_job
+    from webhook_app.pipeline.reconcile import ensure_reconcile_job
 
     with stack.services.engine.begin() as connection:
         ensure_reconcile_job(connection, "bitrix24", stack.services.clock())

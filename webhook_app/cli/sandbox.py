@@ -1,0 +1,242 @@
+"""`leadrouter sandbox`: the service on a config, against the bundled amoCRM emulator, with leads coming in.
+
+It starts the emulator (seeded with the config's users, pipelines and fields), writes the sandbox's
+version of the config (see `webhook_app.config.sandbox`), registers the webhook with `leadrouter
+install` and runs `leadrouter serve` — the same commands as a real deployment — then plays a
+seeded stream of leads and stage moves into the emulator until Ctrl-C or SIGTERM.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from webhook_app.cli import help_for
+
+if TYPE_CHECKING:
+    from webhook_app.config.schema import ConfigModel
+
+DEFAULT_CONFIG = "config.example.yaml"
+DEMO_SECRET, DEMO_ADMIN = "demo-secret", "demo-admin"
+HEALTHY_WITHIN = 60.0  # seconds for `serve` to answer /healthz (migrations, gunicorn start)
+STOP_WITHIN = 20.0
+REMIND_EVERY = 20  # ticks between reminders of where the admin page is
+
+
+def register(sub: Any) -> None:
+    """Add `sandbox`."""
+    parser = sub.add_parser("sandbox", help=help_for("sandbox"))
+    parser.add_argument("--config", help=f"YAML config (default: LEADROUTER_CONFIG, else ./{DEFAULT_CONFIG})")
+    parser.add_argument("--host", default="127.0.0.1", help="address of the service (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8000, help="port of the service (default 8000)")
+    parser.add_argument("--every", type=float, default=3.0, help="seconds between new leads (default 3)")
+    parser.add_argument("--seed", type=int, default=1, help="seed of the lead stream (default 1)")
+    parser.add_argument(
+        "--sla-minutes", type=int, default=2, help="shorten SLA handoffs to this many minutes (default 2)"
+    )
+    parser.add_argument("--dir", default=".sandbox", help="where the database, config and log go")
+    parser.set_defaults(handler=run)
+
+
+def _config_path(args: argparse.Namespace) -> str:
+    if args.config or os.environ.get("LEADROUTER_CONFIG"):
+        return str(args.config or os.environ["LEADROUTER_CONFIG"])
+    if Path(DEFAULT_CONFIG).is_file():
+        return DEFAULT_CONFIG
+    print(f"leadrouter sandbox: no config: pass --config FILE (no ./{DEFAULT_CONFIG} here)", file=sys.stderr)
+    raise SystemExit(2)
+
+
+def _port_free(host: str, port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the sandbox until interrupted; 0 on a clean stop, 1 when something could not start."""
+    from webhook_app.config import ConfigError, load_config
+
+    path = _config_path(args)
+    try:
+        loaded = load_config(path)
+    except ConfigError as exc:
+        print("\n".join(str(p) for p in exc.problems), file=sys.stderr)
+        return 1
+    if args.every <= 0 or args.sla_minutes < 1:
+        print("leadrouter sandbox: --every must be above 0 and --sla-minutes at least 1", file=sys.stderr)
+        return 2
+    if not _port_free(args.host, args.port):
+        print(f"leadrouter sandbox: {args.host}:{args.port} is taken; pass --port", file=sys.stderr)
+        return 1
+    return Sandbox(args, path, loaded.raw, loaded.document).run()
+
+
+class Sandbox:
+    """The emulator, the service process and the lead stream, started and stopped in order."""
+
+    def __init__(self, args: argparse.Namespace, path: str, raw: bytes, document: ConfigModel) -> None:
+        self.args, self.path, self.raw, self.document = args, path, raw, document
+        self.dir = Path(args.dir).resolve()
+        self.public = f"http://{args.host}:{args.port}"
+        self.config, self.log = self.dir / "config.yaml", self.dir / "service.log"
+        self.stop = threading.Event()
+        self.service: subprocess.Popen[bytes] | None = None
+        self.changes: list[str] = []
+        # The demo values are shown; a secret of the caller's own environment never is.
+        self.token = "$LEADROUTER_ADMIN_TOKEN" if os.environ.get("LEADROUTER_ADMIN_TOKEN") else DEMO_ADMIN
+
+    def run(self) -> int:
+        """Start everything, play leads until a signal, stop everything."""
+        from sandbox.amocrm import AmoEmulator
+        from sandbox.company import build_account
+        from sandbox.leads import LeadStream
+        from sandbox.player import Player
+        from webhook_app.config.sandbox import layout
+
+        # Any of these stops us in order; SIGHUP too (a closed terminal), else the service would be orphaned.
+        for name in ("SIGINT", "SIGTERM", "SIGHUP"):
+            if hasattr(signal, name):
+                signal.signal(getattr(signal, name), lambda *_: self.stop.set())
+        account, form_user = build_account(layout(self.document))
+        emu = AmoEmulator(account=account).start()
+        try:
+            env = self._prepare(emu.url, emu.admin_token())
+            if not self._install(env) or not self._serve(env):
+                return 0 if self.stop.is_set() else 1  # Ctrl-C while starting is a clean stop
+            self._banner(emu.url)
+            player = Player(emu, LeadStream(seed=self.args.seed), form_user, say=_say)
+            return self._play(player)
+        finally:
+            self._stop_service()
+            emu.stop()
+            print("leadrouter sandbox: stopped", flush=True)
+
+    def _prepare(self, emulator: str, token: str) -> dict[str, str]:
+        """A fresh directory (the emulator starts empty, so must the database) and the service's env."""
+        from webhook_app.config.sandbox import derive
+
+        self.dir.mkdir(parents=True, exist_ok=True)
+        for stale in self.dir.glob("leadrouter.db*"):
+            stale.unlink()
+        derived = derive(self.raw, source=self.path, base_url=emulator, sla_minutes=self.args.sla_minutes)
+        self.config.write_text(derived.text, encoding="utf-8")
+        self.changes = derived.changes
+        root = str(Path(__file__).resolve().parents[2])  # importable even when not pip-installed
+        # Nothing of the caller's deployment leaks in: no other database, CRM credentials or config.
+        env = {k: v for k, v in os.environ.items() if not k.startswith("LEADROUTER_")}
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)
+        env |= {
+            "LEADROUTER_DATABASE_URL": f"sqlite:///{self.dir / 'leadrouter.db'}",
+            "LEADROUTER_AMOCRM_TOKEN": token,
+            "LEADROUTER_WEBHOOK_SECRET": os.environ.get("LEADROUTER_WEBHOOK_SECRET") or DEMO_SECRET,
+            "LEADROUTER_ADMIN_TOKEN": os.environ.get("LEADROUTER_ADMIN_TOKEN") or DEMO_ADMIN,
+        }
+        return env
+
+    def _command(self, *words: str) -> list[str]:
+        return [sys.executable, "-m", "webhook_app.cli.main", *words, "--config", str(self.config)]
+
+    def _install(self, env: dict[str, str]) -> bool:
+        done = subprocess.run(
+            self._command("install", "--public-url", self.public),
+            cwd=self.dir,  # the service's own directory: no `.env` of the caller's is read
+            env=env,
+            capture_output=True,
+            text=True,
+            start_new_session=True,  # a Ctrl-C meanwhile is ours to handle, not a traceback of install's
+        )
+        sys.stdout.write(done.stdout)
+        if done.returncode != 0:
+            print(f"leadrouter sandbox: install failed:\n{done.stderr}", file=sys.stderr)
+        return done.returncode == 0
+
+    def _serve(self, env: dict[str, str]) -> bool:
+        """`leadrouter serve` in its own session (Ctrl-C reaches only us, and we stop it in order)."""
+        import httpx
+
+        with self.log.open("wb") as log:
+            self.service = subprocess.Popen(
+                self._command("serve", "--host", self.args.host, "--port", str(self.args.port)),
+                cwd=self.dir,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        deadline = time.monotonic() + HEALTHY_WITHIN
+        while time.monotonic() < deadline and not self.stop.is_set():
+            if self.service.poll() is not None:
+                break
+            try:
+                if httpx.get(f"{self.public}/healthz", timeout=2).status_code == 200:
+                    return True
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        if not self.stop.is_set():
+            tail = self.log.read_text(encoding="utf-8", errors="replace").splitlines()[-20:]
+            print("leadrouter sandbox: the service did not start:", *tail, sep="\n", file=sys.stderr)
+        return False
+
+    def _play(self, player: Any) -> int:
+        every = float(self.args.every)
+        ticks = 0
+        while not self.stop.is_set():
+            player.step()
+            ticks += 1
+            if ticks % REMIND_EVERY == 0:  # the banner has scrolled away by now
+                _say(f"admin page {self.public}/admin, token {self.token}; Ctrl-C stops")
+            if self.service is not None and self.service.poll() is not None:
+                print(f"leadrouter sandbox: the service exited; see {self.log}", file=sys.stderr)
+                return 1
+            self.stop.wait(every)
+        return 0
+
+    def _stop_service(self) -> None:
+        service = self.service
+        if service is None or service.poll() is not None:
+            return
+        service.terminate()
+        try:
+            service.wait(STOP_WITHIN)
+        except subprocess.TimeoutExpired:
+            service.kill()
+            service.wait()
+
+    def _banner(self, emulator: str) -> None:
+        secret = "$LEADROUTER_WEBHOOK_SECRET" if os.environ.get("LEADROUTER_WEBHOOK_SECRET") else DEMO_SECRET
+        hook = f"{self.public}/hooks/amocrm/{secret}"
+        token = self.token
+        lines = [
+            "",
+            f"leadrouter sandbox: {self.path} against a bundled amoCRM emulator — no CRM account needed",
+            "",
+            f"  Admin page   {self.public}/admin   token: {token}",
+            f"  API          curl -H 'Authorization: Bearer {token}' {self.public}/api/v1/split",
+            f"  Webhook      {hook}   (registered in the emulator by `leadrouter install`)",
+            f"  amoCRM       {emulator}   (emulated account; its token lives only in this process)",
+            f"  Config       {self.config}, which is {self.path} with:",
+            *(f"                 - {change}" for change in self.changes),
+            f"  Database     {self.dir / 'leadrouter.db'} (new at every start)   Log: {self.log}",
+            "",
+            f"A new lead every {self.args.every:g} s (seed {self.args.seed}); owners move some deals through",
+            "the stages (handoffs), some are left untouched (SLA re-routes). Ctrl-C stops everything.",
+            "",
+        ]
+        print("\n".join(lines), flush=True)
+
+
+def _say(line: str) -> None:
+    print(f"{time.strftime('%H:%M:%S')}  {line}", flush=True)

@@ -1,0 +1,139 @@
+"""`leadrouter serve` (web + worker in one process), `web` (gunicorn), `worker` (job loop)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import threading
+from typing import Any
+
+from flask import Flask
+
+from webhook_app.cli import help_for
+from webhook_app.config import ConfigError
+
+log = logging.getLogger("leadrouter")
+
+
+def register(sub: Any) -> None:
+    """Add the three run commands."""
+    serve = sub.add_parser("serve", help=help_for("serve"))
+    _web_options(serve, workers=1)
+    serve.set_defaults(handler=run_serve)
+    web = sub.add_parser("web", help=help_for("web"))
+    _web_options(web, workers=2)
+    web.set_defaults(handler=run_web)
+    worker = sub.add_parser("worker", help=help_for("worker"))
+    worker.add_argument("--config", help="YAML config (default: LEADROUTER_CONFIG)")
+    worker.add_argument("--metrics-port", type=int, help="also serve /metrics of this worker on this port")
+    worker.set_defaults(handler=run_worker)
+
+
+def _web_options(parser: argparse.ArgumentParser, *, workers: int) -> None:
+    parser.add_argument("--config", help="YAML config (default: LEADROUTER_CONFIG)")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    parser.add_argument(
+        "--workers", type=int, default=workers, help=f"gunicorn processes (default {workers})"
+    )
+    parser.add_argument("--threads", type=int, default=8, help="threads per process (default 8)")
+
+
+def _app_factory(args: argparse.Namespace, *, with_worker: bool) -> Any:
+    def factory() -> Flask:
+        from webhook_app.bootstrap import build_services, build_worker
+        from webhook_app.web.app import create_app
+
+        services = build_services(config_path=args.config, with_crm=with_worker)
+        app = create_app(services=services)
+        if with_worker:
+            worker = build_worker(services)
+            stop = threading.Event()
+            threading.Thread(target=worker.run, args=(stop,), name="leadrouter-worker", daemon=True).start()
+            log.info("worker %s started", worker.ctx.worker)
+        return app
+
+    return factory
+
+
+def _check(args: argparse.Namespace) -> int | None:
+    """Fail fast in the parent process with the config's problems, before gunicorn forks."""
+    from adapters.errors import AdapterError
+    from adapters.storage.engine import make_engine
+    from webhook_app.bootstrap import build_crm, crm_module
+    from webhook_app.config import load_config
+    from webhook_app.settings import Settings, resolve_config_path
+
+    try:
+        loaded = load_config(resolve_config_path(args.config))
+    except ConfigError as exc:
+        print("\n".join(str(p) for p in exc.problems), file=sys.stderr)
+        return 1
+    if not getattr(args, "needs_crm", False):
+        return None
+    if crm_module(loaded.crm.type, "factory") is None:
+        print(f"leadrouter: no CRM client for crm.type {loaded.crm.type!r} in this version", file=sys.stderr)
+        return 1
+    try:  # missing credentials are a user mistake: say so before gunicorn forks, no traceback
+        build_crm(loaded, Settings(), make_engine(Settings().database_url))
+    except AdapterError as exc:
+        print(f"leadrouter: {exc}", file=sys.stderr)
+        return 1
+    return None
+
+
+def _run_gunicorn(args: argparse.Namespace, *, with_worker: bool) -> int:
+    from webhook_app.web.server import GunicornServer, gunicorn_options
+
+    args.needs_crm = with_worker
+    failed = _check(args)
+    if failed is not None:
+        return failed
+    options = gunicorn_options(args.host, args.port, args.workers, args.threads)
+    GunicornServer(_app_factory(args, with_worker=with_worker), options, on_hup=_hup_reloader(args)).run()
+    return 0
+
+
+def _hup_reloader(args: argparse.Namespace) -> Any:
+    """What SIGHUP does in gunicorn's master: validate the file and publish it to every process."""
+
+    def reload() -> object:
+        from webhook_app.cli.common import open_database
+        from webhook_app.config.live import reload_file
+        from webhook_app.settings import resolve_config_path
+
+        return reload_file(resolve_config_path(args.config), open_database(), args.clock, "sighup")
+
+    return reload
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    """Web and worker together."""
+    return _run_gunicorn(args, with_worker=True)
+
+
+def run_web(args: argparse.Namespace) -> int:
+    """Web only."""
+    return _run_gunicorn(args, with_worker=False)
+
+
+def run_worker(args: argparse.Namespace) -> int:
+    """Worker only, until SIGTERM."""
+    from webhook_app.bootstrap import build_services, build_worker
+    from webhook_app.web.server import run_worker_until_signalled
+
+    args.needs_crm = True
+    failed = _check(args)
+    if failed is not None:
+        return failed
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    services = build_services(config_path=args.config)
+    worker = build_worker(services)
+    if args.metrics_port:
+        from prometheus_client import start_http_server
+
+        start_http_server(args.metrics_port, addr="127.0.0.1", registry=services.metrics.registry)
+    log.info("worker %s started", worker.ctx.worker)
+    run_worker_until_signalled(worker.run, on_hup=lambda: services.config.reload("sighup"))
+    return 0

@@ -1,0 +1,1 @@
+"""Offline runs: lead files through `simulate`, stored history through what-if."""

@@ -1,0 +1,224 @@
+"""Lead files for `simulate`: CSV with a header (`,` or `;`) or JSON lines, read as core leads.
+
+Files are streamed: a first pass reads only the time of every row — `created_at`, or `at` for a
+stage row — (so a bad date is reported before any output, and we learn whether the file is in
+time order, how long it is and whether it has stage rows); the second pass builds the leads and
+stage events. Only a file out of time order is loaded whole and sorted.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Any
+
+from core.model import Lead
+from core.policy import Policy
+from webhook_app.offline.csvrows import CsvRows
+from webhook_app.offline.leadevents import STAGE, StageEvent, event_kind, is_stage, stage_event, stage_time
+from webhook_app.offline.leadrow import Columns, Record, RowParser, is_known, json_record, parse_time
+
+JSON_SUFFIXES = (".jsonl", ".ndjson")
+Row = Lead | StageEvent  # what a row of a lead file becomes
+
+
+def row_time(row: Row) -> datetime:
+    """When the row happened: a lead's creation, a stage move's `at`."""
+    return row.at if isinstance(row, StageEvent) else row.created_at
+
+
+class LeadFileError(Exception):
+    """A lead file that cannot be read; the message names the file and, when known, the line."""
+
+    def __init__(self, path: Path, line: int | None, message: str) -> None:
+        super().__init__(f"{path}:{line}: {message}" if line else f"{path}: {message}")
+        self.parts = (path, line, message)
+
+    def __reduce__(self) -> tuple[type[LeadFileError], tuple[Path, int | None, str]]:
+        return LeadFileError, self.parts  # it crosses from the read-ahead process
+
+
+def _ignore(message: str) -> None:
+    """Default warning sink."""
+
+
+class LeadFile:
+    """A file of past leads, read with the config's time zone and manager keys."""
+
+    def __init__(self, path: Path, policy: Policy, *, warn: Callable[[str], None] = _ignore) -> None:
+        self.path = path
+        self._warn = warn
+        self._warned: set[str] = set()  # both passes meet the same header: say things once
+        self.parser = RowParser(policy.tz, {key: m.crm_user_id for key, m in policy.managers.items()})
+        self.is_json = path.suffix.lower() in JSON_SUFFIXES
+        self.stage_rows = 0  # counted by scan()
+        if path.suffix.lower() in (".xlsx", ".xls", ".ods"):
+            raise LeadFileError(path, None, "spreadsheets are not read: save the sheet as CSV (UTF-8)")
+
+    def warn(self, message: str) -> None:
+        """Pass a warning on, once."""
+        if message not in self._warned:
+            self._warned.add(message)
+            self._warn(message)
+
+    def scan(self) -> tuple[int, int | None]:
+        """Rows in the file, and the first line older than the row before it (None: in time order).
+
+        Also counts the stage rows into `stage_rows`.
+        """
+        count, previous, disorder = 0, None, None
+        self.stage_rows = 0
+        for line, moment in self._moments():
+            count += 1
+            if disorder is None and previous is not None and moment < previous:
+                disorder = line
+            previous = moment
+        return count, disorder
+
+    def rows(self) -> Iterator[Row]:
+        """The rows in file order: a Lead per `created` row, a StageEvent per `stage` row."""
+        lead, tz = self.parser.lead, self.parser.tz
+        for number, (line, record) in enumerate(self._records(), start=1):
+            try:
+                yield (
+                    stage_event(record, line, tz)
+                    if "event" in record and is_stage(record)
+                    else lead(record, number)
+                )
+            except ValueError as exc:
+                raise LeadFileError(self.path, line, str(exc)) from None
+
+    def leads(self) -> Iterator[Lead]:
+        """The leads in file order (stage rows left out)."""
+        return (row for row in self.rows() if isinstance(row, Lead))
+
+    def in_time_order(self, disorder: int | None) -> Iterator[Row]:
+        """The rows by time: streamed when in order, else loaded whole and sorted stably."""
+        if disorder is None:
+            return self.rows()
+        self.warn(f"{self.path}:{disorder}: rows are not in time order; loading the whole file to sort it")
+        return iter(sorted(self.rows(), key=row_time))
+
+    def _moments(self) -> Iterator[tuple[int, datetime]]:
+        """Each row's line and time; kinds and times are checked here, before any output."""
+        if self.is_json:
+            for line, record in self._json_records():
+                yield (
+                    line,
+                    self._moment(line, record.get("event"), record.get("created_at"), record.get("at")),
+                )
+            return
+        tz = self.parser.tz
+        with self._open() as handle:
+            rows, columns = self._csv(handle, scan=True)
+            column, event, at = columns.created_at, columns.event, columns.at
+            if event < 0:  # the common file: leads only
+                for line, row in rows:
+                    try:
+                        yield line, parse_time(row[column] if column < len(row) else "", tz)
+                    except ValueError as exc:
+                        raise LeadFileError(self.path, line, str(exc)) from None
+                return
+            for line, row in rows:
+                width = len(row)
+                cells = [row[i] if 0 <= i < width else "" for i in (event, column, at)]
+                yield line, self._moment(line, *cells)
+
+    def _moment(self, line: int, event: object, created: object, at: object) -> datetime:
+        try:
+            if event_kind(event) == STAGE:
+                self.stage_rows += 1
+                return stage_time(at, self.parser.tz)
+            return parse_time(created, self.parser.tz)
+        except ValueError as exc:
+            raise LeadFileError(self.path, line, str(exc)) from None
+
+    def _records(self) -> Iterator[tuple[int, Record]]:
+        if self.is_json:
+            for line, obj in self._json_records(warn=True):
+                try:
+                    yield line, json_record(obj)
+                except ValueError as exc:
+                    raise LeadFileError(self.path, line, str(exc)) from None
+            return
+        with self._open() as handle:
+            rows, columns = self._csv(handle)
+            width = columns.width
+            for line, row in rows:
+                if len(row) != width:
+                    if len(row) > width:
+                        message = f"{len(row)} cells but the header has {width} (an unquoted `,` or `;`?)"
+                        raise LeadFileError(self.path, line, message)
+                    row += [""] * (width - len(row))
+                yield line, columns.record(row)
+
+    def _open(self) -> IO[str]:
+        try:
+            return self.path.open(encoding="utf-8-sig", newline="")
+        except OSError as exc:
+            raise LeadFileError(self.path, None, f"cannot open: {exc.strerror or exc}") from None
+
+    def _csv(self, handle: IO[str], *, scan: bool = False) -> tuple[Iterator[tuple[int, list[str]]], Columns]:
+        """The rows after the header, numbered by their last line, and the header's columns.
+
+        With `scan` a row may hold only the cells up to created_at, event and at (what the scan reads).
+        """
+        first = self._decode(handle.readline, 1)
+        # Russian Excel exports use `;`; whichever separator the header uses more is the one.
+        delimiter = ";" if first.count(";") > first.count(",") else ","
+        rows = CsvRows(first, handle, delimiter, self._row_error)
+        columns = Columns(rows.header())
+        header = columns.names
+        if columns.created_at < 0:
+            raise LeadFileError(self.path, 1, f"no created_at column (columns: {', '.join(header) or '—'})")
+        duplicates = sorted({name for name in header if header.count(name) > 1})
+        if duplicates:
+            raise LeadFileError(self.path, 1, f"duplicate columns: {', '.join(duplicates)}")
+        if columns.unknown:
+            self.warn(f"{self.path}:1: ignoring unknown columns: {', '.join(columns.unknown)}")
+        last = max(columns.created_at, columns.event, columns.at)
+        return rows.rows(last + 1 if scan else -1), columns
+
+    def _row_error(self, line: int, problem: str) -> LeadFileError:
+        if problem == "decode":
+            return LeadFileError(self.path, line, "not UTF-8 text: save the file as CSV (UTF-8)")
+        return LeadFileError(self.path, line, f"broken CSV: {problem}")
+
+    def _decode(self, read: Callable[[], str], line: int) -> str:
+        try:
+            return read()
+        except UnicodeDecodeError:
+            raise LeadFileError(self.path, line, "not UTF-8 text: save the file as UTF-8") from None
+
+    def _json_records(self, *, warn: bool = False) -> Iterator[tuple[int, dict[str, Any]]]:
+        seen: set[str] = set()
+        number = 0
+        with self._open() as handle:
+            try:
+                for number, text in enumerate(handle, start=1):
+                    if text.isspace():
+                        continue
+                    record = _json_object(self.path, number, text)
+                    if warn and not record.keys() <= seen:
+                        self._warn_unknown(number, record.keys() - seen)
+                        seen.update(record.keys())
+                    yield number, record
+            except UnicodeDecodeError:
+                raise LeadFileError(self.path, number + 1, "not UTF-8 text: save the file as UTF-8") from None
+
+    def _warn_unknown(self, line: int, keys: set[str]) -> None:
+        unknown = sorted(key for key in keys if not is_known(key))
+        if unknown:
+            self.warn(f"{self.path}:{line}: ignoring unknown keys: {', '.join(unknown)}")
+
+
+def _json_object(path: Path, line: int, text: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise LeadFileError(path, line, f"not valid JSON: {exc.msg} (column {exc.colno})") from None
+    if not isinstance(value, dict):
+        raise LeadFileError(path, line, "each line must be a JSON object")
+    return value

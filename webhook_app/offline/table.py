@@ -1,0 +1,166 @@
+"""The human form of `simulate` output: aligned columns in the config's (or the chosen) language."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import IO, Any
+
+from core.decision import Outcome
+from core.fairness import MemberFairness, PoolFairness
+from core.reasons import Renderer
+from webhook_app.offline.simulate import Simulated
+from webhook_app.offline.tally import OUTCOMES, Handed, HandoffTally
+
+TABLE: Mapping[str, Mapping[str, Any]] = {
+    "ru": {
+        "head": ("Время", "Лид", "Ответственный", "Правило", "Пул", "Причина"),
+        "fair": ("Менеджер", "Вес", "Получил", "Цель", "Отклонение", "Макс. |откл.|"),
+        "pool": "Пул «{pool}» ({strategy}): лидов {leads}",
+        "stats": ", макс. отклонение {max}, индекс Джейна {jain}",
+        "waiting": "ждёт",
+        "arrived": "поступил {time}; ",
+        "summary": "Итого лидов: {total} (через пулы {pool}, повторные клиенты {continuity}, замещение "
+        "{substitute}, резерв {fallback}, так и не распределены {wait}); ждали смены: {waited}",
+        "handoffs": "Передачи: сменили ответственного {handovers}",
+        "handoff_head": (
+            "Передача",
+            "Вид",
+            "Передано",
+            "Руководителю",
+            "Исключение",
+            "Запрет",
+            "Отменено",
+            "Вовремя",
+            "После файла",
+        ),
+        "pairs": ("Кто → кому", "Передач"),
+    },
+    "en": {
+        "head": ("Time", "Lead", "Assignee", "Rule", "Pool", "Reason"),
+        "fair": ("Manager", "Weight", "Received", "Target", "Deviation", "Max |dev.|"),
+        "pool": "Pool '{pool}' ({strategy}): {leads} leads",
+        "stats": ", max deviation {max}, Jain's index {jain}",
+        "waiting": "waiting",
+        "arrived": "arrived {time}; ",
+        "summary": "Leads: {total} (through pools {pool}, repeat clients {continuity}, substitutes "
+        "{substitute}, fallback {fallback}, never assigned {wait}); waited for a shift: {waited}",
+        "handoffs": "Handoffs: deals that changed hands {handovers}",
+        "handoff_head": (
+            "Handoff",
+            "Kind",
+            "Handed",
+            "To head",
+            "Exception",
+            "Blocked",
+            "Cancelled",
+            "In time",
+            "After the file",
+        ),
+        "pairs": ("From → to", "Handovers"),
+    },
+}
+
+
+class TableWriter:
+    """Aligned columns for people; widths come from the config, so lines stream out at once."""
+
+    def __init__(self, out: IO[str], render: Renderer, language: str, *, with_decisions: bool = True) -> None:
+        self.out, self.render = out, render
+        self.words = TABLE.get(language, TABLE["ru"])
+        policy = render.policy
+        names = [m.label for m in policy.managers.values()]
+        rules = [r.name for r in policy.rules] + [h.name for h in policy.handoffs]
+        self.widths = (
+            16,
+            10,
+            max(map(len, names), default=8),
+            max(map(len, rules), default=8),
+            max(map(len, policy.pools), default=8),
+        )
+        if with_decisions:
+            self._row(list(self.words["head"]))
+
+    def _row(self, cells: list[str]) -> None:
+        padded = [cell.ljust(width) for cell, width in zip(cells, self.widths, strict=False)]
+        self.out.write("  ".join([*padded, *cells[len(self.widths) :]]).rstrip() + "\n")
+
+    def decision(self, item: Simulated) -> None:
+        """One aligned line: time, lead, assignee, rule, pool, reason."""
+        d = item.decision
+        who = self.render.name(d.assignee) if d.outcome is Outcome.ASSIGN else f"— ({self.words['waiting']})"
+        cells = [self.render.moment(d.decided_at), item.lead.id, who, d.rule or "—", d.pool or "—"]
+        arrived = ""
+        if d.decided_at != item.lead.created_at:  # it waited for a shift: say since when
+            arrived = self.words["arrived"].format(time=self.render.moment(item.lead.created_at))
+        self._row([*cells, arrived + self.render.reason(d)])
+
+    def handoff(self, item: Handed) -> None:
+        """One aligned line: time, lead, who has the deal now, handoff, pool, what happened and why."""
+        d = item.decision
+        reason = self.render.reason(d) if d else self.render.step(item.step) if item.step else ""
+        pool = d.pool if d and d.pool else "—"
+        cells = [self.render.moment(item.at), item.lead.id, self.render.name(item.owner), item.handoff, pool]
+        self._row([*cells, reason])
+
+    def fairness(self, pools: list[PoolFairness]) -> None:
+        """One block per pool: a title with its figures, then a line per member."""
+        for pool in pools:
+            title = self.words["pool"].format(pool=pool.pool, strategy=pool.strategy, leads=pool.leads)
+            if pool.max_deviation is not None and pool.leads:
+                title += self.words["stats"].format(
+                    max=self._num(pool.max_deviation), jain=self._num(pool.jain, 3)
+                )
+            self.out.write(f"\n{title}\n")
+            self._block([list(self.words["fair"]), *(self._member(m) for m in pool.members)], left=1)
+
+    def handoffs(self, tally: HandoffTally) -> None:
+        """Outcomes per handoff, then who handed deals to whom, most often first."""
+        self.out.write("\n" + self.words["handoffs"].format(handovers=tally.handovers) + "\n")
+        rows = [list(self.words["handoff_head"])]
+        rows += [[r.handoff, r.kind, *(str(r.counts[o]) for o in OUTCOMES)] for r in tally.report()]
+        self._block(rows, left=2)
+        pairs = tally.top_pairs()
+        if pairs:
+            name = self.render.name
+            rows = [list(self.words["pairs"])]
+            rows += [[f"{name(previous)} → {name(owner)}", str(count)] for previous, owner, count in pairs]
+            self.out.write("\n")
+            self._block(rows, left=1)
+
+    def _block(self, rows: list[list[str]], left: int) -> None:
+        """Rows indented, the first `left` columns aligned left and the rest (numbers) right."""
+        widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+        for row in rows:
+            cells = [
+                c.ljust(w) if i < left else c.rjust(w)
+                for i, (c, w) in enumerate(zip(row, widths, strict=True))
+            ]
+            self.out.write("  " + "  ".join(cells).rstrip() + "\n")
+
+    def summary(self, routes: Mapping[str, int], waited: int) -> None:
+        """The closing line: how the leads were routed."""
+        counts = {key: routes.get(key, 0) for key in ("pool", "continuity", "substitute", "fallback", "wait")}
+        self.out.write(
+            "\n" + self.words["summary"].format(total=sum(routes.values()), waited=waited, **counts) + "\n"
+        )
+
+    def _member(self, m: MemberFairness) -> list[str]:
+        return [
+            self.render.name(m.manager),
+            str(m.weight),
+            str(m.received),
+            self._num(m.target, 1),
+            self._signed(m.deviation),
+            self._num(m.max_deviation, 2),
+        ]
+
+    def _signed(self, value: float | None) -> str:
+        if value is None:
+            return "—"
+        return self._dec(f"{value:+.1f}") if round(value, 1) else "0"  # no sign on a zero
+
+    def _num(self, value: float | None, digits: int = 2) -> str:
+        return "—" if value is None else self._dec(f"{value:.{digits}f}")
+
+    def _dec(self, text: str) -> str:
+        return text.replace(".", ",") if self.words is TABLE["ru"] else text

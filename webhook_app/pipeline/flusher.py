@@ -1,0 +1,127 @@
+"""Sending the outbox: due CRM writes in batches, kind by kind, results recorded in bulk.
+
+`Worker.run` runs this in a thread of its own beside the job loop, so the CRM is kept busy: the
+writes of one batch of decisions go out while the next batch's leads are read and decided, both
+under the shared rate gate. While new leads are due or being decided (by this worker or another),
+a part-filled batch is held back for up to `hold` seconds, since their writes will fill it: at
+amoCRM's 7 requests a second every request saved is 1/7 s.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import Connection
+
+from adapters.storage.audit import audit_row, write_audit_rows
+from adapters.storage.outbox import OutboxItem, claim_writes, mark_dead, mark_retry, mark_sent_many
+from adapters.storage.queue import leads_in_flight
+from core.ports import WriteKind, WriteResult, WriteStatus
+from webhook_app.pipeline.backoff import backoff_delay
+from webhook_app.pipeline.context import JobContext
+
+log = logging.getLogger("leadrouter.worker")
+
+
+@dataclass
+class Flusher:
+    """Sends due writes through the CRM port and settles them: sent, retried later, or dead."""
+
+    ctx: JobContext
+    lease: timedelta
+    max_attempts: int
+    rng: random.Random
+    hold: float = 1.0
+    wake: threading.Event = field(default_factory=threading.Event)
+
+    def flush(self, *, partial: bool = True) -> int:
+        """Send due writes in batches, kind by kind; returns how many were attempted. With
+        `partial=False` a kind goes only when a whole batch of it is due."""
+        crm = self.ctx.crm
+        total = 0
+        for kind in WriteKind:
+            size = crm.batch_size(kind)
+            items = claim_writes(
+                self.ctx.engine,
+                crm.name,
+                kind,
+                self.ctx.clock(),
+                self.lease,
+                size,
+                minimum=1 if partial else size,
+            )
+            if not items:
+                continue
+            total += len(items)
+            try:
+                results = crm.write([item.write for item in items])
+            except Exception as exc:  # an adapter bug must not lose writes: treat as transient
+                log.exception("CRM write batch raised")
+                results = [WriteResult(WriteStatus.TRANSIENT, f"{type(exc).__name__}: {exc}")] * len(items)
+            self._record(items, results)
+        return total
+
+    def loop(self, stop: threading.Event, idle: float) -> None:
+        """Flush until `stop`; woken by the job loop when it has stored decisions."""
+        held_since: float | None = None
+        while not stop.is_set():
+            self.wake.clear()
+            try:
+                held = held_since is not None and time.monotonic() - held_since < self.hold
+                partial = not held and (held_since is not None or not self._filling())
+                written = self.flush(partial=partial)
+            except Exception:  # a database hiccup must not stop the sending; it is logged and retried
+                log.exception("outbox flush failed")
+                written, partial = 0, True
+            if partial:
+                held_since = None
+            elif not written and held_since is None:
+                held_since = time.monotonic()  # only part-filled batches are due: give them `hold`
+            if not written:
+                # While holding a part-filled batch, look again soon; otherwise rest until woken.
+                self.wake.wait(0.1 if held_since is not None else idle)
+
+    def _filling(self) -> bool:
+        """Whether new leads are due or being decided (by any worker): their writes will fill a batch."""
+        return leads_in_flight(self.ctx.engine, self.ctx.clock())
+
+    def _record(self, items: list[OutboxItem], results: list[WriteResult]) -> None:
+        now = self.ctx.clock()
+        sent: list[OutboxItem] = []
+        rows = []
+        with self.ctx.engine.begin() as connection:
+            for item, result in zip(items, results, strict=True):
+                if result.status is WriteStatus.OK:  # the common case: one statement for all of them
+                    sent.append(item)
+                    kind, message = "crm_write", f"{item.write.kind.value} written"
+                else:
+                    kind, message = self._settle(connection, item, result, now)
+                self.ctx.on_write(item.write.kind.value, kind)
+                detail = {
+                    "write": item.write.kind.value,
+                    "attempt": item.attempts,
+                    "outbox": item.id,
+                    "error": result.error,
+                    **result.detail,
+                }
+                rows.append(
+                    audit_row(kind, message, at=now, crm=item.crm, lead_id=item.lead_id, detail=detail)
+                )
+            mark_sent_many(connection, sent, now)
+            write_audit_rows(connection, rows)
+
+    def _settle(
+        self, connection: Connection, item: OutboxItem, result: WriteResult, now: datetime
+    ) -> tuple[str, str]:
+        what = item.write.kind.value
+        if result.status is WriteStatus.TRANSIENT and item.attempts < self.max_attempts:
+            delay = backoff_delay(item.attempts, self.rng, retry_after=result.retry_after)
+            mark_retry(connection, item, now + delay, result.error)
+            return "crm_retry", f"{what} failed, retry in {delay.total_seconds():.0f}s: {result.error}"
+        mark_dead(connection, item, result.error)
+        return "dead_letter", f"{what} refused: {result.error}"

@@ -1,0 +1,314 @@
+"""What the admin page and the API show, read from the store: the split, availability, health,
+decisions and dead letters. Plain data; the page renders it, the API returns it as JSON."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, time, timedelta, tzinfo
+from typing import Any
+
+from sqlalchemy import Engine, case, func, select
+
+from adapters.storage.engine import reading
+from adapters.storage.outbox import DEAD, list_dead, outbox_counts
+from adapters.storage.pausing import current_pauses
+from adapters.storage.queue import job_counts, oldest_pending
+from adapters.storage.tables import assignments, heartbeats, kv, manager_load, outbox, split_adjustments
+from core.availability import SkipReason, unavailability
+from core.model import Pool
+from core.policy import Policy
+from core.state import ManagerLoad, RoutingState
+
+PERIODS = ("today", "week", "month")
+MAX_ID = 2**63 - 1  # the largest BIGINT: no row has a bigger id, and the drivers refuse one
+STALE_HEARTBEAT = 60.0  # seconds without a worker pass before the header turns red
+STALE_JOB = 300.0  # a due job waiting this long means the workers are behind
+
+
+def period_start(period: str, now: datetime, tz: tzinfo) -> datetime:
+    """The start of today / this week (Monday) / this month in the company's time zone, in UTC."""
+    local = now.astimezone(tz).date()
+    if period == "week":
+        local -= timedelta(days=local.weekday())
+    elif period == "month":
+        local = local.replace(day=1)
+    elif period != "today":
+        raise ValueError(f"period must be one of {', '.join(PERIODS)}")
+    return datetime.combine(local, time(0), tz).astimezone(UTC)
+
+
+@dataclass
+class ManagerShare:
+    """One member's leads in a period against their target share."""
+
+    manager: str
+    name: str
+    weight: int
+    received: int
+    target: float
+    deviation: float
+
+
+@dataclass
+class PoolSplit:
+    """A pool's split for a period."""
+
+    pool: str
+    strategy: str
+    total: int
+    members: list[ManagerShare] = field(default_factory=list)
+
+
+def split(engine: Engine, policy: Policy, now: datetime, period: str) -> list[PoolSplit]:
+    """New leads per pool and member since the period's start, against the weighted share."""
+    return splits(engine, policy, now, (period,))[period]
+
+
+def splits(
+    engine: Engine, policy: Policy, now: datetime, periods: tuple[str, ...] = PERIODS
+) -> dict[str, list[PoolSplit]]:
+    """`split` for several periods from one pass over the decisions (the index covers it)."""
+    starts = {p: period_start(p, now, policy.tz) for p in periods}
+    columns = [
+        func.sum(case((assignments.c.decided_at >= start, 1), else_=0)).label(p)
+        for p, start in starts.items()
+    ]
+    query = (
+        select(assignments.c.pool, assignments.c.manager, *columns)
+        .where(assignments.c.purpose == "new", assignments.c.decided_at >= min(starts.values()))
+        .group_by(assignments.c.pool, assignments.c.manager)
+    )
+    # Overrides counted toward the new owner (overrides.count_toward_share): a few rows, by date.
+    moved = [
+        func.sum(case((split_adjustments.c.decided_at >= start, split_adjustments.c.delta), else_=0)).label(p)
+        for p, start in starts.items()
+    ]
+    adjustments = (
+        select(split_adjustments.c.pool, split_adjustments.c.manager, *moved)
+        .where(split_adjustments.c.decided_at >= min(starts.values()))
+        .group_by(split_adjustments.c.pool, split_adjustments.c.manager)
+    )
+    counts: dict[str, dict[str | None, dict[str, int]]] = {p: defaultdict(dict) for p in periods}
+    with reading(engine) as connection:
+        for row in [*connection.execute(query), *connection.execute(adjustments)]:
+            for p in periods:
+                if row._mapping[p]:
+                    by_manager = counts[p][row.pool]
+                    by_manager[row.manager] = by_manager.get(row.manager, 0) + int(row._mapping[p])
+    return {
+        p: [_pool_split(policy, pool, counts[p].get(pool.name, {})) for pool in policy.pools.values()]
+        for p in periods
+    }
+
+
+def _pool_split(policy: Policy, pool: Pool, got: dict[str, int]) -> PoolSplit:
+    total = sum(got.values())
+    weights = {m: pool.weights.get(m, 1) for m in pool.members}
+    weight_sum = sum(weights.values()) or 1
+    members = []
+    for key in pool.members:
+        target = total * weights[key] / weight_sum
+        received = got.get(key, 0)
+        members.append(
+            ManagerShare(key, _label(policy, key), weights[key], received, target, received - target)
+        )
+    extra = sorted(set(got) - set(pool.members))  # the head or a claim user on the pool's behalf
+    members += [ManagerShare(k, _label(policy, k), 0, got[k], 0.0, float(got[k])) for k in extra]
+    return PoolSplit(pool.name, pool.strategy, total, members)
+
+
+def _label(policy: Policy, key: str) -> str:
+    manager = policy.managers.get(key)
+    return manager.label if manager is not None else key
+
+
+@dataclass
+class ManagerNow:
+    """A manager's availability at this moment."""
+
+    manager: str
+    name: str
+    state: str  # working | off_hours | holiday | absent | paused | capped_day | capped_open | inactive
+    until: str | None = None
+    substitute: str | None = None
+    count: int | None = None
+    limit: int | None = None
+    reason: str = ""
+    paused: bool = False
+
+
+def managers_now(engine: Engine, policy: Policy, now: datetime) -> list[ManagerNow]:
+    """Every manager's availability now, as a decision would see it."""
+    with reading(engine) as connection:
+        loads = {
+            r.manager: ManagerLoad(r.day, r.today, r.open) for r in connection.execute(select(manager_load))
+        }
+        pauses = current_pauses(connection)
+    state = RoutingState(loads=loads, paused=pauses)
+    result = []
+    for manager in policy.managers.values():
+        skip = unavailability(manager, now, state, policy.calendar)
+        pause = pauses.get(manager.key)
+        paused = pause is not None and pause.active_at(now)
+        row = ManagerNow(manager.key, manager.label, "working", paused=paused)
+        if skip is not None:
+            row.state = skip.reason.value
+            row.until = skip.until.isoformat() if skip.until else None
+            row.substitute = skip.substitute
+            row.count, row.limit = skip.count, skip.limit
+        if paused and pause is not None:
+            row.reason = pause.reason
+            if skip is not None and skip.reason is SkipReason.PAUSED and pause.until is not None:
+                row.until = pause.until.isoformat()
+        result.append(row)
+    return result
+
+
+@dataclass
+class Health:
+    """The header's figures; `stale` names the ones to show in red."""
+
+    heartbeat_age: float | None
+    queue_depth: int
+    oldest_due_age: float | None
+    dead_letters: int
+    last_reconcile: str | None
+    rate_backlog: float | None
+    last_crm_call_age: float | None
+    stale: list[str]
+
+
+def health(engine: Engine, now: datetime) -> Health:
+    """Worker heartbeat, queue, oldest due job, dead letters, reconcile and rate-limit state."""
+    with reading(engine) as connection:
+        beat = connection.execute(select(func.max(heartbeats.c.seen_at))).scalar()
+        jobs = job_counts(connection)
+        oldest = oldest_pending(connection, now)
+        dead = outbox_counts(connection).get(DEAD, 0)
+        rows = connection.execute(
+            select(kv.c.key, kv.c.value, kv.c.updated_at).where(
+                kv.c.key.like("reconcile%") | kv.c.key.like("ratelimit:%")
+            )
+        ).all()
+    heartbeat_age = (now - beat).total_seconds() if beat else None
+    oldest_age = (now - oldest).total_seconds() if oldest else None
+    reconciled = [r.updated_at for r in rows if r.key.startswith("reconcile")]
+    limits = [r for r in rows if r.key.startswith("ratelimit:")]
+    backlog = max((max(0.0, float(r.value.get("tat", 0)) - now.timestamp()) for r in limits), default=None)
+    last_call = max((r.updated_at for r in limits), default=None)
+    stale = []
+    if heartbeat_age is None or heartbeat_age > STALE_HEARTBEAT:
+        stale.append("heartbeat")
+    if oldest_age is not None and oldest_age > STALE_JOB:
+        stale.append("oldest_due")
+    if dead:
+        stale.append("dead_letters")
+    return Health(
+        heartbeat_age=heartbeat_age,
+        queue_depth=jobs.get("pending", 0) + jobs.get("running", 0),
+        oldest_due_age=oldest_age,
+        dead_letters=int(dead),
+        last_reconcile=max(reconciled).isoformat() if reconciled else None,
+        rate_backlog=backlog,
+        last_crm_call_age=(now - last_call).total_seconds() if last_call else None,
+        stale=stale,
+    )
+
+
+def parse_id(text: str, name: str) -> int:
+    """A row id given as text (`before=`), 1 to MAX_ID; ValueError says what is wrong."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= MAX_ID:
+        raise ValueError(f"{name} must be a row id from 1 to {MAX_ID}, not {text[:40]!r}")
+    return value
+
+
+def decisions(
+    engine: Engine,
+    *,
+    lead: str | None = None,
+    manager: str | None = None,
+    pool: str | None = None,
+    rule: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = 100,
+    before_id: int | None = None,
+) -> list[dict[str, Any]]:
+    """Decisions newest first, filtered; `before_id` pages back."""
+    query = select(
+        assignments.c.id,
+        assignments.c.crm,
+        assignments.c.lead_id,
+        assignments.c.purpose,
+        assignments.c.manager,
+        assignments.c.rule,
+        assignments.c.pool,
+        assignments.c.strategy,
+        assignments.c.route,
+        assignments.c.reason,
+        assignments.c.config_version,
+        assignments.c.decided_at,
+    ).order_by(assignments.c.id.desc())
+    filters = {
+        assignments.c.lead_id: lead,
+        assignments.c.manager: manager,
+        assignments.c.pool: pool,
+        assignments.c.rule: rule,
+    }
+    for column, value in filters.items():
+        if value:
+            query = query.where(column == value)
+    if since is not None:
+        query = query.where(assignments.c.decided_at >= since)
+    if until is not None:
+        query = query.where(assignments.c.decided_at < until)
+    if before_id is not None:
+        query = query.where(assignments.c.id < before_id)
+    with reading(engine) as connection:
+        return [_plain(row._mapping) for row in connection.execute(query.limit(limit))]
+
+
+def decision_detail(engine: Engine, assignment_id: int) -> dict[str, Any] | None:
+    """One decision with its full reasoning and the CRM writes it caused (outcome, latency)."""
+    with reading(engine) as connection:
+        row = connection.execute(select(assignments).where(assignments.c.id == assignment_id)).first()
+        if row is None:
+            return None
+        writes = connection.execute(
+            select(outbox).where(outbox.c.assignment_id == assignment_id).order_by(outbox.c.id)
+        ).all()
+    detail = _plain(row._mapping)
+    detail["writes"] = [
+        {
+            "id": w.id,
+            "kind": w.kind,
+            "state": w.state,
+            "attempts": w.attempts,
+            "last_error": w.last_error,
+            "latency_seconds": (w.sent_at - w.created_at).total_seconds() if w.sent_at else None,
+        }
+        for w in writes
+    ]
+    return detail
+
+
+def dead_letters(engine: Engine) -> list[dict[str, Any]]:
+    """Every dead letter with its last error, newest first."""
+    columns = ("id", "crm", "lead_id", "kind", "attempts", "last_error", "created_at")
+    return [_plain({c: getattr(row, c) for c in columns}) for row in reversed(list_dead(engine))]
+
+
+def _plain(mapping: Any) -> dict[str, Any]:
+    return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in dict(mapping).items()}
+
+
+def as_json(value: Any) -> Any:
+    """Dataclasses (and lists of them) as JSON-ready data."""
+    if isinstance(value, list):
+        return [as_json(v) for v in value]
+    return asdict(value)

@@ -1,0 +1,119 @@
+"""Running the app under gunicorn (`serve`, `web`) and the worker loop (`serve`, `worker`)."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from flask import Flask
+from gunicorn.app.base import BaseApplication
+from gunicorn.arbiter import Arbiter
+from gunicorn.glogging import Logger
+
+from webhook_app.web.redact import redact_path
+
+log = logging.getLogger("leadrouter")
+
+
+class RedactingLogger(Logger):  # type: ignore[misc]
+    """gunicorn's logger with the webhook secret masked in every access-log atom."""
+
+    def atoms(self, resp: Any, req: Any, environ: Any, request_time: Any) -> dict[str, Any]:
+        """The usual atoms, with hook URLs redacted."""
+        atoms: dict[str, Any] = super().atoms(resp, req, environ, request_time)
+        return {k: redact_path(v) if isinstance(v, str) else v for k, v in atoms.items()}
+
+
+class GunicornServer(BaseApplication):  # type: ignore[misc]
+    """gunicorn run in-process; the app is built in each worker process, after the fork."""
+
+    def __init__(
+        self,
+        factory: Callable[[], Flask],
+        options: dict[str, Any],
+        on_hup: Callable[[], object] | None = None,
+    ) -> None:
+        self.factory = factory
+        self.options = options
+        self.on_hup = on_hup
+        super().__init__()
+
+    def load_config(self) -> None:
+        """Apply our options to gunicorn's config."""
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Flask:
+        """Build the app (called by gunicorn in the worker process)."""
+        return self.factory()
+
+    def run(self) -> None:
+        """Run the master; SIGHUP reloads our config, not gunicorn's workers."""
+        try:
+            _ConfigReloadingArbiter(self).run()
+        except RuntimeError as exc:
+            log.error("gunicorn could not start: %s", exc)
+            raise SystemExit(1) from None
+
+
+class _ConfigReloadingArbiter(Arbiter):  # type: ignore[misc]
+    """gunicorn's master, where SIGHUP validates and publishes the YAML instead of restarting workers.
+
+    gunicorn's own HUP restarts every worker, and a worker that cannot load a broken file never
+    boots — the service would stop. Publishing the new version lets every process switch to it in
+    place (they poll the newest version), and a broken file is refused while the old one runs on.
+    """
+
+    def handle_hup(self) -> None:
+        """Reload the YAML for every process (see the class docstring)."""
+        hook = getattr(self.app, "on_hup", None)
+        if hook is None:
+            super().handle_hup()
+            return
+        try:
+            hook()
+        except Exception as exc:  # a refused config is logged by the hook; the master must live on
+            log.error("SIGHUP: config not reloaded: %s", type(exc).__name__)
+
+
+def gunicorn_options(host: str, port: int, workers: int, threads: int, **extra: Any) -> dict[str, Any]:
+    """Options for our use of gunicorn: threads for webhook bursts, redacted access log."""
+    return {
+        "bind": f"{host}:{port}",
+        "workers": workers,
+        "threads": threads,
+        "worker_class": "gthread",
+        "logger_class": RedactingLogger,
+        "accesslog": "-",
+        "errorlog": "-",
+        "timeout": 30,
+        "graceful_timeout": 10,
+        **extra,
+    }
+
+
+def run_worker_until_signalled(
+    run: Callable[[threading.Event], None], on_hup: Callable[[], object] | None = None
+) -> None:
+    """Run a worker loop in this thread until SIGTERM or SIGINT; SIGHUP calls `on_hup`."""
+    stop = threading.Event()
+
+    def _hup(_signum: int, _frame: Any) -> None:
+        if on_hup is not None:
+            try:
+                on_hup()
+            except Exception as exc:  # refused: logged where it was refused; keep running
+                log.error("SIGHUP: config not reloaded: %s", type(exc).__name__)
+
+    signal.signal(signal.SIGHUP, _hup)
+
+    def _stop(signum: int, _frame: Any) -> None:
+        log.info("signal %s: finishing the current job, then stopping", signum)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    run(stop)
