@@ -10,6 +10,7 @@ from core.availability import SEARCH_DAYS, absence_on
 from core.conditions import normalize_text
 from core.decide import decide_for, decide_in_pool
 from core.decision import Decision, Outcome, Route, Step, StepCode
+from core.kinds import JobKind
 from core.model import Lead, Manager, ManagerKey, StageRef, TargetKind
 from core.policy import Handoff, Policy
 from core.state import RoutingState
@@ -68,7 +69,7 @@ def sla(policy: Policy) -> Handoff | None:
 class FollowUp:
     """Work a new lead's decision schedules: an SLA check of `manager`, or their return from absence."""
 
-    kind: str  # "sla" | "return"
+    kind: JobKind  # SLA or RETURN
     due: datetime
     manager: ManagerKey  # sla: who holds the lead; return: the owner coming back
     pool: str | None = None  # sla: the pool the next member comes from
@@ -82,14 +83,14 @@ def followups(decision: Decision, policy: Policy, now: datetime) -> list[FollowU
     if rule is not None and rule.unworked_minutes and decision.pool and assignee is not None:
         due = working_deadline(assignee, now, rule.unworked_minutes)
         if due is not None:
-            result.append(FollowUp("sla", due, assignee.key, decision.pool))
+            result.append(FollowUp(JobKind.SLA, due, assignee.key, decision.pool))
     away = decision.skipped[0] if decision.route is Route.SUBSTITUTE and decision.skipped else None
     if (
         away is not None
         and away.until is not None
         and any(away.manager in p.members and p.return_after_absence for p in policy.pools.values())
     ):
-        result.append(FollowUp("return", away.until, away.manager))
+        result.append(FollowUp(JobKind.RETURN, away.until, away.manager))
     return result
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from adapters.amocrm.webhook import AmoLeadEvent, parse_amocrm_webhook
 from adapters.storage.intake import IncomingEvent
+from core.kinds import JobKind
 
 # amoCRM actions that create a lead for us to route; the others only update what we know.
 NEW = {"add"}
@@ -31,7 +32,7 @@ def _event(event: AmoLeadEvent, account: str) -> IncomingEvent:
         "modified_user_id": event.modified_user_id,
         "updated_at": event.updated_at,
     }
-    kind = "lead" if event.action in NEW else "event" if event.action in UPDATES else None
+    kind = JobKind.LEAD if event.action in NEW else JobKind.EVENT if event.action in UPDATES else None
     if event.action == "delete":
         payload = {"action": "delete"}
     return IncomingEvent("amocrm", event.dedup_key(account), event.action, event.lead_id, payload, kind)

@@ -9,6 +9,7 @@ from typing import Any
 from adapters.bitrix24.webhook import Bitrix24Event, parse_bitrix24_event, verify_bitrix24_event
 from adapters.errors import ForbiddenWebhook
 from adapters.storage.intake import IncomingEvent
+from core.kinds import JobKind
 
 NEW = {"ONCRMLEADADD": "lead", "ONCRMDEALADD": "deal"}
 UPDATES = {
@@ -37,16 +38,16 @@ def incoming_events(
 def _event(event: Bitrix24Event, routed_entity: str) -> IncomingEvent:
     entity = NEW.get(event.event) or UPDATES.get(event.event)
     lead_id = f"{entity}:{event.entity_id}" if entity and event.entity_id else None
-    kind = None
+    kind: JobKind | None = None
     payload: dict[str, Any] = {"action": event.event.lower(), "robot": not event.has_user_tokens}
     if event.event in NEW and entity == routed_entity:
-        kind = "lead"
+        kind = JobKind.LEAD
     elif event.event in UPDATES and entity == routed_entity:
-        kind = "event"
+        kind = JobKind.EVENT
         if event.event.endswith("DELETE"):
             payload["action"] = "delete"
     key = event.dedup_key()
-    if kind == "event":
+    if kind is JobKind.EVENT:
         # An update event is only "something changed" plus a second-resolution `ts`: two real
         # changes in one second look exactly like one event delivered twice. Dropping the second
         # would lose a stage move (our own echo and a person's move often share a second), while

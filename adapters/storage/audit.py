@@ -11,6 +11,7 @@ from sqlalchemy import Connection, Engine, select
 
 from adapters.storage.engine import reading
 from adapters.storage.tables import audit
+from core.kinds import AuditKind
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,7 +30,7 @@ class AuditEntry:
 
 
 def audit_row(
-    kind: str,
+    kind: AuditKind,
     message: str,
     *,
     at: datetime,
@@ -54,7 +55,7 @@ def audit_row(
 
 def write_audit(
     connection: Connection,
-    kind: str,
+    kind: AuditKind,
     message: str,
     *,
     at: datetime,

@@ -13,6 +13,7 @@ from adapters.storage.audit import audit_row, write_audit_rows
 from adapters.storage.queue import enqueue_many, job_row
 from adapters.storage.sql import insert_ignore_statement
 from adapters.storage.tables import inbox
+from core.kinds import AuditKind, JobKind
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,7 +25,7 @@ class IncomingEvent:
     event: str
     lead_id: str | None
     payload: Mapping[str, Any] = field(default_factory=dict)
-    job_kind: str | None = None
+    job_kind: JobKind | None = None
 
 
 def store_events(engine: Engine, events: Sequence[IncomingEvent], now: datetime) -> list[bool]:
@@ -73,7 +74,9 @@ def _store_all(connection: Connection, events: Sequence[IncomingEvent], now: dat
         fresh.append(new)
         if new and event.job_kind is not None:
             jobs.append(job_row(event.job_kind, event.crm, event.lead_id, event.payload, now, now))
-        kind, message = ("received", "received") if new else ("duplicate", "redelivered, already stored")
+        kind, message = (
+            (AuditKind.RECEIVED, "received") if new else (AuditKind.DUPLICATE, "redelivered, already stored")
+        )
         detail = (
             {"event": event.event, "dedup_key": event.dedup_key} if new else {"dedup_key": event.dedup_key}
         )

@@ -18,6 +18,7 @@ from sqlalchemy import Connection, Engine, and_, func, or_, select, update
 from adapters.storage.engine import reading
 from adapters.storage.sql import locked
 from adapters.storage.tables import jobs
+from core.kinds import JobKind
 
 PENDING, RUNNING, DONE, FAILED, CANCELLED = "pending", "running", "done", "failed", "cancelled"
 
@@ -41,7 +42,7 @@ class Job:
 
 
 def job_row(
-    kind: str,
+    kind: JobKind,
     crm: str,
     lead_id: str | None,
     payload: Mapping[str, Any],
@@ -64,7 +65,7 @@ def job_row(
 
 def enqueue(
     connection: Connection,
-    kind: str,
+    kind: JobKind,
     crm: str,
     lead_id: str | None,
     payload: Mapping[str, Any],

@@ -16,6 +16,7 @@ from adapters.storage.routing import insert_assignment, save_routing_state
 from adapters.storage.seen import remember_rows, seen_row
 from core.decide import apply_decision
 from core.decision import Decision, decision_to_dict
+from core.kinds import AuditKind
 from core.model import Lead
 from core.policy import Policy
 from core.ports import CrmWrite
@@ -54,7 +55,7 @@ def plan(
     *,
     purpose: str = "new",
     extra: Sequence[CrmWrite] = (),
-    kind: str = "decision",
+    kind: AuditKind = AuditKind.DECISION,
     renderer: Renderer | None = None,
     before: RoutingState | None = None,
 ) -> Planned:
@@ -108,7 +109,7 @@ def record(
     *,
     purpose: str = "new",
     extra: Sequence[CrmWrite] = (),
-    kind: str = "decision",
+    kind: AuditKind = AuditKind.DECISION,
 ) -> int:
     """Store an ASSIGN decision and everything that follows from it; returns the assignment id."""
     planned = plan(crm, lead, decision, policy, now, purpose=purpose, extra=extra, kind=kind, before=before)

@@ -38,6 +38,7 @@ from adapters.storage.routing import (
 from adapters.storage.seen import read_seen, remember_rows
 from core.decide import apply_decision, decide
 from core.decision import Outcome, decision_to_dict
+from core.kinds import AuditKind
 from core.model import Lead
 from core.policy import Policy
 from core.ports import WriteKind
@@ -179,9 +180,9 @@ class _Run:
         """A new lead: decided on the in-memory state (as `jobs.decide_lead` would), rows collected."""
         key = (job.crm, job.lead_id or "")
         if lead is None:
-            return self._note(job, "lead_missing", "lead no longer exists in the CRM")
+            return self._note(job, AuditKind.LEAD_MISSING, "lead no longer exists in the CRM")
         if key in self.assigned:
-            return self._note(job, "already_decided", "lead already has an owner; not decided again")
+            return self._note(job, AuditKind.ALREADY_DECIDED, "lead already has an owner; not decided again")
         assert self.state is not None
         try:
             started = time.perf_counter()
@@ -189,7 +190,7 @@ class _Run:
             self.ctx.on_decision(time.perf_counter() - started)
             if decision.outcome is Outcome.WAIT and decision.wait_until is not None:
                 row = audit_row(
-                    "wait",
+                    AuditKind.WAIT,
                     self.renderer.reason(decision),
                     at=self.now,
                     crm=job.crm,
@@ -230,12 +231,12 @@ class _Run:
             self.done.append(job)
             return
         if key not in self.assigned:
-            return self._note(job, "ignored", IGNORED, **payload)
+            return self._note(job, AuditKind.IGNORED, IGNORED, **payload)
         row = self.seen.get(key)
         seen = SimpleNamespace(**row) if row is not None else None
         echo = echo_of(payload, seen, lambda: key in self.pending)
         if echo is not None:
-            return self._note(job, "echo", echo, **payload)
+            return self._note(job, AuditKind.ECHO, echo, **payload)
         self.store()  # the change's statements come after everything decided before it
         # A counted override moves pool counters in the database: save ours first, read back after.
         counting = self.policy.count_overrides and self.state is not None
@@ -249,7 +250,7 @@ class _Run:
         self.done.append(job)
         return None
 
-    def _note(self, job: Job, kind: str, message: str, **detail: Any) -> None:
+    def _note(self, job: Job, kind: AuditKind, message: str, **detail: Any) -> None:
         self.audit.append(
             audit_row(kind, message, at=self.now, crm=job.crm, lead_id=job.lead_id, detail=detail)
         )

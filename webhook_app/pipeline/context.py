@@ -11,6 +11,7 @@ from sqlalchemy import Connection, Engine
 
 from adapters.storage.audit import write_audit
 from adapters.storage.queue import Job
+from core.kinds import AuditKind
 from core.model import Lead
 from core.policy import Policy
 from core.ports import CrmPort
@@ -42,6 +43,8 @@ class JobContext:
         return self.crm.fetch_lead(lead_id)
 
 
-def note(connection: Connection, job: Job, kind: str, message: str, now: datetime, **detail: Any) -> None:
+def note(
+    connection: Connection, job: Job, kind: AuditKind, message: str, now: datetime, **detail: Any
+) -> None:
     """An audit row about this job's lead."""
     write_audit(connection, kind, message, at=now, crm=job.crm, lead_id=job.lead_id, detail=detail)

@@ -21,6 +21,7 @@ from sqlalchemy import Connection
 from adapters.storage.audit import audit_row, write_audit_rows
 from adapters.storage.outbox import OutboxItem, claim_writes, mark_dead, mark_retry, mark_sent_many
 from adapters.storage.queue import leads_in_flight
+from core.kinds import AuditKind
 from core.ports import WriteKind, WriteResult, WriteStatus
 from webhook_app.pipeline.backoff import backoff_delay
 from webhook_app.pipeline.context import JobContext
@@ -98,7 +99,7 @@ class Flusher:
             for item, result in zip(items, results, strict=True):
                 if result.status is WriteStatus.OK:  # the common case: one statement for all of them
                     sent.append(item)
-                    kind, message = "crm_write", f"{item.write.kind.value} written"
+                    kind, message = AuditKind.CRM_WRITE, f"{item.write.kind.value} written"
                 else:
                     kind, message = self._settle(connection, item, result, now)
                 self.ctx.on_write(item.write.kind.value, kind)
@@ -117,11 +118,14 @@ class Flusher:
 
     def _settle(
         self, connection: Connection, item: OutboxItem, result: WriteResult, now: datetime
-    ) -> tuple[str, str]:
+    ) -> tuple[AuditKind, str]:
         what = item.write.kind.value
         if result.status is WriteStatus.TRANSIENT and item.attempts < self.max_attempts:
             delay = backoff_delay(item.attempts, self.rng, retry_after=result.retry_after)
             mark_retry(connection, item, now + delay, result.error)
-            return "crm_retry", f"{what} failed, retry in {delay.total_seconds():.0f}s: {result.error}"
+            return (
+                AuditKind.CRM_RETRY,
+                f"{what} failed, retry in {delay.total_seconds():.0f}s: {result.error}",
+            )
         mark_dead(connection, item, result.error)
-        return "dead_letter", f"{what} refused: {result.error}"
+        return AuditKind.DEAD_LETTER, f"{what} refused: {result.error}"

@@ -30,6 +30,7 @@ from core.handoff import (
     stop_outcome,
     working_deadline,
 )
+from core.kinds import AuditKind, JobKind
 from core.model import Lead
 from core.policy import Handoff, Policy
 from core.ports import CrmWrite, WriteKind
@@ -51,7 +52,7 @@ def followup_jobs(
     owner who is away (the core's `followups`)."""
     rows = []
     for later in followups(decision, policy, now):
-        if later.kind == "sla":
+        if later.kind is JobKind.SLA:
             payload = {"pool": later.pool, "had": [later.manager], "stage_id": lead.stage_id}
         else:
             payload = {"owner": later.manager, "substitute": decision.assignee, "stage_id": lead.stage_id}
@@ -83,7 +84,7 @@ def _handover(
     """Hand the deal over (once per handoff); False when it has to wait for a shift."""
     policy = ctx.policy()
     if find_assignment(connection, job.crm, lead.id, handoff.name) is not None:
-        note(connection, job, "handoff_done", f"handoff '{handoff.name}' already done", now)
+        note(connection, job, AuditKind.HANDOFF_DONE, f"handoff '{handoff.name}' already done", now)
         return True
     owner = _owner_key(policy, lead)
     stop = blocked(handoff, lead, owner)
@@ -91,7 +92,7 @@ def _handover(
         note(
             connection,
             job,
-            "handoff_blocked",
+            AuditKind.HANDOFF_BLOCKED,
             f"handoff '{handoff.name}' kept the deal where it is",
             now,
             **stop.params,
@@ -114,7 +115,7 @@ def _handover(
         now,
         purpose=handoff.name,
         extra=extra,
-        kind="handoff",
+        kind=AuditKind.HANDOFF,
     )
     ctx.handed(kind, outcome_of(decision))
     return True
@@ -126,7 +127,7 @@ def stage_job(ctx: JobContext, job: Job) -> None:
     now = ctx.clock()
     with ctx.engine.begin() as connection:
         if lead is None:
-            note(connection, job, "lead_missing", "deal no longer exists in the CRM", now)
+            note(connection, job, AuditKind.LEAD_MISSING, "deal no longer exists in the CRM", now)
             complete(connection, job, ctx.worker, now)
             return
         policy = ctx.policy()
@@ -135,7 +136,7 @@ def stage_job(ctx: JobContext, job: Job) -> None:
         note(
             connection,
             job,
-            "stage_changed",
+            AuditKind.STAGE_CHANGED,
             f"stage {move.stage_before} → {move.stage}",
             now,
             stage_before=move.stage_before,
@@ -147,7 +148,7 @@ def stage_job(ctx: JobContext, job: Job) -> None:
             owner = _owner_key(policy, lead)
             write_audit(
                 connection,
-                lead.closed,
+                AuditKind(lead.closed),
                 f"deal {lead.closed}",
                 at=now,
                 crm=job.crm,
@@ -159,7 +160,7 @@ def stage_job(ctx: JobContext, job: Job) -> None:
             due = now + timedelta(days=later.after_days or 0)
             enqueue(
                 connection,
-                "after_days",
+                JobKind.AFTER_DAYS,
                 job.crm,
                 lead.id,
                 {"handoff": later.name, "stage_id": lead.stage_id},
@@ -180,7 +181,11 @@ def after_days_job(ctx: JobContext, job: Job) -> None:
         handoff = next((h for h in policy.handoffs if h.name == job.payload.get("handoff")), None)
         if lead is None or handoff is None or lead.stage_id != job.payload.get("stage_id"):
             note(
-                connection, job, "handoff_cancelled", "the deal left the stage (or the handoff is gone)", now
+                connection,
+                job,
+                AuditKind.HANDOFF_CANCELLED,
+                "the deal left the stage (or the handoff is gone)",
+                now,
             )
         elif not _handover(ctx, connection, job, lead, handoff, now, "after_days"):
             return
@@ -200,12 +205,12 @@ def sla_job(ctx: JobContext, job: Job) -> None:
         moved = lead is not None and holder is not None and lead.responsible_user_id != holder.crm_user_id
         stop = blocked(rule, lead, holder.key if holder else None) if rule and lead else None
         if rule is None or worked or moved:
-            note(connection, job, "sla_ok", "the lead was worked on (or reassigned) in time", now)
+            note(connection, job, AuditKind.SLA_OK, "the lead was worked on (or reassigned) in time", now)
         elif stop is not None:
             note(
                 connection,
                 job,
-                "handoff_blocked",
+                AuditKind.HANDOFF_BLOCKED,
                 f"SLA '{rule.name}' kept the lead where it is",
                 now,
                 **stop.params,
@@ -229,18 +234,28 @@ def _sla_reroute(
     before = load_routing_state(connection, policy.pools, now)
     decision = reroute(lead, policy, before, now, rule, str(job.payload["pool"]), frozenset(had))
     if decision.outcome is not Outcome.ASSIGN or decision.assignee is None:
-        note(connection, job, "sla_waiting", "nobody can take the lead now; checking again later", now)
-        enqueue(connection, "sla", job.crm, lead.id, dict(job.payload), decision.wait_until or now, now)
+        note(
+            connection, job, AuditKind.SLA_WAITING, "nobody can take the lead now; checking again later", now
+        )
+        enqueue(connection, JobKind.SLA, job.crm, lead.id, dict(job.payload), decision.wait_until or now, now)
         return
     record(
-        connection, job.crm, lead, decision, policy, before, now, purpose=f"sla:{len(had)}", kind="handoff"
+        connection,
+        job.crm,
+        lead,
+        decision,
+        policy,
+        before,
+        now,
+        purpose=f"sla:{len(had)}",
+        kind=AuditKind.HANDOFF,
     )
     ctx.handed("sla", outcome_of(decision))
     if decision.route is Route.POOL and rule.unworked_minutes:
         due = working_deadline(policy.managers[decision.assignee], now, rule.unworked_minutes)
         if due is not None:
             payload = {**job.payload, "had": [*had, decision.assignee]}
-            enqueue(connection, "sla", job.crm, lead.id, payload, due, now)
+            enqueue(connection, JobKind.SLA, job.crm, lead.id, payload, due, now)
 
 
 def return_job(ctx: JobContext, job: Job) -> None:
@@ -252,15 +267,31 @@ def return_job(ctx: JobContext, job: Job) -> None:
         owner = policy.managers.get(str(job.payload.get("owner")))
         substitute = policy.managers.get(str(job.payload.get("substitute")))
         if lead is None or owner is None or substitute is None:
-            note(connection, job, "return_skipped", "lead or managers no longer exist", now)
+            note(connection, job, AuditKind.RETURN_SKIPPED, "lead or managers no longer exist", now)
         elif (
             lead.stage_id != job.payload.get("stage_id") or lead.responsible_user_id != substitute.crm_user_id
         ):
-            note(connection, job, "return_skipped", "the substitute already moved the lead on; it stays", now)
+            note(
+                connection,
+                job,
+                AuditKind.RETURN_SKIPPED,
+                "the substitute already moved the lead on; it stays",
+                now,
+            )
         elif find_assignment(connection, job.crm, lead.id, "return") is None:
             step = Step(StepCode.RETURN, {"manager": owner.key})
             decision = decide_for(lead, policy, now, owner.key, steps=(step,), route=Route.RETURN)
             before = load_routing_state(connection, policy.pools, now)
-            record(connection, job.crm, lead, decision, policy, before, now, purpose="return", kind="handoff")
+            record(
+                connection,
+                job.crm,
+                lead,
+                decision,
+                policy,
+                before,
+                now,
+                purpose="return",
+                kind=AuditKind.HANDOFF,
+            )
             ctx.handed("return", HANDED)
         complete(connection, job, ctx.worker, now)

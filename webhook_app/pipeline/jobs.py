@@ -16,6 +16,7 @@ from adapters.storage.routing import find_assignment, load_routing_state
 from adapters.storage.tables import jobs, lead_seen
 from core.decide import decide
 from core.decision import Outcome, decision_to_dict
+from core.kinds import AuditKind, JobKind
 from core.model import Lead
 from core.policy import Policy
 from core.ports import WriteKind
@@ -34,7 +35,7 @@ def decide_lead(ctx: JobContext, job: Job) -> None:
             note(
                 connection,
                 job,
-                "already_decided",
+                AuditKind.ALREADY_DECIDED,
                 "lead already has an owner; not decided again",
                 ctx.clock(),
             )
@@ -44,9 +45,15 @@ def decide_lead(ctx: JobContext, job: Job) -> None:
     now = ctx.clock()
     with ctx.engine.begin() as connection:
         if lead is None:
-            note(connection, job, "lead_missing", "lead no longer exists in the CRM", now)
+            note(connection, job, AuditKind.LEAD_MISSING, "lead no longer exists in the CRM", now)
         elif find_assignment(connection, job.crm, lead_id) is not None:
-            note(connection, job, "already_decided", "lead already has an owner; not decided again", now)
+            note(
+                connection,
+                job,
+                AuditKind.ALREADY_DECIDED,
+                "lead already has an owner; not decided again",
+                now,
+            )
         elif not _decide_locked(connection, ctx, job, lead, now):
             return  # rescheduled to wait for a shift
         complete(connection, job, ctx.worker, now)
@@ -62,7 +69,7 @@ def _decide_locked(connection: Connection, ctx: JobContext, job: Job, lead: Lead
         reason = Renderer(policy).reason(decision)
         write_audit(
             connection,
-            "wait",
+            AuditKind.WAIT,
             reason,
             at=now,
             crm=job.crm,
@@ -114,14 +121,14 @@ def _interpret(
 ) -> None:
     crm, lead_id = job.crm, job.lead_id or ""
     if find_assignment(connection, crm, lead_id) is None:
-        note(connection, job, "ignored", IGNORED, now, **payload)
+        note(connection, job, AuditKind.IGNORED, IGNORED, now, **payload)
         return
     seen = connection.execute(
         select(lead_seen).where(lead_seen.c.crm == crm, lead_seen.c.lead_id == lead_id)
     ).first()
     echo = echo_of(payload, seen, lambda: pending_write(connection, crm, lead_id, WriteKind.RESPONSIBLE))
     if echo is not None:
-        note(connection, job, "echo", echo, now, **payload)
+        note(connection, job, AuditKind.ECHO, echo, now, **payload)
         return
     act_on_change(connection, job, payload, seen, now, policy)
 
@@ -158,11 +165,11 @@ def act_on_change(
         message = f"responsible changed in the CRM to user {responsible}"
         if counted is not None:
             message += f"; counted toward {counted['to'] or 'nobody we route to'} in pool {counted['pool']}"
-        note(connection, job, "override", message, now, **payload, counted=counted)
+        note(connection, job, AuditKind.OVERRIDE, message, now, **payload, counted=counted)
         values["responsible"] = responsible
     if changed_stage:
         before = {"stage_id": seen.stage, "stage": seen.stage_name, "pipeline": seen.pipeline_name}
-        enqueue(connection, "stage", crm, lead_id, {"before": before, "stage_id": str(stage)}, now, now)
+        enqueue(connection, JobKind.STAGE, crm, lead_id, {"before": before, "stage_id": str(stage)}, now, now)
         values.update(stage=str(stage), pipeline=payload.get("pipeline_id"))
     connection.execute(
         lead_seen.update().where(lead_seen.c.crm == crm, lead_seen.c.lead_id == lead_id).values(**values)
@@ -184,7 +191,7 @@ def cancel_deleted(connection: Connection, job: Job, now: datetime) -> None:
         .where(jobs.c.crm == job.crm, jobs.c.lead_id == job.lead_id, jobs.c.state == PENDING)
         .values(state="cancelled", updated_at=now)
     )
-    note(connection, job, "deleted", "lead deleted in the CRM; pending work cancelled", now)
+    note(connection, job, AuditKind.DELETED, "lead deleted in the CRM; pending work cancelled", now)
 
 
 def _as_int(value: object) -> int | None:

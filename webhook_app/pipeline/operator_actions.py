@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 from adapters.storage.audit import write_audit
 from adapters.storage.outbox import replay
 from adapters.storage.pausing import pause_manager, resume_manager
+from core.kinds import AuditKind
 from core.policy import Policy
 
 # A pause "until" further ahead is a typo or meant "until resumed"; near year 9999 routing's
@@ -56,7 +57,7 @@ def pause(
         until_text = f" until {until.isoformat()}" if until else ""
         write_audit(
             connection,
-            "pause",
+            AuditKind.PAUSE,
             f"{name} paused{until_text} by {by}" + (f": {reason}" if reason else ""),
             at=now,
             manager=name,
@@ -73,7 +74,7 @@ def resume(engine: Engine, policy: Policy, name: str, *, by: str, now: datetime)
             return False
         write_audit(
             connection,
-            "resume",
+            AuditKind.RESUME,
             f"{name} resumed by {by}",
             at=now,
             manager=name,
@@ -90,7 +91,7 @@ def replay_dead_letters(engine: Engine, ids: list[int] | None, *, by: str, now: 
         for row in rows:
             write_audit(
                 connection,
-                "replay",
+                AuditKind.REPLAY,
                 f"dead letter {row.id} ({row.kind}) queued again by {by}",
                 at=now,
                 crm=row.crm,

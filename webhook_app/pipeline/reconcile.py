@@ -14,6 +14,7 @@ from adapters.storage.intake import IncomingEvent, store_events
 from adapters.storage.queue import PENDING, RUNNING, Job, complete, enqueue, reschedule
 from adapters.storage.sql import upsert
 from adapters.storage.tables import inbox, jobs, kv, lead_seen
+from core.kinds import AuditKind, JobKind
 from core.ports import ChangedLead, Reconcilable
 from webhook_app.pipeline.context import JobContext
 
@@ -29,11 +30,11 @@ def ensure_reconcile_job(connection: Connection, crm: str, now: datetime) -> Non
     """Queue the periodic reconcile job unless one is already waiting or running."""
     exists = connection.execute(
         select(jobs.c.id).where(
-            jobs.c.kind == "reconcile", jobs.c.crm == crm, jobs.c.state.in_([PENDING, RUNNING])
+            jobs.c.kind == JobKind.RECONCILE, jobs.c.crm == crm, jobs.c.state.in_([PENDING, RUNNING])
         )
     ).first()
     if exists is None:
-        enqueue(connection, "reconcile", crm, None, {}, now, now)
+        enqueue(connection, JobKind.RECONCILE, crm, None, {}, now, now)
 
 
 def reconcile(ctx: JobContext, job: Job) -> None:
@@ -67,7 +68,7 @@ def reconcile(ctx: JobContext, job: Job) -> None:
         if missed:
             write_audit(
                 connection,
-                "reconciled",
+                AuditKind.RECONCILED,
                 f"{missed} event(s) no webhook brought, fed into the intake",
                 at=now,
                 crm=job.crm,
@@ -104,7 +105,7 @@ def _store_missed(ctx: JobContext, crm: str, changed: list[ChangedLead], now: da
                     "reconciled_add",
                     item.lead_id,
                     {"action": "add", "source": "reconcile"},
-                    job_kind="lead",
+                    job_kind=JobKind.LEAD,
                 )
             )
         elif item.lead_id in ours and item.updated_at > ours[item.lead_id]:
@@ -117,7 +118,7 @@ def _store_missed(ctx: JobContext, crm: str, changed: list[ChangedLead], now: da
                     "reconciled_update",
                     item.lead_id,
                     {"action": "update", "source": "reconcile"},
-                    job_kind="event",
+                    job_kind=JobKind.EVENT,
                 )
             )
     return sum(store_events(ctx.engine, events, now)) if events else 0

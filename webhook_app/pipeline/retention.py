@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 
 from adapters.storage.audit import write_audit
 from adapters.storage.inputs import Purged, purge
+from core.kinds import AuditKind
 from webhook_app.config import LoadedConfig
 from webhook_app.pipeline.decision_input import without_personal
 
@@ -35,7 +36,7 @@ def purge_now(engine: Engine, loaded: LoadedConfig, now: datetime) -> Purged:
         )
         log.info(message)
         with engine.begin() as connection:
-            write_audit(connection, "retention", message, at=now, detail=asdict(done))
+            write_audit(connection, AuditKind.RETENTION, message, at=now, detail=asdict(done))
     return done
 
 

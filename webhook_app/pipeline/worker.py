@@ -14,6 +14,7 @@ from adapters.storage.audit import write_audit
 from adapters.storage.queue import Job, LeaseLost, claim_jobs, reschedule, retry_or_fail
 from adapters.storage.sql import upsert
 from adapters.storage.tables import heartbeats
+from core.kinds import AuditKind, JobKind
 from core.ports import BatchReader, Reconcilable
 from webhook_app.pipeline.backoff import backoff_delay
 from webhook_app.pipeline.batch_jobs import batchable, prepare, settle
@@ -25,22 +26,22 @@ from webhook_app.pipeline.pacing import Pacing
 from webhook_app.pipeline.reconcile import ensure_reconcile_job, reconcile
 
 log = logging.getLogger("leadrouter.worker")
-NEEDS_LEAD = ("lead", "event", "stage", "after_days", "sla", "return")
+NEEDS_LEAD = (JobKind.LEAD, JobKind.EVENT, JobKind.STAGE, JobKind.AFTER_DAYS, JobKind.SLA, JobKind.RETURN)
 
 
 def _needs_lead(job: Job) -> bool:
     """Whether the job's handler will read the lead (an event that carries its state will not)."""
-    return job.kind in NEEDS_LEAD and not (job.kind == "event" and "stage_id" in job.payload)
+    return job.kind in NEEDS_LEAD and not (job.kind == JobKind.EVENT and "stage_id" in job.payload)
 
 
 HANDLERS: dict[str, Callable[[JobContext, Job], None]] = {
-    "lead": decide_lead,
-    "event": handle_event,
-    "reconcile": reconcile,
-    "stage": stage_job,
-    "after_days": after_days_job,
-    "sla": sla_job,
-    "return": return_job,
+    JobKind.LEAD: decide_lead,
+    JobKind.EVENT: handle_event,
+    JobKind.RECONCILE: reconcile,
+    JobKind.STAGE: stage_job,
+    JobKind.AFTER_DAYS: after_days_job,
+    JobKind.SLA: sla_job,
+    JobKind.RETURN: return_job,
 }
 
 
@@ -221,7 +222,7 @@ class Worker:
                     delay=delay,
                     max_attempts=self.options.max_job_attempts,
                 )
-                kind = "job_retry" if retried else "job_failed"
+                kind = AuditKind.JOB_RETRY if retried else AuditKind.JOB_FAILED
                 detail = {"job": job.id, "kind": job.kind}
                 write_audit(connection, kind, error, at=now, crm=job.crm, lead_id=job.lead_id, detail=detail)
         except LeaseLost:
