@@ -45,6 +45,8 @@ class AuditKind(enum.StrEnum):
     CRM_RETRY = "crm_retry"
     DEAD_LETTER = "dead_letter"
     REPLAY = "replay"
+    CRM_DOWN = "crm_down"  # the CRM stopped answering: work waits for it
+    CRM_BACK = "crm_back"  # it answers again: what waited is due now
     JOB_RETRY = "job_retry"
     JOB_FAILED = "job_failed"
     PAUSE = "pause"

@@ -21,6 +21,7 @@ from adapters.storage.tables import jobs
 from core.kinds import JobKind
 
 PENDING, RUNNING, DONE, FAILED, CANCELLED = "pending", "running", "done", "failed", "cancelled"
+WAITING = "waiting for the CRM"  # the prefix of the last error of a job waiting out an outage
 
 
 class LeaseLost(Exception):
@@ -171,6 +172,14 @@ def retry_or_fail(
         return False
     _finish(connection, job, worker, now, state=PENDING, run_at=now + delay, last_error=error)
     return True
+
+
+def wait_for_crm(
+    connection: Connection, job: Job, worker: str, now: datetime, run_at: datetime, error: str
+) -> None:
+    """The CRM could not be reached: try the job again at `run_at`, however long that takes (a lead
+    is never given up on for an outage). The error is kept, marked as waiting, for the views."""
+    _finish(connection, job, worker, now, state=PENDING, run_at=run_at, last_error=f"{WAITING}: {error}")
 
 
 def job_counts(connection: Connection) -> dict[str, int]:

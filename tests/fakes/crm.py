@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+from adapters.errors import TransientCrmError
 from core.model import Lead
 from core.ports import ChangedLead, CrmWrite, WriteKind, WriteResult, WriteStatus
 
@@ -23,6 +24,7 @@ class FakeCrm:
     refuse_leads: set[str] = field(default_factory=set)  # writes for these leads are refused for good
     fetches: int = 0
     touched: dict[str, datetime] = field(default_factory=dict)  # lead id → last change
+    down: bool = False  # an outage: every read raises, every write fails as a whole, like a 503 storm
 
     def batch_size(self, kind: WriteKind) -> int:
         """How many writes per call."""
@@ -31,11 +33,14 @@ class FakeCrm:
     def fetch_lead(self, lead_id: str) -> Lead | None:
         """The lead, with its current responsible."""
         self.fetches += 1
+        self._answer()
         return self.leads.get(lead_id)
 
     def write(self, writes: Sequence[CrmWrite]) -> list[WriteResult]:
         """Apply writes; responsible writes change the stored lead like the CRM would."""
         self.calls.append((writes[0].kind, len(writes)))
+        if self.down:
+            return [WriteResult(WriteStatus.TRANSIENT, "503 Service Unavailable")] * len(writes)
         if self.transient_failures > 0:
             self.transient_failures -= 1
             return [WriteResult(WriteStatus.TRANSIENT, "503 Service Unavailable", retry_after=1.0)] * len(
@@ -55,11 +60,16 @@ class FakeCrm:
 
     def changed_since(self, since: datetime) -> list[ChangedLead]:
         """Leads created or touched at or after `since` (the fake keeps one timestamp per lead)."""
+        self._answer()
         items = [
             ChangedLead(i, lead.created_at, self.touched.get(i, lead.created_at))
             for i, lead in self.leads.items()
         ]
         return sorted((c for c in items if c.updated_at >= since), key=lambda c: c.updated_at)
+
+    def _answer(self) -> None:
+        if self.down:
+            raise TransientCrmError("503 Service Unavailable (after the client's own retries)")
 
     def owner_of(self, lead_id: str) -> int | None:
         """The lead's responsible as the CRM has it now."""

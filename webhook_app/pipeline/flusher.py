@@ -13,6 +13,7 @@ import logging
 import random
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -39,6 +40,11 @@ class Flusher:
     rng: random.Random
     hold: float = 1.0
     wake: threading.Event = field(default_factory=threading.Event)
+    outage_cap: float = (
+        60.0  # seconds: past `max_attempts`, a write the CRM could not take retries this often
+    )
+    on_answer: Callable[[], None] = lambda: None  # the CRM took a write: an outage, if any, is over
+    on_outage: Callable[[str], None] = lambda error: None  # a whole batch failed for the CRM's reasons
 
     def flush(self, *, partial: bool = True) -> int:
         """Send due writes in batches, kind by kind; returns how many were attempted. With
@@ -65,6 +71,10 @@ class Flusher:
                 log.exception("CRM write batch raised")
                 results = [WriteResult(WriteStatus.TRANSIENT, f"{type(exc).__name__}: {exc}")] * len(items)
             self._record(items, results)
+            if any(r.status is WriteStatus.OK for r in results):
+                self.on_answer()
+            elif all(r.status is WriteStatus.TRANSIENT for r in results):
+                self.on_outage(results[0].error)
         return total
 
     def loop(self, stop: threading.Event, idle: float) -> None:
@@ -120,8 +130,11 @@ class Flusher:
         self, connection: Connection, item: OutboxItem, result: WriteResult, now: datetime
     ) -> tuple[AuditKind, str]:
         what = item.write.kind.value
-        if result.status is WriteStatus.TRANSIENT and item.attempts < self.max_attempts:
-            delay = backoff_delay(item.attempts, self.rng, retry_after=result.retry_after)
+        if result.status is WriteStatus.TRANSIENT:
+            # Never dead-lettered for the CRM's own failures: after `max_attempts` the write keeps
+            # trying every `outage_cap` seconds, for as long as the CRM is down.
+            cap = self.outage_cap if item.attempts >= self.max_attempts else 900.0
+            delay = backoff_delay(item.attempts, self.rng, cap=cap, retry_after=result.retry_after)
             mark_retry(connection, item, now + delay, result.error)
             return (
                 AuditKind.CRM_RETRY,

@@ -13,6 +13,7 @@ from sqlalchemy import Engine, func, select
 
 from adapters.storage.configs import last_refusal
 from adapters.storage.engine import reading
+from adapters.storage.outage import outages
 from adapters.storage.outbox import outbox_counts
 from adapters.storage.queue import job_counts, oldest_pending
 from adapters.storage.tables import heartbeats
@@ -68,6 +69,7 @@ class _DatabaseCollector(Collector):
             oldest = oldest_pending(connection, now)
             beat = connection.execute(select(func.max(heartbeats.c.seen_at))).scalar()
             refusal = last_refusal(connection)
+            down = outages(connection)
         yield _labelled("leadrouter_jobs", "Jobs by state", "state", jobs)
         yield _labelled("leadrouter_outbox", "CRM writes in the outbox by state", "state", writes)
         age = GaugeMetricFamily("leadrouter_oldest_due_job_seconds", "Age of the oldest due job not yet run")
@@ -83,6 +85,22 @@ class _DatabaseCollector(Collector):
         )
         refused.add_metric([], float(refusal["count"]) if refusal else 0.0)
         yield refused
+        unreachable = GaugeMetricFamily(
+            "leadrouter_crm_unreachable_seconds",
+            "How long the CRM has failed us (0 while it answers); leads and writes wait, none is given up",
+            labels=["crm"],
+        )
+        waiting = GaugeMetricFamily(
+            "leadrouter_waiting_for_crm",
+            "Jobs and CRM writes waiting out a CRM outage",
+            labels=["crm", "what"],
+        )
+        for outage in down:
+            unreachable.add_metric([outage.crm], max(0.0, (now - outage.since).total_seconds()))
+            waiting.add_metric([outage.crm, "jobs"], outage.jobs)
+            waiting.add_metric([outage.crm, "writes"], outage.writes)
+        yield unreachable
+        yield waiting
 
 
 def _labelled(name: str, doc: str, label: str, values: dict[str, int]) -> GaugeMetricFamily:

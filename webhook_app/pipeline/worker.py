@@ -9,9 +9,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from adapters.errors import Blocked, RateLimited
+from adapters.errors import AuthError, Blocked, RateLimited, TransientCrmError
 from adapters.storage.audit import write_audit
-from adapters.storage.queue import Job, LeaseLost, claim_jobs, reschedule, retry_or_fail
+from adapters.storage.outage import mark_down, mark_up
+from adapters.storage.queue import Job, LeaseLost, claim_jobs, reschedule, retry_or_fail, wait_for_crm
 from adapters.storage.sql import upsert
 from adapters.storage.tables import heartbeats
 from core.kinds import AuditKind, JobKind
@@ -27,6 +28,8 @@ from webhook_app.pipeline.reconcile import ensure_reconcile_job, reconcile
 
 log = logging.getLogger("leadrouter.worker")
 NEEDS_LEAD = (JobKind.LEAD, JobKind.EVENT, JobKind.STAGE, JobKind.AFTER_DAYS, JobKind.SLA, JobKind.RETURN)
+_CALLS_CRM = (*NEEDS_LEAD, JobKind.RECONCILE)
+_RECHECK = timedelta(seconds=10)  # how stale this worker's idea of "no outage recorded" may be
 
 
 def _needs_lead(job: Job) -> bool:
@@ -52,7 +55,9 @@ class WorkerOptions:
     lease: timedelta = timedelta(seconds=60)
     claim_batch: int = 50  # leads per pass: at least a CRM batch (Bitrix24: 50), so batches fill
     read_batch: int = 0  # leads per batched CRM read (see pacing.py); 0: the CRM reads one by one
-    max_job_attempts: int = 8
+    max_job_attempts: int = 8  # for errors that are not the CRM's: a bug, a broken payload
+    outage_retry_cap: float = 60.0  # seconds: a job waiting out a CRM outage tries at least this often
+    reconcile_check: float = 300.0  # seconds between checks that the periodic reconcile job exists
     max_write_attempts: int = 8
     idle_sleep: float = 0.5
     hold: float = 1.0  # seconds a part-filled read or write batch may wait for the burst to fill it
@@ -69,12 +74,25 @@ class Worker:
     flusher: Flusher = field(init=False)
     maintenance: Callable[[datetime], None] | None = None  # periodic housekeeping (retention)
     _burst: bool = field(default=False, init=False)  # the last claim found a burst of new leads
+    _reached_crm: bool = field(default=False, init=False)  # a job of this pass got its CRM answers
+    _down_checked: datetime | None = field(default=None, init=False)  # when we last read the outage row
+    _down: bool = field(default=False, init=False)  # an outage is recorded (as of `_down_checked`)
+    _reconcile_checked: datetime | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         options = self.options
         hold = timedelta(seconds=options.hold)
         self.pacing = Pacing(options.claim_batch, options.read_batch, hold)
-        self.flusher = Flusher(self.ctx, options.lease, options.max_write_attempts, self.rng, options.hold)
+        self.flusher = Flusher(
+            self.ctx,
+            options.lease,
+            options.max_write_attempts,
+            self.rng,
+            options.hold,
+            outage_cap=options.outage_retry_cap,
+            on_answer=self.crm_answered,
+            on_outage=self._crm_failed,
+        )
 
     def run_once(self) -> int:
         """Process every due job once and flush the outbox; returns how much work was done."""
@@ -95,17 +113,65 @@ class Worker:
         claimed = claim_jobs(
             self.ctx.engine, self.ctx.worker, now, self.options.lease, self.pacing.window, cut=cut
         )
+        self._reached_crm = False
         self._prefetch(claimed)
         self._handle(claimed)
         self.ctx.prefetched = {}
+        if self._reached_crm:
+            self.crm_answered()
         return len(claimed)
+
+    def crm_answered(self) -> None:
+        """The CRM answered: if an outage is recorded, end it, making everything that waits due now.
+        Whether one is recorded is read at most every few seconds (another worker may record it)."""
+        now = self.ctx.clock()
+        if not self._down and self._down_checked is not None and abs(now - self._down_checked) < _RECHECK:
+            return
+        with self.ctx.engine.begin() as connection:
+            since = mark_up(connection, self.ctx.crm.name, now)
+            if since is not None:
+                seconds = max(0.0, (now - since).total_seconds())
+                write_audit(
+                    connection,
+                    AuditKind.CRM_BACK,
+                    f"the CRM answers again after {seconds:.0f} s; the work that waited is due now",
+                    at=now,
+                    crm=self.ctx.crm.name,
+                    detail={"since": since.isoformat(), "seconds": round(seconds)},
+                )
+                log.warning("%s answers again after %.0f s", self.ctx.crm.name, seconds)
+        self._down, self._down_checked = False, now
+
+    def _crm_failed(self, error: str) -> None:
+        """A call to the CRM failed for the CRM's reasons: record the outage (audited once, at its start)."""
+        now = self.ctx.clock()
+        with self.ctx.engine.begin() as connection:
+            if mark_down(connection, self.ctx.crm.name, now, error):
+                write_audit(
+                    connection,
+                    AuditKind.CRM_DOWN,
+                    f"the CRM does not answer ({error}); leads and writes wait for it, none is given up",
+                    at=now,
+                    crm=self.ctx.crm.name,
+                    detail={"error": error},
+                )
+                log.warning("%s does not answer: %s", self.ctx.crm.name, error)
+        self._down, self._down_checked = True, now
+
+    def keep_reconciling(self, now: datetime) -> None:
+        """The reconciler can never die: re-create its job if it is gone (checked every few minutes)."""
+        if not isinstance(self.ctx.crm, Reconcilable):
+            return
+        last = self._reconcile_checked
+        if last is not None and abs(now - last) < timedelta(seconds=self.options.reconcile_check):
+            return
+        with self.ctx.engine.begin() as connection:
+            ensure_reconcile_job(connection, self.ctx.crm.name, now)
+        self._reconcile_checked = now
 
     def run(self, stop: threading.Event) -> None:
         """Loop until `stop` is set, resting when there is nothing to do. The outbox is sent by a
         thread of its own meanwhile, so CRM writes overlap the next jobs' reads and decisions."""
-        if isinstance(self.ctx.crm, Reconcilable):
-            with self.ctx.engine.begin() as connection:
-                ensure_reconcile_job(connection, self.ctx.crm.name, self.ctx.clock())
         sender = threading.Thread(
             target=self.flusher.loop,
             args=(stop, self.options.idle_sleep),
@@ -116,6 +182,7 @@ class Worker:
         try:
             while not stop.is_set():
                 try:
+                    self.keep_reconciling(self.ctx.clock())
                     busy = self.process()
                     self._heartbeat()
                     if self.maintenance is not None:
@@ -177,6 +244,7 @@ class Worker:
             return
         for job, error in failed:
             self._failed(job, error)
+        self._reached_crm = self._reached_crm or len(failed) < len(prepared.jobs)
 
     def _run(self, job: Job) -> None:
         handler = HANDLERS.get(job.kind)
@@ -190,6 +258,7 @@ class Worker:
         except Exception as exc:  # the job is retried with backoff, then marked failed — never lost
             self._failed(job, exc)
         else:
+            self._reached_crm = self._reached_crm or job.kind in _CALLS_CRM
             # Counted only now: a job whose transaction rolled back will hand the deal over again.
             for kind, outcome in self.ctx.handoffs:
                 self.ctx.on_handoff(kind, outcome)
@@ -209,6 +278,9 @@ class Worker:
                 pass
             return
         error = f"{type(exc).__name__}: {exc}"
+        if isinstance(exc, TransientCrmError | AuthError) or job.kind == JobKind.RECONCILE:
+            self._wait_for_crm(job, error, now)
+            return
         log.warning("job %s (%s) failed: %s", job.id, job.kind, error)
         delay = backoff_delay(job.attempts, self.rng)
         try:
@@ -225,6 +297,28 @@ class Worker:
                 kind = AuditKind.JOB_RETRY if retried else AuditKind.JOB_FAILED
                 detail = {"job": job.id, "kind": job.kind}
                 write_audit(connection, kind, error, at=now, crm=job.crm, lead_id=job.lead_id, detail=detail)
+        except LeaseLost:
+            pass
+
+    def _wait_for_crm(self, job: Job, error: str, now: datetime) -> None:
+        """The CRM is down (or refuses our credentials): the job waits, however long it takes. The
+        reconciler waits out any error: it is what finds the leads a lost webhook hid."""
+        self._crm_failed(error)
+        delay = backoff_delay(job.attempts, self.rng, cap=self.options.outage_retry_cap)
+        try:
+            with self.ctx.engine.begin() as connection:
+                wait_for_crm(connection, job, self.ctx.worker, now, now + delay, error)
+                if job.attempts == 1:  # the first failure is audited; the outage says the rest
+                    detail = {"job": job.id, "kind": job.kind, "waiting": True}
+                    write_audit(
+                        connection,
+                        AuditKind.JOB_RETRY,
+                        f"waiting for the CRM: {error}",
+                        at=now,
+                        crm=job.crm,
+                        lead_id=job.lead_id,
+                        detail=detail,
+                    )
         except LeaseLost:
             pass
 

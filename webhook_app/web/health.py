@@ -8,6 +8,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import func, select, text
 
 from adapters.storage.engine import reading
+from adapters.storage.outage import outages
 from adapters.storage.tables import heartbeats
 from webhook_app.bootstrap import Services
 
@@ -24,16 +25,27 @@ def healthz() -> ResponseReturnValue:
         with reading(services.engine) as connection:
             connection.execute(text("SELECT 1"))
             beat = connection.execute(select(func.max(heartbeats.c.seen_at))).scalar()
+            down = outages(connection)
     except Exception:  # any database failure means "not healthy"; details go to the log, not out
         current_app.logger.exception("health check: database unreachable")
         return jsonify(status="error", database="unreachable"), 503
     age = (now - beat).total_seconds() if beat is not None else None
     stale = age is None or age > STALE_HEARTBEAT_SECONDS
     body = {
-        "status": "ok" if not stale else "degraded",
+        "status": "ok" if not stale and not down else "degraded",
         "database": "ok",
         "worker_heartbeat_age_seconds": age,
         "config_version": services.config.current.version,
+        "crm": [
+            {
+                "crm": o.crm,
+                "reachable": False,
+                "since": o.since.isoformat(),
+                "jobs_waiting": o.jobs,
+                "writes_waiting": o.writes,
+            }
+            for o in down
+        ],
     }
     strict = request.args.get("strict") in ("1", "true")
     return jsonify(body), 503 if strict and stale else 200

@@ -96,6 +96,12 @@ HEALTH = _obj(
     rate_backlog=NNUM,
     last_crm_call_age=NNUM,
     stale=_array(STR),
+    outage={
+        "type": ["object", "null"],
+        "description": "the CRM fails us: since when, and the jobs and writes waiting for it",
+        "required": ["crm", "since", "jobs", "writes"],
+        "properties": {"crm": STR, "since": STR, "jobs": INT, "writes": INT},
+    },
 )
 VERSION = _obj(
     ["id", "version", "path", "loaded_at", "by"], id=INT, version=STR, path=STR, loaded_at=STR, by=STR

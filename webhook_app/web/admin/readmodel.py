@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Engine, case, func, select
 
 from adapters.storage.engine import reading
+from adapters.storage.outage import Outage, outages
 from adapters.storage.outbox import DEAD, list_dead, outbox_counts
 from adapters.storage.pausing import current_pauses
 from adapters.storage.queue import job_counts, oldest_pending
@@ -177,6 +178,7 @@ class Health:
     rate_backlog: float | None
     last_crm_call_age: float | None
     stale: list[str]
+    outage: Outage | None = None  # the CRM fails us: since when, and what waits for it
 
 
 def health(engine: Engine, now: datetime) -> Health:
@@ -186,6 +188,7 @@ def health(engine: Engine, now: datetime) -> Health:
         jobs = job_counts(connection)
         oldest = oldest_pending(connection, now)
         dead = outbox_counts(connection).get(DEAD, 0)
+        down = outages(connection)
         rows = connection.execute(
             select(kv.c.key, kv.c.value, kv.c.updated_at).where(
                 kv.c.key.like("reconcile%") | kv.c.key.like("ratelimit:%")
@@ -204,6 +207,8 @@ def health(engine: Engine, now: datetime) -> Health:
         stale.append("oldest_due")
     if dead:
         stale.append("dead_letters")
+    if down:
+        stale.append("crm")
     return Health(
         heartbeat_age=heartbeat_age,
         queue_depth=jobs.get("pending", 0) + jobs.get("running", 0),
@@ -213,6 +218,7 @@ def health(engine: Engine, now: datetime) -> Health:
         rate_backlog=backlog,
         last_crm_call_age=(now - last_call).total_seconds() if last_call else None,
         stale=stale,
+        outage=down[0] if down else None,
     )
 
 
@@ -311,4 +317,13 @@ def as_json(value: Any) -> Any:
     """Dataclasses (and lists of them) as JSON-ready data."""
     if isinstance(value, list):
         return [as_json(v) for v in value]
-    return asdict(value)
+    return _moments_as_text(asdict(value))
+
+
+def _moments_as_text(value: Any) -> Any:
+    """Datetimes inside as ISO 8601 text (JSON's own encoder would write an HTTP date)."""
+    if isinstance(value, dict):
+        return {k: _moments_as_text(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_moments_as_text(v) for v in value]
+    return value.isoformat() if isinstance(value, datetime) else value
