@@ -3,62 +3,30 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import IO, Any
+from typing import IO
 
 from core.decision import Outcome
 from core.fairness import MemberFairness, PoolFairness
 from core.reasons import Renderer
+from core.texts import texts
 from webhook_app.offline.simulate import Simulated
 from webhook_app.offline.tally import OUTCOMES, Handed, HandoffTally
 
-TABLE: Mapping[str, Mapping[str, Any]] = {
-    "ru": {
-        "head": ("Время", "Лид", "Ответственный", "Правило", "Пул", "Причина"),
-        "fair": ("Менеджер", "Вес", "Получил", "Цель", "Отклонение", "Макс. |откл.|"),
-        "pool": "Пул «{pool}» ({strategy}): лидов {leads}",
-        "stats": ", макс. отклонение {max}, индекс Джейна {jain}",
-        "waiting": "ждёт",
-        "arrived": "поступил {time}; ",
-        "summary": "Итого лидов: {total} (через пулы {pool}, повторные клиенты {continuity}, замещение "
-        "{substitute}, резерв {fallback}, так и не распределены {wait}); ждали смены: {waited}",
-        "handoffs": "Передачи: сменили ответственного {handovers}",
-        "handoff_head": (
-            "Передача",
-            "Вид",
-            "Передано",
-            "Руководителю",
-            "Исключение",
-            "Запрет",
-            "Отменено",
-            "Вовремя",
-            "После файла",
-        ),
-        "pairs": ("Кто → кому", "Передач"),
-    },
-    "en": {
-        "head": ("Time", "Lead", "Assignee", "Rule", "Pool", "Reason"),
-        "fair": ("Manager", "Weight", "Received", "Target", "Deviation", "Max |dev.|"),
-        "pool": "Pool '{pool}' ({strategy}): {leads} leads",
-        "stats": ", max deviation {max}, Jain's index {jain}",
-        "waiting": "waiting",
-        "arrived": "arrived {time}; ",
-        "summary": "Leads: {total} (through pools {pool}, repeat clients {continuity}, substitutes "
-        "{substitute}, fallback {fallback}, never assigned {wait}); waited for a shift: {waited}",
-        "handoffs": "Handoffs: deals that changed hands {handovers}",
-        "handoff_head": (
-            "Handoff",
-            "Kind",
-            "Handed",
-            "To head",
-            "Exception",
-            "Blocked",
-            "Cancelled",
-            "In time",
-            "After the file",
-        ),
-        "pairs": ("From → to", "Handovers"),
-    },
-}
+# The columns' headings, in order: keys of the `simulate` area of the catalogs (core/texts/).
+HEAD = ("head_time", "head_lead", "head_assignee", "head_rule", "head_pool", "head_reason")
+FAIR = ("fair_manager", "fair_weight", "fair_received", "fair_target", "fair_deviation", "fair_max_deviation")
+HANDOFF_HEAD = (
+    "handoff_name",
+    "handoff_kind",
+    "handoff_handed",
+    "handoff_to_head",
+    "handoff_exception",
+    "handoff_blocked",
+    "handoff_cancelled",
+    "handoff_in_time",
+    "handoff_after_file",
+)
+PAIRS = ("pairs_from_to", "pairs_count")
 
 
 class TableWriter:
@@ -66,7 +34,7 @@ class TableWriter:
 
     def __init__(self, out: IO[str], render: Renderer, language: str, *, with_decisions: bool = True) -> None:
         self.out, self.render = out, render
-        self.words = TABLE.get(language, TABLE["ru"])
+        self.words = texts(language, "simulate")
         policy = render.policy
         names = [m.label for m in policy.managers.values()]
         rules = [r.name for r in policy.rules] + [h.name for h in policy.handoffs]
@@ -78,7 +46,10 @@ class TableWriter:
             max(map(len, policy.pools), default=8),
         )
         if with_decisions:
-            self._row(list(self.words["head"]))
+            self._row(self._headings(HEAD))
+
+    def _headings(self, keys: tuple[str, ...]) -> list[str]:
+        return [self.words[key] for key in keys]
 
     def _row(self, cells: list[str]) -> None:
         padded = [cell.ljust(width) for cell, width in zip(cells, self.widths, strict=False)]
@@ -111,18 +82,18 @@ class TableWriter:
                     max=self._num(pool.max_deviation), jain=self._num(pool.jain, 3)
                 )
             self.out.write(f"\n{title}\n")
-            self._block([list(self.words["fair"]), *(self._member(m) for m in pool.members)], left=1)
+            self._block([self._headings(FAIR), *(self._member(m) for m in pool.members)], left=1)
 
     def handoffs(self, tally: HandoffTally) -> None:
         """Outcomes per handoff, then who handed deals to whom, most often first."""
         self.out.write("\n" + self.words["handoffs"].format(handovers=tally.handovers) + "\n")
-        rows = [list(self.words["handoff_head"])]
+        rows = [self._headings(HANDOFF_HEAD)]
         rows += [[r.handoff, r.kind, *(str(r.counts[o]) for o in OUTCOMES)] for r in tally.report()]
         self._block(rows, left=2)
         pairs = tally.top_pairs()
         if pairs:
             name = self.render.name
-            rows = [list(self.words["pairs"])]
+            rows = [self._headings(PAIRS)]
             rows += [[f"{name(previous)} → {name(owner)}", str(count)] for previous, owner, count in pairs]
             self.out.write("\n")
             self._block(rows, left=1)
@@ -163,4 +134,4 @@ class TableWriter:
         return "—" if value is None else self._dec(f"{value:.{digits}f}")
 
     def _dec(self, text: str) -> str:
-        return text.replace(".", ",") if self.words is TABLE["ru"] else text
+        return text.replace(".", self.words["decimal_point"])

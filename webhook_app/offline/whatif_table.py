@@ -5,55 +5,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import IO, Any
 
+from core.texts import texts
 from webhook_app.cli.common import print_rows
-
-TEXT: Mapping[str, Mapping[str, str]] = {
-    "ru": {
-        "title": "Что если: {leads} лидов с {since} по {until}, сменили бы ответственного: {changed}",
-        "waiting": "Не были бы распределены: {waiting}",
-        "purged": "Личные данные уже удалены у {purged} лидов: правила по имени, телефону, почте не "
-        "сработают",
-        "changes": "Смена ответственного (первые {shown} из {changed})",
-        "rules": "Срабатывания правил",
-        "fair": "Распределение по пулам: было → стало",
-        "lead": "Лид",
-        "time": "Время",
-        "actual": "Было",
-        "would": "Стало бы",
-        "rule": "Правило",
-        "reason": "Причина",
-        "pool": "Пул",
-        "manager": "Менеджер",
-        "target": "Цель",
-        "nobody": "(ждёт)",
-    },
-    "en": {
-        "title": "What-if: {leads} leads from {since} to {until}, owner would change for {changed}",
-        "waiting": "Would not have been assigned: {waiting}",
-        "purged": "Personal data already purged for {purged} leads: rules on name, phone or e-mail "
-        "cannot match them",
-        "changes": "Owner changes (first {shown} of {changed})",
-        "rules": "Rule hits",
-        "fair": "Split per pool: actual → what-if",
-        "lead": "Lead",
-        "time": "Time",
-        "actual": "Actual",
-        "would": "Would be",
-        "rule": "Rule",
-        "reason": "Reason",
-        "pool": "Pool",
-        "manager": "Manager",
-        "target": "Target",
-        "nobody": "(waiting)",
-    },
-}
 
 
 def print_comparison(
     data: Mapping[str, Any], out: IO[str], language: str, *, show_leads: bool = True
 ) -> None:
     """The summary line, the changed leads, rule hits both ways and the split both ways."""
-    t = TEXT.get(language, TEXT["en"])
+    t = texts(language, "whatif")
     out.write(t["title"].format(**{**data, "since": data["since"][:16], "until": data["until"][:16]}) + "\n")
     if data["waiting"]:
         out.write(t["waiting"].format(**data) + "\n")

@@ -7,13 +7,9 @@ from datetime import datetime, timedelta
 from core.decision import Decision, Outcome
 from core.policy import Policy
 from core.ports import CrmWrite, WriteKind
+from core.texts import texts
 
 NOTE_PREFIX = "leadrouter: "
-CLAIM_TASK = {"ru": "Возьмите лид в работу (кто первый)", "en": "Claim this lead (first come)"}
-MANUAL_TASK = {
-    "ru": "Распределите лид. Кандидаты: {names}",
-    "en": "Distribute this lead. Candidates: {names}",
-}
 
 
 def writes_for(decision: Decision, policy: Policy, now: datetime, reason: str) -> list[CrmWrite]:
@@ -25,13 +21,14 @@ def writes_for(decision: Decision, policy: Policy, now: datetime, reason: str) -
     writes = [CrmWrite(WriteKind.RESPONSIBLE, lead_id, user_id=owner)]
     template = policy.on_assign.task
     due = now + timedelta(minutes=template.due_minutes if template else 15)
+    words = texts(policy.language, "task")
     if decision.notify:  # claim: everyone available is asked to take it
-        text = CLAIM_TASK.get(policy.language, CLAIM_TASK["ru"])
+        text = words["claim"]
         for key in decision.notify:
             writes.append(CrmWrite(WriteKind.TASK, lead_id, policy.managers[key].crm_user_id, text, due))
     elif decision.suggested:  # manual: the head distributes, with our suggestions
         names = ", ".join(policy.managers[k].label for k in decision.suggested)
-        text = MANUAL_TASK.get(policy.language, MANUAL_TASK["ru"]).format(names=names)
+        text = words["manual"].format(names=names)
         writes.append(CrmWrite(WriteKind.TASK, lead_id, owner, text, due))
     elif template is not None:
         writes.append(CrmWrite(WriteKind.TASK, lead_id, owner, template.text, due))

@@ -12,6 +12,7 @@ from markupsafe import Markup
 
 from adapters.storage.configs import get_version, history, last_refusal
 from adapters.storage.engine import reading
+from core.texts import texts
 from webhook_app.cli.common import parse_since, parse_until
 from webhook_app.config import ConfigError
 from webhook_app.pipeline.operator_actions import OperationError, pause, replay_dead_letters, resume
@@ -19,7 +20,6 @@ from webhook_app.web.admin import readmodel, whatif_runs
 from webhook_app.web.admin.api import services
 from webhook_app.web.admin.auth import actor, admin_required, csrf_token, log_in
 from webhook_app.web.admin.svg import share_chart
-from webhook_app.web.admin.texts import texts
 
 bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
 
@@ -30,7 +30,7 @@ def render(template: str, **values: Any) -> str:
     language = s.config.current.policy.language
     return render_template(
         f"admin/{template}",
-        t=texts(language),
+        t=texts(language, "admin"),
         language=language,
         csrf=csrf_token(),
         health=readmodel.health(s.engine, s.clock()),
@@ -65,7 +65,7 @@ def login() -> ResponseReturnValue:
             return redirect(target if safe else url_for("admin.today"))
         failed = True
     language = services().config.current.policy.language
-    page = render_template("admin/login.html", t=texts(language), language=language, failed=failed)
+    page = render_template("admin/login.html", t=texts(language, "admin"), language=language, failed=failed)
     return page, 401 if failed else 200
 
 
