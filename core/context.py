@@ -62,6 +62,10 @@ def continuity(ctx: Context) -> Decision | None:
     policy, lead = ctx.policy, ctx.lead
     if not policy.continuity.enabled or lead.client_owner is None:
         return None
+    unless = policy.continuity.unless
+    if unless is not None and unless.matches(lead):  # a repeat client who is now VIP: by the rules
+        ctx.step(StepCode.CONTINUITY_UNLESS, condition=unless.describe())
+        return None
     window = policy.continuity.within_days
     last_seen = lead.client_last_seen
     if window is not None and last_seen is not None and ctx.now - last_seen > timedelta(days=window):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from core.availability import Skip, split_team
@@ -45,11 +46,17 @@ def decide_in_pool(
     *,
     exclude: frozenset[str] = frozenset(),
     steps: tuple[Step, ...] = (),
+    members_in_turn: bool = False,
 ) -> Decision:
-    """Route a lead inside one pool (a handoff's `to`), never to anyone in `exclude`."""
+    """Route a lead inside one pool (a handoff's `to`), never to anyone in `exclude`. With
+    `members_in_turn`, a `claim` or `manual` pool gives the lead to its members in turn instead
+    of parking it on the claim user or the head (an SLA re-route must reach a person)."""
     ctx = Context(lead, policy, state, now, exclude)
     ctx.steps.extend(steps)
-    return _route_pool(ctx, policy.pools[pool], set(), None)
+    chosen = policy.pools[pool]
+    if members_in_turn and chosen.strategy in ("claim", "manual"):
+        chosen = replace(chosen, strategy="round_robin")
+    return _route_pool(ctx, chosen, set(), None)
 
 
 def decide_for(

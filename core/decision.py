@@ -37,6 +37,7 @@ class StepCode(enum.Enum):
     CONTINUITY_EXPIRED = "continuity_expired"
     CONTINUITY_UNKNOWN = "continuity_unknown"
     CONTINUITY_UNAVAILABLE = "continuity_unavailable"
+    CONTINUITY_UNLESS = "continuity_unless"
     RULE_MATCHED = "rule_matched"
     NO_RULE = "no_rule"
     NOBODY_AVAILABLE = "nobody_available"

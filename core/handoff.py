@@ -3,6 +3,7 @@ who takes the deal (on stage, N days after a stage, SLA re-route, return after a
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
@@ -30,6 +31,13 @@ class StageMove:
     stage_before: str | None
     pipeline: str | None
     stage: str | None
+
+
+def place_of(lead: Lead) -> str:
+    """Where a deal is, as one text: its stage id from a CRM, else its pipeline and stage names."""
+    if lead.stage_id:
+        return lead.stage_id
+    return f"{normalize_text(lead.pipeline or '')}/{normalize_text(lead.stage or '')}"
 
 
 def stage_is(ref: StageRef, pipeline: str | None, stage: str | None) -> bool:
@@ -129,14 +137,22 @@ def reroute(
     now: datetime,
     handoff: Handoff,
     pool: str,
-    had: frozenset[str],
+    turns: Sequence[str],
 ) -> Decision:
-    """SLA: the next eligible member of the pool who never had the lead; after K hops, the fallback."""
-    hop = len(had)
+    """SLA: the next eligible member of the pool who never had the lead; after K hops, the fallback.
+
+    Every ring is a hop, whoever held the lead (a claim user or a manual head too), so it ends."""
+    hop, had = len(turns), frozenset(turns)
     step = Step(StepCode.SLA_EXPIRED, {"minutes": str(handoff.unworked_minutes), "hop": str(hop)})
     if handoff.max_hops is None or hop <= handoff.max_hops:
-        decision = decide_in_pool(lead, policy, state, now, pool, exclude=had, steps=(step,))
-        if decision.outcome is Outcome.ASSIGN and decision.route is Route.POOL:
+        decision = decide_in_pool(
+            lead, policy, state, now, pool, exclude=had, steps=(step,), members_in_turn=True
+        )
+        if (
+            decision.outcome is Outcome.ASSIGN
+            and decision.route is Route.POOL
+            and decision.assignee not in had
+        ):
             return decision
     target = handoff.then
     if target is not None and target.kind is TargetKind.POOL:

@@ -30,6 +30,7 @@ class AuditKind(enum.StrEnum):
     DELETED = "deleted"
     IGNORED = "ignored"
     ECHO = "echo"
+    STALE = "stale"  # a late responsible-change event from before our last write
     OVERRIDE = "override"
     STAGE_CHANGED = "stage_changed"
     HANDOFF = "handoff"

@@ -165,14 +165,7 @@ class Pool:
     claim_user: ManagerKey | None = None
     suggest: int = 3
     return_after_absence: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class Continuity:
-    """Repeat clients go back to their manager while that manager can take them."""
-
-    enabled: bool = False
-    within_days: int | None = None
+    return_only_untouched: bool = False  # `return_after_absence: {only_untouched: true}`
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,6 @@ from core.availability import ShiftCalendar
 from core.conditions import Condition
 from core.matcher import RuleMatcher, _Unmatched
 from core.model import (
-    Continuity,
     Manager,
     ManagerKey,
     NobodyAvailable,
@@ -21,6 +20,16 @@ from core.model import (
     Target,
     UserId,
 )
+
+
+@dataclass(frozen=True, slots=True)
+class Continuity:
+    """Repeat clients go back to whoever holds the client now, while that manager can take them."""
+
+    enabled: bool = False
+    within_days: int | None = None
+    unless: Condition | None = None  # repeat leads matching this go by the rules (a client now VIP)
+    sync_client_owner: bool = True  # also write the contact's and company's responsible in the CRM
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +56,8 @@ class Handoff:
     keep_hunter_in_field: str | None = None
     unless: Condition | None = None
     never_move: frozenset[ManagerKey] = frozenset()
+    from_members: frozenset[ManagerKey] | None = None  # `from:`: only deals these people hold
+    reassign_always: bool = False  # `reassign: always`: move it even from a member of the `to` pool
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,6 @@ from core.conditions import Always, Condition
 from core.model import (
     ALWAYS,
     Absence,
-    Continuity,
     Lead,
     Manager,
     NobodyAvailable,
@@ -19,7 +18,7 @@ from core.model import (
     StickyOptions,
     WeeklySchedule,
 )
-from core.policy import Policy, Rule
+from core.policy import Continuity, Policy, Rule
 
 MSK = ZoneInfo("Europe/Moscow")
 # A Wednesday, 12:00 in Moscow: everyone on a 09-18 weekday schedule is at work.

@@ -17,7 +17,7 @@ from typing import ClassVar
 
 from core.availability import SkipReason, absence_on
 from core.conditions import Getter, field_getter, normalize_text
-from core.model import ManagerKey, Pool, StickyOptions
+from core.model import Lead, ManagerKey, Pool, StickyOptions
 from core.strategies.base import Choice, PoolView, register
 from core.strategies.ledger import advance, effective_counts, quota_pick
 
@@ -158,3 +158,12 @@ def _getter(path: str) -> Getter:
     if getter is None:
         getter = _GETTERS[path] = field_getter(path)
     return getter
+
+
+def key_owner(pool: Pool, lead: Lead) -> ManagerKey | None:
+    """Whose the lead's key is in a sticky pool (its territory, letters or hash owner), or None."""
+    options = pool.sticky or _DEFAULT
+    key = sticky_key(options, _getter(options.key)(lead))
+    if not key:
+        return None
+    return owner_by_partition(options, key) or ranking(pool, key)[0]

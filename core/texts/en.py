@@ -16,6 +16,7 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "continuity_expired": "repeat client, but the last contact is older than {days} days",
         "continuity_unknown": "the client's owner (id {user_id}) is not in the config",
         "continuity_unavailable": "the client's manager {manager} is unavailable",
+        "continuity_unless": "repeat client, but an exception ({condition}): by the rules",
         "substitute": "standing in for {who}",
         "no_rule": "no rule matched",
         "nobody_available": "nobody available in pool '{pool}'",

@@ -22,6 +22,7 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "continuity_expired": "повторный клиент, но последний контакт старше {days} дн.",
         "continuity_unknown": "ответственный клиента (id {user_id}) не в конфигурации",
         "continuity_unavailable": "менеджер клиента {manager} недоступен",
+        "continuity_unless": "повторный клиент, но исключение ({condition}): по правилам",
         "substitute": "замещает {who}",
         "no_rule": "ни одно правило не подошло",
         "nobody_available": "в пуле «{pool}» никто не доступен",

@@ -11,8 +11,8 @@ from adapters.storage.audit import read_audit
 from adapters.storage.queue import claim_jobs
 from adapters.storage.tables import assignments
 from core.conditions import Equals
-from core.model import Absence, Continuity, Lead, OnAssign, StageRef, Target, TargetKind, TaskTemplate
-from core.policy import Handoff
+from core.model import Absence, Lead, OnAssign, StageRef, Target, TargetKind, TaskTemplate
+from core.policy import Continuity, Handoff
 from core.ports import WriteKind
 from tests.builders import manager, policy, pool, weekdays
 from tests.fakes.crm import FakeCrm

@@ -7,8 +7,8 @@ from core.availability import SkipReason
 from core.conditions import Always, Equals, Range
 from core.decide import decide
 from core.decision import Outcome, Route
-from core.model import Absence, Continuity, NobodyAvailable, Target, TargetKind
-from core.policy import Rule
+from core.model import Absence, NobodyAvailable, Target, TargetKind
+from core.policy import Continuity, Rule
 from core.reasons import reason_text
 from core.state import ManagerLoad, Pause, RoutingState
 from tests.builders import MSK, NOON, lead, manager, policy, pool, weekdays

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from core.decision import Outcome, Route
-from core.model import Continuity, NobodyAvailable
+from core.model import NobodyAvailable
+from core.policy import Continuity
 from tests.builders import MSK, NOON, lead, manager, policy, pool, weekdays
 from webhook_app.cli.main import main
 from webhook_app.offline.simulate import MAX_ATTEMPTS, Simulation

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from core.conditions import Equals
-from core.model import Absence, Continuity, StageRef, Target, TargetKind
-from core.policy import Handoff
+from core.model import Absence, StageRef, Target, TargetKind
+from core.policy import Continuity, Handoff
 from tests.builders import date, manager, policy, pool, weekdays
 from webhook_app.cli.main import main
 from webhook_app.cli.simulate import simulate_file

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date
 from zoneinfo import ZoneInfo
 
-from core.model import ALWAYS, Absence, Continuity, Manager, OnAssign, StageRef, TaskTemplate, WeeklySchedule
-from core.policy import Handoff, Policy, Rule
+from core.model import ALWAYS, Absence, Manager, OnAssign, StageRef, TaskTemplate, WeeklySchedule
+from core.policy import Continuity, Handoff, Policy, Rule
 from webhook_app.config.conditions import compile_condition
 from webhook_app.config.pools import build_pool
 from webhook_app.config.problems import Reporter
@@ -30,13 +30,12 @@ def build_policy(doc: ConfigModel, version: str, report: Reporter) -> Policy:
         for i, rule in enumerate(doc.rules)
     )
     task = doc.on_assign.task
-    continuity = doc.continuity
     return Policy(
         tz=tz,
         managers=managers,
         pools={name: build_pool(name, model, doc, report) for name, model in doc.pools.items()},
         rules=rules,
-        continuity=Continuity(continuity.enabled, continuity.within_days) if continuity else Continuity(),
+        continuity=_continuity(doc, report),
         nobody_available=nobody_available(doc.nobody_available, ("nobody_available",), doc, report),
         head_of_sales=doc.head_of_sales,
         handoffs=tuple(_handoff(i, model, doc, report) for i, model in enumerate(doc.handoffs)),
@@ -75,6 +74,25 @@ def _manager(
     )
 
 
+def _continuity(doc: ConfigModel, report: Reporter) -> Continuity:
+    model = doc.continuity
+    if model is None:
+        return Continuity()
+    unless = compile_condition(model.unless, ("continuity", "unless"), report) if model.unless else None
+    return Continuity(model.enabled, model.within_days, unless, model.sync_client_owner)
+
+
+def _from_members(model: HandoffModel, doc: ConfigModel) -> frozenset[str] | None:
+    """`from:` as people: a pool's members, or a manager named outright (checked in validate_flow)."""
+    if model.from_ is None:
+        return None
+    people: set[str] = set()
+    for name in model.from_:
+        pool = doc.pools.get(name)
+        people.update(pool.members if pool is not None else [name])
+    return frozenset(people)
+
+
 def _stage(model: StageModel | None) -> StageRef | None:
     return StageRef(model.stage, model.pipeline) if model is not None else None
 
@@ -94,4 +112,6 @@ def _handoff(index: int, model: HandoffModel, doc: ConfigModel, report: Reporter
         # `unless: {}` names no exception; compiling it to Always would block the handoff forever.
         unless=compile_condition(model.unless, (*path, "unless"), report) if model.unless else None,
         never_move=frozenset(model.never_move),
+        from_members=_from_members(model, doc),
+        reassign_always=model.reassign == "always",
     )

@@ -51,7 +51,8 @@ def build_pool(name: str, model: PoolModel, doc: ConfigModel, report: Reporter) 
         head=model.head,
         claim_user=model.claim_user,
         suggest=model.suggest or 3,
-        return_after_absence=model.return_after_absence,
+        return_after_absence=model.return_after_absence.enabled,
+        return_only_untouched=model.return_after_absence.only_untouched,
     )
 
 

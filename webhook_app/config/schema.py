@@ -103,6 +103,13 @@ class StickyModel(Strict):
     ranges: dict[str, TextList] = {}
 
 
+class ReturnModel(Strict):
+    """`return_after_absence`: hand leads back to an owner back from an absence, or only untouched ones."""
+
+    enabled: bool = True
+    only_untouched: bool = False
+
+
 class PoolModel(Strict):
     """A group of managers sharing leads by one strategy."""
 
@@ -115,7 +122,9 @@ class PoolModel(Strict):
     claim_user: str | None = None
     suggest: PositiveInt | None = None
     nobody_available: NobodyModel | None = None
-    return_after_absence: bool = False
+    return_after_absence: Annotated[ReturnModel, BeforeValidator(shorthands.return_after_absence)] = (
+        ReturnModel(enabled=False)
+    )
 
 
 class RuleModel(Strict):
@@ -131,6 +140,8 @@ class ContinuityModel(Strict):
 
     enabled: bool = True
     within_days: PositiveInt | None = None
+    unless: ConditionSpec | None = None
+    sync_client_owner: bool = True
 
 
 class HandoffModel(Strict):
@@ -147,6 +158,8 @@ class HandoffModel(Strict):
     keep_hunter_in_field: str | None = None
     unless: ConditionSpec | None = None
     never_move: list[str] = []
+    from_: Annotated[list[str], BeforeValidator(shorthands.members_list)] | None = Field(None, alias="from")
+    reassign: Literal["outside_pool", "always"] = "outside_pool"
 
 
 class TaskModel(Strict):

@@ -38,6 +38,20 @@ def on_return(value: object) -> object:
     raise ValueError("expected resume, catch_up or {catch_up_max: N}")
 
 
+def return_after_absence(value: object) -> object:
+    """`true` / `false` → {enabled: …}; a mapping → enabled, with its options."""
+    if isinstance(value, bool):
+        return {"enabled": value}
+    if isinstance(value, dict):
+        return {"enabled": True, **value}
+    raise ValueError("expected true, false or {only_untouched: true}")
+
+
+def members_list(value: object) -> object:
+    """`from: calls` → [calls]."""
+    return [value] if isinstance(value, str) else value
+
+
 def task(value: object) -> object:
     """`task: false` → no task."""
     if value is False:

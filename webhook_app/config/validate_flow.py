@@ -114,6 +114,14 @@ def _handoff(handoff: HandoffModel, path: Path, doc: ConfigModel, report: Report
         report.error((*path, "to"), unknown("pool", handoff.to, doc.pools))
     for j, key in enumerate(handoff.never_move):
         check_manager(key, (*path, "never_move", j), doc, report)
+    for j, name in enumerate(handoff.from_ or []):
+        if name not in doc.pools:
+            check_manager(name, (*path, "from", j), doc, report)
+    if sla and (handoff.from_ is not None or handoff.reassign != "outside_pool"):
+        option = "from" if handoff.from_ is not None else "reassign"
+        report.error(
+            (*path, option), f"'{option}' applies to on_stage and after_days handoffs, not to an SLA"
+        )
 
 
 def _warnings(doc: ConfigModel, policy: Policy, report: Reporter) -> None:

@@ -218,7 +218,7 @@ class HandoffSimulation(Simulation):
         if stop is not None:
             yield self._record(deal, now, "sla", rule.name, stop_outcome(stop), step=stop)
             return
-        decision = reroute(deal.lead, self.policy, self.state, now, rule, payload["pool"], frozenset(had))
+        decision = reroute(deal.lead, self.policy, self.state, now, rule, payload["pool"], list(had))
         if decision.outcome is not Outcome.ASSIGN or decision.assignee is None:
             self._again(rule.name, decision.wait_until or now + RETRY_WHEN_STUCK, "sla", deal, payload)
             return

@@ -232,7 +232,7 @@ def _sla_reroute(
 ) -> None:
     policy = ctx.policy()
     before = load_routing_state(connection, policy.pools, now)
-    decision = reroute(lead, policy, before, now, rule, str(job.payload["pool"]), frozenset(had))
+    decision = reroute(lead, policy, before, now, rule, str(job.payload["pool"]), had)
     if decision.outcome is not Outcome.ASSIGN or decision.assignee is None:
         note(
             connection, job, AuditKind.SLA_WAITING, "nobody can take the lead now; checking again later", now
