@@ -203,3 +203,13 @@ def leads_in_flight(engine: Engine, now: datetime) -> bool:
     )
     with reading(engine) as connection:
         return connection.execute(query.limit(1)).first() is not None
+
+
+def cancel_lead_jobs(connection: Connection, crm: str, lead_id: str, now: datetime) -> int:
+    """Cancel every job still waiting for this lead (it was deleted in the CRM); how many."""
+    result = connection.execute(
+        update(jobs)
+        .where(jobs.c.crm == crm, jobs.c.lead_id == lead_id, jobs.c.state == PENDING)
+        .values(state=CANCELLED, updated_at=now)
+    )
+    return int(result.rowcount or 0)

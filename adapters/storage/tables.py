@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Column,
     Date,
     DateTime,
@@ -242,4 +243,42 @@ split_adjustments = Table(
     Column("lead_id", String(40), nullable=False),
     Column("at", Moment, nullable=False),
     Index(None, "decided_at"),
+)
+
+lead_lives = Table(
+    "lead_lives",
+    metadata,
+    # The lifecycle's state of each lead we routed (core.lifecycle_types.LeadLife as JSON).
+    Column("crm", String(16), primary_key=True),
+    Column("lead_id", String(40), primary_key=True),
+    Column("life", JSON, nullable=False),
+    Column("updated_at", Moment, nullable=False),
+)
+
+client_owners = Table(
+    "client_owners",
+    metadata,
+    # Who holds each client now (the client follows the deal): our decisions, handoffs and people's
+    # changes. Continuity reads this first; the CRM's contact responsible only for a client never seen.
+    Column("crm", String(16), primary_key=True),
+    Column("client_key", String(120), primary_key=True),
+    Column("manager", String(64)),
+    Column("crm_user_id", BigInteger, nullable=False),
+    Column("seen_at", Moment, nullable=False),
+)
+
+lead_events = Table(
+    "lead_events",
+    metadata,
+    # What the lifecycle was told after a lead's first decision (an update: the lead as read, when
+    # the CRM says it changed, whether our write was pending), for what-if to replay the whole life.
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("crm", String(16), nullable=False),
+    Column("lead_id", String(40), nullable=False),
+    Column("at", Moment, nullable=False),  # when we handled it
+    Column("lead", JSON, nullable=False),
+    Column("changed_at", Moment),  # the CRM's time of the change, when it said
+    Column("write_pending", Boolean, nullable=False, default=False),
+    Column("personal_purged_at", Moment),
+    Index(None, "at"),
 )

@@ -29,13 +29,14 @@ def amo_add(*ids: str, account: str = ACCOUNT_ID) -> str:
     return urlencode(amocrm_lead_payload("add", leads, account_id=account, subdomain="example"))
 
 
-def amo_responsible(lead_id: str, user: int) -> str:
+def amo_responsible(lead_id: str, user: int, modified: int = 1796202060) -> str:
+    """A person's responsible change, made at `modified` (default: a minute after the stack's noon)."""
     lead = {
         "id": lead_id,
         "status_id": "142000",
         "responsible_user_id": str(user),
         "old_responsible_user_id": "100",
-        "last_modified": "1764670000",
+        "last_modified": str(modified),
         "pipeline_id": "77",
     }
     return urlencode(amocrm_lead_payload("responsible", [lead], account_id=ACCOUNT_ID, subdomain="example"))

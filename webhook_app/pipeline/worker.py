@@ -21,8 +21,7 @@ from webhook_app.pipeline.backoff import backoff_delay
 from webhook_app.pipeline.batch_jobs import batchable, prepare, settle
 from webhook_app.pipeline.context import JobContext
 from webhook_app.pipeline.flusher import Flusher
-from webhook_app.pipeline.handoffs import after_days_job, return_job, sla_job, stage_job
-from webhook_app.pipeline.jobs import decide_lead, handle_event
+from webhook_app.pipeline.jobs import decide_lead, handle_event, timer_job
 from webhook_app.pipeline.pacing import Pacing
 from webhook_app.pipeline.reconcile import ensure_reconcile_job, reconcile
 
@@ -41,10 +40,10 @@ HANDLERS: dict[str, Callable[[JobContext, Job], None]] = {
     JobKind.LEAD: decide_lead,
     JobKind.EVENT: handle_event,
     JobKind.RECONCILE: reconcile,
-    JobKind.STAGE: stage_job,
-    JobKind.AFTER_DAYS: after_days_job,
-    JobKind.SLA: sla_job,
-    JobKind.RETURN: return_job,
+    JobKind.STAGE: timer_job,  # queued by an earlier version: a stage move, run as an update
+    JobKind.AFTER_DAYS: timer_job,
+    JobKind.SLA: timer_job,
+    JobKind.RETURN: timer_job,
 }
 
 
@@ -245,6 +244,8 @@ class Worker:
         for job, error in failed:
             self._failed(job, error)
         self._reached_crm = self._reached_crm or len(failed) < len(prepared.jobs)
+        for job in prepared.later:
+            self._run(job)
 
     def _run(self, job: Job) -> None:
         handler = HANDLERS.get(job.kind)
