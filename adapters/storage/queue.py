@@ -173,6 +173,23 @@ def retry_or_fail(
     return True
 
 
+def cancel_pending(connection: Connection, crm: str, lead_id: str | None, now: datetime) -> None:
+    """Cancel a lead's pending jobs (it was deleted in the CRM), inside the caller's transaction."""
+    connection.execute(
+        update(jobs)
+        .where(jobs.c.crm == crm, jobs.c.lead_id == lead_id, jobs.c.state == PENDING)
+        .values(state=CANCELLED, updated_at=now)
+    )
+
+
+def has_open_job(connection: Connection, kind: JobKind, crm: str) -> bool:
+    """Whether a job of this kind for this CRM is waiting or running."""
+    query = select(jobs.c.id).where(
+        jobs.c.kind == kind, jobs.c.crm == crm, jobs.c.state.in_([PENDING, RUNNING])
+    )
+    return connection.execute(query).first() is not None
+
+
 def job_counts(connection: Connection) -> dict[str, int]:
     """Jobs by state (for /metrics and /healthz)."""
     rows = connection.execute(select(jobs.c.state, func.count()).group_by(jobs.c.state))

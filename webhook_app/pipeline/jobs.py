@@ -7,13 +7,13 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection
 
 from adapters.storage.audit import write_audit
 from adapters.storage.outbox import pending_write
-from adapters.storage.queue import PENDING, Job, complete, enqueue, reschedule
+from adapters.storage.queue import Job, cancel_pending, complete, enqueue, reschedule
 from adapters.storage.routing import find_assignment, load_routing_state
-from adapters.storage.tables import jobs, lead_seen
+from adapters.storage.seen import seen_lead, update_seen
 from core.decide import decide
 from core.decision import Outcome, decision_to_dict
 from core.kinds import AuditKind, JobKind
@@ -123,9 +123,7 @@ def _interpret(
     if find_assignment(connection, crm, lead_id) is None:
         note(connection, job, AuditKind.IGNORED, IGNORED, now, **payload)
         return
-    seen = connection.execute(
-        select(lead_seen).where(lead_seen.c.crm == crm, lead_seen.c.lead_id == lead_id)
-    ).first()
+    seen = seen_lead(connection, crm, lead_id)
     echo = echo_of(payload, seen, lambda: pending_write(connection, crm, lead_id, WriteKind.RESPONSIBLE))
     if echo is not None:
         note(connection, job, AuditKind.ECHO, echo, now, **payload)
@@ -171,9 +169,7 @@ def act_on_change(
         before = {"stage_id": seen.stage, "stage": seen.stage_name, "pipeline": seen.pipeline_name}
         enqueue(connection, JobKind.STAGE, crm, lead_id, {"before": before, "stage_id": str(stage)}, now, now)
         values.update(stage=str(stage), pipeline=payload.get("pipeline_id"))
-    connection.execute(
-        lead_seen.update().where(lead_seen.c.crm == crm, lead_seen.c.lead_id == lead_id).values(**values)
-    )
+    update_seen(connection, crm, lead_id, values)
     return values
 
 
@@ -186,11 +182,7 @@ def _deleted(ctx: JobContext, job: Job) -> None:
 
 def cancel_deleted(connection: Connection, job: Job, now: datetime) -> None:
     """The lead is gone from the CRM: cancel its pending work, and say so in the audit."""
-    connection.execute(
-        update(jobs)
-        .where(jobs.c.crm == job.crm, jobs.c.lead_id == job.lead_id, jobs.c.state == PENDING)
-        .values(state="cancelled", updated_at=now)
-    )
+    cancel_pending(connection, job.crm, job.lead_id, now)
     note(connection, job, AuditKind.DELETED, "lead deleted in the CRM; pending work cancelled", now)
 
 

@@ -11,9 +11,8 @@ from datetime import datetime, timedelta
 
 from adapters.errors import Blocked, RateLimited
 from adapters.storage.audit import write_audit
+from adapters.storage.heartbeats import record_heartbeat
 from adapters.storage.queue import Job, LeaseLost, claim_jobs, reschedule, retry_or_fail
-from adapters.storage.sql import upsert
-from adapters.storage.tables import heartbeats
 from core.kinds import AuditKind, JobKind
 from core.ports import BatchReader, Reconcilable
 from webhook_app.pipeline.backoff import backoff_delay
@@ -234,6 +233,4 @@ class Worker:
 
     def _heartbeat(self) -> None:
         with self.ctx.engine.begin() as connection:
-            connection.execute(
-                upsert(connection, heartbeats, ["worker"], worker=self.ctx.worker, seen_at=self.ctx.clock())
-            )
+            record_heartbeat(connection, self.ctx.worker, self.ctx.clock())
