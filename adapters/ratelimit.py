@@ -14,10 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
-from adapters.storage.sql import insert_ignore, locked
-from adapters.storage.tables import kv
+from adapters.storage.kv import lock_value, seed_value, write_value
 
 
 @dataclass
@@ -49,13 +48,9 @@ class SharedRateLimiter:
         tolerance = (self.burst - 1) * interval
         with self.engine.begin() as connection:
             stamp = datetime.fromtimestamp(self.clock(), UTC)
-            connection.execute(
-                insert_ignore(connection, kv, ["key"], key=key, value={"tat": 0.0}, updated_at=stamp)
-            )
-            row = connection.execute(locked(connection, select(kv.c.value).where(kv.c.key == key))).one()
+            seed_value(connection, key, {"tat": 0.0}, stamp)
+            value = lock_value(connection, key, must_exist=True)
             now = self.clock()  # read under the row lock: a stale `now` would hand out a past slot
-            tat = max(float(row.value["tat"]), now)
-            connection.execute(
-                kv.update().where(kv.c.key == key).values(value={"tat": tat + interval}, updated_at=stamp)
-            )
+            tat = max(float(value["tat"]), now)
+            write_value(connection, key, {"tat": tat + interval}, stamp)
         return tat - tolerance

@@ -209,3 +209,73 @@ def test_the_payload_check_catches_a_view_that_reads_a_crm_form(tmp_path, monkey
         "webhook_app/hooks.py imports adapters.amocrm.webhook",
         "webhook_app/hooks.py names 'leads['",
     ]
+
+
+# Only adapters/storage/ builds or runs SQL. Elsewhere a module may name the `Connection` and `Engine`
+# types (to hand a connection or engine to a storage function) and use adapters.storage.engine
+# (`reading`, `make_engine`); no caller needs sqlalchemy.exc's error classes, so none is allowed.
+STORAGE = "adapters/storage/"
+SQLALCHEMY_TYPES = frozenset({"Connection", "Engine"})
+STORAGE_SQL = ("adapters.storage.tables", "adapters.storage.sql")
+
+
+def sql_outside_storage(root: Path, packages: tuple[str, ...]) -> list[str]:
+    """`FILE imports NAME` for each SQL-building import outside adapters/storage/: anything from
+    sqlalchemy but the Connection and Engine types, the storage's tables and its SQL helpers."""
+    found = []
+    for package in packages:
+        for path in sorted((root / package).rglob("*.py")):
+            where = path.relative_to(root).as_posix()
+            if where.startswith(STORAGE):
+                continue
+            parts = path.relative_to(root).with_suffix("").parts
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.Import):
+                    names = [alias.name for alias in node.names]
+                elif isinstance(node, ast.ImportFrom):
+                    base = parts[: len(parts) - node.level] if node.level else ()
+                    module = ".".join((*base, node.module or "")).strip(".")
+                    names = [f"{module}.{alias.name}" for alias in node.names]
+                else:
+                    continue
+                found += [f"{where} imports {name}" for name in names if _builds_sql(name)]
+    return found
+
+
+def _builds_sql(name: str) -> bool:
+    top, _, rest = name.partition(".")
+    if top == "sqlalchemy":
+        return rest not in SQLALCHEMY_TYPES
+    return any(name == m or name.startswith(f"{m}.") for m in STORAGE_SQL)
+
+
+def test_only_storage_builds_sql():
+    assert sql_outside_storage(ROOT, SHIPPED) == []
+
+
+def test_the_sql_check_catches_a_query_built_outside_storage(tmp_path):
+    # Guard against a vacuous check: a planted `from sqlalchemy import select` under a fake
+    # webhook_app must be reported, and so must a table, a helper or plain `import sqlalchemy`;
+    # the Connection/Engine types pass, and so does anything inside adapters/storage/.
+    view = tmp_path / "webhook_app"
+    view.mkdir()
+    (view / "bad.py").write_text(
+        "from sqlalchemy import Engine, select\n"
+        "from sqlalchemy import Connection\n"
+        "import sqlalchemy\n"
+        "from adapters.storage.tables import kv\n"
+        "from adapters.storage import sql\n"
+        "from adapters.storage.engine import reading\n",
+        encoding="utf-8",
+    )
+    storage = tmp_path / "adapters" / "storage"
+    storage.mkdir(parents=True)
+    (storage / "fine.py").write_text(
+        "from sqlalchemy import select\nfrom .tables import kv\n", encoding="utf-8"
+    )
+    assert sql_outside_storage(tmp_path, ("webhook_app", "adapters")) == [
+        "webhook_app/bad.py imports sqlalchemy.select",
+        "webhook_app/bad.py imports sqlalchemy",
+        "webhook_app/bad.py imports adapters.storage.tables.kv",
+        "webhook_app/bad.py imports adapters.storage.sql",
+    ]

@@ -8,24 +8,22 @@ the transaction (the webhook intake shares SQLite's write lock and amoCRM waits 
 stores the new pair before using it, and the others wait for the lease and re-read. After a
 failed refresh we re-read too: another process may have rotated the token meanwhile. Threads of
 one process (the worker reads in one, writes in another) share the lease's holder name, so they
-refresh one at a time behind a lock.
+refresh one at a time behind a lock. The lease and the row are adapters.storage.tokens', shared
+with Bitrix24; what is usable, and what a new seed in the environment means, is decided here.
 """
 
 from __future__ import annotations
 
-import hashlib
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
 from adapters.amocrm.oauth import TokenPair
 from adapters.errors import AuthError
-from adapters.storage.sql import insert_ignore, locked
-from adapters.storage.tables import kv
+from adapters.storage.tokens import SharedTokens, State, digest
 
 Exchange = Callable[[str], TokenPair]
 NOT_AUTHORIZED = (
@@ -68,12 +66,9 @@ class LongLivedToken:
         raise AuthError("amoCRM refused the long-lived token (expired or revoked): issue a new one")
 
 
-def _digest(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()[:16]
-
-
 class OAuthTokens:
-    """OAuth access + refresh tokens kept in `kv`, refreshed single-flight across processes."""
+    """OAuth access + refresh tokens kept in `kv` (adapters.storage.tokens), refreshed single-flight
+    across processes."""
 
     can_refresh = True
 
@@ -91,14 +86,22 @@ class OAuthTokens:
         lease: float = 30.0,
         holder: str = "",
     ) -> None:
-        self._engine, self._exchange, self._key = engine, exchange, key
+        self._exchange = exchange
         # The environment's refresh token (if any) seeds the store; a different one later replaces it.
         self._seed = refresh_token or None
-        self._seed_digest = _digest(refresh_token) if refresh_token else None
-        self._clock, self._sleep = clock, sleep
+        self._seed_digest = digest(refresh_token) if refresh_token else None
+        self._clock = clock
         # Refresh ahead of expiry, and at least monthly: an unused refresh token dies in 3 months (§3).
-        self._margin, self._max_age, self._lease = margin, max_age, lease
-        self._holder = holder or f"{id(self):x}:{time.monotonic_ns()}"
+        self._margin, self._max_age = margin, max_age
+        self._shared = SharedTokens(
+            engine=engine,
+            key=key,
+            holder=holder or f"{id(self):x}:{time.monotonic_ns()}",
+            crm="amoCRM",
+            lease=lease,
+            clock=clock,
+            sleep=sleep,
+        )
         self._state: dict[str, Any] | None = None
         self._lock = threading.Lock()
 
@@ -132,99 +135,38 @@ class OAuthTokens:
             state = self._state
             if state is not None and self._usable(state, rejected):
                 return state  # another thread of ours refreshed while we waited
-            return self._refresh_locked(rejected)
-
-    def _refresh_locked(self, rejected: str | None) -> dict[str, Any]:
-        state, mine = self._take_lease(rejected)
-        if not mine:
-            self._state = state  # someone else refreshed while we waited
-            return state
-        if not state.get("refresh"):
-            self._release()
-            raise AuthError(NOT_AUTHORIZED)
-        used = str(state["refresh"])
-        try:
-            pair = self._exchange(used)
-        except Exception:
-            latest = self._release()
-            if latest.get("refresh") != used and self._usable(latest, rejected):
-                self._state = latest  # another process rotated it meanwhile: theirs is good
-                return latest
-            raise
-        return self._store(pair)
+            self._state = self._shared.refresh(
+                seed=self._seed_state(),
+                review=lambda stored: self._review(stored, rejected),
+                exchange=self._exchange,
+                marks=self._marks,
+                adopt=lambda latest: self._usable(latest, rejected),
+                missing=NOT_AUTHORIZED,
+            )
+            return self._state
 
     def authorize(self, exchange: Callable[[], TokenPair]) -> None:
         """Store the first pair, traded for an authorization code: under the refresh lease (a running
         service does not refresh meanwhile), replacing whatever was stored."""
         with self._lock:
-            self._take_lease(None, force=True)
+            self._shared.take_lease(self._seed_state(), lambda stored: self._review(stored, None, force=True))
             try:
                 pair = exchange()
             except Exception:
-                self._release()
+                self._shared.release()
                 raise
-            self._store(pair)
+            self._state = self._shared.store(pair, self._marks)
 
-    def _take_lease(self, rejected: str | None, *, force: bool = False) -> tuple[dict[str, Any], bool]:
-        """(state, True) with our lease on it, or (a usable state someone else stored, False)."""
-        deadline = self._clock() + 2 * self._lease
-        while True:
-            state, mine = self._claim(rejected, force=force)
-            if state is not None:
-                return state, mine
-            if self._clock() > deadline:
-                raise AuthError("amoCRM token refresh: another process holds the refresh lease too long")
-            self._sleep(0.1)
+    def _seed_state(self) -> State:
+        """The row a first claim stores: the environment's refresh token, no access token yet."""
+        return {"refresh": self._seed, "seed": self._seed_digest, "access": None}
 
-    def _claim(self, rejected: str | None, *, force: bool = False) -> tuple[dict[str, Any] | None, bool]:
-        """(state, True) with our lease taken; (usable state, False); (None, False) to wait.
-        `force`: the lease even when the stored token is usable (an authorization code replaces it)."""
-        now = self._clock()
-        with self._engine.begin() as connection:
-            seed = {"refresh": self._seed, "seed": self._seed_digest, "access": None}
-            connection.execute(
-                insert_ignore(connection, kv, ["key"], key=self._key, value=seed, updated_at=_at(now))
-            )
-            query = locked(connection, select(kv.c.value).where(kv.c.key == self._key))
-            state = dict(connection.execute(query).scalar_one())
-            if self._seed is not None and state.get("seed") != self._seed_digest:
-                state = seed  # the operator put a new refresh token in the environment: start from it
-            elif self._usable(state, rejected) and not force:
-                return state, False
-            if float(state.get("lease_until", 0)) > now and state.get("holder") != self._holder:
-                return None, False
-            state |= {"lease_until": now + self._lease, "holder": self._holder}
-            self._write(connection, state, now)
-        return state, True
+    def _review(self, stored: State, rejected: str | None, *, force: bool = False) -> tuple[State, bool]:
+        """The stored state and whether it is usable as is. `force`: never (an authorization code
+        replaces it)."""
+        if self._seed is not None and stored.get("seed") != self._seed_digest:
+            return self._seed_state(), False  # the operator put a new refresh token in the environment
+        return stored, self._usable(stored, rejected) and not force
 
-    def _store(self, pair: TokenPair) -> dict[str, Any]:
-        now = self._clock()
-        state = {
-            "access": pair.access_token,
-            "refresh": pair.refresh_token,
-            "expires_at": now + pair.expires_in,
-            "refreshed_at": now,
-            "seed": self._seed_digest,
-        }
-        with self._engine.begin() as connection:
-            self._write(connection, state, now)  # persisted before anyone uses it
-        self._state = state
-        return state
-
-    def _release(self) -> dict[str, Any]:
-        now = self._clock()
-        with self._engine.begin() as connection:
-            query = locked(connection, select(kv.c.value).where(kv.c.key == self._key))
-            state = dict(connection.execute(query).scalar_one())
-            if state.get("holder") == self._holder:
-                state.pop("lease_until", None)
-                state.pop("holder", None)
-                self._write(connection, state, now)
-        return state
-
-    def _write(self, connection: Any, state: dict[str, Any], now: float) -> None:
-        connection.execute(kv.update().where(kv.c.key == self._key).values(value=state, updated_at=_at(now)))
-
-
-def _at(now: float) -> datetime:
-    return datetime.fromtimestamp(now, UTC)
+    def _marks(self, now: float) -> State:
+        return {"refreshed_at": now, "seed": self._seed_digest}

@@ -14,13 +14,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
 from adapters.errors import Blocked, RateLimited
 from adapters.ratelimit import SharedRateLimiter
 from adapters.storage.engine import reading
-from adapters.storage.sql import locked, upsert
-from adapters.storage.tables import kv
+from adapters.storage.kv import lock_value, put_value, read_value
 
 
 class Deferred(Exception):
@@ -91,14 +90,11 @@ class Gate:
 
     def _read(self) -> dict[str, float]:
         with reading(self.engine) as connection:
-            value = connection.execute(select(kv.c.value).where(kv.c.key == self.key)).scalar()
+            value = read_value(connection, self.key)
         return dict(value or {})
 
     def _update(self, change: Callable[[dict[str, float]], dict[str, float]]) -> None:
         stamp = datetime.fromtimestamp(self.clock(), UTC)
         with self.engine.begin() as connection:
-            query = locked(connection, select(kv.c.value).where(kv.c.key == self.key))
-            current = dict(connection.execute(query).scalar() or {})
-            connection.execute(
-                upsert(connection, kv, ["key"], key=self.key, value=change(current), updated_at=stamp)
-            )
+            current = dict(lock_value(connection, self.key) or {})
+            put_value(connection, self.key, change(current), stamp)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
 from adapters.admin import CrmUser
 from adapters.bitrix24 import directory
@@ -24,7 +24,7 @@ from adapters.bitrix24.transport import Transport
 from adapters.bitrix24.writes import plan, result_of_error, results
 from adapters.errors import CrmError
 from adapters.storage.engine import reading
-from adapters.storage.tables import lead_seen
+from adapters.storage.seen import seen_ids
 from core.model import Lead
 from core.ports import ChangedLead, CrmPort, CrmWrite, Reconcilable, WriteKind, WriteResult
 
@@ -117,11 +117,8 @@ class Bitrix24Client:
 
     def _unrouted(self, lead_ids: list[str]) -> set[str]:
         """Leads we never routed: only their decision can use a repeat client (continuity)."""
-        query = select(lead_seen.c.lead_id).where(
-            lead_seen.c.crm == self.name, lead_seen.c.lead_id.in_(lead_ids)
-        )
         with reading(self.engine) as connection:  # never takes SQLite's write lock
-            seen = set(connection.execute(query).scalars())
+            seen = seen_ids(connection, self.name, lead_ids)
         return set(lead_ids) - seen
 
     def write(self, writes: Sequence[CrmWrite]) -> list[WriteResult]:

@@ -19,7 +19,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-from sqlalchemy import select
 
 from adapters.bitrix24 import redact
 from adapters.bitrix24.auth import Credentials
@@ -27,8 +26,7 @@ from adapters.bitrix24.status import EXPIRED_TOKEN, OPERATION_LIMIT, QUERY_LIMIT
 from adapters.errors import PermanentCrmError, RateLimited, TransientCrmError
 from adapters.http import retrying, translate_transport_errors
 from adapters.ratelimit import SharedRateLimiter
-from adapters.storage.sql import locked
-from adapters.storage.tables import kv
+from adapters.storage.kv import lock_value, write_value
 
 Body = dict[str, Any]
 USER_AGENT = "leadrouter-bitrix24/0.1"  # §2.1: pass a real User-Agent
@@ -42,14 +40,11 @@ class Bucket(SharedRateLimiter):
         key, interval = f"ratelimit:{self.name}", 1.0 / self.rate
         now = self.clock()
         with self.engine.begin() as connection:
-            row = connection.execute(locked(connection, select(kv.c.value).where(kv.c.key == key))).first()
-            if row is None:
+            value = lock_value(connection, key)
+            if value is None:
                 return
-            tat = max(float(row.value["tat"]), now + self.burst * interval)
-            stamp = datetime.fromtimestamp(now, UTC)
-            connection.execute(
-                kv.update().where(kv.c.key == key).values(value={"tat": tat}, updated_at=stamp)
-            )
+            tat = max(float(value["tat"]), now + self.burst * interval)
+            write_value(connection, key, {"tat": tat}, datetime.fromtimestamp(now, UTC))
 
 
 class _Deferred(Exception):

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, select
 
 from adapters.storage.audit import audit_row, write_audit_rows
 from adapters.storage.queue import enqueue_many, job_row
@@ -88,3 +88,9 @@ def _store_all(connection: Connection, events: Sequence[IncomingEvent], now: dat
     enqueue_many(connection, jobs)
     write_audit_rows(connection, audit)
     return fresh
+
+
+def stored_leads(connection: Connection, crm: str, lead_ids: Sequence[str]) -> set[str]:
+    """Which of these leads have at least one event in the inbox."""
+    query = select(inbox.c.lead_id).where(inbox.c.crm == crm, inbox.c.lead_id.in_(lead_ids))
+    return set(connection.execute(query).scalars())

@@ -182,6 +182,23 @@ def wait_for_crm(
     _finish(connection, job, worker, now, state=PENDING, run_at=run_at, last_error=f"{WAITING}: {error}")
 
 
+def cancel_pending(connection: Connection, crm: str, lead_id: str | None, now: datetime) -> None:
+    """Cancel a lead's pending jobs (it was deleted in the CRM), inside the caller's transaction."""
+    connection.execute(
+        update(jobs)
+        .where(jobs.c.crm == crm, jobs.c.lead_id == lead_id, jobs.c.state == PENDING)
+        .values(state=CANCELLED, updated_at=now)
+    )
+
+
+def has_open_job(connection: Connection, kind: JobKind, crm: str) -> bool:
+    """Whether a job of this kind for this CRM is waiting or running."""
+    query = select(jobs.c.id).where(
+        jobs.c.kind == kind, jobs.c.crm == crm, jobs.c.state.in_([PENDING, RUNNING])
+    )
+    return connection.execute(query).first() is not None
+
+
 def job_counts(connection: Connection) -> dict[str, int]:
     """Jobs by state (for /metrics and /healthz)."""
     rows = connection.execute(select(jobs.c.state, func.count()).group_by(jobs.c.state))
@@ -203,13 +220,3 @@ def leads_in_flight(engine: Engine, now: datetime) -> bool:
     )
     with reading(engine) as connection:
         return connection.execute(query.limit(1)).first() is not None
-
-
-def cancel_lead_jobs(connection: Connection, crm: str, lead_id: str, now: datetime) -> int:
-    """Cancel every job still waiting for this lead (it was deleted in the CRM); how many."""
-    result = connection.execute(
-        update(jobs)
-        .where(jobs.c.crm == crm, jobs.c.lead_id == lead_id, jobs.c.state == PENDING)
-        .values(state=CANCELLED, updated_at=now)
-    )
-    return int(result.rowcount or 0)

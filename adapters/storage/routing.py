@@ -15,7 +15,7 @@ from sqlalchemy import Connection, select
 
 from adapters.storage.pausing import current_pauses
 from adapters.storage.sql import insert_ignore, locked, upsert
-from adapters.storage.tables import assignments, manager_load, pool_state
+from adapters.storage.tables import assignments, manager_load, pool_state, split_adjustments
 from core.state import ManagerLoad, PoolState, RoutingState
 
 
@@ -32,11 +32,14 @@ def load_routing_state(connection: Connection, pools: Iterable[str], now: dateti
     pool_rows = connection.execute(locked(connection, query)).all()
     return RoutingState(
         pools={r.pool: PoolState(dict(r.counts), r.last, frozenset(r.present)) for r in pool_rows},
-        loads={
-            r.manager: ManagerLoad(r.day, r.today, r.open) for r in connection.execute(select(manager_load))
-        },
+        loads=manager_loads(connection),
         paused=current_pauses(connection),
     )
+
+
+def manager_loads(connection: Connection) -> dict[str, ManagerLoad]:
+    """Every manager's stored load (leads today, open leads), by manager."""
+    return {r.manager: ManagerLoad(r.day, r.today, r.open) for r in connection.execute(select(manager_load))}
 
 
 def save_routing_state(
@@ -103,3 +106,8 @@ def insert_assignments(connection: Connection, rows: Sequence[dict[str, Any]]) -
         return []
     stmt = assignments.insert().returning(assignments.c.id, sort_by_parameter_order=True)
     return [int(i) for i in connection.execute(stmt, list(rows)).scalars()]
+
+
+def insert_split_adjustments(connection: Connection, rows: Sequence[dict[str, Any]]) -> None:
+    """Store the -1/+1 share moves of an override counted toward the new owner (one executemany)."""
+    connection.execute(split_adjustments.insert(), list(rows))

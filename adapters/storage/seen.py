@@ -3,7 +3,7 @@ update event is measured against to tell our own echo from a person's change."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -40,3 +40,30 @@ def read_seen(connection: Connection, crm: str, lead_ids: Iterable[str]) -> dict
         return {}
     query = select(lead_seen).where(lead_seen.c.crm == crm, lead_seen.c.lead_id.in_(wanted))
     return {row.lead_id: row for row in connection.execute(query)}
+
+
+def seen_lead(connection: Connection, crm: str, lead_id: str) -> Any:
+    """The lead_seen row of one lead, or None."""
+    query = select(lead_seen).where(lead_seen.c.crm == crm, lead_seen.c.lead_id == lead_id)
+    return connection.execute(query).first()
+
+
+def update_seen(connection: Connection, crm: str, lead_id: str, values: Mapping[str, Any]) -> None:
+    """Overwrite the given columns of a lead's lead_seen row."""
+    connection.execute(
+        lead_seen.update().where(lead_seen.c.crm == crm, lead_seen.c.lead_id == lead_id).values(**values)
+    )
+
+
+def seen_ids(connection: Connection, crm: str, lead_ids: Sequence[str]) -> set[str]:
+    """Which of these leads have a lead_seen row."""
+    query = select(lead_seen.c.lead_id).where(lead_seen.c.crm == crm, lead_seen.c.lead_id.in_(lead_ids))
+    return set(connection.execute(query).scalars())
+
+
+def seen_times(connection: Connection, crm: str, lead_ids: Sequence[str]) -> dict[str, datetime]:
+    """When each of these leads' lead_seen row was last written, by lead id (leads without one left out)."""
+    query = select(lead_seen.c.lead_id, lead_seen.c.updated_at).where(
+        lead_seen.c.crm == crm, lead_seen.c.lead_id.in_(lead_ids)
+    )
+    return dict(connection.execute(query).all())

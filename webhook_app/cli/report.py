@@ -9,10 +9,8 @@ import sys
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
-
 from adapters.storage.engine import reading
-from adapters.storage.tables import assignments, audit
+from adapters.storage.reports import closed_between, decisions_between
 from core.report import Closed, Received, Report, build_report
 from webhook_app.cli import help_for
 from webhook_app.cli.common import open_database, parse_since, print_rows
@@ -86,14 +84,8 @@ def _rows(
     engine: Any, since: datetime, until: datetime, history_start: datetime, tz: Any
 ) -> tuple[list[Received], list[Closed], list[Closed]]:
     with reading(engine) as connection:
-        rows = connection.execute(
-            select(assignments).where(assignments.c.decided_at >= since, assignments.c.decided_at < until)
-        ).all()
-        deals = connection.execute(
-            select(audit).where(
-                audit.c.kind.in_(["won", "lost"]), audit.c.at >= min(since, history_start), audit.c.at < until
-            )
-        ).all()
+        rows = decisions_between(connection, since, until)
+        deals = closed_between(connection, min(since, history_start), until)
     received = [
         Received(
             r.manager,

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from adapters.storage.queue import Job, cancel_lead_jobs
+from adapters.storage.queue import Job, cancel_pending
 from core.kinds import AuditKind, JobKind
 from core.lifecycle_types import LeadLife, TimerRang, Updated
 from core.model import Lead
@@ -119,7 +119,7 @@ def _deleted(ctx: JobContext, job: Job) -> None:
 
 def cancel_deleted(carrier: Carrier, job: Job) -> None:
     """The lead is gone from the CRM: cancel its pending work, and say so in the audit."""
-    cancel_lead_jobs(carrier.connection, job.crm, job.lead_id or "", carrier.now)
+    cancel_pending(carrier.connection, job.crm, job.lead_id, carrier.now)
     carrier.note(job, AuditKind.DELETED, "lead deleted in the CRM; pending work cancelled")
 
 

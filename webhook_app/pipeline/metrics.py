@@ -9,14 +9,14 @@ from typing import Any
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine
 
 from adapters.storage.configs import last_refusal
 from adapters.storage.engine import reading
+from adapters.storage.heartbeats import last_heartbeat
 from adapters.storage.outage import outages
 from adapters.storage.outbox import outbox_counts
 from adapters.storage.queue import job_counts, oldest_pending
-from adapters.storage.tables import heartbeats
 
 
 class Metrics:
@@ -67,7 +67,7 @@ class _DatabaseCollector(Collector):
             jobs = job_counts(connection)
             writes = outbox_counts(connection)
             oldest = oldest_pending(connection, now)
-            beat = connection.execute(select(func.max(heartbeats.c.seen_at))).scalar()
+            beat = last_heartbeat(connection)
             refusal = last_refusal(connection)
             down = outages(connection)
         yield _labelled("leadrouter_jobs", "Jobs by state", "state", jobs)

@@ -7,8 +7,12 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from adapters.storage.routing import find_assignment, load_routing_state, save_routing_state
-from adapters.storage.tables import split_adjustments
+from adapters.storage.routing import (
+    find_assignment,
+    insert_split_adjustments,
+    load_routing_state,
+    save_routing_state,
+)
 from core.overrides import apply_override
 from core.policy import Policy
 
@@ -41,7 +45,5 @@ def count_override(
         for key, delta in ((previous, -1), (new, 1))
         if key is not None
     ]
-    connection.execute(
-        split_adjustments.insert(), [{**r, "crm": crm, "lead_id": lead_id, "at": now} for r in rows]
-    )
+    insert_split_adjustments(connection, [{**r, "crm": crm, "lead_id": lead_id, "at": now} for r in rows])
     return {"pool": row.pool, "from": previous, "to": new}

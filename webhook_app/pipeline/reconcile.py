@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from adapters.storage.audit import write_audit
-from adapters.storage.intake import IncomingEvent, store_events
-from adapters.storage.queue import PENDING, RUNNING, Job, complete, enqueue, reschedule
-from adapters.storage.sql import upsert
-from adapters.storage.tables import inbox, jobs, kv, lead_seen
+from adapters.storage.intake import IncomingEvent, store_events, stored_leads
+from adapters.storage.kv import put_value, read_value
+from adapters.storage.queue import Job, complete, enqueue, has_open_job, reschedule
+from adapters.storage.seen import seen_times
 from core.kinds import AuditKind, JobKind
 from core.ports import ChangedLead, Reconcilable
 from webhook_app.pipeline.context import JobContext
@@ -28,12 +28,7 @@ def _key(crm: str) -> str:
 
 def ensure_reconcile_job(connection: Connection, crm: str, now: datetime) -> None:
     """Queue the periodic reconcile job unless one is already waiting or running."""
-    exists = connection.execute(
-        select(jobs.c.id).where(
-            jobs.c.kind == JobKind.RECONCILE, jobs.c.crm == crm, jobs.c.state.in_([PENDING, RUNNING])
-        )
-    ).first()
-    if exists is None:
+    if not has_open_job(connection, JobKind.RECONCILE, crm):
         enqueue(connection, JobKind.RECONCILE, crm, None, {}, now, now)
 
 
@@ -45,26 +40,17 @@ def reconcile(ctx: JobContext, job: Job) -> None:
             complete(connection, job, ctx.worker, now)
         return
     with ctx.engine.begin() as connection:
-        row = connection.execute(select(kv.c.value).where(kv.c.key == _key(job.crm))).first()
-    if row is None:  # the first pass only sets the starting line: leads from before install are not ours
+        mark = read_value(connection, _key(job.crm))
+    if mark is None:  # the first pass only sets the starting line: leads from before install are not ours
         changed: list[ChangedLead] = []
         watermark = now
     else:
-        since = datetime.fromisoformat(row.value["since"])
+        since = datetime.fromisoformat(mark["since"])
         changed = ctx.crm.changed_since(since - OVERLAP)  # network I/O outside transactions
         watermark = max([since, *(c.updated_at for c in changed)])
     missed = _store_missed(ctx, job.crm, changed, now)
     with ctx.engine.begin() as connection:
-        connection.execute(
-            upsert(
-                connection,
-                kv,
-                ["key"],
-                key=_key(job.crm),
-                value={"since": watermark.isoformat()},
-                updated_at=now,
-            )
-        )
+        put_value(connection, _key(job.crm), {"since": watermark.isoformat()}, now)
         if missed:
             write_audit(
                 connection,
@@ -82,18 +68,8 @@ def _store_missed(ctx: JobContext, crm: str, changed: list[ChangedLead], now: da
         return 0
     ids = [c.lead_id for c in changed]
     with ctx.engine.begin() as connection:
-        seen = set(
-            connection.execute(
-                select(inbox.c.lead_id).where(inbox.c.crm == crm, inbox.c.lead_id.in_(ids))
-            ).scalars()
-        )
-        ours = dict(
-            connection.execute(
-                select(lead_seen.c.lead_id, lead_seen.c.updated_at).where(
-                    lead_seen.c.crm == crm, lead_seen.c.lead_id.in_(ids)
-                )
-            ).all()
-        )
+        seen = stored_leads(connection, crm, ids)
+        ours = seen_times(connection, crm, ids)
     events = []
     for item in changed:
         stamp = item.updated_at.isoformat()

@@ -11,10 +11,9 @@ from datetime import datetime, timedelta
 
 from adapters.errors import AuthError, Blocked, RateLimited, TransientCrmError
 from adapters.storage.audit import write_audit
+from adapters.storage.heartbeats import record_heartbeat
 from adapters.storage.outage import mark_down, mark_up
 from adapters.storage.queue import Job, LeaseLost, claim_jobs, reschedule, retry_or_fail, wait_for_crm
-from adapters.storage.sql import upsert
-from adapters.storage.tables import heartbeats
 from core.kinds import AuditKind, JobKind
 from core.ports import BatchReader, Reconcilable
 from webhook_app.pipeline.backoff import backoff_delay
@@ -329,6 +328,4 @@ class Worker:
 
     def _heartbeat(self) -> None:
         with self.ctx.engine.begin() as connection:
-            connection.execute(
-                upsert(connection, heartbeats, ["worker"], worker=self.ctx.worker, seen_at=self.ctx.clock())
-            )
+            record_heartbeat(connection, self.ctx.worker, self.ctx.clock())

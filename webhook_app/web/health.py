@@ -5,11 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import func, select, text
 
 from adapters.storage.engine import reading
+from adapters.storage.heartbeats import last_heartbeat, ping
 from adapters.storage.outage import outages
-from adapters.storage.tables import heartbeats
 from webhook_app.bootstrap import Services
 
 bp = Blueprint("ops", __name__)
@@ -23,8 +22,8 @@ def healthz() -> ResponseReturnValue:
     now = services.clock()
     try:
         with reading(services.engine) as connection:
-            connection.execute(text("SELECT 1"))
-            beat = connection.execute(select(func.max(heartbeats.c.seen_at))).scalar()
+            ping(connection)
+            beat = last_heartbeat(connection)
             down = outages(connection)
     except Exception:  # any database failure means "not healthy"; details go to the log, not out
         current_app.logger.exception("health check: database unreachable")

@@ -8,18 +8,21 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, time, timedelta, tzinfo
 from typing import Any
 
-from sqlalchemy import Engine, case, func, select
+from sqlalchemy import Engine
 
 from adapters.storage.engine import reading
+from adapters.storage.heartbeats import last_heartbeat
+from adapters.storage.kv import entries_like
 from adapters.storage.outage import Outage, outages
 from adapters.storage.outbox import DEAD, list_dead, outbox_counts
 from adapters.storage.pausing import current_pauses
 from adapters.storage.queue import job_counts, oldest_pending
-from adapters.storage.tables import assignments, heartbeats, kv, manager_load, outbox, split_adjustments
+from adapters.storage.readmodel import decision_with_writes, find_decisions, split_counts
+from adapters.storage.routing import manager_loads
 from core.availability import SkipReason, unavailability
 from core.model import Pool
 from core.policy import Policy
-from core.state import ManagerLoad, RoutingState
+from core.state import RoutingState
 
 PERIODS = ("today", "week", "month")
 MAX_ID = 2**63 - 1  # the largest BIGINT: no row has a bigger id, and the drivers refuse one
@@ -71,28 +74,10 @@ def splits(
 ) -> dict[str, list[PoolSplit]]:
     """`split` for several periods from one pass over the decisions (the index covers it)."""
     starts = {p: period_start(p, now, policy.tz) for p in periods}
-    columns = [
-        func.sum(case((assignments.c.decided_at >= start, 1), else_=0)).label(p)
-        for p, start in starts.items()
-    ]
-    query = (
-        select(assignments.c.pool, assignments.c.manager, *columns)
-        .where(assignments.c.purpose == "new", assignments.c.decided_at >= min(starts.values()))
-        .group_by(assignments.c.pool, assignments.c.manager)
-    )
-    # Overrides counted toward the new owner (overrides.count_toward_share): a few rows, by date.
-    moved = [
-        func.sum(case((split_adjustments.c.decided_at >= start, split_adjustments.c.delta), else_=0)).label(p)
-        for p, start in starts.items()
-    ]
-    adjustments = (
-        select(split_adjustments.c.pool, split_adjustments.c.manager, *moved)
-        .where(split_adjustments.c.decided_at >= min(starts.values()))
-        .group_by(split_adjustments.c.pool, split_adjustments.c.manager)
-    )
     counts: dict[str, dict[str | None, dict[str, int]]] = {p: defaultdict(dict) for p in periods}
     with reading(engine) as connection:
-        for row in [*connection.execute(query), *connection.execute(adjustments)]:
+        # Overrides counted toward the new owner (overrides.count_toward_share) come in the same rows.
+        for row in split_counts(connection, starts):
             for p in periods:
                 if row._mapping[p]:
                     by_manager = counts[p][row.pool]
@@ -142,9 +127,7 @@ class ManagerNow:
 def managers_now(engine: Engine, policy: Policy, now: datetime) -> list[ManagerNow]:
     """Every manager's availability now, as a decision would see it."""
     with reading(engine) as connection:
-        loads = {
-            r.manager: ManagerLoad(r.day, r.today, r.open) for r in connection.execute(select(manager_load))
-        }
+        loads = manager_loads(connection)
         pauses = current_pauses(connection)
     state = RoutingState(loads=loads, paused=pauses)
     result = []
@@ -184,16 +167,12 @@ class Health:
 def health(engine: Engine, now: datetime) -> Health:
     """Worker heartbeat, queue, oldest due job, dead letters, reconcile and rate-limit state."""
     with reading(engine) as connection:
-        beat = connection.execute(select(func.max(heartbeats.c.seen_at))).scalar()
+        beat = last_heartbeat(connection)
         jobs = job_counts(connection)
         oldest = oldest_pending(connection, now)
         dead = outbox_counts(connection).get(DEAD, 0)
         down = outages(connection)
-        rows = connection.execute(
-            select(kv.c.key, kv.c.value, kv.c.updated_at).where(
-                kv.c.key.like("reconcile%") | kv.c.key.like("ratelimit:%")
-            )
-        ).all()
+        rows = entries_like(connection, "reconcile%", "ratelimit:%")
     heartbeat_age = (now - beat).total_seconds() if beat else None
     oldest_age = (now - oldest).total_seconds() if oldest else None
     reconciled = [r.updated_at for r in rows if r.key.startswith("reconcile")]
@@ -246,48 +225,28 @@ def decisions(
     before_id: int | None = None,
 ) -> list[dict[str, Any]]:
     """Decisions newest first, filtered; `before_id` pages back."""
-    query = select(
-        assignments.c.id,
-        assignments.c.crm,
-        assignments.c.lead_id,
-        assignments.c.purpose,
-        assignments.c.manager,
-        assignments.c.rule,
-        assignments.c.pool,
-        assignments.c.strategy,
-        assignments.c.route,
-        assignments.c.reason,
-        assignments.c.config_version,
-        assignments.c.decided_at,
-    ).order_by(assignments.c.id.desc())
-    filters = {
-        assignments.c.lead_id: lead,
-        assignments.c.manager: manager,
-        assignments.c.pool: pool,
-        assignments.c.rule: rule,
-    }
-    for column, value in filters.items():
-        if value:
-            query = query.where(column == value)
-    if since is not None:
-        query = query.where(assignments.c.decided_at >= since)
-    if until is not None:
-        query = query.where(assignments.c.decided_at < until)
-    if before_id is not None:
-        query = query.where(assignments.c.id < before_id)
     with reading(engine) as connection:
-        return [_plain(row._mapping) for row in connection.execute(query.limit(limit))]
+        rows = find_decisions(
+            connection,
+            lead=lead,
+            manager=manager,
+            pool=pool,
+            rule=rule,
+            since=since,
+            until=until,
+            limit=limit,
+            before_id=before_id,
+        )
+    return [_plain(row) for row in rows]
 
 
 def decision_detail(engine: Engine, assignment_id: int) -> dict[str, Any] | None:
     """One decision with its full reasoning and the CRM writes it caused (outcome, latency)."""
     with reading(engine) as connection:
-        row = connection.execute(select(assignments).where(assignments.c.id == assignment_id)).first()
-        if row is None:
-            return None
-        writes = connection.execute(
-            select(outbox).where(outbox.c.assignment_id == assignment_id).order_by(outbox.c.id)
-        ).all()
+        found = decision_with_writes(connection, assignment_id)
+    if found is None:
+        return None
+    row, writes = found
     detail = _plain(row._mapping)
     detail["writes"] = [
         {

@@ -11,11 +11,10 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
 from adapters.storage.engine import reading
-from adapters.storage.sql import upsert
-from adapters.storage.tables import kv
+from adapters.storage.kv import prune_entries, put_value, read_entry, recent_entries
 from webhook_app.config import LoadedConfig
 from webhook_app.offline.whatif import run_whatif, whatif_json
 
@@ -99,22 +98,14 @@ def start(
 def get(engine: Engine, run_id: str, now: datetime) -> dict[str, Any] | None:
     """One run: its state, progress and (when done) result; `lost` if its process died."""
     with reading(engine) as connection:
-        row = connection.execute(
-            select(kv.c.value, kv.c.updated_at).where(kv.c.key == PREFIX + run_id)
-        ).first()
+        row = read_entry(connection, PREFIX + run_id)
     return _aged(dict(row.value), row.updated_at, now) if row is not None else None
 
 
 def recent(engine: Engine, now: datetime) -> list[dict[str, Any]]:
     """The latest runs, newest first, without their results."""
-    query = (
-        select(kv.c.value, kv.c.updated_at)
-        .where(kv.c.key.startswith(PREFIX))
-        .order_by(kv.c.updated_at.desc())
-        .limit(KEEP)
-    )
     with reading(engine) as connection:
-        rows = connection.execute(query).all()
+        rows = recent_entries(connection, PREFIX, limit=KEEP)
     runs = [_aged(dict(r.value), r.updated_at, now) for r in rows]
     return [{k: v for k, v in run.items() if k != "result"} for run in runs]
 
@@ -129,18 +120,7 @@ def _save(engine: Engine, run_id: str, value: dict[str, Any], now: datetime, *, 
     """Store a run's state; when starting one (`prune`), forget all but the KEEP latest others."""
     key = PREFIX + run_id
     with engine.begin() as connection:
-        connection.execute(upsert(connection, kv, ["key"], key=key, value=value, updated_at=now))
+        put_value(connection, key, value, now)
         if not prune:
             return
-        old = (
-            connection.execute(
-                select(kv.c.key)
-                .where(kv.c.key.startswith(PREFIX), kv.c.key != key)
-                .order_by(kv.c.updated_at.desc(), kv.c.key)
-                .offset(KEEP - 1)
-            )
-            .scalars()
-            .all()
-        )
-        if old:
-            connection.execute(kv.delete().where(kv.c.key.in_(old)))
+        prune_entries(connection, PREFIX, keep=KEEP - 1, besides=key)
