@@ -1,15 +1,21 @@
-"""The ways a story runs: the lifecycle in memory (what `simulate` runs), and the worker on the fake
-CRM through the queue and the database. Each returns the owners each lead had, in order, as the
-CRM showed them, and how many audit rows of each kind the story made."""
+"""The ways a story runs: the lifecycle in memory (what `simulate` runs), `simulate` itself on the
+story told as a lead file, and the worker on the fake CRM through the queue and the database. Each
+returns the owners each lead had, in order, as the CRM showed them, and how many audit rows of each
+kind the story made."""
 
 from __future__ import annotations
 
+import contextlib
+import csv
+import io
+import json
 from collections import Counter
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
 from adapters.storage.audit import read_audit
@@ -24,6 +30,7 @@ from core.policy import Policy
 from tests.fakes.crm import FakeCrm
 from tests.integration.helpers import Clock, make_worker, post
 from tests.stories.seeds import Arrive, LateEvent, Move, Reassign, Story, Until
+from webhook_app.cli.main import main
 from webhook_app.config import load_config
 from webhook_app.offline.lives import Lives
 
@@ -89,6 +96,104 @@ def run_in_memory(story: Story, tmp_path: Path) -> Result:
         elif isinstance(effect, Override):
             counts["override"] += 1
     return seen.owners, counts
+
+
+# What `simulate`'s output shows of the audit kinds (it prints no won / lost, echo or stale lines).
+SIMULATE_SHOWS = frozenset(
+    {"decision", "handoff", "handoff_blocked", "handoff_cancelled", "return_skipped", "sla_ok", "override"}
+)
+FILE_COLUMNS = (
+    "event",
+    "id",
+    "created_at",
+    "at",
+    "pipeline",
+    "stage",
+    "closed",
+    "owner",
+    "source",
+    "region",
+    "tags",
+    "company",
+    "client",
+    "price",
+)
+
+
+def lead_file(story: Story, path: Path) -> None:
+    """The story as a lead file: a created row per arrival, a stage row per move, an owner row per
+    person's change, and an until row for time that passes with nothing else happening."""
+    with path.open("w", encoding="utf-8", newline="") as out:
+        rows = csv.DictWriter(out, FILE_COLUMNS)
+        rows.writeheader()
+        for step in story.timeline:
+            if isinstance(step, Arrive):
+                fields = {"client" if k == "client_key" else k: v for k, v in step.fields.items()}
+                if "tags" in fields:
+                    fields["tags"] = ";".join(fields["tags"])  # type: ignore[arg-type]
+                rows.writerow(
+                    {"event": "created", "id": step.lead, "created_at": step.at.isoformat(), **fields}
+                )
+            elif isinstance(step, Move):
+                move = {"pipeline": step.pipeline, "stage": step.stage, "closed": step.closed or ""}
+                rows.writerow({"event": "stage", "id": step.lead, "at": step.at.isoformat(), **move})
+            elif isinstance(step, Reassign):
+                rows.writerow(
+                    {"event": "owner", "id": step.lead, "at": step.at.isoformat(), "owner": step.manager}
+                )
+            else:
+                rows.writerow({"event": "until", "at": step.at.isoformat()})
+
+
+def run_simulate_cli(story: Story, tmp_path: Path) -> Result:
+    """`leadrouter simulate --format json` on the story told as a lead file; the owners and counts
+    rebuilt from what it prints (counts only of the kinds in SIMULATE_SHOWS)."""
+    if any(isinstance(step, LateEvent) for step in story.timeline):
+        pytest.skip(
+            "a late event is the CRM delivering a change after our own write: a lead file is the "
+            "deals' history, in the order things happened, and cannot tell it"
+        )
+    story_policy(story, tmp_path)  # writes story.yaml, as the product reads it
+    leads = tmp_path / "story.csv"
+    lead_file(story, leads)
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = main(
+            ["simulate", "--config", str(tmp_path / "story.yaml"), "--leads", str(leads), "--format", "json"]
+        )
+    assert code == 0
+    owners: dict[str, list[str]] = {}
+    counts: Counter[str] = Counter()
+    for line in out.getvalue().splitlines():
+        record = json.loads(line)
+        kind = record["type"]
+        if kind == "decision":
+            counts["decision"] += record["outcome"] == "assign"
+            _took(owners, record["lead"], record["assignee"])
+        elif kind == "handoff":
+            counts[_audit_kind(record)] += 1
+            _took(owners, record["lead"], record["to"])
+        elif kind == "handoff_summary":
+            counts["sla_ok"] += record["in_time"]
+    return owners, counts
+
+
+def _took(owners: dict[str, list[str]], lead_id: str, manager: str | None) -> None:
+    history = owners.setdefault(lead_id, [])
+    if manager is not None and (not history or history[-1] != manager):
+        history.append(manager)
+
+
+def _audit_kind(handoff: dict[str, Any]) -> str:
+    """The audit kind of the row the worker writes for what a `handoff` line says."""
+    outcome = handoff["outcome"]
+    if outcome in ("handed", "to-head"):
+        return "handoff"
+    if outcome in ("blocked", "kept-by-exception"):
+        return "handoff_blocked"
+    if outcome == "cancelled":
+        return "return_skipped" if handoff["kind"] == "return" else "handoff_cancelled"
+    return str(outcome)  # "override": a person's change
 
 
 def run_on_worker(story: Story, tmp_path: Path) -> Result:

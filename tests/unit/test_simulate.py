@@ -75,13 +75,22 @@ def test_continuity_ends_after_the_window_like_in_production():
     assert [r.decision.route for r in simulation.run(leads)] == [Route.POOL, Route.POOL]
 
 
-def test_an_owner_given_in_the_file_wins_over_the_simulated_one():
+def test_our_own_record_of_the_client_wins_over_an_owner_given_in_the_file():
     simulation = Simulation(office_policy(continuity=Continuity(enabled=True)))
     leads = [
         lead("1", NOON, client_key="c1"),
         lead("2", NOON.replace(minute=5), client_key="c1", client_owner=2),
     ]
-    assert [r.decision.assignee for r in simulation.run(leads)] == ["a", "b"]
+    assert [r.decision.assignee for r in simulation.run(leads)] == ["a", "a"]
+
+
+def test_an_owner_given_in_the_file_counts_while_the_run_knows_no_other():
+    simulation = Simulation(office_policy(continuity=Continuity(enabled=True)))
+    leads = [
+        lead("1", NOON, client_key="c1", client_owner=2),
+        lead("2", NOON.replace(minute=5), client_key="c1"),
+    ]
+    assert [r.decision.assignee for r in simulation.run(leads)] == ["b", "b"]
 
 
 def test_leads_parked_on_a_head_by_a_manual_pool_do_not_make_the_head_the_clients_manager():

@@ -15,6 +15,7 @@ from core.policy import Continuity, Handoff
 from tests.builders import date, manager, policy, pool, weekdays
 from webhook_app.cli.main import main
 from webhook_app.cli.simulate import simulate_file
+from webhook_app.config import load_config
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = str(ROOT / "config.example.yaml")
@@ -183,7 +184,7 @@ def test_an_exception_keeps_a_vip_deal_and_a_never_moved_owner_keeps_theirs(tmp_
     assert (counts["kept_by_exception"], counts["blocked"], counts["handed"]) == (1, 1, 0)
 
 
-def test_a_substitutes_lead_goes_back_when_the_owner_returns_unless_it_moved_on(tmp_path):
+def test_a_substitutes_lead_goes_back_when_the_owner_returns_worked_on_or_not(tmp_path):
     away = Absence(date(2026, 11, 30), date(2026, 12, 4), substitute="petrov")
     p = company(continuity=Continuity(enabled=True), sales={"return_after_absence": True})
     p = replace(p, managers={**p.managers, "ivanov": replace(p.managers["ivanov"], absences=(away,))})
@@ -196,10 +197,10 @@ def test_a_substitutes_lead_goes_back_when_the_owner_returns_unless_it_moved_on(
     result = run(tmp_path, p, rows)
     assert handoffs(result) == [
         ("1", "return", "handed", "petrov", "ivanov"),
-        ("2", "return", "cancelled", "petrov", None),
+        ("2", "return", "handed", "petrov", "ivanov"),
     ]
     assert result["handoff"][0]["at"].startswith("2026-12-07T09:00")  # Monday morning
-    assert "уже не на этапе «Новый»" in result["handoff"][1]["reason"]
+    assert "возврат менеджеру Иванов после отсутствия" in result["handoff"][1]["reason"]
 
 
 def test_a_handoff_nobody_can_take_now_waits_for_the_shift(tmp_path):
@@ -272,6 +273,19 @@ def test_an_unsorted_file_with_stage_rows_is_run_in_time_order(tmp_path, capsys)
             "stage,1,,2026-12-02T09:00,,Договор,,\ncreated,1,2026-12-02T10:00,,,,,\n",
             ":2: stage row for lead '1'",
         ),
+        (
+            "created,1,2026-12-02T10:00,,,,,\nowner,1,,2026-12-02T11:00,,,,\n",
+            ":3: an owner row needs the `owner`",
+        ),
+        (
+            "created,1,2026-12-02T10:00,,,,,\nowner,1,,2026-12-02T11:00,,,,nobody\n",
+            ":3: owner 'nobody' is neither a manager in the config nor a numeric CRM user id",
+        ),
+        (
+            "created,1,2026-12-02T10:00,,,,,\nowner,7,,2026-12-02T11:00,,,,head\n",
+            ":3: owner row for lead '7'",
+        ),
+        ("created,1,2026-12-02T10:00,,,,,\nuntil,,,,,,,\n", ":3: an until row needs `at`"),
     ],
 )
 def test_a_bad_stage_row_exits_1_naming_the_file_and_line(tmp_path, capsys, rows, message):
@@ -290,7 +304,7 @@ def test_the_example_file_shows_every_kind_of_handoff(capsys):
         ("stage", "handed"),
         ("stage", "kept-by-exception"),
         ("stage", "blocked"),
-        ("after_days", "handed"),
+        ("after_days", "kept-by-exception"),  # the chain's account manager is in `chains` already
         ("after_days", "cancelled"),
         ("sla", "handed"),
         ("sla", "to-head"),
@@ -304,7 +318,7 @@ def test_the_example_file_shows_every_kind_of_handoff(capsys):
 def test_the_example_file_as_a_table_and_as_csv(capsys):
     assert main(["simulate", "--config", CONFIG, "--leads", str(EXAMPLE), "--language", "en"]) == 0
     out = capsys.readouterr().out
-    assert "Handoffs: deals that changed hands 7" in out
+    assert "Handoffs: deals that changed hands 6" in out
     assert "handoff 'contract-signed' not done: exception (tags = VIP)" in out
     assert "Гусев Андрей" in out and "From → to" in out
     assert main(["simulate", "--config", CONFIG, "--leads", str(EXAMPLE), "--format", "csv"]) == 0
@@ -317,3 +331,162 @@ def test_the_example_file_as_a_table_and_as_csv(capsys):
         "from",
     ]
     assert len(sections[1].splitlines()) == 1 + 10  # header + the example's handoff lines
+
+
+def test_a_stage_handoff_never_takes_a_deal_from_a_member_of_its_target_pool(tmp_path):
+    rows = (
+        "created,1,2026-12-02T10:00,,Продажи,Новый,,\n"
+        "created,2,2026-12-02T10:05,,Продажи,Новый,,\n"
+        "owner,1,,2026-12-02T10:10,,,,ivanov\n"  # a person gives lead 1 to a salesperson
+        "stage,1,,2026-12-02T10:30,,Квалифицирован,,\n"
+        "stage,2,,2026-12-02T10:30,,Квалифицирован,,\n"
+    )
+    result = run(tmp_path, company(QUALIFIED), rows)
+    assert handoffs(result) == [
+        ("1", "owner", "override", "caller", "ivanov"),
+        ("1", "qualified", "kept-by-exception", "ivanov", None),
+        ("2", "qualified", "handed", "caller", "ivanov"),
+    ]
+    assert (
+        "передача «qualified» не выполняется: исключение (ivanov ∈ sales)" in result["handoff"][1]["reason"]
+    )
+    counts = summary(result)["qualified"]
+    assert (counts["kept_by_exception"], counts["handed"]) == (1, 1)
+    assert [(p["from"], p["to"]) for p in result["handoff_pair"]] == [
+        ("caller", "ivanov")
+    ]  # not the override
+
+
+def test_reassign_always_moves_it_anyway_and_from_limits_whose_deals_move(tmp_path):
+    rows = (
+        "created,1,2026-12-02T10:00,,Продажи,Новый,,\n"
+        "created,2,2026-12-02T10:05,,Продажи,Новый,,\n"
+        "owner,1,,2026-12-02T10:10,,,,ivanov\n"
+        "owner,2,,2026-12-02T10:10,,,,farmer\n"
+        "stage,1,,2026-12-02T10:30,,Квалифицирован,,\n"
+        "stage,2,,2026-12-02T10:30,,Квалифицирован,,\n"
+    )
+    always = replace(QUALIFIED, reassign_always=True)
+    assert handoffs(run(tmp_path, company(always), rows))[2:] == [
+        ("1", "qualified", "handed", "ivanov", "petrov"),  # never back to its owner
+        ("2", "qualified", "handed", "farmer", "sidorov"),
+    ]
+    only_callers = replace(QUALIFIED, from_members=frozenset({"caller"}))
+    result = run(tmp_path, company(only_callers), rows)
+    assert handoffs(result)[2:] == [
+        ("1", "qualified", "kept-by-exception", "ivanov", None),
+        ("2", "qualified", "kept-by-exception", "farmer", None),
+    ]
+    assert "исключение (farmer ∉ from: [caller])" in result["handoff"][3]["reason"]
+
+
+def test_only_untouched_leads_go_back_when_the_pool_says_so(tmp_path):
+    away = Absence(date(2026, 11, 30), date(2026, 12, 4), substitute="petrov")
+    sales = {"return_after_absence": True, "return_only_untouched": True}
+    p = company(continuity=Continuity(enabled=True), sales=sales)
+    p = replace(p, managers={**p.managers, "ivanov": replace(p.managers["ivanov"], absences=(away,))})
+    rows = (
+        "created,1,2026-12-02T10:00,,,Новый,,ivanov\n"
+        "created,2,2026-12-02T10:05,,,Новый,,ivanov\n"
+        "stage,2,,2026-12-03T10:00,,В работе,,\n"
+        "created,3,2026-12-08T10:00,,,Новый,,\n"
+    )
+    result = run(tmp_path, p, rows)
+    assert handoffs(result) == [
+        ("1", "return", "handed", "petrov", "ivanov"),
+        ("2", "return", "cancelled", "petrov", None),
+    ]
+    assert "передача «return» отменена: сделка уже не на этапе «Новый»" in result["handoff"][1]["reason"]
+    assert summary(result)["return"]["cancelled"] == 1
+
+
+def test_a_deal_closed_meanwhile_stays_with_the_substitute(tmp_path):
+    away = Absence(date(2026, 11, 30), date(2026, 12, 4), substitute="petrov")
+    p = company(continuity=Continuity(enabled=True), sales={"return_after_absence": True})
+    p = replace(p, managers={**p.managers, "ivanov": replace(p.managers["ivanov"], absences=(away,))})
+    path = tmp_path / "closed.csv"
+    path.write_text(
+        "event,id,created_at,at,stage,closed,owner\n"
+        "created,1,2026-12-02T10:00,,Новый,,ivanov\n"
+        "stage,1,,2026-12-03T10:00,Успешно,won,\n"
+        "until,,,2026-12-07T12:00,,,\n",
+        encoding="utf-8",
+    )
+    out = io.StringIO()
+    simulate_file(p, path, out, output="json")
+    lines = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert [(h["lead"], h["kind"], h["outcome"]) for h in lines if h["type"] == "handoff"] == [
+        ("1", "return", "cancelled")
+    ]
+
+
+def test_an_until_row_lets_the_timers_due_by_then_ring(tmp_path):
+    p = company(SLA)
+    p = replace(p, rules=(replace(p.rules[0], pool="sales"),))
+    rows = "created,1,2026-12-02T10:00,,,Новый,,\nuntil,,,2026-12-02T10:40,,,,\n"
+    result = run(tmp_path, p, rows)
+    assert [h[2] for h in handoffs(result)] == ["handed", "handed"]  # 10:15, 10:30
+    assert summary(result)["sla"]["pending"] == 1  # the third check, at 10:45
+
+
+def test_a_bad_closed_value_exits_1_naming_the_file_and_line(tmp_path, capsys):
+    leads = tmp_path / "leads.csv"
+    leads.write_text(
+        "event,id,created_at,at,stage,closed\ncreated,1,2026-12-02T10:00,,,\nstage,1,,2026-12-02T11:00,Успешно,yes\n",
+        encoding="utf-8",
+    )
+    assert main(["simulate", "--config", CONFIG, "--leads", str(leads)]) == 1
+    assert "leads.csv:3: closed 'yes' is not one of: won, lost" in capsys.readouterr().err
+
+
+def test_owner_and_until_rows_read_ahead_and_as_json_lines_give_the_same_run(tmp_path):
+    p = company(QUALIFIED, SLA)
+    rows = (
+        "created,1,2026-12-02T10:00,,Продажи,Новый,,\n"
+        "owner,1,,2026-12-02T10:05,,,,petrov\n"
+        "stage,1,,2026-12-02T10:30,,Квалифицирован,,\n"
+        "until,,,2026-12-02T11:00,,,,\n"
+    )
+    plain = run(tmp_path, p, rows, read_ahead=False)
+    assert run(tmp_path, p, rows, read_ahead=True) == plain
+    assert handoffs(plain) == [
+        ("1", "owner", "override", "caller", "petrov"),
+        ("1", "qualified", "kept-by-exception", "petrov", None),
+    ]
+    assert summary(plain)["sla"]["in_time"] == 1  # the SLA saw the lead change hands
+    jsonl = tmp_path / "leads.jsonl"
+    header = HEADER.strip().split(",")
+    with jsonl.open("w", encoding="utf-8") as out:
+        for line in rows.splitlines():
+            out.write(json.dumps({k: v for k, v in zip(header, line.split(","), strict=True) if v}) + "\n")
+    text = io.StringIO()
+    simulate_file(p, jsonl, text, output="json")
+    assert [json.loads(x) for x in text.getvalue().splitlines() if '"type": "handoff"' in x] == plain[
+        "handoff"
+    ]
+
+
+def test_without_handoffs_the_lifecycle_decides_every_lead_as_the_plain_run_does(tmp_path):
+    # An `until` row sends the file through the lifecycle; with nothing to hand over, the decisions,
+    # the repeat clients, the waits and the fairness must be the plain run's, lead for lead.
+    p = load_config(Path(CONFIG)).policy
+    pools = {name: replace(pool, return_after_absence=False) for name, pool in p.pools.items()}
+    p = replace(p, handoffs=(), pools=pools)
+    leads = ROOT / "examples" / "leads.csv"
+    history = tmp_path / "history.csv"
+    with leads.open(encoding="utf-8-sig") as source:
+        header, *rows = source.read().splitlines()
+    columns = len(header.split(","))
+    history.write_text(
+        "\n".join(
+            [f"{header},event,at", *(f"{row},," for row in rows), "," * columns + "until,2026-08-01T00:00"]
+        ),
+        encoding="utf-8",
+    )
+    plain, lifecycle = io.StringIO(), io.StringIO()
+    simulate_file(p, leads, plain, output="table")
+    simulate_file(p, history, lifecycle, output="table")
+    assert "ждали смены: 17" in plain.getvalue()
+    ends = lifecycle.getvalue().index("\nПередачи")
+    assert lifecycle.getvalue()[:ends] == plain.getvalue()[: plain.getvalue().index("\nИтого")]
+    assert lifecycle.getvalue().splitlines()[-1] == plain.getvalue().splitlines()[-1]

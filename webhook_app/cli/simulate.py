@@ -114,9 +114,9 @@ def simulate_file(
     show_leads: bool = True,
     progress: bool = False,
     read_ahead: bool | None = None,
-) -> Simulation:
+) -> Simulation | HandoffSimulation:
     """The whole run: read, decide in time order, print decisions (and handoffs, when the file has
-    stage rows) as they come, then fairness and the handoff summary.
+    event rows) as they come, then fairness and the handoff summary.
 
     `read_ahead` parses the file in a second process (default: for files over READ_AHEAD_BYTES).
     """
@@ -131,14 +131,14 @@ def simulate_file(
         else:
             items = ((row, UNMATCHED) for row in source.in_time_order(disorder))
         stream = tqdm(items, total=count, disable=not progress, file=sys.stderr, unit=" rows")
-        if source.stage_rows:
-            simulation: Simulation = _with_handoffs(
+        if source.event_rows:  # the deals' history: the lifecycle runs it, handoffs and all
+            simulation: Simulation | HandoffSimulation = _with_handoffs(
                 HandoffSimulation(policy), stream, writer, show_leads, leads
             )
         else:
-            simulation = Simulation(policy)
-            # No stage rows: every row is a lead, and the loop stays the one of a plain file.
-            for item in simulation.run_matched(cast(Iterable[tuple[Lead, Matched]], stream)):
+            plain = simulation = Simulation(policy)
+            # No event rows: every row is a lead, and the loop stays the one of a plain file.
+            for item in plain.run_matched(cast(Iterable[tuple[Lead, Matched]], stream)):
                 if show_leads:
                     writer.decision(item)
     finally:
@@ -159,7 +159,7 @@ def _with_handoffs(
     show_leads: bool,
     leads: Path,
 ) -> HandoffSimulation:
-    """Run over leads and stage rows, printing decisions and handoffs in the order they happen."""
+    """Run over leads and event rows, printing decisions and handoffs in the order they happen."""
     try:
         for item in simulation.run_rows(stream):
             if not show_leads:

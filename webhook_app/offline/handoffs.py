@@ -1,269 +1,196 @@
-"""Handoffs in `simulate`: the file's stage rows drive the core's handoff code, in time order.
+"""`simulate` over a file with event rows: a driver of the lead lifecycle, deciding nothing itself.
 
-A file with stage rows is read as its deals' whole stage history, and the run does what the worker
-does (webhook_app/pipeline/handoffs.py) with the same core functions: a move *into* a stage hands the deal
-over (`on_stage`) and starts `after_days` clocks, cancelled if the deal has left the stage when they
-ring; a lead decided through a pool is checked after the SLA's working minutes and goes to the
-next member when its stage has not changed, after `max_hops` to the fallback; a lead a substitute
-took goes back to its owner. Each handoff happens once per lead, like the worker's unique
-assignments. Timers due after the file's last row are not run (nobody knows what happened then):
-they are counted as pending.
+A file with `stage` (or `owner`, `until`) rows is read as its deals' whole history. Its rows go to
+`Lives` in time order — a created row arrives, a stage row moves the deal, an owner row is a
+person's change — and the timers due before each row ring first, so the handoffs are exactly the
+ones `core.lifecycle.step` makes for the worker (docs/configuration.md, "The lead's whole life").
+What happened (`Lives.history`) is turned into what `simulate` prints: a `Simulated` per new
+lead's decision, a `Handed` per handoff that came due, and the counts of `HandoffTally`. Leads
+still waiting for a shift after the last row are decided at their shift; the other timers due
+after it are not run (nobody knows what happened then): they are counted as pending.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import heapq
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import Any
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping
 
-from core.conditions import normalize_text
-from core.decide import apply_decision, decide_for
-from core.decision import Decision, Outcome, Route, Step, StepCode
-from core.handoff import (
-    StageMove,
-    after_days,
-    blocked,
-    followups,
-    hand_over,
-    on_stage,
-    outcome_of,
-    reroute,
-    sla,
-    stop_outcome,
-    working_deadline,
+from core.decision import Decision, Route, Step, StepCode
+from core.fairness import FairnessTracker
+from core.handoff import outcome_of, sla, stop_outcome
+from core.kinds import AuditKind, JobKind
+from core.lifecycle_types import Assign, Note, Override, SetTimer, Wait
+from core.model import ManagerKey
+from core.policy import Matched, Policy
+from webhook_app.offline.leadevents import OwnerEvent, StageEvent, UntilEvent
+from webhook_app.offline.leadfile import Row, row_time
+from webhook_app.offline.lives import MAX_WAITS, Happened, Lives
+from webhook_app.offline.simulate import Simulated
+from webhook_app.offline.tally import (
+    CANCELLED,
+    IN_TIME,
+    OVERRIDE,
+    OWNER,
+    PENDING,
+    Handed,
+    HandoffTally,
+    RowError,
 )
-from core.model import Lead, ManagerKey
-from core.policy import Handoff, Matched, Policy
-from webhook_app.offline.leadevents import StageEvent
-from webhook_app.offline.leadfile import Row
-from webhook_app.offline.simulate import MAX_ATTEMPTS, Simulated, Simulation
-from webhook_app.offline.tally import CANCELLED, IN_TIME, PENDING, Handed, HandoffTally, RowError
 
-RETRY_WHEN_STUCK = timedelta(hours=1)  # a re-route nobody can take, and no time named: look again
-Timer = tuple[datetime, int, str, str, dict[str, Any]]  # (due, order, kind, lead id, what to do)
+NEW = "new"  # the purpose of a new lead's decision; every other purpose is a handoff
+RETURN = "return"  # the purpose, handoff name and kind of a return after an absence
 
 
-@dataclass(slots=True)
-class _Deal:
-    """One lead as the CRM would show it now, with who has it and the handoffs already made."""
-
-    lead: Lead
-    owner: ManagerKey | None = None  # None until the lead is decided
-    done: set[str] = field(default_factory=set)
-
-
-def _place(lead: Lead) -> tuple[str, str]:
-    """Where a deal is, as the config compares stages (the worker compares stage ids)."""
-    return normalize_text(lead.pipeline or ""), normalize_text(lead.stage or "")
-
-
-class HandoffSimulation(Simulation):
-    """A run over leads and stage events that also makes the handoffs; `tally` counts them."""
+class HandoffSimulation:
+    """A run over leads and event rows through the lifecycle; `tally` counts the handoffs."""
 
     def __init__(self, policy: Policy) -> None:
-        super().__init__(policy)
+        self.policy = policy
+        self.lives = Lives(policy)
+        self.fairness = FairnessTracker(policy)
         self.tally = HandoffTally(policy)
-        self.deals: dict[str, _Deal] = {}
-        self._timers: list[Timer] = []
-        self._sla_rule = sla(policy)
-        self._fire: dict[str, Callable[[_Deal, datetime, dict[str, Any]], Iterator[Handed]]] = {
-            "after_days": self._after_days,
-            "sla": self._sla_check,
-            "return": self._return,
-            "retry": self._retry_handover,
-        }
+        self.waited = 0  # leads that waited for a shift at least once
+        self.routes: Counter[str] = Counter()  # new leads' final decisions by route ("wait": never assigned)
+        self._sla = sla(policy)
+        self._handoffs = {h.name: h for h in policy.handoffs}
+        self._holders: dict[str, ManagerKey | None] = {}  # who holds each lead (before an effect)
+        self._stages: dict[str, str] = {}  # a substitute's lead → its stage when the return was set
 
     def run_rows(self, items: Iterable[tuple[Row, Matched]]) -> Iterator[Simulated | Handed]:
         """Decisions and handoffs in the order they happen; timers past the last row stay pending."""
-        last: datetime | None = None
-        for row, matched in items:
-            if isinstance(row, StageEvent):
-                last = row.at
-                yield from self._due(last)
-                yield from self._moved(row)
+        lives = self.lives
+        for row, _ in items:
+            at = row_time(row)
+            for _ in lives.due(at):
+                yield from self._report()
+            if isinstance(row, UntilEvent):
                 continue
-            last = row.created_at
-            yield from self._due(last)
-            if row.id in self.deals:
-                raise RowError(None, f"lead id {row.id!r} is created twice; stage rows need unique ids")
-            self.deals[row.id] = _Deal(row)
-            done = self._decide(row, last, 1, matched)
-            if done is not None:
-                yield done
-        if last is not None:
-            yield from self._due(last)
-        while self._waiting:  # leads still waiting are decided, as without handoffs
-            yield from self._retry()
-        for _, _, kind, _, payload in self._timers:
-            self.tally.add(self._timer_handoff(kind, payload), PENDING, None, None)
-        self._timers.clear()
-
-    def _timer_handoff(self, kind: str, payload: dict[str, Any]) -> str:
-        """The handoff a timer belongs to."""
-        if kind == "sla" and self._sla_rule is not None:
-            return self._sla_rule.name
-        return str(payload.get("handoff", kind))
-
-    def _due(self, until: datetime) -> Iterator[Simulated | Handed]:
-        """Waiting leads and handoff timers due by `until`, earliest first (a waiting lead on a tie)."""
-        waiting, timers = self._waiting, self._timers
-        while True:
-            lead_at = waiting[0][0] if waiting else None
-            timer_at = timers[0][0] if timers else None
-            if lead_at is not None and lead_at <= until and (timer_at is None or lead_at <= timer_at):
-                yield from self._retry()
-            elif timer_at is not None and timer_at <= until:
-                due, _, kind, lead_id, payload = heapq.heappop(timers)
-                yield from self._fire[kind](self.deals[lead_id], due, payload)
+            if isinstance(row, StageEvent):
+                self._known(row.lead_id, row.line, "stage")
+                changes: dict[str, object] = {"stage": row.stage}
+                if row.pipeline:  # else the lead's own
+                    changes["pipeline"] = row.pipeline
+                if row.closed is not None:
+                    changes["closed"] = row.closed
+                lives.stage(row.lead_id, at, **changes)
+            elif isinstance(row, OwnerEvent):
+                self._known(row.lead_id, row.line, "owner")
+                lives.owner_changed(row.lead_id, row.user, at)
             else:
+                if row.id in lives.leads:
+                    raise RowError(None, f"lead id {row.id!r} is created twice; event rows need unique ids")
+                lives.arrive(row, at)
+            yield from self._report()
+        for _ in lives.waiting():  # leads still waiting are decided, as without event rows
+            yield from self._report()
+        for _, kind, _, data in lives.pending():
+            self.tally.add(self._timer_handoff(kind, data), PENDING, None, None)
+
+    def _known(self, lead_id: str, line: int, kind: str) -> None:
+        if lead_id not in self.lives.leads:
+            raise RowError(line, f"{kind} row for lead {lead_id!r}, which has no earlier created row")
+
+    def _report(self) -> Iterator[Simulated | Handed]:
+        """What the events fed so far did, as `simulate` prints it (the history is then let go)."""
+        history = self.lives.history
+        for happened in history:
+            yield from self._happened(happened)
+        history.clear()
+
+    def _happened(self, happened: Happened) -> Iterator[Simulated | Handed]:
+        effect, lead_id = happened.effect, happened.lead_id
+        if isinstance(effect, Assign):
+            yield self._assigned(happened, effect.decision, effect.purpose)
+        elif isinstance(effect, Wait):
+            waits = self.lives.waits[lead_id]
+            decision = effect.decision
+            if decision.wait_until is not None and waits < MAX_WAITS:  # `Lives` routes it again then
+                if waits == 1:
+                    self.waited += 1
                 return
+            self.routes["wait"] += 1
+            yield Simulated(self.lives.leads[lead_id], decision)
+        elif isinstance(effect, Override):
+            previous = self._holders.get(lead_id)
+            self._holders[lead_id] = effect.manager
+            lead = self.lives.leads[lead_id]
+            yield Handed(lead, happened.at, OWNER, OWNER, OVERRIDE, previous, effect.manager)
+        elif isinstance(effect, SetTimer) and effect.kind is JobKind.RETURN:
+            self._stages[lead_id] = self.lives.leads[lead_id].stage or ""
+        elif isinstance(effect, Note):
+            yield from self._noted(happened, effect)
 
-    def _later(self, due: datetime, kind: str, lead_id: str, payload: dict[str, Any]) -> None:
-        self._order += 1
-        heapq.heappush(self._timers, (due, self._order, kind, lead_id, payload))
-
-    def _decide(self, lead: Lead, now: datetime, attempt: int, matched: Matched) -> Simulated | None:
-        done = super()._decide(lead, now, attempt, matched)
-        decision = done.decision if done is not None else None
-        if decision is None or decision.outcome is not Outcome.ASSIGN:
-            return done
-        deal = self.deals[lead.id]
-        deal.owner = decision.assignee
-        where = {"place": _place(deal.lead), "stage": deal.lead.stage or ""}
-        for later in followups(decision, self.policy, now):
-            if later.kind == "sla":
-                payload = {"pool": later.pool, "had": (later.manager,), **where}
-            else:
-                payload = {"owner": later.manager, "substitute": decision.assignee, **where}
-            self._later(later.due, later.kind, lead.id, payload)
-        return done
-
-    def _moved(self, event: StageEvent) -> Iterator[Handed]:
-        deal = self.deals.get(event.lead_id)
-        if deal is None:
-            raise RowError(
-                event.line, f"stage row for lead {event.lead_id!r}, which has no earlier created row"
-            )
-        before = deal.lead
-        pipeline = event.pipeline or before.pipeline
-        deal.lead = dataclasses.replace(before, pipeline=pipeline, stage=event.stage)
-        if deal.owner is None or _place(deal.lead) == _place(before):
-            return  # the worker acts only on leads it routed, and only on a change of stage
-        move = StageMove(before.pipeline, before.stage, pipeline, event.stage)
-        for clock in after_days(self.policy, move):
-            due = event.at + timedelta(days=clock.after_days or 0)
-            self._later(due, "after_days", deal.lead.id, {"handoff": clock.name, "place": _place(deal.lead)})
-        handoff = on_stage(self.policy, move)
-        if handoff is not None:
-            yield from self._handover(deal, handoff, "stage", event.at, _place(deal.lead), 1)
-
-    def _handover(
-        self, deal: _Deal, handoff: Handoff, kind: str, now: datetime, place: tuple[str, str], attempt: int
-    ) -> Iterator[Handed]:
-        if handoff.name in deal.done:
-            return
-        stop = blocked(handoff, deal.lead, deal.owner)
-        if stop is not None:
-            yield self._record(deal, now, kind, handoff.name, stop_outcome(stop), step=stop)
-            return
-        decision = hand_over(deal.lead, self.policy, self.state, now, handoff, deal.owner)
-        if decision.outcome is Outcome.WAIT:  # the worker reschedules the job to the shift start
-            payload = {"handoff": handoff.name, "kind": kind, "place": place, "attempt": attempt}
-            self._again(handoff.name, decision.wait_until or now + RETRY_WHEN_STUCK, "retry", deal, payload)
-            return
-        deal.done.add(handoff.name)
-        yield self._record(deal, now, kind, handoff.name, outcome_of(decision), decision=decision)
-
-    def _again(self, name: str, due: datetime, kind: str, deal: _Deal, payload: dict[str, Any]) -> None:
-        """Try again at `due`; after MAX_ATTEMPTS nobody will ever take it: count it as pending."""
-        attempt = payload.get("attempt", 1)
-        if attempt < MAX_ATTEMPTS:
-            self._later(due, kind, deal.lead.id, {**payload, "attempt": attempt + 1})
+    def _assigned(self, happened: Happened, decision: Decision, purpose: str) -> Simulated | Handed:
+        """A decision recorded: a new lead's (`Simulated`), or a handoff's (`Handed`)."""
+        lead_id = happened.lead_id
+        self.fairness.record(decision)
+        previous = self._holders.get(lead_id)
+        self._holders[lead_id] = decision.assignee
+        if purpose == NEW:
+            self.routes[decision.route.value if decision.route is not None else Route.POOL.value] += 1
+            return Simulated(self.lives.leads[lead_id], decision)
+        if purpose == RETURN:
+            name = RETURN
+        elif purpose.startswith("sla:"):
+            name = self._sla.name if self._sla is not None else "sla"
         else:
-            self.tally.add(name, PENDING, None, None)
+            name = purpose
+        outcome = outcome_of(decision)
+        self.tally.add(name, outcome, previous, decision.assignee)
+        lead, kind = self.lives.leads[lead_id], self._kind(name)
+        return Handed(lead, happened.at, kind, name, outcome, previous, decision.assignee, decision)
 
-    def _handoff(self, name: str) -> Handoff | None:
-        return next((h for h in self.policy.handoffs if h.name == name), None)
+    def _noted(self, happened: Happened, note: Note) -> Iterator[Handed]:
+        """The notes `simulate` counts: a handoff kept, cancelled, or found worked on in time."""
+        lead_id, detail = happened.lead_id, note.detail
+        if note.kind is AuditKind.SLA_OK and self._sla is not None:
+            self.tally.add(self._sla.name, IN_TIME, None, None)
+            return
+        if note.kind is AuditKind.HANDOFF_BLOCKED:
+            step = self._blocked(detail)
+            name, outcome = step.params["handoff"], stop_outcome(step)
+        elif note.kind is AuditKind.HANDOFF_CANCELLED:
+            name = str(detail.get("handoff", ""))
+            handoff = self._handoffs.get(name)
+            where = handoff.in_stage.stage if handoff is not None and handoff.in_stage else ""
+            step = Step(StepCode.HANDOFF_CANCELLED, {"handoff": name, "left_stage": where})
+            outcome = CANCELLED
+        elif note.kind is AuditKind.RETURN_SKIPPED:
+            name, outcome = RETURN, CANCELLED
+            life = self.lives.lives[lead_id]
+            if life.owner != detail.get("substitute"):  # handed over or reassigned meanwhile
+                step = Step(StepCode.HANDOFF_CANCELLED, {"handoff": RETURN})
+            else:  # worked on (and only untouched leads return), or closed: it left its stage
+                stage = self._stages.get(lead_id, "")
+                step = Step(StepCode.HANDOFF_CANCELLED, {"handoff": RETURN, "left_stage": stage})
+        else:
+            return
+        owner, lead = self._holders.get(lead_id), self.lives.leads[lead_id]
+        self.tally.add(name, outcome, owner, None)
+        yield Handed(lead, happened.at, self._kind(name), name, outcome, owner, owner, step=step)
 
-    def _after_days(self, deal: _Deal, now: datetime, payload: dict[str, Any]) -> Iterator[Handed]:
-        handoff = self._handoff(payload["handoff"])
-        if handoff is None:
-            return
-        if _place(deal.lead) != payload["place"]:
-            step = Step(
-                StepCode.HANDOFF_CANCELLED, {"handoff": handoff.name, "left_stage": _stage_name(handoff)}
-            )
-            yield self._record(deal, now, "after_days", handoff.name, CANCELLED, step=step)
-            return
-        yield from self._handover(deal, handoff, "after_days", now, payload["place"], 1)
+    def _blocked(self, detail: Mapping[str, object]) -> Step:
+        """The step that says why a handoff kept the deal: `never_move` and `unless` as the core
+        words them; the owner already in the target pool, or not among `from:`, as an exception."""
+        params = {key: str(value) for key, value in detail.items()}
+        if "never_move" in params or "unless" in params:
+            return Step(StepCode.HANDOFF_BLOCKED, params)
+        name, owner = params.get("handoff", ""), params.get("owner") or "—"
+        if "in_pool" in params:
+            why = f"{owner} ∈ {params['in_pool']}"
+        else:
+            handoff = self._handoffs.get(name)
+            members = sorted(handoff.from_members or ()) if handoff is not None else []
+            why = f"{owner} ∉ from: [{', '.join(members)}]"
+        return Step(StepCode.HANDOFF_BLOCKED, {"handoff": name, "unless": why})
 
-    def _retry_handover(self, deal: _Deal, now: datetime, payload: dict[str, Any]) -> Iterator[Handed]:
-        handoff = self._handoff(payload["handoff"])
-        if handoff is not None and _place(deal.lead) == payload["place"]:
-            yield from self._handover(
-                deal, handoff, payload["kind"], now, payload["place"], payload["attempt"]
-            )
+    def _kind(self, name: str) -> str:
+        return self.tally.kinds.get(name, RETURN if name == RETURN else "stage")
 
-    def _sla_check(self, deal: _Deal, now: datetime, payload: dict[str, Any]) -> Iterator[Handed]:
-        rule, had = self._sla_rule, tuple(payload["had"])
-        if rule is None:
-            return
-        if _place(deal.lead) != payload["place"] or deal.owner != had[-1]:
-            self.tally.add(rule.name, IN_TIME, None, None)  # worked on (or reassigned) in time
-            return
-        stop = blocked(rule, deal.lead, deal.owner)
-        if stop is not None:
-            yield self._record(deal, now, "sla", rule.name, stop_outcome(stop), step=stop)
-            return
-        decision = reroute(deal.lead, self.policy, self.state, now, rule, payload["pool"], list(had))
-        if decision.outcome is not Outcome.ASSIGN or decision.assignee is None:
-            self._again(rule.name, decision.wait_until or now + RETRY_WHEN_STUCK, "sla", deal, payload)
-            return
-        yield self._record(deal, now, "sla", rule.name, outcome_of(decision), decision=decision)
-        if decision.route is Route.POOL and rule.unworked_minutes:
-            due = working_deadline(self.policy.managers[decision.assignee], now, rule.unworked_minutes)
-            if due is not None:
-                self._later(
-                    due, "sla", deal.lead.id, {**payload, "had": (*had, decision.assignee), "attempt": 1}
-                )
-
-    def _return(self, deal: _Deal, now: datetime, payload: dict[str, Any]) -> Iterator[Handed]:
-        owner, substitute = payload["owner"], payload["substitute"]
-        if "return" in deal.done:
-            return
-        if _place(deal.lead) != payload["place"] or deal.owner != substitute:
-            why = {"left_stage": payload["stage"]} if _place(deal.lead) != payload["place"] else {}
-            step = Step(StepCode.HANDOFF_CANCELLED, {"handoff": "return", **why})
-            yield self._record(deal, now, "return", "return", CANCELLED, step=step)
-            return
-        steps = (Step(StepCode.RETURN, {"manager": owner}),)
-        decision = decide_for(deal.lead, self.policy, now, owner, steps=steps, route=Route.RETURN)
-        deal.done.add("return")
-        yield self._record(deal, now, "return", "return", outcome_of(decision), decision=decision)
-
-    def _record(
-        self,
-        deal: _Deal,
-        now: datetime,
-        kind: str,
-        name: str,
-        outcome: str,
-        *,
-        decision: Decision | None = None,
-        step: Step | None = None,
-    ) -> Handed:
-        """Apply a handover to the run's state (as the worker's `record` does) and count it."""
-        previous = deal.owner
-        if decision is not None:
-            self.state = apply_decision(self.state, decision, self.policy)
-            self.fairness.record(decision)
-            deal.owner = decision.assignee
-        self.tally.add(name, outcome, previous, deal.owner if decision else None)
-        return Handed(deal.lead, now, kind, name, outcome, previous, deal.owner, decision, step)
-
-
-def _stage_name(handoff: Handoff) -> str:
-    return handoff.in_stage.stage if handoff.in_stage is not None else ""
+    def _timer_handoff(self, kind: str, data: Mapping[str, str]) -> str:
+        """The handoff a pending timer belongs to."""
+        if kind == JobKind.SLA.value and self._sla is not None:
+            return self._sla.name
+        if kind == JobKind.RETURN.value:
+            return RETURN
+        return data.get("handoff", kind)

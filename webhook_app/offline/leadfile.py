@@ -1,9 +1,9 @@
 """Lead files for `simulate`: CSV with a header (`,` or `;`) or JSON lines, read as core leads.
 
-Files are streamed: a first pass reads only the time of every row — `created_at`, or `at` for a
-stage row — (so a bad date is reported before any output, and we learn whether the file is in
-time order, how long it is and whether it has stage rows); the second pass builds the leads and
-stage events. Only a file out of time order is loaded whole and sorted.
+Files are streamed: a first pass reads only the time of every row — `created_at`, or `at` for an
+event row — (so a bad date is reported before any output, and we learn whether the file is in
+time order, how long it is and whether it has event rows); the second pass builds the leads and
+events. Only a file out of time order is loaded whole and sorted.
 """
 
 from __future__ import annotations
@@ -17,16 +17,16 @@ from typing import IO, Any
 from core.model import Lead
 from core.policy import Policy
 from webhook_app.offline.csvrows import CsvRows
-from webhook_app.offline.leadevents import STAGE, StageEvent, event_kind, is_stage, stage_event, stage_time
+from webhook_app.offline.leadevents import CREATED, Event, event_kind, event_row, event_time
 from webhook_app.offline.leadrow import Columns, Record, RowParser, is_known, json_record, parse_time
 
 JSON_SUFFIXES = (".jsonl", ".ndjson")
-Row = Lead | StageEvent  # what a row of a lead file becomes
+Row = Lead | Event  # what a row of a lead file becomes
 
 
 def row_time(row: Row) -> datetime:
-    """When the row happened: a lead's creation, a stage move's `at`."""
-    return row.at if isinstance(row, StageEvent) else row.created_at
+    """When the row happened: a lead's creation, an event's `at`."""
+    return row.created_at if isinstance(row, Lead) else row.at
 
 
 class LeadFileError(Exception):
@@ -53,7 +53,7 @@ class LeadFile:
         self._warned: set[str] = set()  # both passes meet the same header: say things once
         self.parser = RowParser(policy.tz, {key: m.crm_user_id for key, m in policy.managers.items()})
         self.is_json = path.suffix.lower() in JSON_SUFFIXES
-        self.stage_rows = 0  # counted by scan()
+        self.event_rows = 0  # `stage`, `owner` and `until` rows, counted by scan()
         if path.suffix.lower() in (".xlsx", ".xls", ".ods"):
             raise LeadFileError(path, None, "spreadsheets are not read: save the sheet as CSV (UTF-8)")
 
@@ -66,10 +66,10 @@ class LeadFile:
     def scan(self) -> tuple[int, int | None]:
         """Rows in the file, and the first line older than the row before it (None: in time order).
 
-        Also counts the stage rows into `stage_rows`.
+        Also counts the event rows into `event_rows`.
         """
         count, previous, disorder = 0, None, None
-        self.stage_rows = 0
+        self.event_rows = 0
         for line, moment in self._moments():
             count += 1
             if disorder is None and previous is not None and moment < previous:
@@ -78,20 +78,17 @@ class LeadFile:
         return count, disorder
 
     def rows(self) -> Iterator[Row]:
-        """The rows in file order: a Lead per `created` row, a StageEvent per `stage` row."""
-        lead, tz = self.parser.lead, self.parser.tz
+        """The rows in file order: a Lead per `created` row, an event per `stage`, `owner`, `until` row."""
+        lead, tz, owner = self.parser.lead, self.parser.tz, self.parser.owner
         for number, (line, record) in enumerate(self._records(), start=1):
             try:
-                yield (
-                    stage_event(record, line, tz)
-                    if "event" in record and is_stage(record)
-                    else lead(record, number)
-                )
+                kind = event_kind(record["event"]) if "event" in record else CREATED
+                yield lead(record, number) if kind == CREATED else event_row(kind, record, line, tz, owner)
             except ValueError as exc:
                 raise LeadFileError(self.path, line, str(exc)) from None
 
     def leads(self) -> Iterator[Lead]:
-        """The leads in file order (stage rows left out)."""
+        """The leads in file order (event rows left out)."""
         return (row for row in self.rows() if isinstance(row, Lead))
 
     def in_time_order(self, disorder: int | None) -> Iterator[Row]:
@@ -128,9 +125,10 @@ class LeadFile:
 
     def _moment(self, line: int, event: object, created: object, at: object) -> datetime:
         try:
-            if event_kind(event) == STAGE:
-                self.stage_rows += 1
-                return stage_time(at, self.parser.tz)
+            kind = event_kind(event)
+            if kind != CREATED:
+                self.event_rows += 1
+                return event_time(kind, at, self.parser.tz)
             return parse_time(created, self.parser.tz)
         except ValueError as exc:
             raise LeadFileError(self.path, line, str(exc)) from None

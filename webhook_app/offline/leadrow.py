@@ -34,8 +34,9 @@ PLAIN_KEYS = (
     "email",
     "company",
     "inn",
-    "event",  # `created` (default) or `stage`, see leadevents.py
-    "at",  # when a `stage` row's move happened
+    "event",  # `created` (default), `stage`, `owner` or `until`, see leadevents.py
+    "at",  # when an event row's change happened
+    "closed",  # a `stage` row's `won` / `lost`
 )
 UTM_KEYS = UTM_FIELDS
 GROUPS = ("fields", "field_ids", "utm")  # nested objects, JSON lines only

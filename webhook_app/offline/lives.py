@@ -92,6 +92,24 @@ class Lives:
             else:
                 yield at, lead_id, self._feed(lead_id, TimerRang(JobKind(kind), data, lead), at)
 
+    def waiting(self) -> Iterator[tuple[datetime, str, Transition]]:
+        """Route every lead still waiting for a shift at its shift, however late; other timers stay."""
+        later = [entry for entry in self._timers if entry[2] != ARRIVE]
+        self._timers = [entry for entry in self._timers if entry[2] == ARRIVE]
+        heapq.heapify(self._timers)
+        try:
+            while self._timers:
+                entry = heapq.heappop(self._timers)
+                at, _, kind, lead_id, _ = entry
+                if kind != ARRIVE:  # set by a decision made here: it stays with the other timers
+                    later.append(entry)
+                    continue
+                lead = self._with_client(self.leads[lead_id])
+                yield at, lead_id, self._feed(lead_id, Arrived(lead), at)
+        finally:
+            self._timers = [*later, *self._timers]
+            heapq.heapify(self._timers)
+
     def pending(self) -> list[tuple[datetime, str, str, Mapping[str, str]]]:
         """Timers that have not rung: (due, kind, lead id, data)."""
         return [(at, kind, lead_id, data) for at, _, kind, lead_id, data in sorted(self._timers)]

@@ -10,7 +10,7 @@ from typing import IO, Any, Protocol
 from core.fairness import PoolFairness
 from core.reasons import Renderer
 from webhook_app.offline.simulate import Simulated
-from webhook_app.offline.tally import OUTCOMES, Handed, HandoffTally
+from webhook_app.offline.tally import OUTCOMES, OWNER, Handed, HandoffTally
 
 DECISION_COLUMNS = (
     "created_at",
@@ -107,7 +107,8 @@ def decision_record(item: Simulated, render: Renderer) -> dict[str, Any]:
 def handoff_record(item: Handed, render: Renderer) -> dict[str, Any]:
     """The fields of one handoff, its time in the config's time zone (shared by JSON and CSV)."""
     d = item.decision
-    manager = render.policy.managers.get(item.owner or "") if d is not None else None
+    took = d is not None or item.kind == OWNER  # a new owner: a decision, or a person's change
+    manager = render.policy.managers.get(item.owner or "") if took else None
     return {
         "at": item.at.astimezone(render.policy.tz).isoformat(),
         "lead": item.lead.id,

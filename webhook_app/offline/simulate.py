@@ -2,7 +2,8 @@
 
 It plays the worker's part: a lead that must wait for a shift is decided again at `wait_until`
 (waiting leads are merged with the incoming ones in time order), each assignment updates the
-routing state, and repeat clients carry their simulated manager like the CRM would. Open-lead
+routing state, and repeat clients carry their simulated manager like the CRM would (our own record
+of who holds a client wins over the file's `owner`, as in `offline/lives.py`). Open-lead
 counters only grow here (no lead is ever closed), so `max_open` caps and `least_loaded` read
 "leads received since the start of the run".
 """
@@ -21,7 +22,7 @@ from core.decide import apply_decision, decide
 from core.decision import Decision, Outcome, Route
 from core.fairness import UNTARGETED, FairnessTracker
 from core.matcher import UNMATCHED
-from core.model import Lead, ManagerKey
+from core.model import Lead, UserId
 from core.policy import Matched, Policy
 from core.state import RoutingState
 from core.values import quick_init
@@ -62,7 +63,7 @@ class Simulation:
         self.fairness = FairnessTracker(policy)
         self.waited = 0  # leads that waited for a shift at least once
         self.routes: Counter[str] = Counter()  # final decisions by route ("wait": never assigned)
-        self._clients: dict[str, tuple[ManagerKey, datetime]] = {}
+        self._clients: dict[str, tuple[UserId, datetime]] = {}  # client key → (holder, when)
         self._waiting: list[tuple[datetime, int, int, Lead, Matched]] = []  # (until, order, attempts, …)
         self._order = 0
 
@@ -107,25 +108,21 @@ class Simulation:
         return Simulated(lead, decision)
 
     def _with_client(self, lead: Lead) -> Lead:
-        """The lead with its client's owner as the CRM would have it after the earlier decisions."""
+        """The lead with its client's holder as our own record has it (the file's `owner` only when
+        the run has none), like `Lives` gives it to the lifecycle."""
         if not self.policy.continuity.enabled or lead.client_key is None:
             return lead
         known = self._clients.get(lead.client_key)
         if known is None:
             return lead
-        manager = self.policy.managers.get(known[0])
-        if manager is None:
-            return lead
-        if lead.client_owner is not None:  # the file's explicit owner wins over the simulated one
-            same = lead.client_owner == manager.crm_user_id
-            return _with_client(lead, lead.client_owner, known[1]) if same else lead
-        return _with_client(lead, manager.crm_user_id, known[1])
+        return _with_client(lead, known[0], known[1])
 
     def _remember(self, lead: Lead, decision: Decision) -> None:
-        # Manual and claim pools park the lead on a head or a pool user: the real owner is picked
-        # by people later, so the simulation does not pretend to know it.
+        # The client follows the deal, except that manual and claim pools park the lead on a head
+        # or a pool user: the real owner is picked by people later, so that says nothing of the client.
         if lead.client_key is None or decision.assignee is None:
             return
         if decision.route is Route.POOL and decision.strategy in UNTARGETED:
             return
-        self._clients[lead.client_key] = (decision.assignee, decision.decided_at)
+        user = self.policy.managers[decision.assignee].crm_user_id
+        self._clients[lead.client_key] = (user, decision.decided_at)

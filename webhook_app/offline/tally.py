@@ -15,6 +15,8 @@ CANCELLED = "cancelled"  # after N days: the deal left the stage; return: the su
 IN_TIME = "in-time"  # SLA: the lead's stage changed (or it changed hands) within the minutes
 PENDING = "pending"  # due after the file's last row (nobody knows what happened then), or never taken
 OUTCOMES = (HANDED, TO_HEAD, KEPT, BLOCKED, CANCELLED, IN_TIME, PENDING)
+OWNER = "owner"  # the kind (and name) of a person's change read from an `owner` row: not a handoff
+OVERRIDE = "override"  # its outcome; it is printed among the handoffs but counted in none
 
 
 class RowError(Exception):
@@ -31,9 +33,9 @@ class Handed:
 
     lead: Lead
     at: datetime
-    kind: str  # stage | after_days | sla | return
+    kind: str  # stage | after_days | sla | return (owner: a person's change, see OWNER)
     handoff: str  # the handoff's name; "return" for a return after an absence
-    outcome: str  # handed | to-head | kept-by-exception | blocked | cancelled
+    outcome: str  # handed | to-head | kept-by-exception | blocked | cancelled (override)
     previous: ManagerKey | None
     owner: ManagerKey | None  # who has the deal afterwards
     decision: Decision | None = None
