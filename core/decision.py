@@ -49,6 +49,7 @@ class StepCode(enum.Enum):
     HANDOFF_CANCELLED = "handoff_cancelled"
     SLA_EXPIRED = "sla_expired"
     RETURN = "return"
+    RETURN_SKIPPED = "return_skipped"
 
 
 @quick_init

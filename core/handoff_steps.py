@@ -134,7 +134,11 @@ def handoff_timer(
     handoff = next((h for h in policy.handoffs if h.name == data.get("handoff")), None)
     if handoff is None or place_of(lead) != data.get("stage_id"):
         message = "the deal left the stage (or the handoff is gone)"
-        return life, (Note(AuditKind.HANDOFF_CANCELLED, message, dict(data)),)
+        where = handoff.in_stage.stage if handoff is not None and handoff.in_stage is not None else ""
+        step = Step(
+            StepCode.HANDOFF_CANCELLED, {"handoff": str(data.get("handoff", "")), "left_stage": where}
+        )
+        return life, (Note(AuditKind.HANDOFF_CANCELLED, message, dict(data), step=step),)
     return _hand(life, handoff, lead, policy, state, now)
 
 
@@ -148,7 +152,9 @@ def _hand(
     stop = _stays(handoff, lead, owner, policy)
     if stop is not None:
         message, detail = stop
-        return life, (Note(AuditKind.HANDOFF_BLOCKED, message, {"handoff": handoff.name, **detail}),)
+        detail = {"handoff": handoff.name, **detail}
+        step = Step(StepCode.HANDOFF_BLOCKED, detail)
+        return life, (Note(AuditKind.HANDOFF_BLOCKED, message, detail, step=step),)
     decision = hand_over(lead, policy, state, now, handoff, owner)
     if decision.outcome is Outcome.WAIT:
         until = decision.wait_until or now + RETRY_WHEN_STUCK
@@ -170,8 +176,10 @@ def _stays(
     if step is not None:
         return f"handoff '{handoff.name}' kept the deal where it is", dict(step.params)
     if handoff.from_members is not None and owner not in handoff.from_members:
+        members = ", ".join(sorted(handoff.from_members))
         return f"handoff '{handoff.name}' is only for deals of its `from:`; this one stays", {
-            "owner": owner or ""
+            "owner": owner or "",
+            "not_from": members,
         }
     if not handoff.reassign_always and owner in policy.pools[handoff.to].members:
         message = (
@@ -202,11 +210,8 @@ def sla_rang(
         return life, (Note(AuditKind.SLA_OK, "the lead was worked on (or reassigned) in time"),)
     stop = blocked(rule, lead, holder)
     if stop is not None:
-        return life, (
-            Note(
-                AuditKind.HANDOFF_BLOCKED, f"SLA '{rule.name}' kept the lead where it is", dict(stop.params)
-            ),
-        )
+        message = f"SLA '{rule.name}' kept the lead where it is"
+        return life, (Note(AuditKind.HANDOFF_BLOCKED, message, dict(stop.params), step=stop),)
     pool = data.get("pool") or life.pool or ""
     decision = reroute(lead, policy, state, now, rule, pool, life.sla_turns)
     if decision.outcome is not Outcome.ASSIGN or decision.assignee is None:
@@ -231,17 +236,21 @@ def owner_back(life: LeadLife, data: Mapping[str, str], lead: Lead, policy: Poli
     owner, substitute = data.get("owner", ""), data.get("substitute", "")
     why = None
     if owner not in policy.managers:
-        why = "the owner is no longer in the config"
+        why, code = "the owner is no longer in the config", "owner_gone"
     elif life.closed is not None:
-        why = f"the deal was {life.closed} meanwhile; it stays"
+        why, code = f"the deal was {life.closed} meanwhile; it stays", "closed"
     elif life.owner != substitute:
-        why = "the lead is no longer with the substitute (handed over or reassigned meanwhile); it stays"
+        why, code = (
+            "the lead is no longer with the substitute (handed over or reassigned); it stays",
+            "moved_on",
+        )
     elif data.get("only_untouched") and life.touched:
-        why = "the substitute worked on it and only untouched leads return; it stays"
+        why, code = "the substitute worked on it and only untouched leads return; it stays", "worked_on"
     elif "return" in life.done:
-        why = "already returned"
+        why, code = "already returned", "done"
     if why is not None:
-        return life, (Note(AuditKind.RETURN_SKIPPED, why, dict(data)),)
+        step = Step(StepCode.RETURN_SKIPPED, {"manager": owner, "why": code})
+        return life, (Note(AuditKind.RETURN_SKIPPED, why, {**data, "why": code}, step=step),)
     step = Step(StepCode.RETURN, {"manager": owner})
     decision = decide_for(lead, policy, now, owner, steps=(step,), route=Route.RETURN)
     effect = Assign(decision, "return", AuditKind.HANDOFF)

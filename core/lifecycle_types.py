@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from core.decision import Decision
+from core.decision import Decision, Step
 from core.kinds import AuditKind, JobKind
 from core.model import Lead, ManagerKey, UserId
 from core.ports import CrmWrite
@@ -97,6 +97,7 @@ class Note:
     message: str
     detail: Mapping[str, object] = field(default_factory=dict)
     manager: ManagerKey | None = None
+    step: Step | None = None  # why, as data the edge words in the config's language
 
 
 @dataclass(frozen=True, slots=True)

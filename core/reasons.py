@@ -51,12 +51,10 @@ class Renderer:
                 handoff=params["handoff"], previous=self.name(params["previous"])
             )
         if step.code is StepCode.HANDOFF_BLOCKED:
-            why = (
-                self.texts["never_move"].format(who=self.name(params["never_move"]))
-                if "never_move" in params
-                else self.texts["unless"].format(condition=params.get("unless", ""))
-            )
-            return self.texts["handoff_blocked"].format(handoff=params["handoff"], why=why)
+            return self.texts["handoff_blocked"].format(handoff=params["handoff"], why=self._kept(params))
+        if step.code is StepCode.RETURN_SKIPPED:
+            why = self.texts[f"return_{params.get('why', 'moved_on')}"]
+            return self.texts["return_skipped"].format(manager=params["manager"], why=why)
         if step.code is StepCode.HANDOFF_CANCELLED:
             why = (
                 self.texts["left_stage"].format(stage=params["left_stage"])
@@ -67,6 +65,18 @@ class Renderer:
         if step.code in (StepCode.RULE_MATCHED, StepCode.WAIT_FOR_SHIFT):
             return ""  # already said by the rule header and the closing "waiting until" part
         return self.texts[step.code.value].format(**params)
+
+    def _kept(self, params: dict[str, str]) -> str:
+        """Why a handoff kept the deal with its owner."""
+        t = self.texts
+        if "never_move" in params:
+            return t["never_move"].format(who=self.name(params["never_move"]))
+        if "in_pool" in params:
+            return t["in_pool"].format(who=self.name(params.get("owner")), pool=params["in_pool"])
+        if "not_from" in params:
+            members = ", ".join(self.name(key) for key in params["not_from"].split(", ") if key)
+            return t["not_from"].format(who=self.name(params.get("owner")), members=members)
+        return t["unless"].format(condition=params.get("unless", ""))
 
     def reason(self, decision: Decision) -> str:
         """The whole decision as one line."""

@@ -347,9 +347,7 @@ def test_a_stage_handoff_never_takes_a_deal_from_a_member_of_its_target_pool(tmp
         ("1", "qualified", "kept-by-exception", "ivanov", None),
         ("2", "qualified", "handed", "caller", "ivanov"),
     ]
-    assert (
-        "передача «qualified» не выполняется: исключение (ivanov ∈ sales)" in result["handoff"][1]["reason"]
-    )
+    assert "передача «qualified» не выполняется: Иванов уже в пуле «sales»" in result["handoff"][1]["reason"]
     counts = summary(result)["qualified"]
     assert (counts["kept_by_exception"], counts["handed"]) == (1, 1)
     assert [(p["from"], p["to"]) for p in result["handoff_pair"]] == [
@@ -377,7 +375,7 @@ def test_reassign_always_moves_it_anyway_and_from_limits_whose_deals_move(tmp_pa
         ("1", "qualified", "kept-by-exception", "ivanov", None),
         ("2", "qualified", "kept-by-exception", "farmer", None),
     ]
-    assert "исключение (farmer ∉ from: [caller])" in result["handoff"][3]["reason"]
+    assert "передача «qualified» не выполняется: Фермер не из Оператор" in result["handoff"][3]["reason"]
 
 
 def test_only_untouched_leads_go_back_when_the_pool_says_so(tmp_path):
@@ -396,7 +394,10 @@ def test_only_untouched_leads_go_back_when_the_pool_says_so(tmp_path):
         ("1", "return", "handed", "petrov", "ivanov"),
         ("2", "return", "cancelled", "petrov", None),
     ]
-    assert "передача «return» отменена: сделка уже не на этапе «Новый»" in result["handoff"][1]["reason"]
+    assert (
+        "не выполняется: замещающий работал с лидом, а возвращаются только нетронутые"
+        in result["handoff"][1]["reason"]
+    )
     assert summary(result)["return"]["cancelled"] == 1
 
 

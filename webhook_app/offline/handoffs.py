@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 
-from core.decision import Decision, Route, Step, StepCode
+from core.decision import Decision, Route
 from core.fairness import FairnessTracker
 from core.handoff import outcome_of, sla, stop_outcome
 from core.kinds import AuditKind, JobKind
@@ -39,6 +39,9 @@ from webhook_app.offline.tally import (
 
 NEW = "new"  # the purpose of a new lead's decision; every other purpose is a handoff
 RETURN = "return"  # the purpose, handoff name and kind of a return after an absence
+
+
+_COUNTED = (AuditKind.HANDOFF_BLOCKED, AuditKind.HANDOFF_CANCELLED, AuditKind.RETURN_SKIPPED)
 
 
 class HandoffSimulation:
@@ -146,43 +149,21 @@ class HandoffSimulation:
         if note.kind is AuditKind.SLA_OK and self._sla is not None:
             self.tally.add(self._sla.name, IN_TIME, None, None)
             return
-        if note.kind is AuditKind.HANDOFF_BLOCKED:
-            step = self._blocked(detail)
-            name, outcome = step.params["handoff"], stop_outcome(step)
-        elif note.kind is AuditKind.HANDOFF_CANCELLED:
-            name = str(detail.get("handoff", ""))
-            handoff = self._handoffs.get(name)
-            where = handoff.in_stage.stage if handoff is not None and handoff.in_stage else ""
-            step = Step(StepCode.HANDOFF_CANCELLED, {"handoff": name, "left_stage": where})
-            outcome = CANCELLED
-        elif note.kind is AuditKind.RETURN_SKIPPED:
-            name, outcome = RETURN, CANCELLED
-            life = self.lives.lives[lead_id]
-            if life.owner != detail.get("substitute"):  # handed over or reassigned meanwhile
-                step = Step(StepCode.HANDOFF_CANCELLED, {"handoff": RETURN})
-            else:  # worked on (and only untouched leads return), or closed: it left its stage
-                stage = self._stages.get(lead_id, "")
-                step = Step(StepCode.HANDOFF_CANCELLED, {"handoff": RETURN, "left_stage": stage})
-        else:
+        if note.step is None or note.kind not in _COUNTED:
             return
+        step = note.step
+        if note.kind is AuditKind.HANDOFF_BLOCKED:
+            name, outcome = (
+                str(detail.get("handoff", self._sla.name if self._sla else "")),
+                stop_outcome(step),
+            )
+        elif note.kind is AuditKind.HANDOFF_CANCELLED:
+            name, outcome = str(detail.get("handoff", "")), CANCELLED
+        else:
+            name, outcome = RETURN, CANCELLED
         owner, lead = self._holders.get(lead_id), self.lives.leads[lead_id]
         self.tally.add(name, outcome, owner, None)
         yield Handed(lead, happened.at, self._kind(name), name, outcome, owner, owner, step=step)
-
-    def _blocked(self, detail: Mapping[str, object]) -> Step:
-        """The step that says why a handoff kept the deal: `never_move` and `unless` as the core
-        words them; the owner already in the target pool, or not among `from:`, as an exception."""
-        params = {key: str(value) for key, value in detail.items()}
-        if "never_move" in params or "unless" in params:
-            return Step(StepCode.HANDOFF_BLOCKED, params)
-        name, owner = params.get("handoff", ""), params.get("owner") or "—"
-        if "in_pool" in params:
-            why = f"{owner} ∈ {params['in_pool']}"
-        else:
-            handoff = self._handoffs.get(name)
-            members = sorted(handoff.from_members or ()) if handoff is not None else []
-            why = f"{owner} ∉ from: [{', '.join(members)}]"
-        return Step(StepCode.HANDOFF_BLOCKED, {"handoff": name, "unless": why})
 
     def _kind(self, name: str) -> str:
         return self.tally.kinds.get(name, RETURN if name == RETURN else "stage")

@@ -176,7 +176,9 @@ class Carrier:
         elif isinstance(effect, SetTimer):
             self.timers.append(job_row(effect.kind, crm, lead_id, dict(effect.data), effect.due, self.now))
         elif isinstance(effect, Note):
-            self._note(job, effect.kind, effect.message, dict(effect.detail), manager=effect.manager)
+            # Why, in the config's language, where the core says it as data.
+            message = self.renderer.step(effect.step) if effect.step is not None else effect.message
+            self._note(job, effect.kind, message, dict(effect.detail), manager=effect.manager)
             if effect.kind is AuditKind.HANDOFF_BLOCKED:
                 outcome = BLOCKED if "never_move" in effect.detail else KEPT
                 self.ctx.handed(_trigger(self.policy, str(effect.detail.get("handoff", ""))), outcome)
