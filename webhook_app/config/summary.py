@@ -28,7 +28,12 @@ def render_summary(loaded: LoadedConfig) -> list[str]:
     lines += [f"  {i}. {r.name}: {r.condition.describe()} → {r.pool}" for i, r in enumerate(policy.rules, 1)]
     continuity = policy.continuity
     window = f", within {continuity.within_days} days" if continuity.within_days else ""
-    lines += ["", f"continuity: {'on' + window if continuity.enabled else 'off'}"]
+    state = "on" + window if continuity.enabled else "off"
+    if continuity.enabled and continuity.unless is not None:
+        state += f", except {continuity.unless.describe()} (by the rules)"
+    if continuity.enabled:
+        state += ", client owner written to the CRM" if continuity.sync_client_owner else ""
+    lines += ["", f"continuity: {state}"]
     lines.append(f"nobody available: {_nobody(policy.nobody_available)}")
     task = policy.on_assign.task
     task_text = f'task "{task.text}" due in {task.due_minutes} min' if task else "no task"
@@ -103,7 +108,7 @@ def _pool(p: Pool, width: int) -> str:
     if p.nobody_available is not None:
         parts.append(f"nobody available: {_nobody(p.nobody_available)}")
     if p.return_after_absence:
-        parts.append("return after absence")
+        parts.append("return after absence" + (" (untouched leads only)" if p.return_only_untouched else ""))
     return " · ".join(parts)
 
 
@@ -140,4 +145,8 @@ def _handoff(h: Handoff) -> str:
         parts.append(f"unless {h.unless.describe()}")
     if h.never_move:
         parts.append(f"never moves {', '.join(sorted(h.never_move))}")
+    if h.from_members is not None:
+        parts.append(f"only deals of {', '.join(sorted(h.from_members))}")
+    if h.on_stage is not None or h.after_days is not None:
+        parts.append("even from members of the pool" if h.reassign_always else "kept by members of the pool")
     return " · ".join(parts)
