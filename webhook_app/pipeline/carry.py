@@ -60,6 +60,7 @@ from webhook_app.pipeline.decision_input import lead_to_json
 from webhook_app.pipeline.overrides import count_override
 
 Key = tuple[str, str]  # (crm, lead id)
+_SAYS_THE_EVENT = (AuditKind.ECHO, AuditKind.STALE, AuditKind.IGNORED, AuditKind.STAGE_CHANGED)
 
 
 @dataclass
@@ -178,7 +179,10 @@ class Carrier:
         elif isinstance(effect, Note):
             # Why, in the config's language, where the core says it as data.
             message = self.renderer.step(effect.step) if effect.step is not None else effect.message
-            self._note(job, effect.kind, message, dict(effect.detail), manager=effect.manager)
+            detail = dict(effect.detail)
+            if effect.kind in _SAYS_THE_EVENT:  # which event it was (action, responsible, stage…)
+                detail = {**job.payload, **detail}
+            self._note(job, effect.kind, message, detail, manager=effect.manager)
             if effect.kind is AuditKind.HANDOFF_BLOCKED:
                 outcome = BLOCKED if "never_move" in effect.detail else KEPT
                 self.ctx.handed(_trigger(self.policy, str(effect.detail.get("handoff", ""))), outcome)
