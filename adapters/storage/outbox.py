@@ -107,13 +107,16 @@ def claim_writes(
     query = select(outbox).where(outbox.c.crm == crm, outbox.c.kind == kind.value, due)
     if kind is not WriteKind.RESPONSIBLE:
         # A task or note waits until the lead's new owner is actually written: a task for someone
-        # who is not (yet) the responsible, or a note announcing it, would mislead the team.
+        # who is not (yet) the responsible, or a note announcing it, would mislead the team. If the
+        # CRM refused that owner (a dead letter), its task and note wait with it: replaying the
+        # dead letter sends them after it, and nothing is written for an owner the CRM refused.
         owner = outbox.alias("owner")
+        refused = and_(owner.c.state == DEAD, owner.c.assignment_id == outbox.c.assignment_id)
         unsettled = select(owner.c.id).where(
             owner.c.crm == outbox.c.crm,
             owner.c.lead_id == outbox.c.lead_id,
             owner.c.kind == WriteKind.RESPONSIBLE.value,
-            owner.c.state.in_([PENDING, SENDING]),
+            or_(owner.c.state.in_([PENDING, SENDING]), refused),
         )
         query = query.where(~unsettled.exists())
     query = query.order_by(outbox.c.id).limit(limit)

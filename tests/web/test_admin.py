@@ -180,11 +180,11 @@ def test_dead_letters_are_listed_and_replayed_from_the_api(admin):
     listing = admin.client.get("/api/v1/deadletters", headers=BEARER)
     conforms(listing, "/api/v1/deadletters")
     dead = listing.json["deadletters"]
-    assert len(dead) == 3 and "422" in dead[-1]["last_error"]
+    assert [d["kind"] for d in dead] == ["responsible"] and "422" in dead[-1]["last_error"]
     admin.crm.refuse_leads.clear()
     one = admin.client.post(f"/api/v1/deadletters/{dead[-1]['id']}/replay", headers=BEARER)
     assert one.json == {"ok": True, "replayed": [dead[-1]["id"]]}
-    assert len(admin.client.post("/api/v1/deadletters/replay", headers=BEARER).json["replayed"]) == 2
+    assert admin.client.post("/api/v1/deadletters/replay", headers=BEARER).json["replayed"] == []
     admin.worker.run_once()
     assert admin.crm.owner_of("1") == 101
     assert admin.client.get("/api/v1/deadletters", headers=BEARER).json["deadletters"] == []
