@@ -29,6 +29,7 @@ class SharedRateLimiter:
     burst: int = 1
     clock: Callable[[], float] = time.time
     sleep: Callable[[float], None] = time.sleep
+    max_ahead: float = 60.0  # a slot further ahead than this means the clock stepped back
     waited: float = field(default=0.0, init=False)
 
     def acquire(self) -> float:
@@ -52,5 +53,9 @@ class SharedRateLimiter:
             value = lock_value(connection, key, must_exist=True)
             now = self.clock()  # read under the row lock: a stale `now` would hand out a past slot
             tat = max(float(value["tat"]), now)
+            if tat - now > self.max_ahead:
+                # No queue of callers is a minute long at the CRM's rate: the stored moment is from
+                # before the clock stepped back. Waiting for it would stop every call for the step.
+                tat = now
             write_value(connection, key, {"tat": tat + interval}, stamp)
         return tat - tolerance

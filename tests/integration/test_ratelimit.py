@@ -51,3 +51,12 @@ def test_the_bucket_refills_with_time(engine):
     t.now += 2.0  # four slots leak away
     assert [lim.acquire() for _ in range(4)] == [0.0] * 4
     assert lim.acquire() == 0.5
+
+
+def test_a_clock_stepped_back_does_not_stop_the_calls_for_the_length_of_the_step(engine):
+    t = FakeTime()
+    lim = limiter(engine, 7, 1, t)
+    lim.acquire()
+    t.now -= 240  # NTP steps the wall clock four minutes back
+    assert lim.acquire() == 0.0  # not 240 s: the stored slot is from before the step
+    assert round(lim.acquire(), 4) == round(1 / 7, 4)  # and the spacing holds from there on
