@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from adapters.storage.engine import make_engine
 from adapters.storage.tables import inbox
-from tests.e2e.web_process import leadrouter_web
+from tests.e2e.web_process import SECRET, leadrouter_web
 from tests.web.test_body_cap import FORM, padded
 
 
@@ -34,3 +34,4 @@ def test_a_chunked_body_over_the_cap_gets_413_from_the_real_server_and_nothing_i
         small = httpx.post(server.hook, content=chunks(padded(10_000)), headers={"content-type": FORM})
         assert small.status_code == 200 and small.json()["stored"] == 1
     assert stored(tmp_path) == 1  # the small one only
+    assert '/hooks/amocrm/*** HTTP/1.1" 413' in server.output and SECRET not in server.output
