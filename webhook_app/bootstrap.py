@@ -92,14 +92,16 @@ def build_services(
     crm: CrmPort | None = None,
     clock: Clock = utc_now,
     with_crm: bool = True,
+    announce_fallback: bool = True,
 ) -> Services:
     """Wire the database (migrated to the newest schema), the config and (unless not needed, as in
-    a web-only process) the CRM client."""
+    a web-only process) the CRM client; `announce_fallback=False` where the command's own start-up
+    check already announced that a refused file falls back on a stored version."""
     settings = settings or Settings()
     path = resolve_config_path(config_path, settings)
     engine = make_engine(settings.database_url)
     upgrade_database(engine)
-    holder = ConfigHolder(path, engine, clock)
+    holder = ConfigHolder(path, engine, clock, announce_fallback=announce_fallback)
     services = Services(settings=settings, engine=engine, config=holder, clock=clock, crm=crm)
     if services.crm is None and with_crm:
         services.crm = build_crm(holder.current, settings, engine)

@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     bitrix24_client_secret: SecretStr | None = None
     bitrix24_refresh_token: SecretStr | None = None
     bitrix24_app_token: SecretStr | None = None
+    # Reverse proxies whose X-Forwarded-For is believed: comma-separated addresses or CIDRs.
+    trusted_proxies: str = ""
 
 
 def resolve_config_path(cli_value: str | None, settings: Settings | None = None) -> Path:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -66,15 +67,41 @@ def history(engine: Engine, limit: int = 50) -> list[ConfigVersion]:
 REFUSAL_KEY = "config.refusal"
 
 
-def record_refusal(connection: Connection, at: datetime, by: str, error: str, version_in_force: str) -> None:
-    """Remember a refused config (shown on the page and counted in the metrics of every process)."""
+def record_refusal(
+    connection: Connection,
+    at: datetime,
+    by: str,
+    error: str,
+    version_in_force: str,
+    *,
+    fallback: Mapping[str, Any] | None = None,
+) -> None:
+    """Remember a refused config (shown on the page and counted in the metrics of every process).
+
+    `fallback` says the processes run a stored version because the file on disk was refused at
+    start-up (`file`, `since`, `running`); it stays on later refusals until `settle_fallback`.
+    """
     previous = connection.execute(select(kv.c.value).where(kv.c.key == REFUSAL_KEY)).scalar()
     count = int(previous.get("count", 0)) + 1 if isinstance(previous, dict) else 1
     value = {"at": at.isoformat(), "by": by, "error": error, "kept": version_in_force, "count": count}
+    standing = fallback or (previous.get("fallback") if isinstance(previous, dict) else None)
+    if standing:
+        value["fallback"] = dict(standing)
     connection.execute(upsert(connection, kv, ["key"], key=REFUSAL_KEY, value=value, updated_at=at))
 
 
+def settle_fallback(connection: Connection, at: datetime) -> bool:
+    """The file on disk loads again: no stored version stands in for it any more; True if one did."""
+    value = connection.execute(select(kv.c.value).where(kv.c.key == REFUSAL_KEY)).scalar()
+    if not isinstance(value, dict) or "fallback" not in value:
+        return False
+    rest = {k: v for k, v in value.items() if k != "fallback"}
+    connection.execute(upsert(connection, kv, ["key"], key=REFUSAL_KEY, value=rest, updated_at=at))
+    return True
+
+
 def last_refusal(connection: Connection) -> dict[str, Any] | None:
-    """The last refused config: at, by, error, kept (the version that stayed), count (all so far)."""
+    """The last refused config: at, by, error, kept (the version that stayed), count (all so far), and
+    `fallback` while a stored version runs because the file was refused at start-up."""
     value = connection.execute(select(kv.c.value).where(kv.c.key == REFUSAL_KEY)).scalar()
     return dict(value) if isinstance(value, dict) else None

@@ -56,8 +56,12 @@ def test_api_auth_none_wrong_bearer_and_throttling(admin):
     response = client.get("/api/v1/split", headers=BEARER)
     assert response.status_code == 200
     conforms(response, "/api/v1/split")
-    for _ in range(5):
-        client.get("/api/v1/managers", headers={"Authorization": "Bearer guess"})
+    for _ in range(5):  # a stale token, retried: refused without being compared, slows only itself
+        client.get("/api/v1/managers", headers={"Authorization": "Bearer stale"})
+    assert client.get("/api/v1/managers", headers={"Authorization": "Bearer stale"}).status_code == 429
+    assert client.get("/api/v1/managers", headers=BEARER).status_code == 200
+    for n in range(3):  # five different wrong tokens ("nope", "stale", three more): guessing
+        client.get("/api/v1/managers", headers={"Authorization": f"Bearer guess{n}"})
     throttled = client.get("/api/v1/managers", headers=BEARER)  # even the right token waits now
     assert throttled.status_code == 429 and "too many wrong tokens" in throttled.json["error"]
 

@@ -6,12 +6,14 @@ import argparse
 import logging
 import sys
 import threading
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
 
 from webhook_app.cli import help_for
-from webhook_app.config import ConfigError
+from webhook_app.clock import Clock
+from webhook_app.config import ConfigError, LoadedConfig
 
 log = logging.getLogger("leadrouter")
 
@@ -45,7 +47,7 @@ def _app_factory(args: argparse.Namespace, *, with_worker: bool) -> Any:
         from webhook_app.bootstrap import build_services, build_worker
         from webhook_app.web.app import create_app
 
-        services = build_services(config_path=args.config, with_crm=with_worker)
+        services = build_services(config_path=args.config, with_crm=with_worker, announce_fallback=False)
         app = create_app(services=services)
         if with_worker:
             worker = build_worker(services)
@@ -58,18 +60,23 @@ def _app_factory(args: argparse.Namespace, *, with_worker: bool) -> Any:
 
 
 def _check(args: argparse.Namespace) -> int | None:
-    """Fail fast in the parent process with the config's problems, before gunicorn forks."""
+    """Fail fast in the parent process with the config's problems, before gunicorn forks — unless
+    the database holds a good version to run instead (announced here, once for the whole start)."""
     from adapters.errors import AdapterError
     from adapters.storage.engine import make_engine
     from webhook_app.bootstrap import build_crm, crm_module
     from webhook_app.config import load_config
     from webhook_app.settings import Settings, resolve_config_path
 
+    path = resolve_config_path(args.config)
     try:
-        loaded = load_config(resolve_config_path(args.config))
+        loaded = load_config(path)
     except ConfigError as exc:
-        print("\n".join(str(p) for p in exc.problems), file=sys.stderr)
-        return 1
+        stored = _stored_instead(path, exc, args.clock)
+        if stored is None:
+            print("\n".join(str(p) for p in exc.problems), file=sys.stderr)
+            return 1
+        loaded = stored
     if not getattr(args, "needs_crm", False):
         return None
     if crm_module(loaded.crm.type, "factory") is None:
@@ -81,6 +88,18 @@ def _check(args: argparse.Namespace) -> int | None:
         print(f"leadrouter: {exc}", file=sys.stderr)
         return 1
     return None
+
+
+def _stored_instead(path: Path, refused: ConfigError, clock: Clock) -> LoadedConfig | None:
+    """The newest good version in the database, run instead of a refused file (announced once)."""
+    from webhook_app.cli.common import open_database
+    from webhook_app.config.startup import fall_back
+
+    engine = open_database()
+    try:
+        return fall_back(path, engine, clock, refused, announce=True)
+    finally:
+        engine.dispose()
 
 
 def _run_gunicorn(args: argparse.Namespace, *, with_worker: bool) -> int:
@@ -124,11 +143,11 @@ def run_worker(args: argparse.Namespace) -> int:
     from webhook_app.web.server import run_worker_until_signalled
 
     args.needs_crm = True
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     failed = _check(args)
     if failed is not None:
         return failed
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    services = build_services(config_path=args.config)
+    services = build_services(config_path=args.config, announce_fallback=False)
     worker = build_worker(services)
     if args.metrics_port:
         from prometheus_client import start_http_server

@@ -4,8 +4,9 @@ The newest row of `config_versions` is the config in force. A reload (SIGHUP, `l
 the admin page) validates the new text first and only then records it; every process polls the
 newest id every few seconds and loads that text, so web processes and workers on other hosts follow
 within seconds. At start-up the file on disk wins when it differs from the newest recorded version:
-it is what the operator deployed. An invalid text never replaces the running config; the refusal is
-kept (`last_error`, and in the database) for the page, the log and the metrics.
+it is what the operator deployed; when it is refused there, the newest good stored version runs
+instead (`startup`). An invalid text never replaces the running config; the refusal is kept
+(`last_error`, and in the database) for the page, the log and the metrics.
 """
 
 from __future__ import annotations
@@ -22,9 +23,10 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from adapters.storage.configs import newest, newest_id, record_refusal, record_version
+from adapters.storage.configs import newest, newest_id, record_refusal, record_version, settle_fallback
 from core.policy import Policy
 from webhook_app.config import ConfigError, LoadedConfig, load_config
+from webhook_app.config.startup import load_at_startup
 
 log = logging.getLogger("leadrouter.config")
 POLL_SECONDS = 2.0
@@ -40,17 +42,19 @@ class ConfigHolder:
         clock: Callable[[], datetime],
         *,
         poll_seconds: float = POLL_SECONDS,
+        announce_fallback: bool = True,
     ) -> None:
         self.path = path
         self.engine, self.clock = engine, clock
         self.poll_seconds = poll_seconds
         self._lock = threading.Lock()
-        self.current: LoadedConfig = load_config(path)
+        # A refused file falls back on the newest good stored version (see `startup`).
+        self.current, refused = load_at_startup(path, engine, clock, announce=announce_fallback)
         self.version_id: int | None = None
         self.loaded_at: datetime | None = clock()
-        self.last_error: str | None = None  # the last refused reload, until one succeeds
+        self.last_error = str(refused) if refused else None  # the last refusal, until a load succeeds
         self._checked = 0.0
-        self._publish_startup()
+        self._publish_startup(from_file=refused is None)
 
     def policy(self) -> Policy:
         """The policy in force right now (looking for a newer version first, at most every few seconds)."""
@@ -65,6 +69,7 @@ class ConfigHolder:
             self._refused(exc, by)
             raise
         if fresh.version == self.current.version:
+            self._file_loads_again()
             return self.current  # nothing changed: no new version in the history
         return self._put_in_force(fresh, by)
 
@@ -116,8 +121,10 @@ class ConfigHolder:
         log.info("config version %s (%s) now in force", fresh.version, row.loaded_by)
         return True
 
-    def _publish_startup(self) -> None:
+    def _publish_startup(self, *, from_file: bool) -> None:
         with self.engine.begin() as connection:
+            if from_file:
+                settle_fallback(connection, self.clock())
             row = newest(connection)
             if row is not None and row.version == self.current.version:
                 self.version_id = row.id
@@ -132,12 +139,19 @@ class ConfigHolder:
             version_id = record_version(
                 connection, fresh.version, str(fresh.path), fresh.raw, self.clock(), by
             )
+            settle_fallback(connection, self.clock())
         with self._lock:
             self.current, self.version_id = fresh, version_id
             self.loaded_at = self.clock()
             self.last_error = None
         log.info("config version %s now in force (%s)", fresh.version, by)
         return fresh
+
+    def _file_loads_again(self) -> None:
+        with self._lock:
+            self.last_error = None
+        with self.engine.begin() as connection:
+            settle_fallback(connection, self.clock())
 
     def _refused(self, exc: ConfigError, by: str) -> None:
         self.last_error = str(exc)
@@ -175,5 +189,6 @@ def reload_file(path: Path, engine: Engine, clock: Callable[[], datetime], by: s
         row = newest(connection)
         if row is None or row.version != fresh.version:
             record_version(connection, fresh.version, str(path), fresh.raw, clock(), by)
+        settle_fallback(connection, clock())
     log.info("config version %s put in force (%s)", fresh.version, by)
     return fresh

@@ -1,4 +1,8 @@
-"""Running the app under gunicorn (`serve`, `web`) and the worker loop (`serve`, `worker`)."""
+"""Running the app under gunicorn (`serve`, `web`) and the worker loop (`serve`, `worker`).
+
+gunicorn's master manages the processes (SIGHUP reloads the config, SIGTERM stops gracefully); each
+worker process serves through the asyncio front of `front` (uvicorn, whole requests to Flask).
+"""
 
 from __future__ import annotations
 
@@ -13,6 +17,8 @@ from gunicorn.app.base import BaseApplication
 from gunicorn.arbiter import Arbiter
 from gunicorn.glogging import Logger
 
+from webhook_app.web.app import MAX_BODY_BYTES
+from webhook_app.web.front import AsgiApp, FrontWorker, asgi_front
 from webhook_app.web.redact import redact_path
 
 log = logging.getLogger("leadrouter")
@@ -46,9 +52,10 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]
         for key, value in self.options.items():
             self.cfg.set(key, value)
 
-    def load(self) -> Flask:
-        """Build the app (called by gunicorn in the worker process)."""
-        return self.factory()
+    def load(self) -> AsgiApp:
+        """Build the app behind the asyncio front (called by gunicorn in the worker process)."""
+        threads = int(self.options.get("threads", 8))
+        return asgi_front(self.factory(), threads=threads, max_body=MAX_BODY_BYTES)
 
     def run(self) -> None:
         """Run the master; SIGHUP reloads our config, not gunicorn's workers."""
@@ -80,16 +87,18 @@ class _ConfigReloadingArbiter(Arbiter):  # type: ignore[misc]
 
 
 def gunicorn_options(host: str, port: int, workers: int, threads: int, **extra: Any) -> dict[str, Any]:
-    """Options for our use of gunicorn: threads for webhook bursts, redacted access log."""
+    """Options for our use of gunicorn: the asyncio front's workers (`threads` run the Flask app),
+    redacted access log."""
     return {
         "bind": f"{host}:{port}",
         "workers": workers,
         "threads": threads,
-        "worker_class": "gthread",
+        "worker_class": FrontWorker,
         "logger_class": RedactingLogger,
         "accesslog": "-",
         "errorlog": "-",
         "timeout": 30,
+        "keepalive": 5,  # idle connections cost a coroutine now; uvicorn's own default
         "graceful_timeout": 10,
         **extra,
     }

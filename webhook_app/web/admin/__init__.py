@@ -9,8 +9,9 @@ from typing import Any
 from flask import Flask
 from werkzeug.routing import IntegerConverter, Map
 
-from webhook_app.web.admin.auth import SESSION_HOURS, Throttle, session_key
+from webhook_app.web.admin.auth import SESSION_HOURS, session_key
 from webhook_app.web.admin.readmodel import MAX_ID
+from webhook_app.web.admin.throttle import Throttle
 
 
 class IdConverter(IntegerConverter):
@@ -35,7 +36,9 @@ def register(app: Flask) -> None:
         SESSION_COOKIE_PATH="/",
         PERMANENT_SESSION_LIFETIME=timedelta(hours=SESSION_HOURS),
     )
-    app.extensions["leadrouter.throttle"] = Throttle()
+    services = app.extensions["leadrouter"]
+    key = session_key(token.get_secret_value()) if token else secrets.token_bytes(32)
+    app.extensions["leadrouter.throttle"] = Throttle(services.engine, services.clock, key)
     app.url_map.converters["id"] = IdConverter  # before the blueprints: their rules use it
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)

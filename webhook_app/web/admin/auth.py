@@ -1,10 +1,10 @@
 """Who may use `/admin` and `/api/v1`: the holder of `LEADROUTER_ADMIN_TOKEN`.
 
 Scripts send `Authorization: Bearer <token>`; people log in once through a form that sets a signed
-HttpOnly, SameSite=Strict session cookie. Tokens are compared in constant time, and an address
-that keeps guessing is throttled. Cookie sessions must send the session's CSRF token with every
-POST (a form field or the `X-CSRF-Token` header); Bearer requests need none — a browser never
-adds that header by itself.
+HttpOnly, SameSite=Strict session cookie. Tokens are compared in constant time, and a client that
+keeps guessing is throttled on both ways in, across every process (`throttle`). Cookie sessions
+must send the session's CSRF token with every POST (a form field or the `X-CSRF-Token` header);
+Bearer requests need none — a browser never adds that header by itself.
 """
 
 from __future__ import annotations
@@ -12,49 +12,21 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-import threading
 import time
-from collections import deque
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from flask import abort, current_app, g, jsonify, redirect, request, session, url_for
 from flask.typing import ResponseReturnValue
 
+from webhook_app.web.admin.throttle import Throttle, client_address, trusted_networks
+
 F = TypeVar("F", bound=Callable[..., Any])
 
-FAILURES_ALLOWED = 5  # wrong tokens per address…
-FAILURE_WINDOW = 60.0  # …within this many seconds, then refused until the window has passed
 SESSION_HOURS = 12
-
-
-class Throttle:
-    """Counts wrong tokens per client address, in this process."""
-
-    def __init__(self, allowed: int = FAILURES_ALLOWED, window: float = FAILURE_WINDOW) -> None:
-        self.allowed, self.window = allowed, window
-        self._failures: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def blocked(self, who: str, now: float | None = None) -> bool:
-        """True while this address has used up its attempts."""
-        now = time.monotonic() if now is None else now
-        with self._lock:
-            recent = self._recent(who, now)
-            return len(recent) >= self.allowed
-
-    def failed(self, who: str, now: float | None = None) -> None:
-        """Count one wrong token."""
-        now = time.monotonic() if now is None else now
-        with self._lock:
-            self._recent(who, now).append(now)
-
-    def _recent(self, who: str, now: float) -> deque[float]:
-        failures = self._failures.setdefault(who, deque())
-        while failures and now - failures[0] > self.window:
-            failures.popleft()
-        return failures
+THROTTLED = "too many wrong tokens; try again in a minute"
 
 
 def session_key(token: str) -> bytes:
@@ -75,38 +47,60 @@ def token_matches(given: str) -> bool:
     return expected is not None and hmac.compare_digest(given.encode(), expected.encode())
 
 
-def check_token(given: str) -> bool:
-    """Compare, counting failures per address; False when wrong or throttled."""
+def client() -> str:
+    """The client's address (through `LEADROUTER_TRUSTED_PROXIES` only; see `throttle`)."""
+    setting = current_app.extensions["leadrouter"].settings.trusted_proxies or ""
+    return client_address(
+        request.remote_addr, request.headers.get("X-Forwarded-For"), trusted_networks(setting)
+    )
+
+
+def check_token(given: str) -> bool | None:
+    """Compare, counting wrong tokens per client: True if right, False if wrong, None if throttled
+    (then the token is not even compared)."""
     throttle: Throttle = current_app.extensions["leadrouter.throttle"]
-    who = request.remote_addr or "?"
-    if throttle.blocked(who):
-        return False
+    who = client()
+    if throttle.blocked(who, given):
+        return None
     if token_matches(given):
         return True
-    throttle.failed(who)
+    throttle.failed(who, given)
     return False
 
 
 def authenticate() -> str | None:
-    """How this request is authenticated: "bearer", "session", or None."""
+    """How this request is authenticated: "bearer", "session", "throttled", or None."""
     header = request.headers.get("Authorization", "")
     if header.startswith("Bearer "):
-        return "bearer" if check_token(header[7:].strip()) else None
+        right = check_token(header[7:].strip())
+        return "bearer" if right else "throttled" if right is None else None
     if session.get("admin") and session.get("expires", 0) > time.time():
         return "session"
     return None
 
 
-def log_in(token: str) -> bool:
-    """Start a cookie session if the token is right."""
-    if not check_token(token):
-        return False
+def log_in(token: str) -> bool | None:
+    """Start a cookie session if the token is right; None while this client is throttled."""
+    right = check_token(token)
+    if not right:
+        return right
     session.clear()
     session["admin"] = True
     session["expires"] = time.time() + SESSION_HOURS * 3600
     session["csrf"] = secrets.token_urlsafe(24)
     session.permanent = True
     return True
+
+
+def local_admin_path(target: str) -> bool:
+    """Only a path of this site's admin page: never an open redirect, never a control character
+    (a CR or LF would split the Location header)."""
+    if any(ord(c) < 32 or ord(c) == 127 for c in target) or "\\" in target or "//" in target:
+        return False
+    parts = urlsplit(target)
+    return (
+        not parts.scheme and not parts.netloc and (parts.path == "/admin" or parts.path.startswith("/admin/"))
+    )
 
 
 def csrf_token() -> str:
@@ -124,10 +118,11 @@ def _guard(api: bool) -> ResponseReturnValue | None:
     if configured_token() is None:
         message = "the admin interface is off: set LEADROUTER_ADMIN_TOKEN"
         return (jsonify(error=message), 503) if api else (message, 503)
-    throttle: Throttle = current_app.extensions["leadrouter.throttle"]
-    if throttle.blocked(request.remote_addr or "?"):
-        return jsonify(error="too many wrong tokens; try again in a minute"), 429
     how = authenticate()
+    if how == "throttled" or (
+        how is None and current_app.extensions["leadrouter.throttle"].blocked(client())
+    ):
+        return jsonify(error=THROTTLED), 429
     if how is None:
         if api:
             return jsonify(error="unauthorized: send Authorization: Bearer <LEADROUTER_ADMIN_TOKEN>"), 401
@@ -159,4 +154,4 @@ api_required.__doc__ = "API: 401 JSON without a session or a Bearer token."
 def actor() -> str:
     """Who made this request, as the audit log names them (never the token)."""
     via = g.get("admin_via", "?")
-    return f"admin ({'api' if via == 'bearer' else 'web'}, {request.remote_addr or '?'})"
+    return f"admin ({'api' if via == 'bearer' else 'web'}, {client()})"

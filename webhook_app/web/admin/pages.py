@@ -18,7 +18,7 @@ from webhook_app.config import ConfigError
 from webhook_app.pipeline.operator_actions import OperationError, pause, replay_dead_letters, resume
 from webhook_app.web.admin import readmodel, whatif_runs
 from webhook_app.web.admin.api import services
-from webhook_app.web.admin.auth import actor, admin_required, csrf_token, log_in
+from webhook_app.web.admin.auth import actor, admin_required, csrf_token, local_admin_path, log_in
 from webhook_app.web.admin.svg import share_chart
 
 bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
@@ -56,17 +56,17 @@ def local_time(value: str | datetime | None, seconds: bool = False) -> str:
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> ResponseReturnValue:
     """The token form; a right token starts a cookie session."""
-    failed = False
+    status = 200
     if request.method == "POST":
-        if log_in(request.form.get("token", "")):
+        right = log_in(request.form.get("token", ""))
+        if right:
             target = request.args.get("next") or ""
-            # Only a path on this site: never an open redirect to somewhere else.
-            safe = target.startswith("/admin") and "//" not in target and "\\" not in target
-            return redirect(target if safe else url_for("admin.today"))
-        failed = True
+            return redirect(target if local_admin_path(target) else url_for("admin.today"))
+        status = 401 if right is False else 429  # throttled: the token was not even compared
     language = services().config.current.policy.language
+    failed = status != 200
     page = render_template("admin/login.html", t=texts(language, "admin"), language=language, failed=failed)
-    return page, 401 if failed else 200
+    return page, status
 
 
 @bp.post("/logout")
