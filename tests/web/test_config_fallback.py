@@ -101,6 +101,7 @@ def test_leadrouter_web_starts_on_the_stored_version_when_the_file_is_refused(tm
         assert server.poll() is None, server.stderr.read() if server.stderr else ""
         health = _health(port)
         assert health is not None and health["config_version"] == good
+        assert health["status"] == "degraded" and health["config_fallback"]["running"] == good
     finally:
         server.terminate()
         _, err = server.communicate(timeout=30)
