@@ -45,7 +45,7 @@ def _app_factory(args: argparse.Namespace, *, with_worker: bool) -> Any:
         from webhook_app.bootstrap import build_services, build_worker
         from webhook_app.web.app import create_app
 
-        services = build_services(config_path=args.config, with_crm=with_worker)
+        services = build_services(config_path=args.config, clock=args.clock, with_crm=with_worker)
         app = create_app(services=services)
         if with_worker:
             worker = build_worker(services)
@@ -128,7 +128,7 @@ def run_worker(args: argparse.Namespace) -> int:
     if failed is not None:
         return failed
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    services = build_services(config_path=args.config)
+    services = build_services(config_path=args.config, clock=args.clock)
     worker = build_worker(services)
     if args.metrics_port:
         from prometheus_client import start_http_server
