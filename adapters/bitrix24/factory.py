@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -57,6 +58,7 @@ def build_client(
         entity=str(crm.get("entity") or "lead"),
         batch_size=int(crm.get("batch_size") or 50),
         lookup_clients=lookup_clients,
+        clock=lambda: datetime.fromtimestamp(clock(), UTC),  # one clock for the bucket, tokens and writes
     )
 
 

@@ -17,6 +17,7 @@ from core.model import Lead
 ENTITIES = ("lead", "deal")
 OWNER_TYPE = {"lead": 1, "deal": 2, "contact": 3, "company": 4}  # entityTypeId / ownerTypeId (§2.1)
 UTM = ("UTM_SOURCE", "UTM_MEDIUM", "UTM_CAMPAIGN", "UTM_CONTENT", "UTM_TERM")
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # created_at of a record without dates: not the wall clock
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +99,7 @@ def to_lead(
     by_name, by_id = custom_fields(raw, fields)
     return Lead(
         id=f"{entity}:{raw.get('ID')}",
-        created_at=moment(raw.get("DATE_CREATE")) or datetime.now(UTC),
+        created_at=moment(raw.get("DATE_CREATE")) or moment(raw.get("DATE_MODIFY")) or EPOCH,
         name=text(raw.get("TITLE")) or "",
         price=float(price) if price is not None else None,
         pipeline=stage.pipeline if stage else None,

@@ -198,6 +198,7 @@ def sla_worker(svc: Service, clock: MovableClock) -> Worker:
     return build_worker(build_services(settings, clock=clock), name="e2e-sla-worker")
 
 
+@pytest.mark.wall_clock_across_processes  # the worker's clock starts after the web process's real now
 def test_an_untouched_lead_is_rerouted_after_working_minutes_and_never_bounces_back(crm, tmp_path):
     wednesday = next_wednesday(datetime.now(MOSCOW).date())
     thursday = wednesday + timedelta(days=1)

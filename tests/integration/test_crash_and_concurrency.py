@@ -66,6 +66,7 @@ def check_invariants(engine, crm: SharedFakeCrm, ids: list[str]) -> Counter[str]
 
 
 @pytest.mark.slow
+@pytest.mark.wall_clock_across_processes  # the workers' clock is NOON_UTC + (their time.time() - epoch)
 def test_workers_killed_at_random_points_lose_nothing_and_never_give_two_owners(engine, db_url, tmp_path):
     crm = SharedFakeCrm(str(tmp_path / "crm.db"))
     ids = seed(engine, crm, 1000)
@@ -90,6 +91,7 @@ def test_workers_killed_at_random_points_lose_nothing_and_never_give_two_owners(
 
 
 @pytest.mark.slow
+@pytest.mark.wall_clock_across_processes
 def test_concurrent_workers_split_a_weighted_pool_exactly_as_one_worker_would(engine, db_url, tmp_path):
     crm = SharedFakeCrm(str(tmp_path / "crm.db"))
     ids = seed(engine, crm, 2000)

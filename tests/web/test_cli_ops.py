@@ -84,3 +84,24 @@ def test_the_access_log_masks_the_webhook_secret():
     atoms = logger.atoms(response, request, environ, SimpleNamespace(seconds=0, microseconds=1000))
     assert atoms["r"] == "POST /hooks/amocrm/***?x=1 HTTP/1.1" and atoms["U"] == "/hooks/amocrm/***"
     assert SECRET not in json.dumps({k: str(v) for k, v in atoms.items()})
+
+
+def test_serve_web_and_worker_run_on_the_clock_main_was_given(stack, monkeypatch):
+    """`main(clock=…)` reaches the services `serve`/`web` build and the worker of `worker`, not only
+    the commands that read `args.clock` themselves."""
+    import argparse
+
+    import webhook_app.web.server
+    from webhook_app.cli import serve
+
+    use_store(stack, monkeypatch)
+    monkeypatch.setenv("LEADROUTER_AMOCRM_TOKEN", "long-lived-test-token")  # `worker` needs a CRM client
+    config = str(stack.services.settings.config)
+    app = serve._app_factory(argparse.Namespace(config=config, clock=stack.clock), with_worker=False)()
+    assert app.extensions["leadrouter"].clock is stack.clock
+    ran = []
+    monkeypatch.setattr(
+        webhook_app.web.server, "run_worker_until_signalled", lambda run, on_hup: ran.append(run)
+    )
+    assert main(["worker", "--config", config], clock=stack.clock) == 0
+    assert [run.__self__.ctx.clock for run in ran] == [stack.clock]

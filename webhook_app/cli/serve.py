@@ -47,7 +47,9 @@ def _app_factory(args: argparse.Namespace, *, with_worker: bool) -> Any:
         from webhook_app.bootstrap import build_services, build_worker
         from webhook_app.web.app import create_app
 
-        services = build_services(config_path=args.config, with_crm=with_worker, announce_fallback=False)
+        services = build_services(
+            config_path=args.config, clock=args.clock, with_crm=with_worker, announce_fallback=False
+        )
         app = create_app(services=services)
         if with_worker:
             worker = build_worker(services)
@@ -147,7 +149,7 @@ def run_worker(args: argparse.Namespace) -> int:
     failed = _check(args)
     if failed is not None:
         return failed
-    services = build_services(config_path=args.config, announce_fallback=False)
+    services = build_services(config_path=args.config, clock=args.clock, announce_fallback=False)
     worker = build_worker(services)
     if args.metrics_port:
         from prometheus_client import start_http_server

@@ -8,6 +8,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from adapters.storage.engine import make_engine
 from adapters.storage.migrate import upgrade_database
 from sandbox.amocrm import ADMIN
@@ -15,6 +17,7 @@ from sandbox.amocrm import ADMIN
 ROOT = Path(__file__).resolve().parents[3]
 
 
+@pytest.mark.wall_clock_across_processes  # all four start at one time.time() this process picks
 def test_four_processes_refreshing_at_once_make_exactly_one_refresh_call(db_url, emu):
     engine = make_engine(db_url)
     upgrade_database(engine)

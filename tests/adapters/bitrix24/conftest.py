@@ -30,12 +30,19 @@ Answer = tuple[int, Any] | Callable[[httpx.Request], httpx.Response]
 
 @dataclass
 class Scripted:
-    """A MockTransport handler: answers from a script, records every request and the sleeps."""
+    """A MockTransport handler: answers from a script, records every request and the sleeps.
+
+    It is also the client's clock (`now`, unix seconds), held still as the sleeps are: the waits a
+    test sees do not depend on how fast the machine runs, nor on today's date."""
 
     script: list[Answer] = field(default_factory=list)
     requests: list[httpx.Request] = field(default_factory=list)
     sleeps: list[float] = field(default_factory=list)
     default: Answer = (200, {"result": {"result": [], "result_error": []}})
+    now: float = 1_796_202_000.0  # 2026-12-02 09:00 UTC
+
+    def clock(self) -> float:
+        return self.now
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
@@ -89,6 +96,7 @@ def make_client(engine, server) -> Callable[..., Bitrix24Client]:
             engine=engine,
             transport=httpx.MockTransport(server),
             sleep=server.sleeps.append,
+            clock=server.clock,
             lookup_clients=False,
         )
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from adapters.bitrix24.factory import build_client
 from adapters.errors import PermanentCrmError
 from core.ports import CrmWrite, WriteKind, WriteStatus
 
-LONG_AGO = "2025-03-01T10:00:00+03:00"
+LONG_AGO = 270 * 86400.0  # seconds before the portal's now: a client from long before the lead
 
 
 def client_for(engine, emu, *, entity="lead", lookup=True, **crm):
@@ -23,7 +23,7 @@ def client_for(engine, emu, *, entity="lead", lookup=True, **crm):
 
 def old_contact(emu, **fields):
     number = emu.create("contact", fields)
-    emu.portal.records["contact"][number]["DATE_CREATE"] = LONG_AGO
+    emu.portal.records["contact"][number]["DATE_CREATE"] = emu.portal.clock.iso(emu.portal.clock() - LONG_AGO)
     return number
 
 
@@ -180,9 +180,10 @@ def test_a_batch_of_fifty_one_commands_is_refused_by_the_portal(engine, emulator
 
 
 def test_changed_since_reads_every_page_by_id(engine, emulator):
+    since = datetime.fromtimestamp(emulator.portal.clock(), UTC) - timedelta(minutes=5)  # the portal's now
     for n in range(120):
         emulator.create("lead", {"TITLE": f"L{n}"})
-    changed = client_for(engine, emulator).changed_since(datetime(2026, 1, 1, tzinfo=UTC))
+    changed = client_for(engine, emulator).changed_since(since)
     assert len(changed) == 120 and len({c.lead_id for c in changed}) == 120
     assert len(emulator.requests("crm.lead.list")) == 3  # 50 + 50 + 20, start=-1 and >ID
 

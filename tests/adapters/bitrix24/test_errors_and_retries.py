@@ -82,7 +82,7 @@ def test_an_operating_limit_is_not_slept_inside_the_call_but_reported_with_its_w
         body = {
             "error": "OPERATION_TIME_LIMIT",
             "error_description": "Method is blocked",
-            "time": {"operating_reset_at": 4_000_000_000},
+            "time": {"operating_reset_at": server.now + 600},  # ten minutes from the client's now
         }
         return httpx.Response(429, json=body)
 

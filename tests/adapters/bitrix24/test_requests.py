@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from core.ports import CrmWrite, WriteKind, WriteStatus
 from tests.adapters.bitrix24.conftest import WEBHOOK, batch_answer
@@ -45,6 +45,12 @@ def test_a_task_is_a_timeline_todo_for_the_new_responsible_with_a_deadline(make_
         "responsibleId": "3",
         "pingOffsets": {"0": "0"},
     }
+
+
+def test_a_task_without_a_due_moment_is_due_in_fifteen_minutes_by_the_clients_clock(make_client, server):
+    make_client().write([CrmWrite(WriteKind.TASK, "lead:9", user_id=3, text="Позвонить")])
+    deadline = datetime.fromisoformat(server.commands()["w0"][1]["deadline"])
+    assert deadline == datetime.fromtimestamp(server.now, UTC) + timedelta(minutes=15)
 
 
 def test_a_note_is_a_timeline_comment_whose_text_survives_query_encoding(make_client, server):
@@ -122,3 +128,11 @@ def test_a_field_write_to_an_unknown_field_is_refused_for_good(make_client, serv
     server.script.append(batch_answer({"statuses": [], "fields": {}}))
     results = make_client().write([CrmWrite(WriteKind.FIELD, "lead:5", field_name="Хантер", field_value="x")])
     assert results[0].status is WriteStatus.PERMANENT and "Хантер" in results[0].error
+
+
+def test_a_record_without_date_create_takes_its_date_modify_and_never_the_wall_clock():
+    from adapters.bitrix24.mapping import EPOCH, to_lead
+
+    changed = to_lead("lead", {"ID": "3", "DATE_MODIFY": "2026-12-02T12:00:00+03:00"}, stage=None, fields={})
+    bare = to_lead("lead", {"ID": "4", "DATE_CREATE": ""}, stage=None, fields={})
+    assert changed.created_at == datetime(2026, 12, 2, 9, 0, tzinfo=UTC) and bare.created_at == EPOCH
