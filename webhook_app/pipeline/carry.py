@@ -108,7 +108,14 @@ class Carrier:
     def arrived(self, job: Job, lead: Lead) -> Transition:
         """A new lead, its client's holder as our own record has it (the CRM's only for a new client)."""
         if self.policy.continuity.enabled and lead.client_key:
-            holder = client_holders(self.connection, job.crm, [lead.client_key]).get(lead.client_key[:120])
+            key = lead.client_key[:120]
+            # A holder this transaction set (an earlier lead of the same client in the batch) first.
+            collected = self.clients.get((job.crm, key))
+            holder = (
+                (int(collected["crm_user_id"]), collected["seen_at"])
+                if collected is not None
+                else client_holders(self.connection, job.crm, [key]).get(key)
+            )
             if holder is not None:
                 lead = replace(lead, client_owner=holder[0], client_last_seen=holder[1])
         started = time.perf_counter()
