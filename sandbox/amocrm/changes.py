@@ -11,7 +11,7 @@ from typing import Any
 
 from sandbox.amocrm.hooks import HookSender
 from sandbox.amocrm.render import hook_lead
-from sandbox.amocrm.state import Account, Lead
+from sandbox.amocrm.state import LOST, WON, Account, Lead
 
 Problem = tuple[str, str, str]  # code, path, detail
 NOT_A_CHOICE = "The value you selected is not a valid choice."
@@ -74,6 +74,8 @@ def apply_lead_changes(
             if lead.responsible_user_id != old_owner:
                 events["responsible"].append(hook_lead(account, lead, responsible_user_id=old_owner))
             if (lead.status_id, lead.pipeline_id) != (old_stage, old_pipeline):
+                # won (142) and lost (143) close the lead; any other stage opens it again (§2.2, §2.8)
+                lead.closed_at = lead.updated_at if lead.status_id in (WON, LOST) else None
                 old = {"status_id": old_stage} | (
                     {"pipeline_id": old_pipeline} if lead.pipeline_id != old_pipeline else {}
                 )
@@ -101,6 +103,8 @@ def create_lead(account: Account, hooks: HookSender | None, **fields: Any) -> Le
             updated_at=fields.pop("updated_at", now),
             **fields,
         )
+        if lead.status_id in (WON, LOST) and lead.closed_at is None:
+            lead.closed_at = lead.created_at
         account.leads[lead.id] = lead
         payload = hook_lead(account, lead)
     if hooks is not None:

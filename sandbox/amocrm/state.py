@@ -63,6 +63,7 @@ class Lead:
     tags: list[str] = field(default_factory=list)
     contacts: list[int] = field(default_factory=list)  # the first is the main contact
     company_id: int | None = None
+    closed_at: int | None = None  # set when the lead enters won (142) or lost (143), §2.2
 
 
 @dataclass
