@@ -170,6 +170,7 @@ class Portal:
             }
         if entity == "deal":
             record |= {"CATEGORY_ID": "0", "STAGE_ID": "NEW", "STAGE_SEMANTIC_ID": "P", "OPPORTUNITY": "0.00"}
+            record["CLOSED"] = "N"
         self.records[entity][number] = record
         self.apply(entity, record, fields)
         record["DATE_MODIFY"] = now
@@ -188,7 +189,19 @@ class Portal:
                 record[key] = "" if value is None else str(value)
         if record.get("CONTACT_ID") or record.get("COMPANY_ID"):
             record["IS_RETURN_CUSTOMER"] = "Y"  # §2.2: set by linking a contact or company
+        if entity in ("lead", "deal"):
+            self._semantics(entity, record)
         record["DATE_MODIFY"] = self.clock.iso()
+
+    def _semantics(self, entity: str, record: dict[str, Any]) -> None:
+        """The record's STATUS_SEMANTIC_ID / STAGE_SEMANTIC_ID follow its stage's SEMANTICS in the
+        status list (§2.3: S success, F failure, P in progress); a deal in an S or F stage is CLOSED."""
+        stage = str(record.get("STATUS_ID" if entity == "lead" else "STAGE_ID") or "")
+        row = next((s for s in self.statuses if s["STATUS_ID"] == stage and _of(entity, s)), None)
+        semantic = (row or {}).get("SEMANTICS") or "P"
+        record["STATUS_SEMANTIC_ID" if entity == "lead" else "STAGE_SEMANTIC_ID"] = semantic
+        if entity == "deal":
+            record["CLOSED"] = "Y" if semantic in ("S", "F") else "N"
 
     def _multi(self, key: str, value: Any) -> dict[str, Any]:
         item = value if isinstance(value, dict) else {"VALUE": value}
@@ -198,6 +211,12 @@ class Portal:
             "VALUE": str(item.get("VALUE") or ""),
             "TYPE_ID": key,
         }
+
+
+def _of(entity: str, status: dict[str, Any]) -> bool:
+    """Whether a status-list row is a lead status (STATUS) or a deal stage (DEAL_STAGE[_n])."""
+    kind = str(status.get("ENTITY_ID") or "")
+    return kind == "STATUS" if entity == "lead" else kind == "DEAL_STAGE" or kind.startswith("DEAL_STAGE_")
 
 
 def as_list(value: Any) -> list[Any]:

@@ -119,6 +119,33 @@ def test_a_deal_has_its_funnel_stage_and_its_contacts_details(engine, emulator):
     assert (lead.client_key, lead.client_owner) == (f"contact:{contact}", 15)
 
 
+def test_a_deal_in_a_success_stage_is_won_and_in_a_failure_stage_lost(engine, emulator):
+    won = emulator.create("deal", {"TITLE": "Поставка", "OPPORTUNITY": "350000", "SOURCE_ID": "CALL"})
+    lost = emulator.create("deal", {"TITLE": "Тендер", "CATEGORY_ID": "1", "STAGE_ID": "C1:PREPARATION"})
+    working = emulator.create("deal", {"TITLE": "В работе", "STAGE_ID": "PREPARATION"})
+    emulator.update("deal", won, {"STAGE_ID": "WON"})
+    emulator.update("deal", lost, {"STAGE_ID": "C1:LOSE"})
+    # The portal keeps each deal's semantics with its stage (§2.3), as crm.deal.get shows them.
+    assert [emulator.record("deal", n)["STAGE_SEMANTIC_ID"] for n in (won, lost, working)] == ["S", "F", "P"]
+    assert [emulator.record("deal", n)["CLOSED"] for n in (won, lost, working)] == ["Y", "Y", "N"]
+    deals = client_for(engine, emulator, entity="deal").fetch_leads(
+        [f"deal:{n}" for n in (won, lost, working)]
+    )
+    sold = deals[f"deal:{won}"]
+    assert (sold.closed, sold.price, sold.source, sold.stage) == ("won", 350_000.0, "CALL", "Сделка успешна")
+    assert deals[f"deal:{lost}"].closed == "lost" and deals[f"deal:{working}"].closed is None
+    emulator.update("deal", lost, {"STAGE_ID": "C1:NEW"})  # reopened
+    assert client_for(engine, emulator, entity="deal").fetch_lead(f"deal:{lost}").closed is None
+
+
+def test_a_converted_lead_is_won_and_a_junk_lead_lost(engine, emulator):
+    converted = emulator.create("lead", {"TITLE": "A", "STATUS_ID": "CONVERTED", "OPPORTUNITY": "1000"})
+    junk = emulator.create("lead", {"TITLE": "B", "STATUS_ID": "JUNK"})
+    fresh = emulator.create("lead", {"TITLE": "C"})
+    leads = client_for(engine, emulator).fetch_leads([f"lead:{n}" for n in (converted, junk, fresh)])
+    assert [leads[f"lead:{n}"].closed for n in (converted, junk, fresh)] == ["won", "lost", None]
+
+
 def test_fifty_leads_are_fetched_in_one_get_batch(engine, emulator):
     numbers = [emulator.create("lead", {"TITLE": f"L{n}"}) for n in range(60)]
     client = client_for(engine, emulator, lookup=False)
