@@ -77,6 +77,7 @@ class Party:
     created_at: int
     fields: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
     company_id: int | None = None
+    updated_at: int = 0  # 0: never changed since created_at
 
 
 @dataclass

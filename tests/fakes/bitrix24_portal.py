@@ -138,6 +138,7 @@ class Portal:
         ]
     )
     fields: dict[str, dict[str, dict[str, Any]]] = field(default_factory=lambda: {"lead": {}, "deal": {}})
+    bindings: dict[tuple[str, int], list[int]] = field(default_factory=dict)  # a lead's/deal's contacts
     activities: list[dict[str, Any]] = field(default_factory=list)
     comments: list[dict[str, Any]] = field(default_factory=list)
     tasks: list[dict[str, Any]] = field(default_factory=list)
@@ -181,17 +182,30 @@ class Portal:
         for key, value in fields.items():
             if key in ("ID", "DATE_CREATE", "DATE_MODIFY", "IS_RETURN_CUSTOMER"):
                 continue
+            if key == "CONTACT_IDS" and entity in ("lead", "deal"):
+                self._bind(entity, record, [int(v) for v in as_list(value) if str(v).isdigit()])
+                continue
             if key in MULTI:
                 record[key] = [self._multi(key, v) for v in as_list(value)]
             elif isinstance(value, list | dict):
                 record[key] = [str(v) for v in as_list(value)]
             else:
                 record[key] = "" if value is None else str(value)
+        if entity in ("lead", "deal") and "CONTACT_ID" in fields and "CONTACT_IDS" not in fields:
+            contact = int(record["CONTACT_ID"]) if str(record.get("CONTACT_ID")).isdigit() else None
+            others = [c for c in self.bindings.get((entity, int(record["ID"])), []) if c != contact]
+            self._bind(entity, record, ([contact] if contact else []) + others)
         if record.get("CONTACT_ID") or record.get("COMPANY_ID"):
             record["IS_RETURN_CUSTOMER"] = "Y"  # §2.2: set by linking a contact or company
         if entity in ("lead", "deal"):
             self._semantics(entity, record)
         record["DATE_MODIFY"] = self.clock.iso()
+
+    def _bind(self, entity: str, record: dict[str, Any], contacts: list[int]) -> None:
+        """A lead's or deal's contacts (CONTACT_IDS on add/update); the first is the primary one,
+        the only one `crm.<entity>.get` names (CONTACT_ID)."""
+        self.bindings[(entity, int(record["ID"]))] = contacts
+        record["CONTACT_ID"] = str(contacts[0]) if contacts else None
 
     def _semantics(self, entity: str, record: dict[str, Any]) -> None:
         """The record's STATUS_SEMANTIC_ID / STAGE_SEMANTIC_ID follow its stage's SEMANTICS in the

@@ -266,3 +266,55 @@ def test_a_robot_made_change_reaches_an_app_without_user_tokens(emulator, receiv
     emulator.events.wait_idle()
     tokens = {f["data[FIELDS][ID]"]: "auth[access_token]" in f for f in receiver.forms}
     assert tokens == {"1": True, "2": False}
+
+
+def test_a_client_write_gives_the_deals_contacts_and_company_the_new_holder(engine, emulator):
+    first, second, third = (emulator.create("contact", {"NAME": n, "ASSIGNED_BY_ID": "1"}) for n in "АБВ")
+    company = emulator.create("company", {"TITLE": "АО Вектор", "ASSIGNED_BY_ID": "1"})
+    both = emulator.create(
+        "deal", {"TITLE": "Поставка", "CONTACT_IDS": [first, second], "COMPANY_ID": str(company)}
+    )
+    single = emulator.create("deal", {"TITLE": "Ремонт", "CONTACT_ID": str(third)})
+    bare = emulator.create("deal", {"TITLE": "Без клиента"})
+    # The portal names only the primary contact on the deal; every bound one is in contact.items.get.
+    assert emulator.record("deal", both)["CONTACT_ID"] == str(first)
+    client = client_for(engine, emulator, entity="deal")
+    assert client.batch_size(WriteKind.CLIENT) == 25  # two read commands per write fill a batch
+    before = len(emulator.log)
+    writes = [
+        CrmWrite(WriteKind.CLIENT, f"deal:{n}", user_id=u) for n, u in ((both, 15), (single, 18), (bare, 15))
+    ]
+    results = client.write(writes)
+    assert [r.status for r in results] == [WriteStatus.OK] * 3
+    assert [r.detail for r in results] == [
+        {"contacts": "2", "companies": "1"},
+        {"contacts": "1", "companies": "0"},
+        {"contacts": "0", "companies": "0"},
+    ]
+    owners = [emulator.record("contact", n)["ASSIGNED_BY_ID"] for n in (first, second, third)]
+    assert [*owners, emulator.record("company", company)["ASSIGNED_BY_ID"]] == ["15", "15", "18", "15"]
+    assert emulator.record("deal", both)["ASSIGNED_BY_ID"] == "1"  # the deal itself is not touched
+    batches = [e.commands for e in emulator.log[before:]]
+    assert batches == [
+        ["crm.deal.get", "crm.deal.contact.items.get"] * 3,
+        ["crm.contact.update", "crm.contact.update", "crm.company.update", "crm.contact.update"],
+    ]
+
+
+def test_a_refused_contact_update_or_a_gone_deal_refuses_that_client_write_only(engine, emulator):
+    first, second = (emulator.create("contact", {"NAME": n}) for n in "АБ")
+    refused = emulator.create("deal", {"TITLE": "x", "CONTACT_ID": str(first)})
+    written = emulator.create("deal", {"TITLE": "y", "CONTACT_ID": str(second)})
+    emulator.batch.refuse("crm.contact.update", first, "ACCESS_DENIED", "Access denied")
+    writes = [CrmWrite(WriteKind.CLIENT, f"deal:{n}", user_id=7) for n in (refused, written, 9999)]
+    writes.append(CrmWrite(WriteKind.CLIENT, "contact:5", user_id=7))
+    results = client_for(engine, emulator, entity="deal").write(writes)
+    assert [r.status for r in results] == [
+        WriteStatus.PERMANENT,
+        WriteStatus.OK,
+        WriteStatus.PERMANENT,
+        WriteStatus.PERMANENT,
+    ]
+    assert (results[0].detail["code"], results[2].detail["code"]) == ("ACCESS_DENIED", "NOT_FOUND")
+    assert emulator.record("contact", second)["ASSIGNED_BY_ID"] == "7"
+    assert emulator.record("contact", first)["ASSIGNED_BY_ID"] == "1"
