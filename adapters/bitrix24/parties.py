@@ -20,6 +20,7 @@ from adapters.bitrix24.mapping import integer, split_id
 from adapters.bitrix24.status import is_not_found
 from adapters.bitrix24.transport import Transport
 from adapters.bitrix24.writes import result_of_error
+from adapters.errors import PermanentCrmError
 from core.ports import CrmWrite, WriteResult, WriteStatus
 
 Call = tuple[str, dict[str, Any]]
@@ -78,10 +79,14 @@ def _parties(links: BatchOutcome, index: int) -> list[tuple[str, int]] | WriteRe
     """The record's contacts (every bound one, the primary first) and company, or why not."""
     for key in (f"r{index}", f"c{index}"):
         error = links.errors.get(key)
-        if error is not None:
-            if is_not_found(error):
-                return _refused("no such lead or deal in Bitrix24", code="NOT_FOUND")
+        if error is None:
+            continue
+        if is_not_found(error):
+            return _refused("no such lead or deal in Bitrix24", code="NOT_FOUND")
+        if key.startswith("r") or not isinstance(error, PermanentCrmError):
             return result_of_error(error)
+        # The record was read but its binding list refused (a portal without the method): the
+        # contact the record names will do.
     record = links.results.get(f"r{index}")
     record = record if isinstance(record, dict) else {}
     bound = links.results.get(f"c{index}")
