@@ -18,6 +18,7 @@ class WriteKind(enum.Enum):
     TASK = "task"
     NOTE = "note"
     FIELD = "field"
+    CLIENT = "client"  # the contacts and company of this lead get `user_id` as responsible
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,13 +25,20 @@ class Received:
 
 @dataclass(frozen=True, slots=True)
 class Closed:
-    """A deal won or lost, with its owner at the time."""
+    """A deal won or lost, with its owner at the time and, when it was handed over on a stage, the
+    hunter who had it before (the audit's `hunter`)."""
 
     manager: str
     outcome: str  # "won" | "lost"
     day: date
     amount: float = 0.0
     source: str | None = None
+    hunter: str | None = None
+
+    @property
+    def credited(self) -> str:
+        """Whom the advisory credits with a won deal: the hunter, or the owner if nobody handed it."""
+        return self.hunter or self.manager
 
 
 @dataclass
@@ -60,7 +67,7 @@ class Report:
 
     managers: list[ManagerLine] = field(default_factory=list)
     sources: dict[str, tuple[int, int, int]] = field(default_factory=dict)  # source → received, won, lost
-    advisory: list[tuple[str, list[float]]] = field(default_factory=list)  # manager, monthly won amounts
+    advisory: list[tuple[str, list[float]]] = field(default_factory=list)  # hunter, monthly won amounts
 
 
 def build_report(
@@ -86,13 +93,13 @@ def build_report(
             line.handed_in += 1
             if item.previous:
                 _line(lines, item.previous).handed_out += 1
-    monthly: dict[str, Counter[tuple[int, int]]] = defaultdict(Counter)
+    monthly: dict[str, dict[tuple[int, int], float]] = defaultdict(lambda: defaultdict(float))
     for deal in closed:
         line = _line(lines, deal.manager)
         if deal.outcome == "won":
             line.won += 1
             line.won_amount += deal.amount
-            monthly[deal.manager][(deal.day.year, deal.day.month)] += int(deal.amount)
+            monthly[deal.credited][(deal.day.year, deal.day.month)] += deal.amount
             sources[deal.source or "—"][1] += 1
         else:
             line.lost += 1
@@ -126,13 +133,14 @@ def _targets(policy: Policy, lines: Mapping[str, ManagerLine], pool_leads: Count
 
 
 def _advisory(
-    monthly: Mapping[str, Counter[tuple[int, int]]], months: list[tuple[int, int]], threshold: float
+    monthly: Mapping[str, Mapping[tuple[int, int], float]], months: list[tuple[int, int]], threshold: float
 ) -> list[tuple[str, list[float]]]:
-    """Managers whose won amount stayed above the threshold in every one of the months (seed 004:
-    a hunter who keeps closing big for six months is ready to farm their own clients)."""
+    """Hunters whose won amount reached the threshold (≥) in every one of the months (seed 004: a
+    hunter who keeps closing big for six months is ready to farm their own clients). A deal handed
+    over on a stage counts for the hunter who had it before, not for the farmer who closed it."""
     result = []
-    for manager, amounts in sorted(monthly.items()):
-        series = [float(amounts.get(m, 0)) for m in months]
-        if all(value > threshold for value in series):
-            result.append((manager, series))
+    for hunter, amounts in sorted(monthly.items()):
+        series = [float(amounts.get(m, 0.0)) for m in months]
+        if all(value >= threshold for value in series):
+            result.append((hunter, series))
     return result

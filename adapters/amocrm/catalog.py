@@ -12,10 +12,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from adapters.amocrm.mapping import LOST, WON
 from adapters.amocrm.schemas import FieldDef, PipelineOut, embedded
 from adapters.amocrm.transport import AmoHttp
 
-WON, LOST = 142, 143  # the same ids in every pipeline (§2.8)
 SYSTEM_STAGES = {WON: "Успешно реализовано", LOST: "Закрыто и не реализовано"}
 
 

@@ -1,5 +1,7 @@
 """amoCRM v4 JSON ↔ core terms, pure: a lead (with what we know of its client) becomes a core Lead.
 
+A lead in status 142 is won and in 143 lost: the same ids in every pipeline (§2.8).
+
 Custom fields are exposed by name (`fields`) and by id (`field_ids`): one value as itself, several
 as a tuple (§2.9). UTM marks are the tracking fields coded `UTM_*` (§2.9 [S]); amoCRM has no city,
 region or INN of its own, so those are read from custom fields with the usual names, on the lead
@@ -16,6 +18,8 @@ from adapters.amocrm.schemas import CustomFieldValue, LeadOut
 from core.model import Lead
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+WON, LOST = 142, 143  # the same ids in every pipeline (§2.8)
+CLOSED = {WON: "won", LOST: "lost"}
 ALIASES = {
     "city": ("город", "city"),
     "region": ("регион", "region", "область"),
@@ -115,4 +119,10 @@ def to_lead(raw: LeadOut, *, pipeline: str | None, stage: str | None, client: Cl
         client_key=client.client_key,
         client_owner=client.client_owner,
         client_last_seen=client.client_last_seen,
+        closed=closed_as(raw.status_id),
     )
+
+
+def closed_as(status_id: int | None) -> str | None:
+    """ "won" for status 142, "lost" for 143, None for every other stage (§2.8)."""
+    return CLOSED.get(status_id) if status_id is not None else None

@@ -1,5 +1,11 @@
 """Our writes as amoCRM batch calls, with one result per write (§2.3, §2.5, §2.6).
 
+A client write (`WriteKind.CLIENT`: the lead's contacts and company get the new holder as their
+responsible, §2.3: a lead's responsible does not change theirs) first reads the leads' links —
+one `GET /api/v4/leads?filter[id][]=…&with=contacts` per 125 leads (§2.2; companies come without
+asking) — then sends one `PATCH /api/v4/contacts` and one `PATCH /api/v4/companies` per 250, with
+only `id` + `responsible_user_id` (§6), refused items handled as below.
+
 amoCRM validates a batch as a whole: one bad item (an inactive responsible, §6) gets the whole
 request a 400 whose `validation-errors` name the items by index (§4), and — as far as the docs
 and reports go [U] — nothing of it is applied. So the refused items are marked PERMANENT with
@@ -18,11 +24,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from adapters.amocrm.catalog import Catalog
+from adapters.amocrm.schemas import LeadOut, embedded
 from adapters.amocrm.transport import AmoHttp
 from adapters.errors import AuthError, Blocked, CrmError, RateLimited, TransientCrmError, ValidationFailed
 from core.ports import CrmWrite, WriteKind, WriteResult, WriteStatus
 
 MAX_BATCH = 250  # amoCRM answers 422 above 250 entities per request (§2.3)
+READ_BATCH = 125  # lead ids per list call: the URL stays near 4 KB
+PARTIES = ("contacts", "companies")
 ROUTES = {
     WriteKind.RESPONSIBLE: ("PATCH", "/api/v4/leads"),
     WriteKind.FIELD: ("PATCH", "/api/v4/leads"),
@@ -50,6 +59,8 @@ class Writer:
 
     def write(self, writes: Sequence[CrmWrite]) -> list[WriteResult]:
         """One result per write, in order."""
+        if writes and writes[0].kind is WriteKind.CLIENT:
+            return self._clients(writes)
         results: dict[int, WriteResult] = {}
         items: list[Item] = []
         for index, write in enumerate(writes):
@@ -95,6 +106,68 @@ class Writer:
             value = {"enum_id": enum.id}
         return {"id": lead, "custom_fields_values": [{"field_id": field.id, "values": [value]}]}
 
+    def _clients(self, writes: Sequence[CrmWrite]) -> list[WriteResult]:
+        """Each lead's contacts and company get the write's user as responsible; when two writes
+        name one contact, the later one's user is written (it holds the client now)."""
+        results: dict[int, WriteResult] = {}
+        leads: dict[int, int] = {}  # write index → lead id
+        for index, write in enumerate(writes):
+            if not (write.lead_id.isascii() and write.lead_id.isdigit()):
+                results[index] = _refused("the lead id is not an amoCRM id")
+            elif write.user_id is None:
+                results[index] = _refused("no responsible user given")
+            else:
+                leads[index] = int(write.lead_id)
+        try:
+            links = self._links(sorted(set(leads.values())))
+        except CrmError as exc:
+            return [results.get(i) or _failed(exc) for i in range(len(writes))]
+        owners: dict[str, dict[int, int]] = {kind: {} for kind in PARTIES}  # party id → user
+        served: dict[tuple[str, int], list[int]] = {}  # (kind, party id) → the writes it answers
+        for index, lead in leads.items():
+            if lead not in links:
+                results[index] = _refused("no such lead in amoCRM", lead=str(lead))
+                continue
+            for kind, ids in zip(PARTIES, links[lead], strict=True):
+                for party in ids:
+                    owners[kind][party] = writes[index].user_id or 0
+                    served.setdefault((kind, party), []).append(index)
+        outcome: dict[int, list[WriteResult]] = {}
+        for kind in PARTIES:
+            items = [
+                (party, {"id": party, "responsible_user_id": user}) for party, user in owners[kind].items()
+            ]
+            sent: dict[int, WriteResult] = {}
+            for start in range(0, len(items), self.cap):
+                sent |= self._send("PATCH", f"/api/v4/{kind}", items[start : start + self.cap])
+            for party, result in sent.items():
+                for index in served[(kind, party)]:
+                    outcome.setdefault(index, []).append(result)
+        for index, lead in leads.items():
+            if index not in results:
+                contacts, companies = links[lead]
+                counts = {"contacts": str(len(contacts)), "companies": str(len(companies))}
+                results[index] = _worst(outcome.get(index, []), counts)
+        return [results[i] for i in range(len(writes))]
+
+    def _links(self, lead_ids: list[int]) -> dict[int, tuple[list[int], list[int]]]:
+        """The contacts and company of each lead that exists; a lead the list misses (a fresh lead
+        the list index may not show yet) is read on its own (204: it is gone)."""
+        found: dict[int, tuple[list[int], list[int]]] = {}
+        for start in range(0, len(lead_ids), READ_BATCH):
+            params: list[tuple[str, str | int]] = [
+                ("filter[id][]", i) for i in lead_ids[start : start + READ_BATCH]
+            ]
+            params += [("with", "contacts"), ("limit", 250)]
+            for page in self.http.pages("/api/v4/leads", params):
+                found |= {lead.id: _parties(lead) for lead in embedded(page, "leads", LeadOut)}
+        for lead_id in lead_ids:
+            if lead_id not in found:
+                body = self.http.get(f"/api/v4/leads/{lead_id}", {"with": "contacts"})
+                if body:
+                    found[lead_id] = _parties(LeadOut.model_validate(body))
+        return found
+
     def _send(self, method: str, path: str, items: list[Item]) -> dict[int, WriteResult]:
         results: dict[int, WriteResult] = {}
         for _ in range(3):  # each round drops at least one refused item; three is plenty
@@ -116,6 +189,22 @@ class Writer:
             else:
                 return results | _all(items, WriteResult(WriteStatus.OK))
         return results | _all(items, WriteResult(WriteStatus.TRANSIENT, "batch kept being refused"))
+
+
+def _parties(lead: LeadOut) -> tuple[list[int], list[int]]:
+    """A lead's contacts (the main one first) and its company (§2.2: at most one)."""
+    contacts = sorted(lead.embedded.contacts, key=lambda c: not c.is_main)
+    return [c.id for c in contacts], [c.id for c in lead.embedded.companies]
+
+
+def _worst(results: list[WriteResult], counts: dict[str, str]) -> WriteResult:
+    """One client write's result from its contacts' and company's: a refusal, else a transient
+    failure (the whole write is sent again: the responsible is idempotent), else done."""
+    for status in (WriteStatus.PERMANENT, WriteStatus.TRANSIENT):
+        failed = next((r for r in results if r.status is status), None)
+        if failed is not None:
+            return WriteResult(status, failed.error, failed.retry_after, {**counts, **failed.detail})
+    return WriteResult(WriteStatus.OK, detail=counts)
 
 
 def _all(items: list[Item], result: WriteResult) -> dict[int, WriteResult]:

@@ -19,6 +19,7 @@ from adapters.bitrix24.batch import MAX_COMMANDS, chunks, run_batch
 from adapters.bitrix24.catalog import Catalog, FieldMeta, Stage
 from adapters.bitrix24.clients import Found, find_clients
 from adapters.bitrix24.mapping import Extras, split_id, to_lead
+from adapters.bitrix24.parties import write_client_owners
 from adapters.bitrix24.status import is_not_found
 from adapters.bitrix24.transport import Transport
 from adapters.bitrix24.writes import plan, result_of_error, results
@@ -58,8 +59,9 @@ class Bitrix24Client:
         return f"Bitrix24Client(entity={self.entity!r})"
 
     def batch_size(self, kind: WriteKind) -> int:
-        """Calls per `batch` request: 50 at most (§3), whatever the kind."""
-        return self._batch
+        """Writes per `batch` request: 50 at most (§3); 25 client writes, whose links take two
+        commands each (adapters/bitrix24/parties.py)."""
+        return max(1, self._batch // 2) if kind is WriteKind.CLIENT else self._batch
 
     def catalog(self, entity: str | None = None) -> Catalog:
         """Stage and field names of `entity` (default: the routed one)."""
@@ -123,6 +125,8 @@ class Bitrix24Client:
 
     def write(self, writes: Sequence[CrmWrite]) -> list[WriteResult]:
         """Send writes of one kind as batch commands; one result per write, in order."""
+        if writes and writes[0].kind is WriteKind.CLIENT:
+            return write_client_owners(self.transport, writes, self._batch)
         calls, refused = plan(writes, self._field_for, self.clock())
         try:
             outcome = run_batch(self.transport, calls, size=self._batch)

@@ -2,6 +2,9 @@
 
 Our lead ids carry the entity: "lead:ID" / "deal:ID" (the webhook blueprint stores them so).
 Bitrix24 sends numbers as strings and empty values as "" or [] (§2.1): all of them become None.
+A record is won or lost by its stage's semantics (§2.2–2.3): the record's own STATUS_SEMANTIC_ID
+(leads) / STAGE_SEMANTIC_ID (deals), else the SEMANTICS of its stage in the status list — `S`
+success → won, `F` failure → lost, `P` (in progress) or none → open.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ ENTITIES = ("lead", "deal")
 OWNER_TYPE = {"lead": 1, "deal": 2, "contact": 3, "company": 4}  # entityTypeId / ownerTypeId (§2.1)
 UTM = ("UTM_SOURCE", "UTM_MEDIUM", "UTM_CAMPAIGN", "UTM_CONTENT", "UTM_TERM")
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # created_at of a record without dates: not the wall clock
+CLOSED = {"S": "won", "F": "lost"}  # stage semantics (§2.3): S success, F failure, P in progress
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,7 +123,16 @@ def to_lead(
         client_key=client.key if client else None,
         client_owner=client.owner if client else None,
         client_last_seen=client.last_seen if client else None,
+        closed=closed_as(entity, raw, stage),
     )
+
+
+def closed_as(entity: str, raw: Mapping[str, Any], stage: Stage | None) -> str | None:
+    """ "won" / "lost" by the record's semantic id, else by its stage's semantics; None while open."""
+    semantic = text(raw.get("STATUS_SEMANTIC_ID" if entity == "lead" else "STAGE_SEMANTIC_ID"))
+    if semantic is None and stage is not None:
+        semantic = stage.semantics
+    return CLOSED.get((semantic or "").upper())
 
 
 def custom_fields(

@@ -8,6 +8,7 @@
   calls need — a task would add the `task` scope and a second place for managers to look.
 - NOTE: `crm.timeline.comment.add` (§2.6), visible in the card.
 - FIELD: an update of one UF_ field, found by id or label; list fields get their item id.
+- CLIENT (the lead's contacts and company get its new holder): adapters/bitrix24/parties.py.
 """
 
 from __future__ import annotations

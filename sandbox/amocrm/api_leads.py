@@ -6,7 +6,12 @@ from typing import Any
 
 from flask import Blueprint, Response, g, request
 
-from sandbox.amocrm.changes import apply_lead_changes, check_lead_patch
+from sandbox.amocrm.changes import (
+    apply_lead_changes,
+    apply_party_changes,
+    check_lead_patch,
+    check_party_patch,
+)
 from sandbox.amocrm.hooks import HookSender
 from sandbox.amocrm.render import hal, invalid, lead_json, page, party_json, problem
 from sandbox.amocrm.state import Account, Lead, Party
@@ -118,6 +123,42 @@ def leads_blueprint(account: Account, hooks: HookSender) -> Blueprint:
                 and (not query or _matches(p.name, p.fields, query))
             ]
         return page(found, kind)
+
+    @bp.patch("/api/v4/<any(contacts, companies):kind>")
+    def patch_parties(kind: str) -> Response:
+        """Contacts or companies in a batch (§2.3): validated as a whole, only the sent fields change."""
+        items = request.get_json(silent=True)
+        if not isinstance(items, list) or not items:
+            return problem(400, "Request data cannot be blank")
+        if len(items) > MAX_BATCH:
+            return problem(422, f"limit of {MAX_BATCH} per request exceeded")
+        return _patch_parties(kind, items)
+
+    @bp.patch("/api/v4/<any(contacts, companies):kind>/<int:party_id>")
+    def patch_party(kind: str, party_id: int) -> Response:
+        item = request.get_json(silent=True)
+        if not isinstance(item, dict):  # an array sent to /contacts/{id} gets 405 (§2.3 [S])
+            return problem(405 if isinstance(item, list) else 400, "Expected one object")
+        return _patch_parties(kind, [item | {"id": party_id}], single=True)
+
+    def _patch_parties(kind: str, items: list[Any], single: bool = False) -> Response:
+        with account.lock:
+            changes: list[tuple[Party, dict[str, Any]]] = []
+            errors = []
+            for index, item in enumerate(items):
+                rid = str(item.get("request_id", index)) if isinstance(item, dict) else str(index)
+                problems = check_party_patch(account, kind, item)
+                errors += [(rid, *p) for p in problems]
+                if not problems:
+                    changes.append((account.parties[item["id"]], item))
+            if errors:
+                return invalid(errors)  # the whole batch is refused, nothing applied
+            apply_party_changes(account, changes)
+            done = [
+                {"id": party.id, "updated_at": party.updated_at, "request_id": str(item.get("request_id", i))}
+                for i, (party, item) in enumerate(changes)
+            ]
+        return hal(done[0] if single else {"_embedded": {kind: done}})
 
     @bp.get("/api/v4/<any(contacts, companies):kind>/<int:party_id>")
     def one_party(kind: str, party_id: int) -> Response:

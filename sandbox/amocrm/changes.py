@@ -11,7 +11,7 @@ from typing import Any
 
 from sandbox.amocrm.hooks import HookSender
 from sandbox.amocrm.render import hook_lead
-from sandbox.amocrm.state import Account, Lead
+from sandbox.amocrm.state import LOST, WON, Account, Lead, Party
 
 Problem = tuple[str, str, str]  # code, path, detail
 NOT_A_CHOICE = "The value you selected is not a valid choice."
@@ -24,14 +24,7 @@ def check_lead_patch(account: Account, item: Any, lead: Lead | None) -> list[Pro
     if lead is None:
         return [("NotFound", "id", "Entity not found")]
     problems: list[Problem] = []
-    if "responsible_user_id" in item:
-        user = (
-            account.users.get(item["responsible_user_id"])
-            if isinstance(item["responsible_user_id"], int)
-            else None
-        )
-        if user is None or not user.is_active or user.is_free:
-            problems.append(("NotSupportedChoice", "responsible_user_id", NOT_A_CHOICE))
+    problems += _responsible(account, item)
     if "status_id" in item:
         pipeline = item.get("pipeline_id", lead.pipeline_id)
         if not account.stage_exists(pipeline, item["status_id"]):
@@ -47,6 +40,37 @@ def check_lead_patch(account: Account, item: Any, lead: Lead | None) -> list[Pro
                     ("NotSupportedChoice", f"custom_fields_values.{index}.values.0.enum_id", NOT_A_CHOICE)
                 )
     return problems
+
+
+def _responsible(account: Account, item: dict[str, Any]) -> list[Problem]:
+    """An unknown, inactive or free responsible is not a valid choice (§2.3, §6)."""
+    if "responsible_user_id" not in item:
+        return []
+    wanted = item["responsible_user_id"]
+    user = account.users.get(wanted) if isinstance(wanted, int) else None
+    if user is None or not user.is_active or user.is_free:
+        return [("NotSupportedChoice", "responsible_user_id", NOT_A_CHOICE)]
+    return []
+
+
+def check_party_patch(account: Account, kind: str, item: Any) -> list[Problem]:
+    """What is wrong with one item of `PATCH /api/v4/contacts` or `/companies` (§2.3)."""
+    if not isinstance(item, dict):
+        return [("InvalidType", "", "This value should be of type object.")]
+    party = account.parties.get(item["id"]) if isinstance(item.get("id"), int) else None
+    if party is None or party.kind != kind:
+        return [("NotFound", "id", "Entity not found")]
+    return _responsible(account, item)
+
+
+def apply_party_changes(account: Account, changes: list[tuple[Party, dict[str, Any]]]) -> None:
+    """Apply checked contact or company changes: only the fields sent (§8.6)."""
+    with account.lock:
+        for party, item in changes:
+            for key in ("name", "responsible_user_id"):
+                if key in item:
+                    setattr(party, key, item[key])
+            party.updated_at = max(account.now(), party.created_at)
 
 
 def apply_lead_changes(
@@ -74,6 +98,8 @@ def apply_lead_changes(
             if lead.responsible_user_id != old_owner:
                 events["responsible"].append(hook_lead(account, lead, responsible_user_id=old_owner))
             if (lead.status_id, lead.pipeline_id) != (old_stage, old_pipeline):
+                # won (142) and lost (143) close the lead; any other stage opens it again (§2.2, §2.8)
+                lead.closed_at = lead.updated_at if lead.status_id in (WON, LOST) else None
                 old = {"status_id": old_stage} | (
                     {"pipeline_id": old_pipeline} if lead.pipeline_id != old_pipeline else {}
                 )
@@ -101,6 +127,8 @@ def create_lead(account: Account, hooks: HookSender | None, **fields: Any) -> Le
             updated_at=fields.pop("updated_at", now),
             **fields,
         )
+        if lead.status_id in (WON, LOST) and lead.closed_at is None:
+            lead.closed_at = lead.created_at
         account.leads[lead.id] = lead
         payload = hook_lead(account, lead)
     if hooks is not None:

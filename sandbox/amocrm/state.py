@@ -63,6 +63,7 @@ class Lead:
     tags: list[str] = field(default_factory=list)
     contacts: list[int] = field(default_factory=list)  # the first is the main contact
     company_id: int | None = None
+    closed_at: int | None = None  # set when the lead enters won (142) or lost (143), §2.2
 
 
 @dataclass
@@ -76,6 +77,7 @@ class Party:
     created_at: int
     fields: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
     company_id: int | None = None
+    updated_at: int = 0  # 0: never changed since created_at
 
 
 @dataclass

@@ -110,6 +110,8 @@ def crm_methods(portal: Portal) -> dict[str, Callable[[dict[str, Any], Ctx], Any
         methods[f"crm.{entity}.add"] = lambda p, c, e=entity: _add(portal, e, p, c)
         methods[f"crm.{entity}.update"] = lambda p, c, e=entity: _update(portal, e, p, c)
         methods[f"crm.{entity}.fields"] = lambda p, c, e=entity: _fields(portal, e)
+    for entity in ("lead", "deal"):
+        methods[f"crm.{entity}.contact.items.get"] = lambda p, c, e=entity: _contact_items(portal, e, p)
     methods["crm.duplicate.findbycomm"] = lambda p, c: _duplicates(portal, p)
     methods["crm.activity.todo.add"] = lambda p, c: todo(portal, p)
     methods["crm.timeline.comment.add"] = lambda p, c: comment(portal, p)
@@ -124,10 +126,21 @@ def _get(portal: Portal, entity: str, params: dict[str, Any]) -> dict[str, Any]:
     return dict(record)
 
 
+def _contact_items(portal: Portal, entity: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+    """crm.<entity>.contact.items.get: every contact bound to the lead or deal, the primary first."""
+    number = _record_id(params)
+    record = portal.records[entity].get(number)
+    if record is None:
+        raise not_found()
+    return [
+        {"CONTACT_ID": contact, "SORT": (n + 1) * 10, "ROLE_ID": 0, "IS_PRIMARY": "Y" if n == 0 else "N"}
+        for n, contact in enumerate(portal.bindings.get((entity, number), []))
+    ]
+
+
 def _add(portal: Portal, entity: str, params: dict[str, Any], ctx: Ctx) -> int:
     record = portal.create(entity, fields_param(params))
-    if entity in ("lead", "deal"):
-        ctx.emit(f"ONCRM{entity.upper()}ADD", record["ID"])
+    ctx.emit(f"ONCRM{entity.upper()}ADD", record["ID"])  # to whoever subscribed to it
     return int(record["ID"])
 
 
@@ -138,8 +151,8 @@ def _update(portal: Portal, entity: str, params: dict[str, Any], ctx: Ctx) -> bo
     if record is None:
         raise not_found()
     portal.apply(entity, record, fields)
-    if entity in ("lead", "deal"):  # §1.2: no "not my own change" filter — we get our echo
-        ctx.emit(f"ONCRM{entity.upper()}UPDATE", record["ID"])
+    # §1.2: no "not my own change" filter — a subscriber gets the echo of its own update
+    ctx.emit(f"ONCRM{entity.upper()}UPDATE", record["ID"])
     return True
 
 

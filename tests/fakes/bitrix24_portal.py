@@ -138,6 +138,7 @@ class Portal:
         ]
     )
     fields: dict[str, dict[str, dict[str, Any]]] = field(default_factory=lambda: {"lead": {}, "deal": {}})
+    bindings: dict[tuple[str, int], list[int]] = field(default_factory=dict)  # a lead's/deal's contacts
     activities: list[dict[str, Any]] = field(default_factory=list)
     comments: list[dict[str, Any]] = field(default_factory=list)
     tasks: list[dict[str, Any]] = field(default_factory=list)
@@ -170,6 +171,7 @@ class Portal:
             }
         if entity == "deal":
             record |= {"CATEGORY_ID": "0", "STAGE_ID": "NEW", "STAGE_SEMANTIC_ID": "P", "OPPORTUNITY": "0.00"}
+            record["CLOSED"] = "N"
         self.records[entity][number] = record
         self.apply(entity, record, fields)
         record["DATE_MODIFY"] = now
@@ -180,15 +182,40 @@ class Portal:
         for key, value in fields.items():
             if key in ("ID", "DATE_CREATE", "DATE_MODIFY", "IS_RETURN_CUSTOMER"):
                 continue
+            if key == "CONTACT_IDS" and entity in ("lead", "deal"):
+                self._bind(entity, record, [int(v) for v in as_list(value) if str(v).isdigit()])
+                continue
             if key in MULTI:
                 record[key] = [self._multi(key, v) for v in as_list(value)]
             elif isinstance(value, list | dict):
                 record[key] = [str(v) for v in as_list(value)]
             else:
                 record[key] = "" if value is None else str(value)
+        if entity in ("lead", "deal") and "CONTACT_ID" in fields and "CONTACT_IDS" not in fields:
+            contact = int(record["CONTACT_ID"]) if str(record.get("CONTACT_ID")).isdigit() else None
+            others = [c for c in self.bindings.get((entity, int(record["ID"])), []) if c != contact]
+            self._bind(entity, record, ([contact] if contact else []) + others)
         if record.get("CONTACT_ID") or record.get("COMPANY_ID"):
             record["IS_RETURN_CUSTOMER"] = "Y"  # §2.2: set by linking a contact or company
+        if entity in ("lead", "deal"):
+            self._semantics(entity, record)
         record["DATE_MODIFY"] = self.clock.iso()
+
+    def _bind(self, entity: str, record: dict[str, Any], contacts: list[int]) -> None:
+        """A lead's or deal's contacts (CONTACT_IDS on add/update); the first is the primary one,
+        the only one `crm.<entity>.get` names (CONTACT_ID)."""
+        self.bindings[(entity, int(record["ID"]))] = contacts
+        record["CONTACT_ID"] = str(contacts[0]) if contacts else None
+
+    def _semantics(self, entity: str, record: dict[str, Any]) -> None:
+        """The record's STATUS_SEMANTIC_ID / STAGE_SEMANTIC_ID follow its stage's SEMANTICS in the
+        status list (§2.3: S success, F failure, P in progress); a deal in an S or F stage is CLOSED."""
+        stage = str(record.get("STATUS_ID" if entity == "lead" else "STAGE_ID") or "")
+        row = next((s for s in self.statuses if s["STATUS_ID"] == stage and _of(entity, s)), None)
+        semantic = (row or {}).get("SEMANTICS") or "P"
+        record["STATUS_SEMANTIC_ID" if entity == "lead" else "STAGE_SEMANTIC_ID"] = semantic
+        if entity == "deal":
+            record["CLOSED"] = "Y" if semantic in ("S", "F") else "N"
 
     def _multi(self, key: str, value: Any) -> dict[str, Any]:
         item = value if isinstance(value, dict) else {"VALUE": value}
@@ -198,6 +225,12 @@ class Portal:
             "VALUE": str(item.get("VALUE") or ""),
             "TYPE_ID": key,
         }
+
+
+def _of(entity: str, status: dict[str, Any]) -> bool:
+    """Whether a status-list row is a lead status (STATUS) or a deal stage (DEAL_STAGE[_n])."""
+    kind = str(status.get("ENTITY_ID") or "")
+    return kind == "STATUS" if entity == "lead" else kind == "DEAL_STAGE" or kind.startswith("DEAL_STAGE_")
 
 
 def as_list(value: Any) -> list[Any]:

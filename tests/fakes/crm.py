@@ -25,6 +25,7 @@ class FakeCrm:
     fetches: int = 0
     touched: dict[str, datetime] = field(default_factory=dict)  # lead id → last change
     down: bool = False  # an outage: every read raises, every write fails as a whole, like a 503 storm
+    client_owners: dict[str, int | None] = field(default_factory=dict)  # lead id → its contacts' responsible
 
     def batch_size(self, kind: WriteKind) -> int:
         """How many writes per call."""
@@ -55,6 +56,8 @@ class FakeCrm:
             lead = self.leads.get(write.lead_id)
             if write.kind is WriteKind.RESPONSIBLE and lead is not None:
                 self.leads[write.lead_id] = replace(lead, responsible_user_id=write.user_id)
+            if write.kind is WriteKind.CLIENT:
+                self.client_owners[write.lead_id] = write.user_id
             results.append(WriteResult(WriteStatus.OK))
         return results
 
@@ -70,6 +73,10 @@ class FakeCrm:
     def _answer(self) -> None:
         if self.down:
             raise TransientCrmError("503 Service Unavailable (after the client's own retries)")
+
+    def client_writes(self) -> list[CrmWrite]:
+        """The client writes made (contacts' and company's responsible), in order."""
+        return [w for w in self.writes if w.kind is WriteKind.CLIENT]
 
     def owner_of(self, lead_id: str) -> int | None:
         """The lead's responsible as the CRM has it now."""

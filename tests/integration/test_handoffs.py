@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 
 from adapters.storage.audit import read_audit
+from adapters.storage.lives import client_holders
 from adapters.storage.queue import claim_jobs
 from adapters.storage.tables import assignments
 from core.conditions import Equals
@@ -195,3 +196,55 @@ def test_leads_a_substitute_got_go_back_when_the_owner_returns(engine):
     drain(worker)
     assert crm.owner_of("1") == 101
     assert purposes(engine) == ["new", "return"]
+
+
+def client_setup(engine, continuity: Continuity):
+    crm, clock = FakeCrm(), Clock()
+    p = handoff_policy(SIGNED, continuity=continuity)
+    crm.leads["1"] = Lead(id="1", created_at=clock(), stage_id="s1", client_key="amocrm:contact:7")
+    crm.leads["2"] = Lead(id="2", created_at=clock(), stage_id="s1")  # no contact, no company: no client
+    post(engine, clock, add_lead_event("1"), add_lead_event("2"))
+    worker = make_worker(engine, crm, clock, p)
+    drain(worker)
+    return crm, clock, worker
+
+
+def holder(engine, key: str) -> int | None:
+    with engine.connect() as connection:
+        found = client_holders(connection, "amocrm", [key])
+    return found[key][0] if key in found else None
+
+
+def test_the_client_follows_the_deal_into_the_crm_on_every_change_of_holder(engine):
+    crm, clock, worker = client_setup(engine, Continuity(enabled=True))
+    assert [(w.lead_id, w.user_id) for w in crm.client_writes()] == [("1", 101)]
+    move(engine, crm, clock, "Договор подписан", "s5")  # handed to the account manager
+    drain(worker)
+    assert (
+        crm.owner_of("1") == 201
+        and crm.client_owners["1"] == 201
+        and holder(engine, "amocrm:contact:7") == 201
+    )
+    # The client write goes after the lead's own responsible: never a client ahead of its deal.
+    kinds = [w.kind for w in crm.writes if w.lead_id == "1"]
+    at = {
+        kind: [n for n, k in enumerate(kinds) if k is kind]
+        for kind in (WriteKind.CLIENT, WriteKind.RESPONSIBLE)
+    }
+    assert (
+        at[WriteKind.CLIENT][0] > at[WriteKind.RESPONSIBLE][0]
+        and at[WriteKind.CLIENT][1] > at[WriteKind.RESPONSIBLE][1]
+    )
+    crm.leads["1"] = replace(crm.leads["1"], responsible_user_id=103)  # a person gives it to Сидоров
+    post(engine, clock, update_event("1", 103, stage="s5", n=5))
+    drain(worker)
+    assert [(w.lead_id, w.user_id) for w in crm.client_writes()] == [("1", 101), ("1", 201), ("1", 103)]
+    assert [kind for kind, _ in crm.calls].count(WriteKind.CLIENT) == 3
+
+
+def test_with_sync_client_owner_off_the_holder_is_kept_but_nothing_written(engine):
+    crm, clock, worker = client_setup(engine, Continuity(enabled=True, sync_client_owner=False))
+    move(engine, crm, clock, "Договор подписан", "s5")
+    drain(worker)
+    assert crm.owner_of("1") == 201 and holder(engine, "amocrm:contact:7") == 201
+    assert crm.client_writes() == [] and WriteKind.CLIENT not in [kind for kind, _ in crm.calls]

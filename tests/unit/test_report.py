@@ -52,3 +52,20 @@ def test_the_advisory_names_hunters_above_the_threshold_six_months_in_a_row():
     gap = [Closed("hunter2", "won", date(y, m, 15), 4_000_000) for y, m in months if m != 8]
     report = build_report(P, [], steady + gap, advisory_threshold=3_000_000, months=months)
     assert report.advisory == [("hunter1", [4_000_000.0] * 6)]
+
+
+def test_the_advisory_credits_the_hunter_not_the_farmer_who_closed_the_deal():
+    months = [(2026, m) for m in range(5, 11)]
+    handed = [Closed("farmer", "won", date(y, m, 15), 3_000_000, "site", hunter="hunter2") for y, m in months]
+    report = build_report(P, [], handed, advisory_threshold=3_000_000, months=months)
+    assert report.advisory == [("hunter2", [3_000_000.0] * 6)]  # exactly the threshold counts (≥)
+    farmer = next(line for line in report.managers if line.manager == "farmer")
+    assert (farmer.won, farmer.won_amount) == (6, 18_000_000)  # the owner at the close gets the win
+
+
+def test_lost_deals_and_small_months_earn_no_advisory():
+    months = [(2026, m) for m in range(5, 11)]
+    rows = [Closed("hunter1", "won", date(y, m, 15), 3_000_000) for y, m in months if m != 7]
+    rows += [Closed("hunter1", "won", date(2026, 7, 1), 2_999_999.5)]
+    rows += [Closed("hunter1", "lost", date(2026, 7, 2), 9_000_000)]
+    assert build_report(P, [], rows, advisory_threshold=3_000_000, months=months).advisory == []

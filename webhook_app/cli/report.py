@@ -104,6 +104,7 @@ def _rows(
             d.at.astimezone(tz).date(),
             float(d.detail.get("amount") or 0),
             d.detail.get("source"),
+            d.detail.get("hunter") or None,
         )
         for d in deals
     ]

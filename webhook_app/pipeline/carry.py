@@ -51,7 +51,7 @@ from core.lifecycle_types import (
 )
 from core.model import Lead
 from core.policy import Policy
-from core.ports import WriteKind
+from core.ports import CrmWrite, WriteKind
 from core.reasons import Renderer
 from core.state import RoutingState
 from webhook_app.pipeline.assign import Planned, plan
@@ -80,6 +80,7 @@ class Carrier:
     timers: list[dict[str, Any]] = field(default_factory=list)
     changed: dict[Key, dict[str, Any]] = field(default_factory=dict)  # lead_lives rows
     clients: dict[Key, dict[str, Any]] = field(default_factory=dict)
+    client_writes: dict[Key, dict[str, Any]] = field(default_factory=dict)  # by lead: its contacts' owner
     seen: dict[Key, dict[str, Any]] = field(default_factory=dict)
     done: list[Job] = field(default_factory=list)
     waits: list[tuple[Job, datetime]] = field(default_factory=list)
@@ -196,6 +197,9 @@ class Carrier:
         elif isinstance(effect, ClientFollows):
             row = client_row(crm, effect.client_key, effect.manager, effect.user, self.now)
             self.clients[(crm, row["client_key"])] = row
+            if self.policy.continuity.sync_client_owner and lead_id:
+                write = CrmWrite(WriteKind.CLIENT, lead_id, user_id=effect.user)
+                self.client_writes[(crm, lead_id)] = outbox_row(crm, write, self.now, None)
         elif isinstance(effect, Override):
             self._override(job, effect)
 
@@ -257,7 +261,7 @@ class Carrier:
             for p, assignment_id in zip(self.planned, ids, strict=True)
             for write in p.writes
         ]
-        enqueue_rows(connection, writes)
+        enqueue_rows(connection, [*writes, *self.client_writes.values()])
         remember_rows(connection, [*(p.seen for p in self.planned), *self.seen.values()])
         save_lives(connection, list(self.changed.values()))
         save_clients(connection, list(self.clients.values()))
@@ -268,7 +272,7 @@ class Carrier:
         for job, run_at in self.waits:
             reschedule(connection, job, self.ctx.worker, now, run_at)
         self.planned, self.audit, self.timers, self.done, self.waits = [], [], [], [], []
-        self.changed, self.clients, self.seen, self.events = {}, {}, {}, []
+        self.changed, self.clients, self.client_writes, self.seen, self.events = {}, {}, {}, {}, []
 
     def save_state(self) -> None:
         """Write back the pools and loads this transaction's decisions changed."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime, timedelta
 
+import httpx
 import pytest
 
 from adapters.amocrm.webhook import parse_amocrm_webhook
@@ -127,3 +128,102 @@ def test_after_the_ban_the_client_stops_calling(db):
         results = client.write([CrmWrite(WriteKind.RESPONSIBLE, str(lead.id), user_id=504141)])
         assert results[0].status is WriteStatus.TRANSIENT and (results[0].retry_after or 0) > 60
         assert len(emu.log) == made
+
+
+def client_write(lead_id: int | str, user: int) -> CrmWrite:
+    return CrmWrite(WriteKind.CLIENT, str(lead_id), user_id=user)
+
+
+def test_a_client_write_gives_the_leads_contacts_and_company_the_new_holder(db, emu):
+    company = emu.add_party("companies", "ООО Вектор", responsible=ADMIN)
+    main, second = (emu.add_party("contacts", n, responsible=ADMIN) for n in ("Анна", "Борис"))
+    other = emu.add_party("contacts", "Вера", responsible=504143)
+    both = emu.create_lead(contacts=[main.id, second.id], company_id=company.id)
+    alone = emu.create_lead(contacts=[other.id])
+    bare = emu.create_lead()
+    client = emu_client(db, emu)
+    results = client.write(
+        [client_write(both.id, 504144), client_write(alone.id, 504142), client_write(bare.id, 504141)]
+    )
+    assert [r.status for r in results] == [WriteStatus.OK] * 3
+    assert [results[0].detail, results[2].detail] == [
+        {"contacts": "2", "companies": "1"},
+        {"contacts": "0", "companies": "0"},
+    ]
+    parties = emu.account.parties
+    assert [parties[p.id].responsible_user_id for p in (main, second, company, other)] == [
+        504144,
+        504144,
+        504144,
+        504142,
+    ]
+    assert emu.account.leads[both.id].responsible_user_id == ADMIN  # the lead itself is not touched
+    # One read of the leads' links, then one PATCH per kind, each with only id + responsible (§6).
+    assert [
+        (r.method, r.path) for r in emu.requests() if r.path.startswith("/api/v4/") and "custom" not in r.path
+    ] == [
+        ("GET", "/api/v4/leads"),
+        ("PATCH", "/api/v4/contacts"),
+        ("PATCH", "/api/v4/companies"),
+    ]
+    patch = emu.requests("PATCH", "/api/v4/contacts")[0]
+    assert patch.body == [
+        {"id": main.id, "responsible_user_id": 504144},
+        {"id": second.id, "responsible_user_id": 504144},
+        {"id": other.id, "responsible_user_id": 504142},
+    ]
+
+
+def test_a_client_write_for_an_inactive_user_or_a_gone_lead_is_refused_and_the_rest_written(db, emu):
+    first, second = (emu.add_party("contacts", n, responsible=ADMIN) for n in ("Анна", "Борис"))
+    lead1, lead2 = emu.create_lead(contacts=[first.id]), emu.create_lead(contacts=[second.id])
+    results = emu_client(db, emu).write(
+        [client_write(lead1.id, 504160), client_write(lead2.id, 504141), client_write(999, 504141)]
+    )
+    assert [r.status for r in results] == [WriteStatus.PERMANENT, WriteStatus.OK, WriteStatus.PERMANENT]
+    assert results[0].detail["path"] == "responsible_user_id"  # 504160 is deactivated
+    assert "no such lead" in results[2].error
+    assert (
+        emu.account.parties[first.id].responsible_user_id,
+        emu.account.parties[second.id].responsible_user_id,
+    ) == (
+        ADMIN,
+        504141,
+    )
+
+
+def test_two_hundred_and_fifty_leads_contacts_are_one_patch(db, emu):
+    contacts = [emu.add_party("contacts", f"К{n}", responsible=ADMIN) for n in range(250)]
+    leads = [emu.create_lead(contacts=[c.id]) for c in contacts]
+    results = emu_client(db, emu).write([client_write(lead.id, 504143) for lead in leads])
+    assert {r.status for r in results} == {WriteStatus.OK}
+    assert {emu.account.parties[c.id].responsible_user_id for c in contacts} == {504143}
+    assert len(emu.requests("GET", "/api/v4/leads")) == 2  # 125 ids a list call keeps the URL short
+    assert [r.status for r in emu.requests("PATCH", "/api/v4/contacts")] == [200]
+    assert emu.requests("PATCH", "/api/v4/companies") == []
+
+
+def test_the_emulator_refuses_a_contact_patch_as_a_whole_and_an_array_to_one_contact(db, emu):
+    contact = emu.add_party("contacts", "Анна", responsible=ADMIN)
+    company = emu.add_party("companies", "ООО Ромашка", responsible=ADMIN)
+    token = emu.admin_token()
+    headers = {"Authorization": f"Bearer {token}"}
+    with httpx.Client(base_url=emu.url, headers=headers) as http:
+        refused = http.patch(
+            "/api/v4/contacts", json=[{"id": contact.id, "responsible_user_id": 504141}, {"id": company.id}]
+        )
+        assert refused.status_code == 400
+        assert refused.json()["validation-errors"][0]["request_id"] == "1"  # a company is not a contact
+        assert (
+            http.patch(f"/api/v4/contacts/{contact.id}", json=[{"responsible_user_id": 1}]).status_code == 405
+        )
+        assert http.patch("/api/v4/contacts", json=[{"id": contact.id}] * 251).status_code == 422
+        done = http.patch(f"/api/v4/companies/{company.id}", json={"responsible_user_id": 504142})
+        assert done.status_code == 200 and done.json()["id"] == company.id
+    assert (
+        emu.account.parties[contact.id].responsible_user_id,
+        emu.account.parties[company.id].responsible_user_id,
+    ) == (
+        ADMIN,
+        504142,
+    )

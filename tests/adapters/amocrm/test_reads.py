@@ -58,6 +58,25 @@ def test_won_and_lost_are_named_in_every_pipeline(db, emu):
     assert client.fetch_lead(str(lost.id)).stage == "Закрыто и не реализовано"
 
 
+def test_status_142_reads_as_won_and_143_as_lost_with_the_amount(db, emu):
+    sold = emu.create_lead(price=420_000, fields=fields(emu, utm_source="yandex"))
+    dropped, open_ = emu.create_lead(price=90_000), emu.create_lead()
+    emu.person_moves(sold.id, 142, by=504141)
+    emu.person_moves(dropped.id, 143, by=504141)
+    emu.person_moves(open_.id, 50288840, by=504141)
+    got = emu_client(db, emu).fetch_leads([str(sold.id), str(dropped.id), str(open_.id)])
+    assert (got[str(sold.id)].closed, got[str(sold.id)].price, got[str(sold.id)].source) == (
+        "won",
+        420_000.0,
+        "yandex",
+    )
+    assert got[str(dropped.id)].closed == "lost" and got[str(open_.id)].closed is None
+    assert emu.account.leads[sold.id].closed_at is not None  # amoCRM stamps the closing (§2.2)
+    emu.person_moves(dropped.id, 50288840, by=504141)  # reopened: no longer closed
+    assert emu_client(db, emu).fetch_lead(str(dropped.id)).closed is None
+    assert emu.account.leads[dropped.id].closed_at is None
+
+
 def test_a_missing_lead_is_none(db, emu):
     assert emu_client(db, emu).fetch_lead("999") is None
     assert emu_client(db, emu).fetch_lead("not-a-number") is None

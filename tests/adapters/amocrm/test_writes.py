@@ -194,3 +194,28 @@ def test_a_lead_id_that_is_not_amocrms_is_refused_locally(db, fake_time):
 def test_the_default_batch_is_amocrms_cap_of_250(db, fake_time):
     client = mock_client(db, Amo(), fake_time)
     assert {client.batch_size(kind) for kind in WriteKind} == {250}
+
+
+def test_a_client_write_reads_the_links_then_patches_and_a_429_leaves_it_transient(db, fake_time):
+    calls: list[tuple[str, str]] = []
+
+    def amo(request: httpx.Request) -> httpx.Response:
+        calls.append((request.method, request.url.path))
+        if request.method == "GET":
+            lead = {
+                "id": 11,
+                "_embedded": {"contacts": [{"id": 5, "is_main": True}], "companies": [{"id": 7}]},
+            }
+            return httpx.Response(200, json={"_embedded": {"leads": [lead]}})
+        return httpx.Response(429, json={"title": "Too Many Requests", "status": 429, "retry_after": 300})
+
+    results = mock_client(db, amo, fake_time).write([CrmWrite(WriteKind.CLIENT, "11", user_id=504141)])
+    assert (results[0].status, results[0].retry_after) == (WriteStatus.TRANSIENT, 300)
+    assert calls == [("GET", "/api/v4/leads"), ("PATCH", "/api/v4/contacts")]  # every process paused now
+
+
+def test_a_client_write_without_a_user_or_for_a_foreign_id_is_refused_without_a_call(db, fake_time):
+    amo = Amo()
+    writes = [CrmWrite(WriteKind.CLIENT, "deal:5", user_id=1), CrmWrite(WriteKind.CLIENT, "11")]
+    results = mock_client(db, amo, fake_time).write(writes)
+    assert [r.status for r in results] == [WriteStatus.PERMANENT] * 2 and amo.bodies == []

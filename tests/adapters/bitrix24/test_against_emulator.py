@@ -119,6 +119,33 @@ def test_a_deal_has_its_funnel_stage_and_its_contacts_details(engine, emulator):
     assert (lead.client_key, lead.client_owner) == (f"contact:{contact}", 15)
 
 
+def test_a_deal_in_a_success_stage_is_won_and_in_a_failure_stage_lost(engine, emulator):
+    won = emulator.create("deal", {"TITLE": "Поставка", "OPPORTUNITY": "350000", "SOURCE_ID": "CALL"})
+    lost = emulator.create("deal", {"TITLE": "Тендер", "CATEGORY_ID": "1", "STAGE_ID": "C1:PREPARATION"})
+    working = emulator.create("deal", {"TITLE": "В работе", "STAGE_ID": "PREPARATION"})
+    emulator.update("deal", won, {"STAGE_ID": "WON"})
+    emulator.update("deal", lost, {"STAGE_ID": "C1:LOSE"})
+    # The portal keeps each deal's semantics with its stage (§2.3), as crm.deal.get shows them.
+    assert [emulator.record("deal", n)["STAGE_SEMANTIC_ID"] for n in (won, lost, working)] == ["S", "F", "P"]
+    assert [emulator.record("deal", n)["CLOSED"] for n in (won, lost, working)] == ["Y", "Y", "N"]
+    deals = client_for(engine, emulator, entity="deal").fetch_leads(
+        [f"deal:{n}" for n in (won, lost, working)]
+    )
+    sold = deals[f"deal:{won}"]
+    assert (sold.closed, sold.price, sold.source, sold.stage) == ("won", 350_000.0, "CALL", "Сделка успешна")
+    assert deals[f"deal:{lost}"].closed == "lost" and deals[f"deal:{working}"].closed is None
+    emulator.update("deal", lost, {"STAGE_ID": "C1:NEW"})  # reopened
+    assert client_for(engine, emulator, entity="deal").fetch_lead(f"deal:{lost}").closed is None
+
+
+def test_a_converted_lead_is_won_and_a_junk_lead_lost(engine, emulator):
+    converted = emulator.create("lead", {"TITLE": "A", "STATUS_ID": "CONVERTED", "OPPORTUNITY": "1000"})
+    junk = emulator.create("lead", {"TITLE": "B", "STATUS_ID": "JUNK"})
+    fresh = emulator.create("lead", {"TITLE": "C"})
+    leads = client_for(engine, emulator).fetch_leads([f"lead:{n}" for n in (converted, junk, fresh)])
+    assert [leads[f"lead:{n}"].closed for n in (converted, junk, fresh)] == ["won", "lost", None]
+
+
 def test_fifty_leads_are_fetched_in_one_get_batch(engine, emulator):
     numbers = [emulator.create("lead", {"TITLE": f"L{n}"}) for n in range(60)]
     client = client_for(engine, emulator, lookup=False)
@@ -240,3 +267,55 @@ def test_a_robot_made_change_reaches_an_app_without_user_tokens(emulator, receiv
     emulator.events.wait_idle()
     tokens = {f["data[FIELDS][ID]"]: "auth[access_token]" in f for f in receiver.forms}
     assert tokens == {"1": True, "2": False}
+
+
+def test_a_client_write_gives_the_deals_contacts_and_company_the_new_holder(engine, emulator):
+    first, second, third = (emulator.create("contact", {"NAME": n, "ASSIGNED_BY_ID": "1"}) for n in "АБВ")
+    company = emulator.create("company", {"TITLE": "АО Вектор", "ASSIGNED_BY_ID": "1"})
+    both = emulator.create(
+        "deal", {"TITLE": "Поставка", "CONTACT_IDS": [first, second], "COMPANY_ID": str(company)}
+    )
+    single = emulator.create("deal", {"TITLE": "Ремонт", "CONTACT_ID": str(third)})
+    bare = emulator.create("deal", {"TITLE": "Без клиента"})
+    # The portal names only the primary contact on the deal; every bound one is in contact.items.get.
+    assert emulator.record("deal", both)["CONTACT_ID"] == str(first)
+    client = client_for(engine, emulator, entity="deal")
+    assert client.batch_size(WriteKind.CLIENT) == 25  # two read commands per write fill a batch
+    before = len(emulator.log)
+    writes = [
+        CrmWrite(WriteKind.CLIENT, f"deal:{n}", user_id=u) for n, u in ((both, 15), (single, 18), (bare, 15))
+    ]
+    results = client.write(writes)
+    assert [r.status for r in results] == [WriteStatus.OK] * 3
+    assert [r.detail for r in results] == [
+        {"contacts": "2", "companies": "1"},
+        {"contacts": "1", "companies": "0"},
+        {"contacts": "0", "companies": "0"},
+    ]
+    owners = [emulator.record("contact", n)["ASSIGNED_BY_ID"] for n in (first, second, third)]
+    assert [*owners, emulator.record("company", company)["ASSIGNED_BY_ID"]] == ["15", "15", "18", "15"]
+    assert emulator.record("deal", both)["ASSIGNED_BY_ID"] == "1"  # the deal itself is not touched
+    batches = [e.commands for e in emulator.log[before:]]
+    assert batches == [
+        ["crm.deal.get", "crm.deal.contact.items.get"] * 3,
+        ["crm.contact.update", "crm.contact.update", "crm.company.update", "crm.contact.update"],
+    ]
+
+
+def test_a_refused_contact_update_or_a_gone_deal_refuses_that_client_write_only(engine, emulator):
+    first, second = (emulator.create("contact", {"NAME": n}) for n in "АБ")
+    refused = emulator.create("deal", {"TITLE": "x", "CONTACT_ID": str(first)})
+    written = emulator.create("deal", {"TITLE": "y", "CONTACT_ID": str(second)})
+    emulator.batch.refuse("crm.contact.update", first, "ACCESS_DENIED", "Access denied")
+    writes = [CrmWrite(WriteKind.CLIENT, f"deal:{n}", user_id=7) for n in (refused, written, 9999)]
+    writes.append(CrmWrite(WriteKind.CLIENT, "contact:5", user_id=7))
+    results = client_for(engine, emulator, entity="deal").write(writes)
+    assert [r.status for r in results] == [
+        WriteStatus.PERMANENT,
+        WriteStatus.OK,
+        WriteStatus.PERMANENT,
+        WriteStatus.PERMANENT,
+    ]
+    assert (results[0].detail["code"], results[2].detail["code"]) == ("ACCESS_DENIED", "NOT_FOUND")
+    assert emulator.record("contact", second)["ASSIGNED_BY_ID"] == "7"
+    assert emulator.record("contact", first)["ASSIGNED_BY_ID"] == "1"

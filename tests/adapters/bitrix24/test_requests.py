@@ -136,3 +136,55 @@ def test_a_record_without_date_create_takes_its_date_modify_and_never_the_wall_c
     changed = to_lead("lead", {"ID": "3", "DATE_MODIFY": "2026-12-02T12:00:00+03:00"}, stage=None, fields={})
     bare = to_lead("lead", {"ID": "4", "DATE_CREATE": ""}, stage=None, fields={})
     assert changed.created_at == datetime(2026, 12, 2, 9, 0, tzinfo=UTC) and bare.created_at == EPOCH
+
+
+def test_a_client_write_reads_the_links_then_updates_each_contact_and_company_quietly(make_client, server):
+    links = {
+        "r0": {"ID": "9", "CONTACT_ID": "4", "COMPANY_ID": "7"},
+        "c0": [
+            {"CONTACT_ID": 5, "SORT": 20, "IS_PRIMARY": "N"},
+            {"CONTACT_ID": 4, "SORT": 10, "IS_PRIMARY": "Y"},
+        ],
+        "r1": {"ID": "10", "CONTACT_ID": "6", "COMPANY_ID": None},  # a portal without the binding list
+    }
+    refused = {
+        "c1": {"error": "ERROR_METHOD_NOT_FOUND", "error_description": "Method not found!"},
+        "r2": {"error": "", "error_description": "Not found"},
+    }
+    server.script += [batch_answer(links, refused), batch_answer({f"u{n}": True for n in range(4)})]
+    writes = [CrmWrite(WriteKind.CLIENT, f"deal:{n}", user_id=3) for n in (9, 10, 11)]
+    results = make_client(entity="deal").write(writes)
+    assert [r.status for r in results] == [WriteStatus.OK, WriteStatus.OK, WriteStatus.PERMANENT]
+    assert results[0].detail == {"contacts": "2", "companies": "1"} and results[2].detail == {
+        "code": "NOT_FOUND"
+    }
+    assert server.commands(0) == {
+        "r0": ("crm.deal.get", {"id": "9"}),
+        "c0": ("crm.deal.contact.items.get", {"id": "9"}),
+        "r1": ("crm.deal.get", {"id": "10"}),
+        "c1": ("crm.deal.contact.items.get", {"id": "10"}),
+        "r2": ("crm.deal.get", {"id": "11"}),
+        "c2": ("crm.deal.contact.items.get", {"id": "11"}),
+    }
+    quiet = {"REGISTER_SONET_EVENT": "N"}
+    assert server.commands(1) == {
+        "u0": ("crm.contact.update", {"id": "4", "fields": {"ASSIGNED_BY_ID": "3"}, "params": quiet}),
+        "u1": ("crm.contact.update", {"id": "5", "fields": {"ASSIGNED_BY_ID": "3"}, "params": quiet}),
+        "u2": ("crm.company.update", {"id": "7", "fields": {"ASSIGNED_BY_ID": "3"}, "params": quiet}),
+        "u3": ("crm.contact.update", {"id": "6", "fields": {"ASSIGNED_BY_ID": "3"}, "params": quiet}),
+    }
+
+
+def test_a_client_write_whose_update_hits_a_limit_is_transient_and_one_refused_is_permanent(
+    make_client, server
+):
+    links = {"r0": {"CONTACT_ID": "4"}, "c0": [], "r1": {"COMPANY_ID": "8"}, "c1": []}
+    errors = {
+        "u0": {"error": "OPERATION_TIME_LIMIT", "error_description": "Method is blocked"},
+        "u1": {"error": "ACCESS_DENIED", "error_description": "Access denied"},
+    }
+    server.script += [batch_answer(links), batch_answer({}, errors)]
+    writes = [CrmWrite(WriteKind.CLIENT, f"lead:{n}", user_id=3) for n in (1, 2)]
+    results = make_client().write(writes)
+    assert [r.status for r in results] == [WriteStatus.TRANSIENT, WriteStatus.PERMANENT]
+    assert results[1].detail == {"contacts": "0", "companies": "1", "code": "ACCESS_DENIED"}

@@ -1,0 +1,35 @@
+"""Won and lost from a Bitrix24 record's stage semantics (bitrix24.md §2.2–2.3), pure."""
+
+from __future__ import annotations
+
+import pytest
+
+from adapters.bitrix24.catalog import Stage
+from adapters.bitrix24.mapping import to_lead
+
+WON = Stage("WON", "Сделка успешна", "0", "Общая", "S")
+LOSE = Stage("C1:LOSE", "Сделка провалена", "1", "Повторные продажи", "F")
+WORK = Stage("PREPARATION", "Подготовка", "0", "Общая", None)
+
+
+@pytest.mark.parametrize(
+    ("entity", "raw", "stage", "closed"),
+    [
+        ("deal", {"ID": "1", "STAGE_ID": "WON", "STAGE_SEMANTIC_ID": "S"}, WON, "won"),
+        ("deal", {"ID": "2", "STAGE_ID": "C1:LOSE", "STAGE_SEMANTIC_ID": "F"}, LOSE, "lost"),
+        ("deal", {"ID": "3", "STAGE_ID": "PREPARATION", "STAGE_SEMANTIC_ID": "P"}, WORK, None),
+        # The record's own semantic id wins over the status list (a stage re-marked since we cached it).
+        ("deal", {"ID": "4", "STAGE_ID": "WON", "STAGE_SEMANTIC_ID": "P"}, WON, None),
+        # Without it (a portal that leaves it out), the stage's SEMANTICS from crm.status.list decide.
+        ("deal", {"ID": "5", "STAGE_ID": "WON"}, WON, "won"),
+        ("deal", {"ID": "6", "STAGE_ID": "C1:LOSE", "STAGE_SEMANTIC_ID": ""}, LOSE, "lost"),
+        ("deal", {"ID": "7", "STAGE_ID": "UNKNOWN"}, None, None),
+        ("lead", {"ID": "8", "STATUS_ID": "CONVERTED", "STATUS_SEMANTIC_ID": "S"}, None, "won"),
+        ("lead", {"ID": "9", "STATUS_ID": "JUNK", "STATUS_SEMANTIC_ID": "F"}, None, "lost"),
+        # A lead's semantics are STATUS_SEMANTIC_ID; a stray STAGE_SEMANTIC_ID means nothing on it.
+        ("lead", {"ID": "10", "STATUS_ID": "NEW", "STAGE_SEMANTIC_ID": "S"}, None, None),
+    ],
+)
+def test_closed_follows_the_stage_semantics(entity, raw, stage, closed):
+    lead = to_lead(entity, {"OPPORTUNITY": "1500.00", **raw}, stage=stage, fields={})
+    assert lead.closed == closed and lead.price == 1500.0
