@@ -14,7 +14,7 @@ from adapters.storage.history import read_events, read_handoffs
 from adapters.storage.inputs import read_history
 from adapters.storage.migrate import upgrade_database
 from tests.stories.drivers import run_on_worker, story_policy
-from tests.stories.seeds import STORIES, Arrive, Story, team
+from tests.stories.seeds import STORIES, Arrive, Move, Reassign, Story, Until, at, team
 from webhook_app.config import load_config
 from webhook_app.offline.whatif import LifeReplay, run_whatif
 from webhook_app.offline.whatif_real import PEOPLE
@@ -134,3 +134,34 @@ def test_the_vacation_config_removed_gives_the_same_last_owners_and_no_returns(t
     result = run_whatif(engine, under(story, tmp_path, team()), actual, *period(story))
     assert result.changed == 0  # every lead ends with Волкова either way
     assert {h.rule: (h.actual, h.would) for h in result.handoffs} == {"return": (2, 0)}
+
+
+def test_a_persons_change_counted_toward_the_share_moves_it_in_the_replay_too(tmp_path, engine):
+    config = team().replace(
+        "call-center: {strategy: round_robin, members: [novikova, fedorov]}",
+        "call-center: {strategy: weighted, members: [novikova, fedorov]}",
+    )
+    story = Story(
+        "a person's change counted toward the share",
+        "overrides.count_toward_share",
+        config + "overrides: {count_toward_share: true}\n",
+        (
+            Arrive(at(7, 10), "a", {"source": "call"}),
+            Move(at(7, 10, 5), "a", "Переговоры"),
+            Reassign(at(7, 10, 30), "a", "fedorov"),
+            Arrive(at(7, 11), "b", {"source": "call"}),
+            Move(at(7, 11, 5), "b", "Переговоры"),
+            Until(at(7, 12)),
+        ),
+        {"a": ["novikova", "fedorov"], "b": ["novikova"]},  # Федоров has the share of «a» now
+    )
+    owners, _ = run_on_worker(story, tmp_path, engine)
+    assert owners == story.owners
+    policy = story_policy(story, tmp_path)
+    result = run_whatif(engine, policy, policy, *period(story))
+    assert result.changed == 0, result.changes
+
+    def split(pools):
+        return {(p.pool, m.manager): m.received for p in pools for m in p.members}
+
+    assert split(result.would_fairness) == split(result.actual_fairness)
