@@ -91,12 +91,17 @@ class Lives:
         """An update as the CRM told it (a stored one): the lifecycle reads the lead as given. The lead
         as the CRM shows it takes what it says: all of it if it was read, else its stage and responsible."""
         known = self.leads.get(lead.id)
-        if known is not None and _only_state(lead):
+        if known is None:
+            self.leads[lead.id] = lead
+        elif _only_state(lead):
             self.leads[lead.id] = replace(
                 known, stage_id=lead.stage_id, responsible_user_id=lead.responsible_user_id
             )
-        else:
+        elif (known.client_owner, known.client_last_seen) == (lead.client_owner, lead.client_last_seen):
             self.leads[lead.id] = lead
+        else:  # read whole; its client's holder stays the one it arrived with
+            owner, seen = known.client_owner, known.client_last_seen
+            self.leads[lead.id] = replace(lead, client_owner=owner, client_last_seen=seen)
         return self._feed(lead.id, Updated(lead, at, pending), now)
 
     def due(self, until: datetime) -> Iterator[tuple[datetime, str, Transition]]:
@@ -178,6 +183,8 @@ class Lives:
 
 def _only_state(lead: Lead) -> bool:
     """Whether an update's lead is only what its event said (id, stage id, responsible), not read."""
+    if lead.name or lead.pipeline is not None or lead.stage is not None:
+        return False  # read from the CRM (the quick answer, for most)
     bare = Lead(
         lead.id, lead.created_at, stage_id=lead.stage_id, responsible_user_id=lead.responsible_user_id
     )

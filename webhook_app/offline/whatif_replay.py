@@ -111,7 +111,7 @@ class LifeReplay:
         if key is None or lead.client_owner is None or self.real.clients.get(key) != lead.client_owner:
             return lead  # a new client, or its holder was set by someone else, or before the period
         would = self._clients.get(key)
-        return lead if would is None else replace(lead, client_owner=would)
+        return lead if would is None or would == lead.client_owner else replace(lead, client_owner=would)
 
     def _told(self, event: StoredEvent) -> None:
         owners = self.leads.get(event.lead_id)
@@ -120,7 +120,7 @@ class LifeReplay:
         lead = lead_from_json(event.lead)
         life = self.lives.lives.get(event.lead_id)
         ours = self.real.told(owners, event, lead.responsible_user_id)
-        if ours and life is not None and life.owner_user is not None:
+        if ours and life is not None and life.owner_user not in (None, lead.responsible_user_id):
             lead = replace(lead, responsible_user_id=life.owner_user)  # our holder, as replayed
         self.lives.told(lead, event.at, event.changed_at, event.write_pending)
 
