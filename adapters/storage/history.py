@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Engine, Select, and_, func, select
 
 from adapters.storage.engine import reading
-from adapters.storage.tables import assignments, lead_events
+from adapters.storage.tables import assignments, jobs, lead_events
 
 READ_CHUNK = 2000  # rows per query: bounded memory, few round trips
 
@@ -88,3 +88,28 @@ def read_handoffs(engine: Engine, since: datetime, until: datetime) -> Iterator[
     )
     for row in pages(engine, query, assignments.c.decided_at, assignments.c.id, READ_CHUNK):
         yield StoredHandoff(**{**row._mapping, "id": int(row.id), "crm_user_id": int(row.crm_user_id)})
+
+
+TIMERS = ("sla", "after_days", "return")
+RingKey = tuple[str, str, frozenset[tuple[str, str]]]  # (lead id, kind, data)
+
+
+def read_rings(engine: Engine, since: datetime, until: datetime) -> dict[RingKey, list[datetime | None]]:
+    """When the worker really ran each timer set in [since, until]: by lead, kind and data, in the
+    order they were set; None for one that never ran (still pending, cancelled, failed)."""
+    query = select(
+        jobs.c.id,
+        jobs.c.lead_id,
+        jobs.c.kind,
+        jobs.c.payload,
+        jobs.c.state,
+        jobs.c.created_at,
+        jobs.c.updated_at,
+    ).where(jobs.c.kind.in_(TIMERS), jobs.c.created_at >= since, jobs.c.created_at <= until)
+    rings: dict[RingKey, list[datetime | None]] = {}
+    for row in pages(engine, query, jobs.c.created_at, jobs.c.id, READ_CHUNK):
+        data = frozenset((str(k), "" if v is None else str(v)) for k, v in (row.payload or {}).items())
+        rings.setdefault((row.lead_id or "", row.kind, data), []).append(
+            row.updated_at if row.state == "done" else None
+        )
+    return rings

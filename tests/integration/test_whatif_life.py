@@ -5,6 +5,7 @@ exactly the owners it should."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -12,11 +13,14 @@ import pytest
 from adapters.storage.engine import make_engine
 from adapters.storage.history import read_events, read_handoffs
 from adapters.storage.inputs import read_history
+from adapters.storage.intake import IncomingEvent
 from adapters.storage.migrate import upgrade_database
-from tests.stories.drivers import run_on_worker, story_policy
+from tests.fakes.crm import FakeCrm
+from tests.integration.helpers import Clock, make_worker, post
+from tests.stories.drivers import lead_of, run_on_worker, story_policy
 from tests.stories.seeds import STORIES, Arrive, Move, Reassign, Story, Until, at, team
 from webhook_app.config import load_config
-from webhook_app.offline.whatif import LifeReplay, run_whatif
+from webhook_app.offline.whatif import LifeReplay, compare, run_whatif
 from webhook_app.offline.whatif_real import PEOPLE
 
 BY_NAME = {story.name: story for story in STORIES}
@@ -165,3 +169,27 @@ def test_a_persons_change_counted_toward_the_share_moves_it_in_the_replay_too(tm
         return {(p.pool, m.manager): m.received for p in pools for m in p.members}
 
     assert split(result.would_fairness) == split(result.actual_fairness)
+
+
+def test_a_timer_the_worker_ran_late_rings_in_the_replay_when_it_really_rang(tmp_path, engine):
+    story = BY_NAME["an untouched marketplace callback ends with the head after two hops"]
+    policy = story_policy(story, tmp_path)
+    crm, clock = FakeCrm(), Clock(at(7, 10))
+    worker = make_worker(engine, crm, clock, policy)
+    arrive = story.timeline[0]
+    assert isinstance(arrive, Arrive)
+    crm.leads["avito-1"] = replace(lead_of(arrive), stage_id="new")
+    post(engine, clock, IncomingEvent("amocrm", "add:avito-1", "add", "avito-1", {"action": "add"}, "lead"))
+    worker.run_once()
+    for minute in (40, 50):  # the worker was busy: the check due at 10:15 runs at 10:40
+        clock.now = at(7, 10, minute)
+        worker.run_once()
+    since, until = at(7, 9), clock.now
+    result = run_whatif(engine, policy, policy, since, until)
+    assert result.changed == 0 and [(h.rule, h.actual, h.would) for h in result.handoffs] == [("sla", 1, 1)]
+    # Rung when due instead, its next check would have come at 10:30 and the head's at 10:45.
+    streams = {"events": read_events(engine, since, until), "handoffs": read_handoffs(engine, since, until)}
+    blind = compare(read_history(engine, since, until), policy, policy, since, until, reason=str, **streams)
+    assert [(c.actual_owners, c.would_owners) for c in blind.changes] == [
+        (("queue", "novikova"), ("queue", "novikova", "fedorov", "head"))
+    ]

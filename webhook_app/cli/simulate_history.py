@@ -13,7 +13,7 @@ from tqdm import tqdm
 
 from adapters.storage.configs import newest
 from adapters.storage.engine import reading
-from adapters.storage.history import read_events, read_handoffs
+from adapters.storage.history import read_events, read_handoffs, read_rings
 from adapters.storage.inputs import count_history, read_history
 from core.policy import Policy
 from core.reasons import Renderer
@@ -78,7 +78,7 @@ def run_history(args: argparse.Namespace, loaded: LoadedConfig, out: IO[str]) ->
         else:
             print_comparison(data, out, language, show_leads=not args.no_leads)
         return 0
-    replay = LifeReplay(policy, actual)
+    replay = LifeReplay(policy, actual, read_rings(engine, since, now))
     writer_ = make_writer(args.format, out, Renderer(policy, language), language, not args.no_leads)
     history = read_history(engine, since, now)
     for _, item in replay.run(

@@ -4,7 +4,8 @@
 `core.lifecycle.step` through this, the way the worker drives it through the queue and the database:
 events go in in time order, timers and waiting leads due before each event ring first, and every
 effect lands in `history`. What-if gives each step the state it reads (`reading`: stored pauses and
-loads) and the client's holder with each lead (`own_clients` off).
+loads), the client's holder with each lead (`own_clients` off), and when each timer rings (`ringing`:
+when the worker really ran it).
 """
 
 from __future__ import annotations
@@ -61,6 +62,7 @@ class Lives:
     waits: dict[str, int] = field(default_factory=dict)  # lead id → shifts waited so far
     reading: Callable[[RoutingState, datetime], RoutingState] | None = None  # the state a step reads
     own_clients: bool = True  # a lead's client holder from our own record (else as the lead says)
+    ringing: Callable[[str, SetTimer], datetime | None] | None = None  # when a timer rings (None: never)
     _timers: list[tuple[datetime, int, str, str, Mapping[str, str]]] = field(default_factory=list)
     _order: int = 0
 
@@ -158,7 +160,9 @@ class Lives:
         elif isinstance(effect, ClientFollows):
             self.clients[effect.client_key] = (effect.user, now)
         elif isinstance(effect, SetTimer):
-            self._push(effect.due, effect.kind.value, lead_id, effect.data)
+            at = effect.due if self.ringing is None else self.ringing(lead_id, effect)
+            if at is not None:
+                self._push(at, effect.kind.value, lead_id, effect.data)
         elif isinstance(effect, Wait):
             waited = self.waits[lead_id] = self.waits.get(lead_id, 0) + 1
             if effect.decision.wait_until is not None and waited < MAX_WAITS:

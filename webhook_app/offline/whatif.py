@@ -13,12 +13,19 @@ Nothing is written anywhere: no CRM call, no database write.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 
 from sqlalchemy import Engine
 
-from adapters.storage.history import StoredEvent, StoredHandoff, read_events, read_handoffs
+from adapters.storage.history import (
+    RingKey,
+    StoredEvent,
+    StoredHandoff,
+    read_events,
+    read_handoffs,
+    read_rings,
+)
 from adapters.storage.inputs import StoredDecision, count_history, read_history
 from core.decision import Decision
 from core.policy import Policy
@@ -59,12 +66,14 @@ def compare(
     *,
     events: Iterable[StoredEvent] = (),
     handoffs: Iterable[StoredHandoff] = (),
+    rings: Mapping[RingKey, list[datetime | None]] | None = None,
     reason: Callable[[Decision], str],
     on_progress: Callable[[int], None] = lambda done: None,
 ) -> WhatIf:
-    """Replay `history` (new leads' decisions, the updates told, the real handoffs) under `policy`
-    and compare it with what really happened (under `actual_policy`, the config in force)."""
-    replay = LifeReplay(policy, actual_policy)
+    """Replay `history` (new leads' decisions, the updates told, the real handoffs; `rings`: when the
+    worker ran each timer) under `policy` and compare it with what really happened (under
+    `actual_policy`, the config in force)."""
+    replay = LifeReplay(policy, actual_policy, rings)
     result = WhatIf(since, until, actual_policy.version, policy.version)
     for stored, _ in replay.run(history, events, handoffs, until):
         result.leads += 1
@@ -134,6 +143,7 @@ def run_whatif(
         until,
         events=read_events(engine, since, until),
         handoffs=read_handoffs(engine, since, until),
+        rings=read_rings(engine, since, until),
         reason=Renderer(policy).reason,
         on_progress=lambda done: on_progress(done, total),
     )

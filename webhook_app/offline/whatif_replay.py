@@ -5,7 +5,9 @@ decision read: pauses, the pool's counters seeded from the period's first snapsh
 stored update (`Updated` at when it was handled: the lead as read, the CRM's time of the change,
 whether our write was pending), and each real assignment after the first (a handoff, SLA re-route
 or return: what really happened, for the loads and the comparison). Timers ring in between as the
-config under test sets them. Nothing is written anywhere.
+config under test sets them — a timer the worker really ran (same lead, kind and data) when it ran
+it, one it never ran not at all, a timer of the new config's own when it is due. Nothing is written
+anywhere.
 
 An update tells the responsible the CRM showed. Where that is who really held the lead (our own
 write, echoed), the replay reads its own holder instead; any other name is a person's change, told
@@ -15,16 +17,16 @@ to the replay as it was — the core decides what it is, as for the worker.
 from __future__ import annotations
 
 import heapq
-from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections import Counter, deque
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import replace
 from datetime import datetime
 
-from adapters.storage.history import StoredEvent, StoredHandoff
+from adapters.storage.history import RingKey, StoredEvent, StoredHandoff
 from adapters.storage.inputs import StoredDecision
 from core.decision import Route
 from core.fairness import FairnessTracker
-from core.lifecycle_types import Assign, ClientFollows, Override, Wait
+from core.lifecycle_types import Assign, ClientFollows, Override, SetTimer, Wait
 from core.model import Lead, ManagerKey, UserId
 from core.overrides import apply_override
 from core.policy import Policy
@@ -43,9 +45,15 @@ class LifeReplay:
     """Feed a period's stored history in time order; the replay's new-lead decisions come back as
     they are made, and `leads` holds every lead's owners both ways."""
 
-    def __init__(self, policy: Policy, actual_policy: Policy) -> None:
+    def __init__(
+        self,
+        policy: Policy,
+        actual_policy: Policy,
+        rings: Mapping[RingKey, list[datetime | None]] | None = None,
+    ) -> None:
         self.policy = policy
-        self.lives = Lives(policy, reading=self._reading, own_clients=False)
+        self.lives = Lives(policy, reading=self._reading, own_clients=False, ringing=self._ringing)
+        self._rings = {key: deque(times) for key, times in (rings or {}).items()}
         self.loads = Loads(policy)
         self.real = RealRun(actual_policy, self.loads)
         self.leads = self.real.leads  # every lead's owners, really and in the replay
@@ -91,6 +99,12 @@ class LifeReplay:
         the loads as the replay would have them, and the pauses stored with the latest decision."""
         pools = {**self._seeds, **state.pools} if self._seeds else state.pools
         return RoutingState(pools, self.loads.loads, self._paused, state.inactive)
+
+    def _ringing(self, lead_id: str, timer: SetTimer) -> datetime | None:
+        """When a timer rings: when the worker really ran the same one (same lead, kind and data; None
+        if it never did), else when it is due."""
+        real = self._rings.get((lead_id, timer.kind.value, frozenset(timer.data.items())))
+        return real.popleft() if real else timer.due
 
     def _arrive(self, stored: StoredDecision) -> None:
         now = stored.decided_at
