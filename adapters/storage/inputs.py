@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, func, select
+from sqlalchemy import Column, Connection, Engine, Table, func, select
 
 from adapters.storage.engine import reading
+from adapters.storage.history import pages
 from adapters.storage.sql import upsert
-from adapters.storage.tables import assignments, decision_inputs, inbox, kv
+from adapters.storage.tables import assignments, decision_inputs, inbox, kv, lead_events
 
 _INBOX_MARK = "retention.inbox_blanked_upto"
 READ_CHUNK = 2000  # rows per query while reading history: bounded memory, few round trips
@@ -39,6 +40,8 @@ class StoredDecision:
     lead: Mapping[str, Any]
     state: Mapping[str, Any]
     purged: bool
+    crm_user_id: int = 0  # the manager's CRM user, as the assignment wrote it
+    strategy: str | None = None
 
 
 def count_history(engine: Engine, since: datetime, until: datetime) -> int:
@@ -52,54 +55,44 @@ def count_history(engine: Engine, since: datetime, until: datetime) -> int:
 
 def read_history(engine: Engine, since: datetime, until: datetime) -> Iterator[StoredDecision]:
     """Stored decisions with inputs in [since, until], in the order they were made, read in chunks."""
-    after: tuple[datetime, int] | None = None
-    while True:
-        query = (
-            select(
-                decision_inputs.c.assignment_id,
-                decision_inputs.c.decided_at,
-                decision_inputs.c.lead,
-                decision_inputs.c.state,
-                decision_inputs.c.personal_purged_at,
-                assignments.c.crm,
-                assignments.c.lead_id,
-                assignments.c.manager,
-                assignments.c.rule,
-                assignments.c.pool,
-                assignments.c.route,
-                assignments.c.config_version,
-            )
-            .join(assignments, assignments.c.id == decision_inputs.c.assignment_id)
-            .where(decision_inputs.c.decided_at >= since, decision_inputs.c.decided_at <= until)
-            .order_by(decision_inputs.c.decided_at, decision_inputs.c.assignment_id)
-            .limit(READ_CHUNK)
+    query = (
+        select(
+            decision_inputs.c.assignment_id,
+            decision_inputs.c.decided_at,
+            decision_inputs.c.lead,
+            decision_inputs.c.state,
+            decision_inputs.c.personal_purged_at,
+            assignments.c.crm,
+            assignments.c.lead_id,
+            assignments.c.manager,
+            assignments.c.crm_user_id,
+            assignments.c.rule,
+            assignments.c.pool,
+            assignments.c.strategy,
+            assignments.c.route,
+            assignments.c.config_version,
         )
-        if after is not None:
-            moment, last_id = after
-            query = query.where(
-                (decision_inputs.c.decided_at > moment)
-                | and_(decision_inputs.c.decided_at == moment, decision_inputs.c.assignment_id > last_id)
-            )
-        with reading(engine) as connection:
-            rows = connection.execute(query).all()
-        for row in rows:
-            yield StoredDecision(
-                assignment_id=int(row.assignment_id),
-                crm=row.crm,
-                lead_id=row.lead_id,
-                decided_at=row.decided_at,
-                manager=row.manager,
-                rule=row.rule,
-                pool=row.pool,
-                route=row.route,
-                config_version=row.config_version,
-                lead=row.lead,
-                state=row.state,
-                purged=row.personal_purged_at is not None,
-            )
-        if len(rows) < READ_CHUNK:
-            return
-        after = (rows[-1].decided_at, int(rows[-1].assignment_id))
+        .join(assignments, assignments.c.id == decision_inputs.c.assignment_id)
+        .where(decision_inputs.c.decided_at >= since, decision_inputs.c.decided_at <= until)
+    )
+    moment, key = decision_inputs.c.decided_at, decision_inputs.c.assignment_id
+    for row in pages(engine, query, moment, key, READ_CHUNK):
+        yield StoredDecision(
+            assignment_id=int(row.assignment_id),
+            crm=row.crm,
+            lead_id=row.lead_id,
+            decided_at=row.decided_at,
+            manager=row.manager,
+            rule=row.rule,
+            pool=row.pool,
+            route=row.route,
+            config_version=row.config_version,
+            lead=row.lead,
+            state=row.state,
+            purged=row.personal_purged_at is not None,
+            crm_user_id=int(row.crm_user_id),
+            strategy=row.strategy,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +102,8 @@ class Purged:
     inputs_deleted: int
     inputs_blanked: int
     webhooks_blanked: int
+    events_deleted: int = 0  # lead_events: the updates told, kept for what-if like the inputs
+    events_blanked: int = 0
 
 
 def purge(
@@ -120,46 +115,65 @@ def purge(
     blank: Callable[[Mapping[str, Any]], dict[str, Any]],
     chunk: int = 1000,
 ) -> Purged:
-    """Delete inputs decided before `inputs_before`; blank personal data (`blank`) in inputs and
-    raw webhook bodies received before `personal_before`. Chunked: writers are not held up."""
-    deleted = blanked = webhooks = 0
+    """Delete inputs decided (and lead events handled) before `inputs_before`; blank personal data
+    (`blank`) in both and in raw webhook bodies received before `personal_before`. Chunked: writers
+    are not held up."""
+    inputs = (decision_inputs, decision_inputs.c.assignment_id, decision_inputs.c.decided_at)
+    events = (lead_events, lead_events.c.id, lead_events.c.at)
+    deleted = _delete_before(engine, *inputs, inputs_before, chunk)
+    events_deleted = _delete_before(engine, *events, inputs_before, chunk)
+    blanked = _blank_before(engine, *inputs, personal_before, now, blank, chunk)
+    events_blanked = _blank_before(engine, *events, personal_before, now, blank, chunk)
+    webhooks = _blank_webhooks(engine, personal_before, now, chunk)
+    return Purged(deleted, blanked, webhooks, events_deleted, events_blanked)
+
+
+def _delete_before(
+    engine: Engine, table: Table, key: Column[Any], moment: Column[Any], before: datetime, chunk: int
+) -> int:
+    deleted = 0
     while True:
         with engine.begin() as connection:
-            ids = (
-                connection.execute(
-                    select(decision_inputs.c.assignment_id)
-                    .where(decision_inputs.c.decided_at < inputs_before)
-                    .limit(chunk)
-                )
-                .scalars()
-                .all()
-            )
+            ids = connection.execute(select(key).where(moment < before).limit(chunk)).scalars().all()
             if ids:
-                connection.execute(decision_inputs.delete().where(decision_inputs.c.assignment_id.in_(ids)))
+                connection.execute(table.delete().where(key.in_(ids)))
         deleted += len(ids)
         if len(ids) < chunk:
-            break
+            return deleted
+
+
+def _blank_before(
+    engine: Engine,
+    table: Table,
+    key: Column[Any],
+    moment: Column[Any],
+    before: datetime,
+    now: datetime,
+    blank: Callable[[Mapping[str, Any]], dict[str, Any]],
+    chunk: int,
+) -> int:
+    """Blank personal data in the stored leads of `table` from before `before` (once each)."""
+    blanked = 0
     while True:
         with engine.begin() as connection:
             rows = connection.execute(
-                select(decision_inputs.c.assignment_id, decision_inputs.c.lead)
-                .where(
-                    decision_inputs.c.decided_at < personal_before,
-                    decision_inputs.c.personal_purged_at.is_(None),
-                )
+                select(key, table.c.lead)
+                .where(moment < before, table.c.personal_purged_at.is_(None))
                 .limit(chunk)
             ).all()
             for row in rows:
                 connection.execute(
-                    decision_inputs.update()
-                    .where(decision_inputs.c.assignment_id == row.assignment_id)
-                    .values(lead=blank(row.lead), personal_purged_at=now)
+                    table.update().where(key == row[0]).values(lead=blank(row.lead), personal_purged_at=now)
                 )
         blanked += len(rows)
         if len(rows) < chunk:
-            break
-    # Raw webhook bodies are blanked, not deleted: the rows keep deduplicating and telling
-    # reconcile which leads were seen. A watermark in kv saves re-reading what was blanked.
+            return blanked
+
+
+def _blank_webhooks(engine: Engine, before: datetime, now: datetime, chunk: int) -> int:
+    """Raw webhook bodies are blanked, not deleted: the rows keep deduplicating and telling
+    reconcile which leads were seen. A watermark in kv saves re-reading what was blanked."""
+    webhooks = 0
     while True:
         with engine.begin() as connection:
             mark = connection.execute(select(kv.c.value).where(kv.c.key == _INBOX_MARK)).scalar()
@@ -167,7 +181,7 @@ def purge(
             ids = (
                 connection.execute(
                     select(inbox.c.id)
-                    .where(inbox.c.received_at < personal_before, inbox.c.id > after)
+                    .where(inbox.c.received_at < before, inbox.c.id > after)
                     .order_by(inbox.c.id)
                     .limit(chunk)
                 )
@@ -181,5 +195,4 @@ def purge(
                 )
         webhooks += len(ids)
         if len(ids) < chunk:
-            break
-    return Purged(deleted, blanked, webhooks)
+            return webhooks

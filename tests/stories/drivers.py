@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 
 from adapters.storage.audit import read_audit
 from adapters.storage.engine import make_engine, reading
@@ -196,11 +196,13 @@ def _audit_kind(handoff: dict[str, Any]) -> str:
     return str(outcome)  # "override": a person's change
 
 
-def run_on_worker(story: Story, tmp_path: Path) -> Result:
-    """The worker on the fake CRM: events through the intake, timers as jobs, writes to the CRM."""
+def run_on_worker(story: Story, tmp_path: Path, engine: Engine | None = None) -> Result:
+    """The worker on the fake CRM: events through the intake, timers as jobs, writes to the CRM (in
+    `engine`, migrated, else a new SQLite database)."""
     policy = story_policy(story, tmp_path)
-    engine = make_engine(f"sqlite:///{tmp_path / 'story.db'}")
-    upgrade_database(engine)
+    if engine is None:
+        engine = make_engine(f"sqlite:///{tmp_path / 'story.db'}")
+        upgrade_database(engine)
     crm, clock = FakeCrm(), Clock(story.timeline[0].at)
     worker = make_worker(engine, crm, clock, policy)
     seen, ids = Timeline(policy), []  # type: Timeline, list[str]

@@ -8,11 +8,12 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from adapters.storage.audit import read_audit
 from adapters.storage.inputs import read_history
-from adapters.storage.tables import decision_inputs, inbox
+from adapters.storage.tables import decision_inputs, inbox, lead_events
 from core.model import Lead
 from tests.web.conftest import CONFIG, CRM_EXTRA, make_stack
-from tests.web.test_hooks import amo_add
+from tests.web.test_hooks import amo_add, amo_responsible
 from webhook_app.config import load_config
 from webhook_app.offline.whatif import run_whatif
 from webhook_app.pipeline.decision_input import lead_from_json, lead_to_json
@@ -136,17 +137,22 @@ def test_another_config_shows_the_leads_that_change_owner(tmp_path):
     assert hits["default"] == (9, 9)
 
 
-def test_retention_blanks_personal_data_then_deletes_old_inputs(tmp_path):
+def test_retention_blanks_personal_data_then_deletes_old_inputs_and_updates(tmp_path):
     stack = stack_with(tmp_path, THREE + "retention: {personal_data_days: 2, decision_inputs_days: 5}\n")
     run_a_day(stack)
     engine = stack.services.engine
     loaded = stack.services.config.current
+    assert stack.hook(amo_responsible("101", 103)).status_code == 200  # an update told: kept for what-if
+    stack.worker.run_once()
 
     stack.clock.advance(days=1)
     assert purge_now(engine, loaded, stack.clock()).inputs_blanked == 0
     stack.clock.advance(days=2)
     done = purge_now(engine, loaded, stack.clock())
     assert done.inputs_blanked == 9 and done.webhooks_blanked >= 1 and done.inputs_deleted == 0
+    assert (done.events_blanked, done.events_deleted) == (1, 0)
+    line = read_audit(engine, kinds=("retention",))[-1].message
+    assert "personal data blanked in 9 inputs, 1 lead events and" in line
     with engine.connect() as connection:
         leads = connection.execute(select(decision_inputs.c.lead)).scalars().all()
         bodies = connection.execute(select(inbox.c.payload)).scalars().all()
@@ -161,9 +167,13 @@ def test_retention_blanks_personal_data_then_deletes_old_inputs(tmp_path):
     assert result.leads == 9 and result.purged == 9
 
     stack.clock.advance(days=3)
-    assert purge_now(engine, loaded, stack.clock()).inputs_deleted == 9
+    done = purge_now(engine, loaded, stack.clock())
+    assert (done.inputs_deleted, done.events_deleted) == (9, 1)
     with engine.connect() as connection:
         assert connection.execute(select(func.count()).select_from(decision_inputs)).scalar() == 0
+        assert connection.execute(select(func.count()).select_from(lead_events)).scalar() == 0
+    line = read_audit(engine, kinds=("retention",))[-1].message
+    assert line.startswith("retention: 9 decision inputs and 1 lead events deleted")
 
 
 def test_a_lead_round_trips_through_json():

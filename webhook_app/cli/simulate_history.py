@@ -1,4 +1,4 @@
-"""`leadrouter simulate --from-history 30d [--compare]`: replay stored decisions under a config."""
+"""`leadrouter simulate --from-history 30d [--compare]`: replay the stored history under a config."""
 
 from __future__ import annotations
 
@@ -13,12 +13,13 @@ from tqdm import tqdm
 
 from adapters.storage.configs import newest
 from adapters.storage.engine import reading
+from adapters.storage.history import read_events, read_handoffs, read_rings
 from adapters.storage.inputs import count_history, read_history
 from core.policy import Policy
 from core.reasons import Renderer
 from webhook_app.cli.common import open_database, parse_since
 from webhook_app.config import ConfigError, LoadedConfig, load_config
-from webhook_app.offline.whatif import Replay, run_whatif, whatif_json
+from webhook_app.offline.whatif import LifeReplay, run_whatif, whatif_json
 from webhook_app.offline.whatif_table import print_comparison
 from webhook_app.offline.writers import make_writer
 
@@ -77,9 +78,12 @@ def run_history(args: argparse.Namespace, loaded: LoadedConfig, out: IO[str]) ->
         else:
             print_comparison(data, out, language, show_leads=not args.no_leads)
         return 0
-    replay = Replay(policy, actual)
+    replay = LifeReplay(policy, actual, read_rings(engine, since, now))
     writer_ = make_writer(args.format, out, Renderer(policy, language), language, not args.no_leads)
-    for _, item in replay.run(read_history(engine, since, now)):
+    history = read_history(engine, since, now)
+    for _, item in replay.run(
+        history, read_events(engine, since, now), read_handoffs(engine, since, now), now
+    ):
         bar.update(1)
         if not args.no_leads:
             writer_.decision(item)

@@ -1,14 +1,17 @@
 """Leads' lives carried out in memory: the lifecycle's effects on a routing state, timers, clients.
 
-`simulate` (a lead file with stage rows) and the story tests drive `core.lifecycle.step` through
-this, the way the worker drives it through the queue and the database: events go in in time order,
-timers and waiting leads due before each event ring first, and every effect lands in `history`.
+`simulate` (a lead file with stage rows), what-if (the stored history) and the story tests drive
+`core.lifecycle.step` through this, the way the worker drives it through the queue and the database:
+events go in in time order, timers and waiting leads due before each event ring first, and every
+effect lands in `history`. What-if gives each step the state it reads (`reading`: stored pauses and
+loads), the client's holder with each lead (`own_clients` off), and when each timer rings (`ringing`:
+when the worker really ran it).
 """
 
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -57,6 +60,9 @@ class Lives:
     clients: dict[str, tuple[UserId, datetime]] = field(default_factory=dict)  # who holds each client
     history: list[Happened] = field(default_factory=list)
     waits: dict[str, int] = field(default_factory=dict)  # lead id → shifts waited so far
+    reading: Callable[[RoutingState, datetime], RoutingState] | None = None  # the state a step reads
+    own_clients: bool = True  # a lead's client holder from our own record (else as the lead says)
+    ringing: Callable[[str, SetTimer], datetime | None] | None = None  # when a timer rings (None: never)
     _timers: list[tuple[datetime, int, str, str, Mapping[str, str]]] = field(default_factory=list)
     _order: int = 0
 
@@ -80,6 +86,25 @@ class Lives:
         if at is None or at >= now:
             self.leads[lead_id] = lead
         return self._feed(lead_id, Updated(lead, at or now), now)
+
+    def told(
+        self, lead: Lead, now: datetime, at: datetime | None = None, pending: bool = False
+    ) -> Transition:
+        """An update as the CRM told it (a stored one): the lifecycle reads the lead as given. The lead
+        as the CRM shows it takes what it says: all of it if it was read, else its stage and responsible."""
+        known = self.leads.get(lead.id)
+        if known is None:
+            self.leads[lead.id] = lead
+        elif _only_state(lead):
+            self.leads[lead.id] = replace(
+                known, stage_id=lead.stage_id, responsible_user_id=lead.responsible_user_id
+            )
+        elif (known.client_owner, known.client_last_seen) == (lead.client_owner, lead.client_last_seen):
+            self.leads[lead.id] = lead
+        else:  # read whole; its client's holder stays the one it arrived with
+            owner, seen = known.client_owner, known.client_last_seen
+            self.leads[lead.id] = replace(lead, client_owner=owner, client_last_seen=seen)
+        return self._feed(lead.id, Updated(lead, at, pending), now)
 
     def due(self, until: datetime) -> Iterator[tuple[datetime, str, Transition]]:
         """Ring every timer (and retry every waiting lead) due by `until`, earliest first."""
@@ -115,6 +140,8 @@ class Lives:
         return [(at, kind, lead_id, data) for at, _, kind, lead_id, data in sorted(self._timers)]
 
     def _feed(self, lead_id: str, event: Event, now: datetime) -> Transition:
+        if self.reading is not None:
+            self.state = self.reading(self.state, now)
         transition = step(self.lives.get(lead_id), event, self.policy, self.state, now)
         if transition.life is not None:
             self.lives[lead_id] = transition.life
@@ -133,7 +160,9 @@ class Lives:
         elif isinstance(effect, ClientFollows):
             self.clients[effect.client_key] = (effect.user, now)
         elif isinstance(effect, SetTimer):
-            self._push(effect.due, effect.kind.value, lead_id, effect.data)
+            at = effect.due if self.ringing is None else self.ringing(lead_id, effect)
+            if at is not None:
+                self._push(at, effect.kind.value, lead_id, effect.data)
         elif isinstance(effect, Wait):
             waited = self.waits[lead_id] = self.waits.get(lead_id, 0) + 1
             if effect.decision.wait_until is not None and waited < MAX_WAITS:
@@ -144,7 +173,7 @@ class Lives:
         heapq.heappush(self._timers, (due, self._order, kind, lead_id, data))
 
     def _with_client(self, lead: Lead) -> Lead:
-        if lead.client_key is None or not self.policy.continuity.enabled:
+        if lead.client_key is None or not self.policy.continuity.enabled or not self.own_clients:
             return lead
         known = self.clients.get(lead.client_key)
         if known is None:
@@ -154,3 +183,13 @@ class Lives:
     def owner_of(self, lead_id: str) -> UserId | None:
         """The lead's responsible in the CRM as the run left it."""
         return self.leads[lead_id].responsible_user_id
+
+
+def _only_state(lead: Lead) -> bool:
+    """Whether an update's lead is only what its event said (id, stage id, responsible), not read."""
+    if lead.name or lead.pipeline is not None or lead.stage is not None:
+        return False  # read from the CRM (the quick answer, for most)
+    bare = Lead(
+        lead.id, lead.created_at, stage_id=lead.stage_id, responsible_user_id=lead.responsible_user_id
+    )
+    return lead == bare

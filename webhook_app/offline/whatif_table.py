@@ -12,7 +12,7 @@ from webhook_app.cli.common import print_rows
 def print_comparison(
     data: Mapping[str, Any], out: IO[str], language: str, *, show_leads: bool = True
 ) -> None:
-    """The summary line, the changed leads, rule hits both ways and the split both ways."""
+    """The summary line, the changed leads, rule and handoff hits both ways and the split both ways."""
     t = texts(language, "whatif")
     out.write(t["title"].format(**{**data, "since": data["since"][:16], "until": data["until"][:16]}) + "\n")
     if data["waiting"]:
@@ -25,8 +25,8 @@ def print_comparison(
             {
                 t["lead"]: c["lead_id"],
                 t["time"]: c["decided_at"][:16],
-                t["actual"]: c["actual_name"],
-                t["would"]: c["would_name"] or t["nobody"],
+                t["actual"]: _path(c.get("actual_owners"), c["actual_name"]),
+                t["would"]: _path(c.get("would_owners"), c["would_name"] or t["nobody"]),
                 t["rule"]: _pair(c["actual_rule"], c["would_rule"]),
                 t["reason"]: c["reason"],
             }
@@ -40,10 +40,24 @@ def print_comparison(
         {t["rule"]: r["rule"], t["actual"]: r["actual"], t["would"]: r["would"]} for r in data["rules"]
     ]
     print_rows(rule_rows, [t["rule"], t["actual"], t["would"]], "table", out)
+    handoffs = data.get("handoffs") or []
+    if handoffs:
+        words = texts(language, "simulate")
+        actual, would = (sum(h[side] for h in handoffs) for side in ("actual", "would"))
+        out.write("\n" + words["handoffs"].format(handovers=_pair(str(actual), str(would))) + "\n")
+        name = words["handoff_name"]
+        rows = [{name: h["handoff"], t["actual"]: h["actual"], t["would"]: h["would"]} for h in handoffs]
+        print_rows(rows, [name, t["actual"], t["would"]], "table", out)
     out.write("\n" + t["fair"] + "\n")
     print_rows(
         _split_rows(data, t), [t["pool"], t["manager"], t["actual"], t["would"], t["target"]], "table", out
     )
+
+
+def _path(owners: list[str] | None, name: str) -> str:
+    """The last owner's name, after the keys of those who had the lead before (handoffs)."""
+    before = (owners or [])[:-1]
+    return " → ".join([*before, name])
 
 
 def _pair(before: str, after: str) -> str:

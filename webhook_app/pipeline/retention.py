@@ -1,4 +1,5 @@
-"""Retention: what-if inputs and personal data are kept only as long as the config says."""
+"""Retention: what-if inputs (decisions' inputs, the updates told) and personal data are kept only as
+long as the config says."""
 
 from __future__ import annotations
 
@@ -29,10 +30,11 @@ def purge_now(engine: Engine, loaded: LoadedConfig, now: datetime) -> Purged:
         personal_before=now - timedelta(days=settings.personal_data_days),
         blank=without_personal,
     )
-    if done.inputs_deleted or done.inputs_blanked or done.webhooks_blanked:
+    if any(asdict(done).values()):
         message = (
-            f"retention: {done.inputs_deleted} decision inputs deleted, personal data blanked in "
-            f"{done.inputs_blanked} inputs and {done.webhooks_blanked} webhook bodies"
+            f"retention: {done.inputs_deleted} decision inputs and {done.events_deleted} lead events "
+            f"deleted, personal data blanked in {done.inputs_blanked} inputs, {done.events_blanked} "
+            f"lead events and {done.webhooks_blanked} webhook bodies"
         )
         log.info(message)
         with engine.begin() as connection:

@@ -165,6 +165,8 @@ CHANGE = _obj(
     actual_rule=STR,
     would_rule=STR,
     reason=STR,
+    actual_owners=_array(STR),  # the lead's assignments in order (handoffs), really and in the replay
+    would_owners=_array(STR),
 )
 WHATIF_RESULT = _obj(
     ["leads", "changed", "changes", "rules", "actual_fairness", "would_fairness"],
@@ -178,6 +180,7 @@ WHATIF_RESULT = _obj(
     purged=INT,
     changes=_array(CHANGE),
     rules=_array(_obj(["rule", "actual", "would"], rule=STR, actual=INT, would=INT)),
+    handoffs=_array(_obj(["handoff", "actual", "would"], handoff=STR, actual=INT, would=INT)),
     actual_fairness=_array(FAIR_POOL),
     would_fairness=_array(FAIR_POOL),
 )

@@ -328,4 +328,10 @@ def whatif_run(run_id: str) -> ResponseReturnValue:
         ]
         for pool in actual
     }
-    return render("whatif_run.html", run=run, result=result, actual_by_pool=actual_by_pool, gone=gone)
+    words = texts(s.config.current.policy.language, "simulate")
+    handoffs = (result or {}).get("handoffs") or []
+    handed = " → ".join(dict.fromkeys(str(sum(h[side] for h in handoffs)) for side in ("actual", "would")))
+    titles = {"title": words["handoffs"].format(handovers=handed), "name": words["handoff_name"]}
+    return render(
+        "whatif_run.html", run=run, result=result, actual_by_pool=actual_by_pool, gone=gone, handoff=titles
+    )
