@@ -197,7 +197,8 @@ class Carrier:
         elif isinstance(effect, ClientFollows):
             row = client_row(crm, effect.client_key, effect.manager, effect.user, self.now)
             self.clients[(crm, row["client_key"])] = row
-            if self.policy.continuity.sync_client_owner and lead_id:
+            continuity = self.policy.continuity  # no continuity, no client owner to keep in step
+            if continuity.enabled and continuity.sync_client_owner and lead_id:
                 write = CrmWrite(WriteKind.CLIENT, lead_id, user_id=effect.user)
                 self.client_writes[(crm, lead_id)] = outbox_row(crm, write, self.now, None)
         elif isinstance(effect, Override):
