@@ -1,4 +1,4 @@
-"""Benchmark: a what-if over 100,000 stored decisions (target < 30 s).
+"""Benchmark: a what-if over 100,000 stored leads' lives (target < 30 s on a quiet box).
 
     .venv/bin/python bench/whatif.py [--decisions 100000] [--managers 300] [--days 30]
 
