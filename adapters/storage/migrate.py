@@ -14,18 +14,35 @@ the first process upgrades, the others wait, then find the schema at head and do
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, text
+from sqlalchemy.exc import OperationalError
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 MIGRATION_LOCK_KEY = 0x6C6561645F6D6967  # "lead_mig": one key for every leadrouter database
 
 
-def upgrade_database(engine: Engine) -> None:
-    """Apply every pending migration under the migration lock (idempotent; safe at every start)."""
+def upgrade_database(engine: Engine, *, attempts: int = 20) -> None:
+    """Apply every pending migration under the migration lock (idempotent; safe at every start).
+
+    SQLite: opening a fresh file (switching it to WAL) can meet another process's write lock before
+    the writers' file lock is ours and answer "database is locked": wait and try again."""
+    for attempt in range(attempts):
+        try:
+            _upgrade(engine)
+            return
+        except OperationalError as exc:
+            locked = engine.dialect.name == "sqlite" and "database is locked" in str(exc)
+            if not locked or attempt == attempts - 1:
+                raise
+            time.sleep(0.05 * (attempt + 1))
+
+
+def _upgrade(engine: Engine) -> None:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as connection:
