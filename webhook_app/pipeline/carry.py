@@ -208,7 +208,7 @@ class Carrier:
         """The lifecycle's `Updated` event: the lead as read, when the change happened (as the CRM
         says), and whether our own responsible write is still on its way (so the CRM shows the owner
         from before it) — queued in this transaction, or waiting in the outbox."""
-        stamp = _as_int(payload.get("updated_at"))
+        stamp = as_int(payload.get("updated_at"))
         at = datetime.fromtimestamp(stamp, UTC) if stamp else None
         key = (job.crm, job.lead_id or "")
         pending = key in self.writing or pending_write(
@@ -282,7 +282,8 @@ class Carrier:
             self.before = self.state
 
 
-def _as_int(value: object) -> int | None:
+def as_int(value: object) -> int | None:
+    """A CRM id or timestamp given as text or number, as an int (None when empty or not a number)."""
     try:
         return int(str(value)) if value not in (None, "") else None
     except ValueError:

@@ -11,7 +11,7 @@ from adapters.storage.queue import Job, cancel_pending
 from core.kinds import AuditKind, JobKind
 from core.lifecycle_types import LeadLife, TimerRang, Updated
 from core.model import Lead
-from webhook_app.pipeline.carry import Carrier
+from webhook_app.pipeline.carry import Carrier, as_int
 from webhook_app.pipeline.context import JobContext
 
 LEAD_MISSING = "lead no longer exists in the CRM"
@@ -86,7 +86,7 @@ def stub_lead(job: Job, payload: Mapping[str, Any], now: datetime) -> Lead:
         id=job.lead_id or "",
         created_at=now,
         stage_id=str(payload["stage_id"]) if payload.get("stage_id") is not None else None,
-        responsible_user_id=_as_int(payload.get("responsible_user_id")),
+        responsible_user_id=as_int(payload.get("responsible_user_id")),
     )
 
 
@@ -121,10 +121,3 @@ def cancel_deleted(carrier: Carrier, job: Job) -> None:
     """The lead is gone from the CRM: cancel its pending work, and say so in the audit."""
     cancel_pending(carrier.connection, job.crm, job.lead_id, carrier.now)
     carrier.note(job, AuditKind.DELETED, "lead deleted in the CRM; pending work cancelled")
-
-
-def _as_int(value: object) -> int | None:
-    try:
-        return int(str(value)) if value not in (None, "") else None
-    except ValueError:
-        return None
