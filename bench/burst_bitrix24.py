@@ -3,7 +3,7 @@
     PYTHONPATH=. .venv/bin/python bench/burst_bitrix24.py [--leads 10000] [--mode batched|per-call]
         [--rate 2] [--burst 50] [--speedup 1]
 
-The emulator (tests/fakes/bitrix24_emulator.py, 2 requests/s, bucket 50, 503 QUERY_LIMIT_EXCEEDED
+The emulator (sandbox/bitrix24/emulator.py, 2 requests/s, bucket 50, 503 QUERY_LIMIT_EXCEEDED
 beyond) POSTs one ONCRMLEADADD per lead to `leadrouter web` (gunicorn, a subprocess, SQLite);
 an in-process worker with the real Bitrix24 client routes them: fetch, decide, responsible,
 to-do, comment — and every responsible write echoes back as ONCRMLEADUPDATE, which is fetched
@@ -33,7 +33,7 @@ import httpx
 from adapters.bitrix24.factory import build_client
 from core.model import Lead
 from core.ports import CrmWrite, WriteKind, WriteResult
-from tests.fakes.bitrix24_emulator import Bitrix24Emulator
+from sandbox.bitrix24.emulator import Bitrix24Emulator
 from webhook_app.bootstrap import build_services, build_worker
 from webhook_app.pipeline.worker import WorkerOptions
 from webhook_app.settings import Settings

@@ -24,8 +24,8 @@ import httpx
 from sandbox.amocrm import AmoEmulator
 from sandbox.amocrm.changes import apply_lead_changes
 from sandbox.amocrm.state import User
+from sandbox.bitrix24.emulator import Bitrix24Emulator
 from tests.e2e.test_amocrm_e2e import LEADROUTER, ROOT, _healthy, free_port
-from tests.fakes.bitrix24_emulator import Bitrix24Emulator
 
 SECRET = "e2e-handoff-Secret-5d"
 APP_TOKEN = "b24-handoff-app-token-Qx"

@@ -16,8 +16,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from sandbox.bitrix24.emulator import Bitrix24Emulator
 from tests.e2e.test_amocrm_e2e import LEADROUTER, ROOT, _healthy, free_port, wait_for
-from tests.fakes.bitrix24_emulator import Bitrix24Emulator
 
 SECRET = "e2e-b24-hook-Secret-31"
 APP_TOKEN = "b24-outgoing-app-token-8Hq"

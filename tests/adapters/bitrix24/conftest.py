@@ -14,7 +14,7 @@ import pytest
 from adapters.bitrix24.client import Bitrix24Client
 from adapters.bitrix24.factory import build_client
 from adapters.formdata import parse_brackets
-from tests.fakes.bitrix24_emulator import Bitrix24Emulator
+from sandbox.bitrix24.emulator import Bitrix24Emulator
 from tests.integration import conftest as db_fixtures
 
 # The database fixtures (SQLite, and PostgreSQL when LEADROUTER_TEST_DATABASE_URL is set).

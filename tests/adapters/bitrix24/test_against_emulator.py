@@ -230,7 +230,7 @@ def test_users_come_with_their_department_and_absences_from_the_chat_profile(eng
 
 
 def test_several_clients_on_one_database_share_the_portals_bucket(engine):
-    from tests.fakes.bitrix24_emulator import Bitrix24Emulator
+    from sandbox.bitrix24.emulator import Bitrix24Emulator
 
     with Bitrix24Emulator(rate=10, burst=10) as emu:
         clients = [client_for(engine, emu, rate_limit_per_second=10, burst=10) for _ in range(3)]
@@ -259,7 +259,7 @@ def test_the_portal_halts_a_batch_at_the_first_failure_only_when_asked(engine, e
 
 
 def test_a_robot_made_change_reaches_an_app_without_user_tokens(emulator, receiver):
-    from tests.fakes.bitrix24_portal import Handler
+    from sandbox.bitrix24.portal import Handler
 
     emulator.portal.handlers.append(Handler(9, "ONCRMLEADADD", receiver.url, "app", "app-token-1"))
     emulator.create("lead", {"TITLE": "by a person"})

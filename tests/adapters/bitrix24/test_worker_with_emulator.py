@@ -16,7 +16,7 @@ from werkzeug.serving import make_server
 from adapters.bitrix24.factory import build_client
 from adapters.storage.audit import read_audit
 from adapters.storage.tables import jobs
-from tests.fakes.bitrix24_emulator import Bitrix24Emulator
+from sandbox.bitrix24.emulator import Bitrix24Emulator
 from webhook_app.bootstrap import Services, build_services, build_worker
 from webhook_app.pipeline.worker import Worker, WorkerOptions
 from webhook_app.settings import Settings

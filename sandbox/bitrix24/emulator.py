@@ -19,13 +19,13 @@ from typing import Any
 from flask import Flask, Response, jsonify, request
 from werkzeug.serving import WSGIRequestHandler, make_server
 
-from tests.fakes.bitrix24_batch import BatchRunner
-from tests.fakes.bitrix24_crm import Ctx, Listed, crm_methods
-from tests.fakes.bitrix24_events import Outbox
-from tests.fakes.bitrix24_misc import misc_methods
-from tests.fakes.bitrix24_portal import ApiError, Bucket, Portal
-from tests.fakes.bitrix24_rest import Call, Fault, read_call, time_section
-from tests.fakes.bitrix24_setup import ALL_SCOPES, PortalSetup
+from sandbox.bitrix24.batch import BatchRunner
+from sandbox.bitrix24.crm import Ctx, Listed, crm_methods
+from sandbox.bitrix24.events import Outbox
+from sandbox.bitrix24.misc import misc_methods
+from sandbox.bitrix24.portal import ApiError, Bucket, Portal
+from sandbox.bitrix24.rest import Call, Fault, read_call, time_section
+from sandbox.bitrix24.setup import ALL_SCOPES, PortalSetup
 
 
 class _Quiet(WSGIRequestHandler):
@@ -58,7 +58,7 @@ class Bitrix24Emulator(PortalSetup):
         self.latency = 0.0
         self.token_requests = 0
         self.methods = crm_methods(self.portal) | misc_methods(self.portal)
-        self.batch = BatchRunner(self)
+        self.batch = BatchRunner(self.dispatch)
         self.app = self._build_app()
         self._server: Any = None
         self._thread: threading.Thread | None = None

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import parse_qsl
 
-from adapters.formdata import parse_brackets
-from tests.fakes.bitrix24_crm import Ctx, Listed
-from tests.fakes.bitrix24_portal import ApiError, as_list
-
-if TYPE_CHECKING:
-    from tests.fakes.bitrix24_emulator import Bitrix24Emulator
+from sandbox.bitrix24.crm import Ctx, Listed
+from sandbox.bitrix24.form import php_fields
+from sandbox.bitrix24.portal import ApiError, as_list
 
 MAX = 50
 _REF = re.compile(r"\$result\[([^\]]+)\]((?:\[[^\]]*\])*)")
@@ -20,8 +18,8 @@ _REF = re.compile(r"\$result\[([^\]]+)\]((?:\[[^\]]*\])*)")
 class BatchRunner:
     """Runs `cmd` against the emulator's methods; refusals per command on demand."""
 
-    def __init__(self, emulator: Bitrix24Emulator) -> None:
-        self.emulator = emulator
+    def __init__(self, dispatch: Callable[[str, dict[str, Any], Ctx], Any]) -> None:
+        self.dispatch = dispatch
         self.refusals: dict[tuple[str, str], tuple[str, str]] = {}  # (method, id) → (code, description)
 
     def refuse(self, method: str, record_id: str | int, code: str, description: str = "") -> None:
@@ -41,7 +39,7 @@ class BatchRunner:
         for key, query in commands.items():
             method, _, qs = str(query).partition("?")
             qs = _REF.sub(lambda m: _lookup(out["result"], m.group(1), m.group(2)), qs)
-            sub = dict(parse_brackets(parse_qsl(qs, keep_blank_values=True)))
+            sub = dict(php_fields(parse_qsl(qs, keep_blank_values=True)))
             try:
                 result = self._one(method, sub, ctx)
             except ApiError as exc:
@@ -67,7 +65,7 @@ class BatchRunner:
         refusal = self.refusals.get((method, str(record)))
         if refusal is not None:
             raise ApiError(400, *refusal)
-        return self.emulator.dispatch(method, params, ctx)
+        return self.dispatch(method, params, ctx)
 
 
 def _lookup(results: dict[str, Any], key: str, path: str) -> str:

@@ -104,7 +104,7 @@ def status_row(
     entity: str, sid: str, name: str, sort: int, sem: str | None, cat: str | None
 ) -> dict[str, Any]:
     extra = {"SEMANTICS": {"S": "success", "F": "failure"}.get(sem or "", "process")}
-    row = {
+    row: dict[str, Any] = {
         "ID": "0",
         "ENTITY_ID": entity,
         "STATUS_ID": sid,

@@ -6,10 +6,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
-from tests.fakes.bitrix24_portal import MULTI, PAGE, ApiError, Portal, as_list, not_found
-from tests.fakes.bitrix24_timeline import comment, fields_param, task, todo
+from sandbox.bitrix24.portal import MULTI, PAGE, ApiError, Portal, as_list, not_found
+from sandbox.bitrix24.timeline import comment, fields_param, task, todo
 
 Emit = Callable[[str, str], None]  # (event, entity id)
 _OPS = (">=", "<=", "!@", "!=", ">", "<", "@", "=", "!", "%")
@@ -91,7 +92,7 @@ def list_records(portal: Portal, entity: str, params: dict[str, Any]) -> Listed:
     filter_ = params.get("filter") or {}
     rows = [r for r in portal.records[entity].values() if matches(r, filter_)]
     for field, direction in reversed(list((params.get("order") or {"ID": "ASC"}).items())):
-        rows.sort(key=lambda r, f=field: _comparable(f, r.get(f)), reverse=str(direction).upper() == "DESC")
+        rows.sort(key=partial(_sort_key, field), reverse=str(direction).upper() == "DESC")
     start = int(params.get("start") or 0)
     page = rows[max(start, 0) : max(start, 0) + PAGE]
     select = [str(s) for s in as_list(params.get("select"))]
@@ -101,21 +102,52 @@ def list_records(portal: Portal, entity: str, params: dict[str, Any]) -> Listed:
     )
 
 
+def _sort_key(field: str, record: dict[str, Any]) -> Any:
+    return _comparable(field, record.get(field))
+
+
 def crm_methods(portal: Portal) -> dict[str, Callable[[dict[str, Any], Ctx], Any]]:
     """Every crm.* method of the emulator, by name."""
     methods: dict[str, Callable[[dict[str, Any], Ctx], Any]] = {}
     for entity in ("lead", "deal", "contact", "company"):
-        methods[f"crm.{entity}.get"] = lambda p, c, e=entity: _get(portal, e, p)
-        methods[f"crm.{entity}.list"] = lambda p, c, e=entity: list_records(portal, e, p)
-        methods[f"crm.{entity}.add"] = lambda p, c, e=entity: _add(portal, e, p, c)
-        methods[f"crm.{entity}.update"] = lambda p, c, e=entity: _update(portal, e, p, c)
-        methods[f"crm.{entity}.fields"] = lambda p, c, e=entity: _fields(portal, e)
-    for entity in ("lead", "deal"):
-        methods[f"crm.{entity}.contact.items.get"] = lambda p, c, e=entity: _contact_items(portal, e, p)
+        methods |= _entity_methods(portal, entity)
     methods["crm.duplicate.findbycomm"] = lambda p, c: _duplicates(portal, p)
     methods["crm.activity.todo.add"] = lambda p, c: todo(portal, p)
     methods["crm.timeline.comment.add"] = lambda p, c: comment(portal, p)
     methods["tasks.task.add"] = lambda p, c: task(portal, p)
+    return methods
+
+
+def _entity_methods(portal: Portal, entity: str) -> dict[str, Callable[[dict[str, Any], Ctx], Any]]:
+    """crm.<entity>.get/list/add/update/fields (and contact.items.get for leads and deals)."""
+
+    def get(params: dict[str, Any], ctx: Ctx) -> Any:
+        return _get(portal, entity, params)
+
+    def list_(params: dict[str, Any], ctx: Ctx) -> Any:
+        return list_records(portal, entity, params)
+
+    def add(params: dict[str, Any], ctx: Ctx) -> Any:
+        return _add(portal, entity, params, ctx)
+
+    def update(params: dict[str, Any], ctx: Ctx) -> Any:
+        return _update(portal, entity, params, ctx)
+
+    def fields(params: dict[str, Any], ctx: Ctx) -> Any:
+        return _fields(portal, entity)
+
+    def contacts(params: dict[str, Any], ctx: Ctx) -> Any:
+        return _contact_items(portal, entity, params)
+
+    prefix = f"crm.{entity}"
+    methods: dict[str, Callable[[dict[str, Any], Ctx], Any]] = {
+        f"{prefix}.get": get,
+        f"{prefix}.list": list_,
+        f"{prefix}.add": add,
+    }
+    methods |= {f"{prefix}.update": update, f"{prefix}.fields": fields}
+    if entity in ("lead", "deal"):
+        methods[f"{prefix}.contact.items.get"] = contacts
     return methods
 
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from tests.fakes.bitrix24_crm import Ctx, Listed, matches
-from tests.fakes.bitrix24_portal import PAGE, ApiError, Handler, Portal, as_list
+from sandbox.bitrix24.crm import Ctx, Listed, matches
+from sandbox.bitrix24.portal import PAGE, ApiError, Handler, Portal, as_list
 
 KNOWN_EVENTS = {
     f"ONCRM{entity}{action}"

@@ -7,8 +7,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from tests.fakes.bitrix24_crm import Ctx
-from tests.fakes.bitrix24_portal import Handler, Portal, status_row
+from sandbox.bitrix24.crm import Ctx
+from sandbox.bitrix24.portal import Handler, Portal, status_row
 
 ALL_SCOPES = ["crm", "user", "department", "im", "task", "basic"]
 
@@ -17,7 +17,12 @@ class PortalSetup:
     """Mixed into the emulator: what a test arranges before (or while) the client talks to it."""
 
     portal: Portal
-    url: str
+
+    @property
+    def url(self) -> str:
+        """The portal's base URL (the emulator's address)."""
+        raise NotImplementedError
+
     methods: dict[str, Callable[[dict[str, Any], Ctx], Any]]
 
     def _ctx(self, auth: str, user: int, scopes: list[str]) -> Ctx:

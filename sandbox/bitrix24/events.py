@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from tests.fakes.bitrix24_portal import Portal
-from tests.fakes.payloads import bitrix24_event_payload, urlencode
+from sandbox.amocrm.payload import urlencode
+from sandbox.bitrix24.payload import bitrix24_event_payload
+from sandbox.bitrix24.portal import Portal
 
 
 @dataclass

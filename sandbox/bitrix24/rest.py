@@ -8,8 +8,8 @@ from typing import Any
 
 from flask import Request, Response, jsonify
 
-from adapters.formdata import parse_brackets
-from tests.fakes.bitrix24_portal import MSK
+from sandbox.bitrix24.form import php_fields
+from sandbox.bitrix24.portal import MSK
 
 
 @dataclass
@@ -31,7 +31,7 @@ def read_call(path: str, request: Request) -> Call:
         params = dict(request.get_json(silent=True) or {})
     else:
         pairs = list(request.args.items(multi=True)) + list(request.form.items(multi=True))
-        params = dict(parse_brackets(pairs))
+        params = dict(php_fields(pairs))
     token = str(params.pop("auth", "") or params.pop("access_token", "") or "")
     header = request.headers.get("Authorization", "")
     if not token and header.lower().startswith("bearer "):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from tests.fakes.bitrix24_portal import ENTITY_TYPE, ApiError, Portal, not_found
+from sandbox.bitrix24.portal import ENTITY_TYPE, ApiError, Portal, not_found
 
 
 def fields_param(params: dict[str, Any]) -> dict[str, Any]:
@@ -31,7 +31,7 @@ def todo(portal: Portal, params: dict[str, Any]) -> dict[str, int]:
         datetime.fromisoformat(str(params["deadline"]))
     except ValueError as exc:
         raise ApiError(400, "WRONG_DATETIME_FORMAT", "Wrong datetime format") from exc
-    activity = {"id": portal.next_id("activity"), **{k: params.get(k) for k in params}}
+    activity: dict[str, Any] = {"id": portal.next_id("activity"), **{k: params.get(k) for k in params}}
     activity.setdefault("responsibleId", record.get("ASSIGNED_BY_ID"))
     portal.activities.append(activity)
     return {"id": activity["id"]}
