@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, func, or_, select, update
+from sqlalchemy import Connection, Engine, and_, case, func, or_, select, update
 
 from adapters.storage.engine import reading
 from adapters.storage.sql import locked
@@ -203,6 +203,18 @@ def job_counts(connection: Connection) -> dict[str, int]:
     """Jobs by state (for /metrics and /healthz)."""
     rows = connection.execute(select(jobs.c.state, func.count()).group_by(jobs.c.state))
     return {state: count for state, count in rows}
+
+
+def due_and_later(connection: Connection, now: datetime) -> tuple[int, int]:
+    """Jobs due now (pending and due, or running) and jobs set for later (timers not yet due)."""
+    due = or_(and_(jobs.c.state == PENDING, jobs.c.run_at <= now), jobs.c.state == RUNNING)
+    later = and_(jobs.c.state == PENDING, jobs.c.run_at > now)
+    query = select(
+        func.coalesce(func.sum(case((due, 1), else_=0)), 0),
+        func.coalesce(func.sum(case((later, 1), else_=0)), 0),
+    ).where(jobs.c.state.in_((PENDING, RUNNING)))
+    row = connection.execute(query).one()
+    return int(row[0]), int(row[1])
 
 
 def oldest_pending(connection: Connection, now: datetime) -> datetime | None:
