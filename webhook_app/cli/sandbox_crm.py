@@ -92,14 +92,18 @@ def _bitrix24(document: ConfigModel) -> Emulated:
     }
 
     def store_tokens(database_url: str) -> None:
-        from adapters.bitrix24.oauth import TokenPair, install_tokens
+        """Where the service keeps the app's tokens, as the install handler would have put them."""
         from adapters.storage.engine import make_engine
         from adapters.storage.migrate import upgrade_database
+        from webhook_app.bootstrap import crm_module
 
+        oauth = crm_module("bitrix24", "oauth")  # the composition root's way to a CRM adapter
+        assert oauth is not None, "this version ships the Bitrix24 adapter"
         engine = make_engine(database_url)
         try:
             upgrade_database(engine)
-            install_tokens(engine, TokenPair(access, refresh, TEN_YEARS), now=emu.portal.clock())
+            pair = oauth.TokenPair(access, refresh, TEN_YEARS)
+            oauth.install_tokens(engine, pair, now=emu.portal.clock())
         finally:
             engine.dispose()
 
