@@ -200,6 +200,10 @@ def test_every_page_fits_a_laptop_and_a_phone_and_speaks_russian(page, life):
     page.locator("#days").fill("3")
     page.locator("#run").click()
     expect(page.locator("#state")).to_have_text("готово")
+    territories = page.locator("#split-territories")
+    expect(territories).to_contain_text("по ключу, без целевой доли")
+    expect(territories.locator("tr[data-manager=kuznetsova] td").nth(3)).to_have_text("")  # no target
+    expect(page.locator("#split-sales tr[data-manager=kuznetsova] td").nth(3)).to_have_text("1.5")
     check_fits(page, screenshot, "whatif-run", NAMES)
     page.get_by_role("link", name="Что если").click()
     check_fits(page, screenshot, "whatif", NAMES)

@@ -397,5 +397,11 @@ def whatif_run(run_id: str) -> ResponseReturnValue:
     handed = " → ".join(dict.fromkeys(str(sum(h[side] for h in handoffs)) for side in ("actual", "would")))
     titles = {"title": words["handoffs"].format(handovers=handed), "name": words["handoff_name"]}
     return render(
-        "whatif_run.html", run=run, result=result, actual_by_pool=actual_by_pool, gone=gone, handoff=titles
+        "whatif_run.html",
+        run=run,
+        result=result,
+        actual_by_pool=actual_by_pool,
+        gone=gone,
+        handoff=titles,
+        by_key=readmodel.BY_KEY,  # pools without a target share: counts only
     )
