@@ -217,6 +217,17 @@ def due_and_later(connection: Connection, now: datetime) -> tuple[int, int]:
     return int(row[0]), int(row[1])
 
 
+def scheduled_jobs(connection: Connection, now: datetime, limit: int = 20) -> list[Any]:
+    """The next jobs set for later (kind, lead id, run_at), soonest first."""
+    query = (
+        select(jobs.c.kind, jobs.c.lead_id, jobs.c.run_at)
+        .where(jobs.c.state == PENDING, jobs.c.run_at > now)
+        .order_by(jobs.c.run_at, jobs.c.id)
+        .limit(limit)
+    )
+    return list(connection.execute(query))
+
+
 def oldest_pending(connection: Connection, now: datetime) -> datetime | None:
     """The run_at of the oldest due job that has not run yet."""
     query = select(func.min(jobs.c.run_at)).where(jobs.c.state == PENDING, jobs.c.run_at <= now)

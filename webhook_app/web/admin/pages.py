@@ -152,7 +152,16 @@ def today() -> ResponseReturnValue:
         for m in split.members
     }
     managers = readmodel.managers_now(s.engine, policy, now)
-    return render("today.html", period=period, pools=pools, charts=charts, figures=figures, managers=managers)
+    later = readmodel.scheduled(s.engine, now)
+    return render(
+        "today.html",
+        period=period,
+        pools=pools,
+        charts=charts,
+        figures=figures,
+        managers=managers,
+        later=later,
+    )
 
 
 @bp.post("/managers/<name>/pause")

@@ -16,7 +16,7 @@ from adapters.storage.kv import entries_like
 from adapters.storage.outage import Outage, outages
 from adapters.storage.outbox import DEAD, list_dead, outbox_counts
 from adapters.storage.pausing import current_pauses
-from adapters.storage.queue import due_and_later, oldest_pending
+from adapters.storage.queue import due_and_later, oldest_pending, scheduled_jobs
 from adapters.storage.readmodel import decision_with_writes, find_decisions, split_counts
 from adapters.storage.routing import manager_loads
 from core.availability import SkipReason, unavailability
@@ -213,6 +213,13 @@ def health(engine: Engine, now: datetime) -> Health:
         stale=stale,
         outage=down[0] if down else None,
     )
+
+
+def scheduled(engine: Engine, now: datetime, limit: int = 20) -> list[dict[str, Any]]:
+    """The next work set for later — leads waiting for a shift, SLA checks, returns — soonest first."""
+    with reading(engine) as connection:
+        rows = scheduled_jobs(connection, now, limit)
+    return [_plain({"kind": r.kind, "lead_id": r.lead_id, "run_at": r.run_at}) for r in rows]
 
 
 def parse_id(text: str, name: str) -> int:
