@@ -7,8 +7,8 @@ from __future__ import annotations
 from dataclasses import replace
 from zoneinfo import ZoneInfo
 
-from tests.web.conftest import CONFIG, CRM_EXTRA, make_stack
 from core.model import Lead
+from tests.web.conftest import CONFIG, CRM_EXTRA, make_stack
 from tests.web.test_hooks import amo_add, amo_responsible
 
 TOKEN = "adm-St0ry-Token-9x"
