@@ -206,7 +206,7 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "ev_lead_missing": "Lead not in the CRM",
         "ev_deleted": "Deleted in the CRM",
         "ev_ignored": "Change with no effect",
-        "ev_echo": "The CRM confirmed our write",
+        "ev_echo": "The CRM reported a change: our own write, or nothing we act on",
         "ev_stale": "Late event (from before our write)",
         "ev_override": "A person changed the responsible",
         "ev_stage_changed": "Stage changed",

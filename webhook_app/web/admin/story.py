@@ -20,6 +20,24 @@ from adapters.storage.readmodel import LeadRows, lead_rows
 from core.policy import Policy
 from core.texts import texts
 
+# Kinds whose title says it all: their audit message is an engineer's note, not the reader's words.
+_TITLE_ONLY = frozenset(
+    {
+        "echo",
+        "stale",
+        "ignored",
+        "sla_ok",
+        "sla_waiting",
+        "duplicate",
+        "reconciled",
+        "lead_missing",
+        "deleted",
+        "already_decided",
+        "replay",
+        "handoff_done",
+    }
+)
+_QUOTED = frozenset({"job_retry", "job_failed"})  # an error as it was raised: shown as it is
 Row = Mapping[Any, Any]  # a stored row's mapping (SQLAlchemy's RowMapping)
 
 # Order of things that happened in the same transaction (one `now`): the event that came in, what
@@ -128,8 +146,11 @@ class _Teller:
             previous = detail.get("previous")
             if previous:
                 text += "; " + self.t["override_from"].format(who=self.name(str(previous)))
-        elif kind == "sla_ok":
+        elif kind in _TITLE_ONLY:
             text = ""
+        error = None
+        if kind in _QUOTED:
+            text, error = "", text
         manager = row["manager"]
         rank = _RANK["received"] if kind in ("received", "reconciled", "duplicate") else _RANK["audit"]
         return StoryEvent(
@@ -140,6 +161,7 @@ class _Teller:
             manager=manager,
             name=self.name(manager) if manager else None,
             rank=rank,
+            error=error,
         )
 
     def event(self, name: str) -> str:
