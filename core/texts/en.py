@@ -235,6 +235,8 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "attempts_n": "attempts: {n}",
         "latency_s": "in {seconds} s",
         "s_unit": "s",
+        "story_all": "Show every event ({hidden} bookkeeping events hidden)",
+        "story_main": "Only what matters",
         "scheduled": "Scheduled",
         "scheduled_first": "the next {shown} of {total}",
         "job_lead": "the lead waits for a shift",

@@ -242,6 +242,8 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "attempts_n": "попыток: {n}",
         "latency_s": "за {seconds} с",
         "s_unit": "с",
+        "story_all": "Показать все события (скрыто служебных: {hidden})",
+        "story_main": "Только главное",
         "scheduled": "Запланировано",
         "scheduled_first": "ближайшие {shown} из {total}",
         "job_lead": "лид ждёт начала смены",

@@ -93,6 +93,9 @@ STORY_EVENT = _obj(
     skipped=_array({"type": "object"}),
     state={**NSTR, "description": "a write's outcome: pending, sending, sent, dead"},
     rank=INT,
+    writes=_array({"type": "object"}),
+    error={**NSTR, "description": "what the CRM or a failed job said, quoted as it is"},
+    minor={"type": "boolean", "description": "bookkeeping the page folds away by default"},
 )
 STORY = _obj(
     ["lead_id", "events"],

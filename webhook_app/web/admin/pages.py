@@ -238,7 +238,18 @@ def lead(lead_id: str) -> ResponseReturnValue:
     current = s.config.current
     told = story.lead_story(s.engine, current.policy, current.crm.type, lead_id)
     status = 200 if told.events else 404
-    return render("lead.html", story=told, crm_link=_crm_link(lead_id)), status
+    everything = request.args.get("all") == "1"
+    shown = [e for e in told.events if everything or not e.minor]
+    hidden = len(told.events) - len(shown)
+    page = render(
+        "lead.html",
+        story=told,
+        shown=shown,
+        hidden=hidden,
+        everything=everything,
+        crm_link=_crm_link(lead_id),
+    )
+    return page, status
 
 
 def _crm_link(lead_id: str) -> str | None:

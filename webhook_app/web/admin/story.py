@@ -37,6 +37,9 @@ _TITLE_ONLY = frozenset(
         "handoff_done",
     }
 )
+# What the page folds away by default: the CRM telling us of a change that the next event explains
+# (a stage move, a person's change) or that changed nothing for us (our own write coming back).
+_MINOR = frozenset({"echo", "stale", "ignored", "duplicate"})
 _QUOTED = frozenset({"job_retry", "job_failed"})  # an error as it was raised: shown as it is
 Row = Mapping[Any, Any]  # a stored row's mapping (SQLAlchemy's RowMapping)
 
@@ -61,6 +64,7 @@ class StoryEvent:
     rank: int = 1
     writes: list[dict[str, Any]] = field(default_factory=list)  # a decision's CRM writes: kind, state, text
     error: str | None = None  # what the CRM answered to a write not (yet) sent, as it said it
+    minor: bool = False  # bookkeeping (an update received, our write's echo): hidden unless asked for
 
 
 @dataclass
@@ -153,6 +157,8 @@ class _Teller:
             text, error = "", text
         manager = row["manager"]
         rank = _RANK["received"] if kind in ("received", "reconciled", "duplicate") else _RANK["audit"]
+        new = "ADD" in str(detail.get("event") or "").upper()
+        minor = kind in _MINOR or (kind == "received" and not new)
         return StoryEvent(
             _iso(row["at"]),
             kind,
@@ -162,6 +168,7 @@ class _Teller:
             name=self.name(manager) if manager else None,
             rank=rank,
             error=error,
+            minor=minor,
         )
 
     def event(self, name: str) -> str:
