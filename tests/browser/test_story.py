@@ -175,6 +175,8 @@ def test_every_page_fits_a_laptop_and_a_phone_and_speaks_russian(page, life):
         life.arrive(str(6000 + number), region)
     stack.crm.refuse_leads.add("6100")
     life.arrive("6100")  # its writes are refused: a dead letter
+    page.goto(f"{life.served.url}/admin/login")
+    check_fits(page, screenshot, "login", NAMES)
     log_in(page, life.served)
 
     # Today: a territory's owner receiving their territory's leads is not «behind» or «ahead».
@@ -206,6 +208,9 @@ def test_every_page_fits_a_laptop_and_a_phone_and_speaks_russian(page, life):
     page.locator("#deadletters").get_by_role("link", name="6100").first.click()
     expect(page.locator("#story .writes .bad").first).to_contain_text("не доставлено")
 
+    page.goto(f"{life.served.url}/admin/decisions/999999")
+    expect(page.locator("main")).to_contain_text("Нет решения 999999")
+    check_fits(page, screenshot, "no-decision", NAMES)
     page.get_by_role("link", name="Конфигурация").click()
     check_fits(page, screenshot, "config", NAMES | {"startup"})
 
