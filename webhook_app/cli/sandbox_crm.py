@@ -36,7 +36,7 @@ class Emulated:
     def note(self) -> str:
         """How the webhook gets registered, for the banner."""
         if self.hook == "bitrix24":
-            return "events bound in the emulated portal by `leadrouter install` (event.bind, as an app)"
+            return "its events bound in the emulated portal by `leadrouter install`, as an app does"
         return "registered in the emulator by `leadrouter install`"
 
 
