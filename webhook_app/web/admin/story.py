@@ -102,7 +102,7 @@ def build_story(rows: LeadRows, policy: Policy, lead_id: str) -> Story:
             decided.writes.append(
                 {"kind": row["kind"], "state": write.state, "text": write.text, "error": error}
             )
-    events.sort(key=lambda e: (e.at, e.rank))
+    events.sort(key=lambda e: (datetime.fromisoformat(e.at), e.rank))
     life = rows.life or {}
     owner = life.get("owner")
     return Story(
@@ -192,7 +192,8 @@ class _Teller:
         elif purpose == "return":
             kind, title = "return", self.t["ev_return"]
         else:
-            kind, title = "handoff", self.t["purpose_handoff"].format(name=purpose).capitalize()
+            words = self.t["purpose_handoff"].format(name=purpose)
+            kind, title = "handoff", words[:1].upper() + words[1:]  # the handoff's own name as written
         decision = dict(row["decision"] or {})
         skipped = [
             {
