@@ -9,9 +9,9 @@ same contact or as a new contact with the same phone. Every change goes through 
 REST methods, so the portal POSTs its outbound events (ONCRMDEALADD, ONCRMDEALUPDATE) to whoever
 bound them — leadrouter, after `leadrouter install`.
 
-A real deal has no address: its region and city are the contact's. The emulator keeps whatever
-fields a deal is given, so the player also writes them on the deal (ADDRESS_REGION, ADDRESS_CITY),
-which is where the Bitrix24 adapter reads a region from.
+A real deal has no address: as companies do, the portal keeps the client's region, city and INN in
+deal fields labelled «Регион», «Город» and «ИНН» (UF_CRM_…), which is where the Bitrix24 adapter
+reads them from (adapters/aliases.py); the contact carries its own address too.
 """
 
 from __future__ import annotations
@@ -54,6 +54,7 @@ STAGES = {
 FUNNELS = {MAIN_PIPELINE: GENERAL, CHAINS_PIPELINE: GENERAL, SERVICE_PIPELINE: SERVICE}
 SOURCES = {"site": "WEB", "call": "CALL", "email": "EMAIL", "avito": "CALLBACK", "partner": "PARTNER"}
 UTM = ("utm_source", "utm_medium", "utm_campaign")
+CLIENT_FIELDS = ("Регион", "Город", "ИНН")  # deal UF fields by label: what a deal has no field of its own for
 
 
 @dataclass
@@ -63,6 +64,7 @@ class Portal:
     form_user: int
     ownership_field: str | None = None  # the UF list field «Форма собственности», if the config uses one
     vip_fields: tuple[str, ...] = ()  # UF fields a config tests for "Y": set on a VIP-tagged deal
+    client_fields: dict[str, str] = field(default_factory=dict)  # «Регион», «Город», «ИНН» → UF id
 
 
 def seed_portal(emu: Bitrix24Emulator, layout: Layout) -> Portal:
@@ -143,6 +145,7 @@ def _fields(emu: Bitrix24Emulator, layout: Layout, form_user: int) -> Portal:
     """UF fields of deals: those named by label (with a list's choices) and those tested by id."""
     portal = Portal(form_user)
     known = set(emu.portal.fields["deal"])
+    labelled = [*((name, ()) for name in CLIENT_FIELDS), *layout.fields]
     counter = iter(range(1_712_345_000, 1_712_346_000))
 
     def new_id() -> str:
@@ -153,7 +156,7 @@ def _fields(emu: Bitrix24Emulator, layout: Layout, form_user: int) -> Portal:
         return fid
 
     labels = {str(meta.get("listLabel")).casefold() for meta in emu.portal.fields["deal"].values()}
-    for name, choices in layout.fields:
+    for name, choices in labelled:
         if name.casefold() not in labels:
             items = {str(n + 1): choice for n, choice in enumerate(choices)} or None
             emu.add_field("deal", new_id(), name, items)
@@ -176,6 +179,8 @@ def _fields(emu: Bitrix24Emulator, layout: Layout, form_user: int) -> Portal:
         else:
             emu.add_field("deal", fid, f"Поле {fid}")
     portal.vip_fields = tuple(vip)
+    by_label = {str(meta.get("listLabel")).casefold(): fid for fid, meta in emu.portal.fields["deal"].items()}
+    portal.client_fields = {name: by_label[name.casefold()] for name in CLIENT_FIELDS}
     return portal
 
 
@@ -231,8 +236,9 @@ class Bitrix24Player:
         }
         if company is not None:
             fields["COMPANY_ID"] = company
-        if client.region:
-            fields |= {"ADDRESS_REGION": client.region, "ADDRESS_CITY": client.city or ""}
+        known = {"Регион": client.region, "Город": client.city, "ИНН": client.inn}
+        uf = self.portal.client_fields
+        fields |= {uf[label]: value for label, value in known.items() if value and label in uf}
         fields |= {key.upper(): value for key, value in lead.utm if key in UTM and value}
         ownership = self.portal.ownership_field
         if ownership is not None:
