@@ -5,6 +5,7 @@ that feeds it the lead stream."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -73,12 +74,17 @@ def _bitrix24(document: ConfigModel) -> Emulated:
     from webhook_app.config.sandbox import layout
 
     crm = document.crm
+    running = ExitStack()
     emu = Bitrix24Emulator(domain=getattr(crm, "domain", None) or "b24.example.ru")
     member = getattr(crm, "member_id", None)
     if member:  # events carry the portal's member_id, which the service checks against the config
         emu.portal.member_id = str(member)
-    emu.__enter__()
-    portal = seed_portal(emu, layout(document))
+    running.enter_context(emu)
+    try:
+        portal = seed_portal(emu, layout(document))
+    except BaseException:
+        running.close()  # nothing else started yet: the emulator must not outlive the failure
+        raise
     access, refresh = emu.issue_tokens()
     # The service refreshes an access token at Bitrix24's own OAuth server, which the sandbox cannot
     # be: the token it is given lives as long as any demo instead of an hour.
@@ -110,7 +116,4 @@ def _bitrix24(document: ConfigModel) -> Emulated:
     def player(seed: int, say: Say) -> Player:
         return Bitrix24Player(emu, LeadStream(seed=seed), portal, say=say)
 
-    def stop() -> None:
-        emu.__exit__(None, None, None)
-
-    return Emulated("Bitrix24", "bitrix24", emu.url, env, player, stop, store_tokens)
+    return Emulated("Bitrix24", "bitrix24", emu.url, env, player, running.close, store_tokens)
