@@ -235,6 +235,7 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "attempts_n": "attempts: {n}",
         "latency_s": "in {seconds} s",
         "s_unit": "s",
+        "any": "all",
         "story_all": "Show every event ({hidden} bookkeeping events hidden)",
         "story_main": "Only what matters",
         "scheduled": "Scheduled",

@@ -242,6 +242,7 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "attempts_n": "попыток: {n}",
         "latency_s": "за {seconds} с",
         "s_unit": "с",
+        "any": "все",
         "story_all": "Показать все события (скрыто служебных: {hidden})",
         "story_main": "Только главное",
         "scheduled": "Запланировано",

@@ -199,6 +199,11 @@ def test_every_page_fits_a_laptop_and_a_phone_and_speaks_russian(page, life):
     expect(page.locator("#decisions")).to_contain_text("Кузнецова Мария")
     expect(page.locator("#decisions")).to_contain_text("из пула")
     check_fits(page, screenshot, "decisions", NAMES)
+    page.get_by_label("Менеджер").select_option(label="Смирнов Алексей")  # by name, not by key
+    page.get_by_role("button", name="Фильтр").click()
+    expect(page.locator("#decisions tr:has(td)")).to_have_count(2)  # 6004 and 6006
+    expect(page.locator("#decisions")).not_to_contain_text("Кузнецова Мария")
+    page.get_by_role("link", name="Решения").click()
 
     page.locator("#decisions tr", has_text="6000").locator("td").first.get_by_role("link").click()
     expect(page.locator("#writes")).to_contain_text("ответственный")

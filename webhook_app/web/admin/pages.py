@@ -216,7 +216,13 @@ def decisions() -> ResponseReturnValue:
         limit=100,
     )
     older = rows[-1]["id"] if len(rows) == 100 else None
-    return render("decisions.html", rows=rows, filters=filters, error=error, older=older)
+    policy = s.config.policy()
+    # Filters by name, as people know them: the managers and pools of the config in force.
+    choices = {
+        "manager": sorted(((m.key, m.label) for m in policy.managers.values()), key=lambda c: c[1]),
+        "pool": [(name, name) for name in policy.pools],
+    }
+    return render("decisions.html", rows=rows, filters=filters, error=error, older=older, choices=choices)
 
 
 @bp.get("/decisions/<id:assignment_id>")
