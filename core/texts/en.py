@@ -235,6 +235,8 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "attempts_n": "attempts: {n}",
         "latency_s": "in {seconds} s",
         "s_unit": "s",
+        "until_short": "2h / 3d",
+        "until_hint": "2h / 3d / 2026-12-08 18:00",
         "any": "all",
         "story_all": "Show every event ({hidden} bookkeeping events hidden)",
         "story_main": "Only what matters",

@@ -242,6 +242,8 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "attempts_n": "попыток: {n}",
         "latency_s": "за {seconds} с",
         "s_unit": "с",
+        "until_short": "2ч / 3д",
+        "until_hint": "2ч / 3д / 2026-12-08 18:00",
         "any": "все",
         "story_all": "Показать все события (скрыто служебных: {hidden})",
         "story_main": "Только главное",

@@ -171,13 +171,32 @@ def pause_manager(name: str) -> ResponseReturnValue:
     s = services()
     now = s.clock()
     try:
-        until_text = request.form.get("until", "").strip()
+        until_text = _people_until(request.form.get("until", ""))
         until = parse_until(until_text, now) if until_text else None
         reason = request.form.get("reason", "").strip()[:500]
         pause(s.engine, s.config.policy(), name, until=until, reason=reason, by=actor(), now=now)
     except (OperationError, ValueError) as exc:
         flash(str(exc), "error")
     return redirect(url_for("admin.today"))
+
+
+_RUSSIAN_UNITS = {"м": "m", "мин": "m", "ч": "h", "д": "d", "дн": "d", "н": "w", "нед": "w"}
+
+
+def _people_until(text: str) -> str:
+    """The pause form's "until" as people write it: `2ч` / `3д` as well as `2h` / `3d`, and a date
+    and time without a zone in the company's time zone (the page shows times in it), not UTC."""
+    text = text.strip()
+    found = re.fullmatch(r"(\d+)\s*([а-яё]+)\.?", text, re.IGNORECASE)
+    if found and found.group(2).lower() in _RUSSIAN_UNITS:
+        return found.group(1) + _RUSSIAN_UNITS[found.group(2).lower()]
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return text
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=services().config.current.policy.tz)
+    return moment.isoformat()
 
 
 @bp.post("/managers/<name>/resume")
