@@ -235,6 +235,7 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "attempts_n": "attempts: {n}",
         "latency_s": "in {seconds} s",
         "s_unit": "s",
+        "since_short": "24h / 7d",
         "until_short": "2h / 3d",
         "until_hint": "2h / 3d / 2026-12-08 18:00",
         "any": "all",

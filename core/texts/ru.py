@@ -242,6 +242,7 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "attempts_n": "попыток: {n}",
         "latency_s": "за {seconds} с",
         "s_unit": "с",
+        "since_short": "24ч / 7д",
         "until_short": "2ч / 3д",
         "until_hint": "2ч / 3д / 2026-12-08 18:00",
         "any": "все",

@@ -41,3 +41,10 @@ def test_a_date_and_time_without_a_zone_is_the_companys_local_time(tmp_path):
     assert until == datetime(2026, 12, 8, 15, 0, tzinfo=UTC)
     page = stack.client.get("/admin").get_data(as_text=True)
     assert "на паузе до 2026-12-08 18:00" in " ".join(page.split())  # as it was written
+
+
+def test_decisions_since_7д_reads_like_7d(tmp_path):
+    stack = make_stack(tmp_path, admin_token=TOKEN)
+    login(stack.client)
+    page = stack.client.get("/admin/decisions", query_string={"since": "7д"}).get_data(as_text=True)
+    assert "neither like" not in page and 'value="7д"' in page

@@ -184,8 +184,9 @@ _RUSSIAN_UNITS = {"м": "m", "мин": "m", "ч": "h", "д": "d", "дн": "d", "
 
 
 def _people_until(text: str) -> str:
-    """The pause form's "until" as people write it: `2ч` / `3д` as well as `2h` / `3d`, and a date
-    and time without a zone in the company's time zone (the page shows times in it), not UTC."""
+    """A moment in a form (the pause's "until", the decisions' "since") as people write it: `2ч` /
+    `3д` as well as `2h` / `3d`, and a date and time without a zone in the company's time zone (the
+    page shows times in it), not UTC."""
     text = text.strip()
     found = re.fullmatch(r"(\d+)\s*([а-яё]+)\.?", text, re.IGNORECASE)
     if found and found.group(2).lower() in _RUSSIAN_UNITS:
@@ -220,7 +221,7 @@ def decisions() -> ResponseReturnValue:
     filters = {k: args.get(k, "").strip() for k in ("lead", "manager", "pool", "rule", "since")}
     error = None
     try:
-        since = parse_since(filters["since"], s.clock()) if filters["since"] else None
+        since = parse_since(_people_until(filters["since"]), s.clock()) if filters["since"] else None
         before = readmodel.parse_id(args["before"], "before") if args.get("before") else None
     except ValueError as exc:
         since, before, error = None, None, str(exc)
