@@ -185,7 +185,7 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "purpose_return": "return after absence",
         "purpose_handoff": "handoff «{name}»",
         "by_key": "no target share",
-        "queue_due": "Queue: due now",
+        "queue_due": "Queue due now",
         "queue_later": "scheduled later",
         "story": "Lead story",
         "story_of": "The story of lead {lead}",

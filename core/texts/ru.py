@@ -192,7 +192,7 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "purpose_return": "возврат после отсутствия",
         "purpose_handoff": "передача «{name}»",
         "by_key": "без целевой доли",
-        "queue_due": "Очередь: сейчас",
+        "queue_due": "Очередь сейчас",
         "queue_later": "отложено",
         "story": "История лида",
         "story_of": "История лида {lead}",

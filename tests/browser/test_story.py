@@ -186,7 +186,7 @@ def test_every_page_fits_a_laptop_and_a_phone_and_speaks_russian(page, life):
     expect(territory.locator(".bad")).to_have_count(0)
     expect(territory.locator("svg line")).to_have_count(0)  # no target tick either
     expect(page.locator("#pool-sales")).to_contain_text("стратегия: по очереди")
-    expect(page.locator("#queue")).to_contain_text("Очередь: сейчас: 0 · отложено:")
+    expect(page.locator("#queue")).to_contain_text("Очередь сейчас: 0 · отложено:")
     # What is set for later, with each lead's story a click away: the SLA checks of today's leads.
     sla = page.locator("#scheduled tr[data-kind=sla]")
     expect(sla.first).to_contain_text("проверка SLA: взят ли в работу")
