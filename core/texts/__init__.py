@@ -13,7 +13,7 @@ from typing import Literal
 
 from core.texts import en, ru
 
-Area = Literal["reason", "admin", "simulate", "whatif", "task"]
+Area = Literal["reason", "admin", "simulate", "whatif", "task", "audit", "cli", "summary", "config"]
 Catalog = Mapping[str, Mapping[str, str]]
 
 DEFAULT_LANGUAGE = "ru"
