@@ -153,6 +153,8 @@ def _why(
     value = raw[0] if isinstance(raw, list | tuple) and raw else raw
     written = " ".join(str(value).split())
     return {"key": key, "value": written, "key_field": options.key, "by": by, "owner": owner, "how": how}
+
+
 # An owner skipped only for these comes back by the calendar alone: their leads may wait for them.
 _BACK_BY_CALENDAR = (SkipReason.OFF_HOURS, SkipReason.HOLIDAY)
 

@@ -214,6 +214,11 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "pairs_from_to": "From → to",
         "pairs_count": "Handovers",
         "decimal_point": ".",  # in the fairness figures
+        "kind_stage": "stage",
+        "kind_after_days": "days in stage",
+        "kind_sla": "SLA",
+        "kind_return": "return",
+        "kind_owner": "by hand",
     },
     "whatif": {
         "title": "What-if: {leads} leads from {since} to {until}, owner would change for {changed}",

@@ -221,6 +221,11 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "pairs_from_to": "Кто → кому",
         "pairs_count": "Передач",
         "decimal_point": ",",  # in the fairness figures
+        "kind_stage": "этап",
+        "kind_after_days": "дни на этапе",
+        "kind_sla": "SLA",
+        "kind_return": "возврат",
+        "kind_owner": "вручную",
     },
     "whatif": {
         "title": "Что если: {leads} лидов с {since} по {until}, сменили бы ответственного: {changed}",

@@ -130,7 +130,7 @@ def test_the_example_config_and_leads_print_a_table_with_a_fairness_summary(caps
     assert out[0].split()[:3] == ["Время", "Лид", "Ответственный"]
     assert len([line for line in out if line[:2].isdigit()]) == 300
     assert out[-1].startswith("Итого лидов: 300")
-    assert any(line.startswith("Пул «shared» (weighted): лидов") for line in out)
+    assert any(line.startswith("Пул «shared» (по весам): лидов") for line in out)
 
 
 def test_json_output_has_a_decision_per_lead_then_members_and_pools(capsys):

@@ -124,6 +124,8 @@ def simulate_file(
     ahead = ReadAhead(source, policy) if _reads_ahead(leads, read_ahead) else None
     try:
         count, disorder = source.scan()
+        if ahead is None:  # a bad row is the only thing printed: found before the table's header
+            source.check()
         language = language or policy.language
         writer = make_writer(output, out, Renderer(policy, language), language, show_leads)
         if ahead is not None and disorder is None:

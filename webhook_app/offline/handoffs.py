@@ -18,6 +18,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from core.decision import Decision, Route
 from core.fairness import FairnessTracker
 from core.handoff import outcome_of, sla, stop_outcome
+from core.handoff_steps import sla_settled
 from core.kinds import AuditKind, JobKind
 from core.lifecycle_types import Assign, Note, Override, SetTimer, Wait
 from core.model import ManagerKey
@@ -86,8 +87,17 @@ class HandoffSimulation:
             yield from self._report()
         for _ in lives.waiting():  # leads still waiting are decided, as without event rows
             yield from self._report()
-        for _, kind, _, data in lives.pending():
-            self.tally.add(self._timer_handoff(kind, data), PENDING, None, None)
+        for _, kind, lead_id, data in lives.pending():
+            # An SLA timer whose lead was worked on (or changed hands) in the file is settled: in time,
+            # however late it would ring; only what nobody knows yet is "after the file".
+            life, lead = lives.lives.get(lead_id), lives.leads.get(lead_id)
+            settled = (
+                kind == JobKind.SLA.value
+                and life is not None
+                and lead is not None
+                and sla_settled(life, data, lead)
+            )
+            self.tally.add(self._timer_handoff(kind, data), IN_TIME if settled else PENDING, None, None)
 
     def _known(self, lead_id: str, line: int, kind: str) -> None:
         if lead_id not in self.lives.leads:

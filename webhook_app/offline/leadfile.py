@@ -17,7 +17,15 @@ from typing import IO, Any
 from core.model import Lead
 from core.policy import Policy
 from webhook_app.offline.csvrows import CsvRows
-from webhook_app.offline.leadevents import CREATED, Event, event_kind, event_row, event_time
+from webhook_app.offline.leadevents import (
+    CREATED,
+    Event,
+    OwnerEvent,
+    StageEvent,
+    event_kind,
+    event_row,
+    event_time,
+)
 from webhook_app.offline.leadrow import Columns, Record, RowParser, is_known, json_record, parse_time
 
 JSON_SUFFIXES = (".jsonl", ".ndjson")
@@ -76,6 +84,25 @@ class LeadFile:
                 disorder = line
             previous = moment
         return count, disorder
+
+    def check(self) -> None:
+        """Read every row once, output aside, so a bad row is the only thing a run prints.
+
+        `simulate` calls it on files it does not read ahead (all but the largest): a row that does
+        not parse, or an event row for a lead the file never creates, is then reported before the
+        table's first line rather than after hundreds of them.
+        """
+        created: set[str] = set()
+        events: list[tuple[str, int, str]] = []
+        for row in self.rows():
+            if isinstance(row, Lead):
+                created.add(row.id)
+            elif isinstance(row, StageEvent | OwnerEvent):
+                events.append((row.lead_id, row.line, "stage" if isinstance(row, StageEvent) else "owner"))
+        for lead_id, line, kind in events:
+            if lead_id not in created:
+                message = f"{kind} row for lead {lead_id!r}, which has no earlier created row"
+                raise LeadFileError(self.path, line, message)
 
     def rows(self) -> Iterator[Row]:
         """The rows in file order: a Lead per `created` row, an event per `stage`, `owner`, `until` row."""
