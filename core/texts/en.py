@@ -406,7 +406,8 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
     "config": {
         "one_string_list": "“{value}” is one text with a comma, so it matches only that whole text; "
         "to list values, write a list: [{items}]",
-        "lunch_break": 'the intervals “{inner}” and “{outer}” overlap; for a lunch break write "{fixed}"',
+        "lunch_break": "the interval “{inner}” lies inside “{outer}” and changes nothing; "
+        'for a lunch break write "{fixed}"',
         "overlap": 'the intervals “{first}” and “{second}” overlap; write "{fixed}"',
         "decimal_comma": "{value} with a comma is read by YAML as two values ({whole} and a key {fraction}); "
         "a fraction is written with a dot: {key}: {dotted}",

@@ -7,6 +7,7 @@ name / id) or a combinator (`all`, `any`, `not`). A test is a value, a list (any
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import date
 
 from core.conditions import (
@@ -86,7 +87,23 @@ def _test(field: str, value: object, path: Path, report: Reporter) -> list[Condi
             return []
         return _operators(field, value, path, report)
     values = _scalars(value, path, report)
+    if field in LISTED_FIELDS and not one_string_list(values, path, report):
+        return []
     return [Equals(field, values)] if values else []
+
+
+# Fields whose values never hold a comma: "Москва, Московская область" there is a list written as text.
+LISTED_FIELDS = ("region", "city")
+
+
+def one_string_list(values: Sequence[object], path: Path, report: Reporter) -> bool:
+    """False (and an error saying to write a list) when a value is several values in one text."""
+    for value in values:
+        if isinstance(value, str) and "," in value:
+            items = ", ".join(part.strip() for part in value.split(",") if part.strip())
+            report.error(path, report.words["one_string_list"].format(value=value, items=items))
+            return False
+    return True
 
 
 def _operators(field: str, ops: dict[object, object], path: Path, report: Reporter) -> list[Condition]:
@@ -96,6 +113,8 @@ def _operators(field: str, ops: dict[object, object], path: Path, report: Report
         op, where = str(op_key), (*path, str(op_key))
         if op in ("equals", "in"):
             values = _scalars(operand, where, report)
+            if field in LISTED_FIELDS and not one_string_list(values, where, report):
+                continue
             result += [Equals(field, values)] if values else []
         elif op in ("prefix", "contains"):
             values = _scalars(operand, where, report)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import difflib
+import re
 import types
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
@@ -15,13 +16,70 @@ from webhook_app.config.problems import Path, PathPart, Reporter
 _SECRET_WORDS = ("token", "secret", "password", "api_key", "apikey")
 
 
+_DOTTED_DATE = re.compile(r"^\s*(\d{1,2})[./](\d{1,2})[./](\d{4})\s*$")
+
+
 def report_validation_error(
-    exc: ValidationError, data: object, root: type[BaseModel], report: Reporter
+    exc: ValidationError,
+    data: object,
+    root: type[BaseModel],
+    report: Reporter,
+    *,
+    skip: Collection[Path] = (),
 ) -> None:
-    """Record every error of one pydantic validation, each at its path in the document."""
+    """Record every error of one pydantic validation, each at its path in the document; errors at
+    `skip` (already explained, like a decimal comma's two halves) are left out."""
     for error in exc.errors():
         path = _path(data, error["loc"])
-        report.error(path, _message(error, path, root))
+        if path in skip:
+            continue
+        report.error(path, _date_advice(error, report) or _message(error, path, root))
+
+
+def decimal_commas(data: object, report: Reporter, path: Path = ()) -> set[Path]:
+    """Find `weight: 0,5` in flow mappings — YAML reads it as `weight: 0` and a key `5` with no
+    value — and report each once, saying to write 0.5; the paths of both halves are returned."""
+    found: set[Path] = set()
+    if isinstance(data, Mapping):
+        items = list(data.items())
+        for (key, value), (after, empty) in zip(items, items[1:], strict=False):
+            if (
+                isinstance(value, int)
+                and not isinstance(value, bool)
+                and isinstance(after, int)
+                and not isinstance(after, bool)
+                and empty is None
+            ):
+                where = (*path, str(key))
+                report.error(
+                    where,
+                    report.words["decimal_comma"].format(
+                        value=f"{value},{after}",
+                        whole=value,
+                        fraction=after,
+                        key=key,
+                        dotted=f"{value}.{after}",
+                    ),
+                )
+                found |= {where, (*path, str(after))}
+        for key, value in items:
+            found |= decimal_commas(value, report, (*path, str(key)))
+    elif isinstance(data, list):
+        for i, item in enumerate(data):
+            found |= decimal_commas(item, report, (*path, i))
+    return found
+
+
+def _date_advice(error: ErrorDetails, report: Reporter) -> str | None:
+    """`01.12.2026` where a date is expected: say to write 2026-12-01."""
+    value = error.get("input")
+    if not error["type"].startswith(("date_", "datetime_")) or not isinstance(value, str):
+        return None
+    match = _DOTTED_DATE.match(value)
+    if match is None:
+        return None
+    day, month, year = match.groups()
+    return report.words["date_format"].format(value=value, iso=f"{year}-{int(month):02d}-{int(day):02d}")
 
 
 def _path(data: object, loc: tuple[int | str, ...]) -> Path:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from core.texts import texts
+
 PathPart = str | int
 Path = tuple[PathPart, ...]
 
@@ -59,13 +61,20 @@ class LineIndex:
         return None
 
 
+def language_of(data: object) -> str | None:
+    """The `language` a config document asks for, if it names one we have (to word its problems)."""
+    language = data.get("language") if isinstance(data, Mapping) else None
+    return language if language in ("ru", "en") else None
+
+
 class Reporter:
     """Collects problems for one file, placing each on the line of its path."""
 
-    def __init__(self, file: str, index: LineIndex) -> None:
+    def __init__(self, file: str, index: LineIndex, language: str | None = None) -> None:
         self.file = file
         self.index = index
         self.problems: list[ConfigProblem] = []
+        self.words = texts(language, "config")  # the advice on common mistakes, in the file's language
 
     def error(self, path: Path, message: str) -> None:
         """Record an error at `path`."""
