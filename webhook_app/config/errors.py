@@ -6,6 +6,7 @@ import difflib
 import re
 import types
 from collections.abc import Collection, Mapping
+from itertools import pairwise
 from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
@@ -42,7 +43,7 @@ def decimal_commas(data: object, report: Reporter, path: Path = ()) -> set[Path]
     found: set[Path] = set()
     if isinstance(data, Mapping):
         items = list(data.items())
-        for (key, value), (after, empty) in zip(items, items[1:], strict=False):
+        for (key, value), (after, empty) in pairwise(items):
             if (
                 isinstance(value, int)
                 and not isinstance(value, bool)
