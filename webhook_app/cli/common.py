@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 from adapters.storage.engine import make_engine
 from adapters.storage.migrate import upgrade_database
 from webhook_app.settings import Settings
+from webhook_app.textwidth import ljust, width
 
 _RELATIVE = re.compile(r"^(\d+)\s*([mhdw])$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -34,9 +35,14 @@ def parse_since(text: str, now: datetime) -> datetime:
 
 
 def print_rows(
-    rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: str, out: IO[str] | None = None
+    rows: Sequence[dict[str, Any]],
+    columns: Sequence[str],
+    fmt: str,
+    out: IO[str] | None = None,
+    *,
+    headings: Sequence[str] | None = None,
 ) -> None:
-    """Rows as an aligned table, JSON lines or CSV."""
+    """Rows as an aligned table (under `headings`, words for the columns), JSON lines or CSV."""
     out = out or sys.stdout  # looked up now, not at import: tests and redirections replace it
     if fmt == "json":
         for row in rows:
@@ -47,11 +53,12 @@ def print_rows(
         writer.writeheader()
         writer.writerows(rows)
         return
+    heads = list(headings or columns)
     cells = [[str(row.get(c, "") if row.get(c) is not None else "") for c in columns] for row in rows]
-    widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
-    out.write("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip() + "\n")
+    widths = [max([width(c)] + [width(r[i]) for r in cells]) for i, c in enumerate(heads)]
+    out.write("  ".join(ljust(c, w) for c, w in zip(heads, widths, strict=True)).rstrip() + "\n")
     for row_cells in cells:
-        out.write("  ".join(v.ljust(w) for v, w in zip(row_cells, widths, strict=True)).rstrip() + "\n")
+        out.write("  ".join(ljust(v, w) for v, w in zip(row_cells, widths, strict=True)).rstrip() + "\n")
 
 
 def cli_user() -> str:
