@@ -12,6 +12,7 @@ what its words need (written by an older version) shows its stored message.
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from collections.abc import Mapping
 from typing import Any
 
@@ -123,7 +124,8 @@ class AuditText:
             return w["replay"].format(id=d["outbox"], what=what, by=d["by"])
         if code is AuditKind.PAUSE:
             who = r.name(manager or message.split(" paused", 1)[0])
-            until = w["pause_until"].format(until=d["until"]) if d.get("until") else ""
+            moment = r.moment(datetime.fromisoformat(d["until"])) if d.get("until") else ""
+            until = w["pause_until"].format(until=moment) if moment else ""
             reason = f": {d['reason']}" if d.get("reason") else ""
             return w["pause"].format(who=who, until=until, by=d["by"], reason=reason)
         if code is AuditKind.RESUME:
