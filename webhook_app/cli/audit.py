@@ -37,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
     """Print matching audit rows, oldest first."""
     words = words_for(args)
     try:
-        since = parse_since(args.since, args.clock()) if args.since else None
+        since = parse_since(args.since, args.clock(), words.language) if args.since else None
     except ValueError as exc:
         print(f"leadrouter audit: {exc}", file=sys.stderr)
         return 2

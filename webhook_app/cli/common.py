@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 
 from adapters.storage.engine import make_engine
 from adapters.storage.migrate import upgrade_database
+from core.texts import texts
 from webhook_app.settings import Settings
 from webhook_app.textwidth import ljust, width
 
@@ -29,9 +30,10 @@ def open_database(settings: Settings | None = None) -> Engine:
     return engine
 
 
-def parse_since(text: str, now: datetime) -> datetime:
-    """`30m`, `24h`, `7d`, `2w` back from now, or an ISO 8601 moment (naive = UTC); in UTC."""
-    return _moment(text, now, -1)
+def parse_since(text: str, now: datetime, language: str | None = None) -> datetime:
+    """`30m`, `24h`, `7d`, `2w` back from now, or an ISO 8601 moment (naive = UTC); in UTC.
+    A ValueError says what is wrong in `language` (the CLI passes the config's; the API none: English)."""
+    return _moment(text, now, -1, language)
 
 
 def print_rows(
@@ -70,12 +72,13 @@ def cli_user() -> str:
     return f"{user} (cli)"
 
 
-def parse_until(text: str, now: datetime) -> datetime:
+def parse_until(text: str, now: datetime, language: str | None = None) -> datetime:
     """`2h`, `3d`… from now, or an ISO 8601 moment (naive = UTC); in UTC."""
-    return _moment(text, now, 1)
+    return _moment(text, now, 1, language)
 
 
-def _moment(text: str, now: datetime, sign: int) -> datetime:
+def _moment(text: str, now: datetime, sign: int, language: str | None) -> datetime:
+    words = texts(language or "en", "cli")  # no language: the admin API's technical English
     match = _RELATIVE.match(text.strip())
     try:
         if match:
@@ -84,6 +87,6 @@ def _moment(text: str, now: datetime, sign: int) -> datetime:
         return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
     except OverflowError:
         # 99999999d, or an offset that pushes year 1 or 9999 over the edge: not a moment we can store.
-        raise ValueError(f"'{text}' is out of range") from None
+        raise ValueError(words["out_of_range"].format(text=text)) from None
     except ValueError as exc:
-        raise ValueError(f"'{text}' is neither like 24h / 7d nor an ISO date-time") from exc
+        raise ValueError(words["bad_since"].format(text=text)) from exc

@@ -57,7 +57,7 @@ def run_reload(args: argparse.Namespace) -> int:
 
 def run_pause(args: argparse.Namespace) -> int:
     """Pause one manager for every worker."""
-    from webhook_app.pipeline.operator_actions import OperationError, pause
+    from webhook_app.pipeline.operator_actions import MAX_PAUSE, OperationError, pause
 
     now = args.clock()
     try:
@@ -70,7 +70,11 @@ def run_pause(args: argparse.Namespace) -> int:
         print(f"leadrouter pause: {_unknown(words, args.name)}", file=sys.stderr)
         return 1
     try:
-        until = parse_until(args.until, now) if args.until else None
+        until = parse_until(args.until, now, policy.language) if args.until else None
+        if until is not None and until <= now:
+            raise ValueError(words["not_future"].format(until=words.render.moment(until)))
+        if until is not None and until - now > MAX_PAUSE:
+            raise ValueError(words["too_far"].format(until=words.render.moment(until)))
         pause(open_database(), policy, args.name, until=until, reason=args.reason, by=cli_user(), now=now)
     except (OperationError, ValueError) as exc:
         print(f"leadrouter pause: {exc}", file=sys.stderr)
