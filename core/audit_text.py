@@ -12,8 +12,8 @@ what its words need (written by an older version) shows its stored message.
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from core.kinds import AuditKind
