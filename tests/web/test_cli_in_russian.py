@@ -131,7 +131,9 @@ def test_every_command_speaks_russian_with_names(russian, capsys, tmp_path):
     outputs = {
         "check-config": run(["check-config", "--config", config], stack, capsys),
         "audit": run(["audit", "--config", config], stack, capsys),
-        "report": run(["report", "--config", config, "--since", "7d", "--until", "2026-12-03"], stack, capsys),
+        "report": run(
+            ["report", "--config", config, "--since", "7d", "--until", "2026-12-03"], stack, capsys
+        ),
         "deadletters list": run(["deadletters", "list", "--config", config], stack, capsys),
         "pause": run(
             ["pause", "ivanova", "--until", "2h", "--reason", "обучение", "--config", config], stack, capsys
