@@ -14,6 +14,7 @@ from core.policy import Continuity
 from tests.builders import MSK, NOON, lead, manager, policy, pool, weekdays
 from webhook_app.cli.main import main
 from webhook_app.offline.simulate import MAX_ATTEMPTS, Simulation
+from webhook_app.textwidth import width
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = str(ROOT / "config.example.yaml")
@@ -200,3 +201,45 @@ def test_an_unsorted_file_is_simulated_in_time_order_with_a_note_on_stderr(tmp_p
     captured = capsys.readouterr()
     ids = [json.loads(line)["lead"] for line in captured.out.splitlines() if '"decision"' in line]
     assert ids == ["early", "late"] and "not in time order" in captured.err
+
+
+def _table(policy_, rows: str, tmp_path) -> list[str]:
+    import io
+
+    from webhook_app.cli.simulate import simulate_file
+
+    path = tmp_path / "leads.csv"
+    path.write_text("id,created_at,source\n" + rows, encoding="utf-8")
+    out = io.StringIO()
+    simulate_file(policy_, path, out)
+    return out.getvalue().splitlines()
+
+
+def test_the_table_lines_up_with_short_names_and_names_typed_with_combining_accents(tmp_path):
+    # Issue 18: with names shorter than «Ответственный» the reason column slid left of its heading.
+    # «Ли» typed as «Л» + «и» + a combining breve (й) is two columns wide, not three code points.
+    people = [manager("a", 1, name="Ли\u0306"), manager("b", 2, name="Бо")]
+    lines = _table(
+        policy(people, [pool("p", ["a", "b"])]), "1,2026-12-02T10:00,site\n2,2026-12-02T10:01,x\n", tmp_path
+    )
+    head, first, second = lines[:3]
+
+    def at(line: str, word: str) -> int:  # the terminal column `word` starts at
+        return width(line[: line.index(word)])
+
+    assert at(first, "правило") == at(second, "правило") == at(head, "Причина")
+    assert at(first, "default") == at(second, "default") == at(head, "Правило")
+    assert "Ли\u0306" in first and len("Ли\u0306") == 3  # three code points, two columns
+
+
+def test_a_bad_row_is_the_only_thing_printed_even_after_good_rows(tmp_path, capsys):
+    # Issue 18: the table's heading (and the rows before it) printed before a lead-file error.
+    path = tmp_path / "leads.csv"
+    path.write_text(
+        "event,id,created_at,at,stage\ncreated,1,2026-12-02T10:00,,Новый\nstage,2,,2026-12-02T10:05,В работе\n",
+        encoding="utf-8",
+    )
+    assert main(["simulate", "--config", CONFIG, "--leads", str(path)]) == 1
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err == f"leadrouter simulate: {path}:3: stage row for lead '2', which has no earlier created row\n"
