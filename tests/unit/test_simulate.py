@@ -236,7 +236,9 @@ def test_a_bad_row_is_the_only_thing_printed_even_after_good_rows(tmp_path, caps
     # Issue 18: the table's heading (and the rows before it) printed before a lead-file error.
     path = tmp_path / "leads.csv"
     path.write_text(
-        "event,id,created_at,at,stage\ncreated,1,2026-12-02T10:00,,Новый\nstage,2,,2026-12-02T10:05,В работе\n",
+        "event,id,created_at,at,stage\n"
+        "created,1,2026-12-02T10:00,,Новый\n"
+        "stage,2,,2026-12-02T10:05,В работе\n",
         encoding="utf-8",
     )
     assert main(["simulate", "--config", CONFIG, "--leads", str(path)]) == 1
