@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime, tzinfo
 
 from core.availability import Skip, SkipReason
+from core.condition_text import condition_text
 from core.decision import Decision, Outcome, Route, Step, StepCode
 from core.policy import Policy
 from core.texts import texts
@@ -17,7 +18,8 @@ class Renderer:
 
     def __init__(self, policy: Policy, language: str | None = None) -> None:
         self.policy = policy
-        self.texts = texts(language or policy.language, "reason")
+        self.language = language or policy.language
+        self.texts = texts(self.language, "reason")
 
     def name(self, key: str | None) -> str:
         """A manager's display name (the key for someone not in the config)."""
@@ -100,6 +102,9 @@ class Renderer:
                 else self.texts["reassigned"]
             )
             return self.texts["handoff_cancelled"].format(handoff=params["handoff"], why=why)
+        if step.code is StepCode.CONTINUITY_UNLESS and self.policy.continuity.unless is not None:
+            condition = condition_text(self.policy.continuity.unless, self.language)
+            return self.texts["continuity_unless"].format(condition=condition)
         if step.code in (StepCode.RULE_MATCHED, StepCode.WAIT_FOR_SHIFT):
             return ""  # already said by the rule header and the closing "waiting until" part
         return self.texts[step.code.value].format(**params)
@@ -114,6 +119,9 @@ class Renderer:
         if "not_from" in params:
             members = ", ".join(self.name(key) for key in params["not_from"].split(", ") if key)
             return t["not_from"].format(who=self.name(params.get("owner")), members=members)
+        handoff = next((h for h in self.policy.handoffs if h.name == params.get("handoff")), None)
+        if handoff is not None and handoff.unless is not None:  # the condition in words, not its formula
+            return t["unless"].format(condition=condition_text(handoff.unless, self.language))
         return t["unless"].format(condition=params.get("unless", ""))
 
     def reason(self, decision: Decision) -> str:
