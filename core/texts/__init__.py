@@ -13,7 +13,9 @@ from typing import Literal
 
 from core.texts import en, ru
 
-Area = Literal["reason", "admin", "simulate", "whatif", "task", "audit", "cli", "summary", "config"]
+Area = Literal[
+    "reason", "admin", "simulate", "whatif", "task", "audit", "cli", "summary", "config", "leadfile"
+]
 Catalog = Mapping[str, Mapping[str, str]]
 
 DEFAULT_LANGUAGE = "ru"

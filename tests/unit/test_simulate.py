@@ -169,13 +169,13 @@ def test_a_bad_row_exits_1_with_one_line_naming_the_file_and_line(tmp_path, caps
     leads.write_text("created_at,price\n2026-07-01T10:00,100\n2026-07-01T11:00,много\n", encoding="utf-8")
     assert main(["simulate", "--config", CONFIG, "--leads", str(leads)]) == 1
     err = capsys.readouterr().err
-    assert err == f"leadrouter simulate: {leads}:3: price 'много' is not a number\n"
+    assert err == f"leadrouter simulate: {leads}:3: price «много» — не число\n"
 
 
 def test_a_missing_leads_file_exits_1_without_a_traceback(tmp_path, capsys):
     assert main(["simulate", "--config", CONFIG, "--leads", str(tmp_path / "none.csv")]) == 1
     err = capsys.readouterr().err
-    assert "none.csv: cannot open" in err and "Traceback" not in err and err.count("\n") == 1
+    assert "none.csv: не открывается" in err and "Traceback" not in err and err.count("\n") == 1
 
 
 def test_a_broken_config_prints_its_problems_like_check_config(tmp_path, capsys):
@@ -244,4 +244,6 @@ def test_a_bad_row_is_the_only_thing_printed_even_after_good_rows(tmp_path, caps
     assert main(["simulate", "--config", CONFIG, "--leads", str(path)]) == 1
     out, err = capsys.readouterr()
     assert out == ""
-    assert err == f"leadrouter simulate: {path}:3: stage row for lead '2', which has no earlier created row\n"
+    assert err == (
+        f"leadrouter simulate: {path}:3: строка stage для лида «2», которого раньше нет ни в одной строке created\n"
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -304,9 +305,14 @@ def test_an_unsorted_file_with_stage_rows_is_run_in_time_order(tmp_path, capsys)
 def test_a_bad_stage_row_exits_1_naming_the_file_and_line(tmp_path, capsys, rows, message):
     leads = tmp_path / "leads.csv"
     leads.write_text(HEADER + rows, encoding="utf-8")
+    assert main(["simulate", "--config", CONFIG, "--leads", str(leads), "--language", "en"]) == 1
+    err = capsys.readouterr().err
+    assert f"leads.csv{message}" in err and "Traceback" not in err and err.count("\n") == 1
+    # In the config's own language (Russian) by default.
     assert main(["simulate", "--config", CONFIG, "--leads", str(leads)]) == 1
     err = capsys.readouterr().err
-    assert f"leads.csv{message}" in err and "Traceback" not in err
+    assert "leads.csv:" in err and f"leads.csv{message}" not in err
+    assert re.search(r" (не|ни|нужн\w*|строк\w*) ", err), err
 
 
 def test_the_example_file_shows_every_kind_of_handoff(capsys):
@@ -450,7 +456,7 @@ def test_a_bad_closed_value_exits_1_naming_the_file_and_line(tmp_path, capsys):
         encoding="utf-8",
     )
     assert main(["simulate", "--config", CONFIG, "--leads", str(leads)]) == 1
-    assert "leads.csv:3: closed 'yes' is not one of: won, lost" in capsys.readouterr().err
+    assert "leads.csv:3: closed «yes» — не одно из: won, lost" in capsys.readouterr().err
 
 
 def test_owner_and_until_rows_read_ahead_and_as_json_lines_give_the_same_run(tmp_path):

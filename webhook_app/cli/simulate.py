@@ -96,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
             progress=progress,
         )
     except LeadFileError as exc:
-        print(f"leadrouter simulate: {exc}", file=sys.stderr)
+        print(f"leadrouter simulate: {exc.text(args.language or policy.language)}", file=sys.stderr)
         return 1
     except BrokenPipeError:
         # `simulate … | head`: the reader has seen enough; keep Python from complaining at exit.
@@ -171,7 +171,7 @@ def _with_handoffs(
             else:
                 writer.handoff(item)
     except RowError as exc:
-        raise LeadFileError(leads, exc.line, str(exc)) from None
+        raise LeadFileError(leads, exc.line, exc.problem) from None
     return simulation
 
 

@@ -26,6 +26,7 @@ from core.policy import Matched, Policy
 from webhook_app.offline.leadevents import OwnerEvent, StageEvent, UntilEvent
 from webhook_app.offline.leadfile import Row, row_time
 from webhook_app.offline.lives import MAX_WAITS, Happened, Lives
+from webhook_app.offline.rowproblem import RowProblem
 from webhook_app.offline.simulate import Simulated
 from webhook_app.offline.tally import (
     CANCELLED,
@@ -82,7 +83,7 @@ class HandoffSimulation:
                 lives.owner_changed(row.lead_id, row.user, at)
             else:
                 if row.id in lives.leads:
-                    raise RowError(None, f"lead id {row.id!r} is created twice; event rows need unique ids")
+                    raise RowError(None, RowProblem("created_twice", id=row.id))
                 lives.arrive(row, at)
             yield from self._report()
         for _ in lives.waiting():  # leads still waiting are decided, as without event rows
@@ -101,7 +102,7 @@ class HandoffSimulation:
 
     def _known(self, lead_id: str, line: int, kind: str) -> None:
         if lead_id not in self.lives.leads:
-            raise RowError(line, f"{kind} row for lead {lead_id!r}, which has no earlier created row")
+            raise RowError(line, RowProblem(f"{kind}_unknown_lead", id=lead_id))
 
     def _report(self) -> Iterator[Simulated | Handed]:
         """What the events fed so far did, as `simulate` prints it (the history is then let go)."""
