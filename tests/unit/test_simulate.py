@@ -245,5 +245,6 @@ def test_a_bad_row_is_the_only_thing_printed_even_after_good_rows(tmp_path, caps
     out, err = capsys.readouterr()
     assert out == ""
     assert err == (
-        f"leadrouter simulate: {path}:3: строка stage для лида «2», которого раньше нет ни в одной строке created\n"
+        f"leadrouter simulate: {path}:3: "
+        "строка stage для лида «2», которого раньше нет ни в одной строке created\n"
     )
