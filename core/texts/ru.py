@@ -2,7 +2,10 @@
 
 The area is the consumer: `reason` the decision reasons (`core/reasons.py`: the CRM note, the audit
 view, `simulate`), `admin` the admin page, `simulate` the table of `simulate`, `whatif` the
-comparison of `simulate --from-history --compare`, `task` the tasks we create in the CRM. `en.py`
+comparison of `simulate --from-history --compare`, `task` the tasks we create in the CRM, `audit`
+the audit log as read (`core/audit_text.py`), `cli` the commands' messages and tables, `summary`
+`check-config`'s summary, `config` the advice on config mistakes, `leadfile` the problems of a
+lead file. Strategies are in words (`strategy_*` in `reason`), never identifiers. `en.py`
 has exactly the same keys with the same `{placeholders}` (tests/unit/test_texts.py).
 """
 
