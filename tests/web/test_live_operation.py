@@ -82,7 +82,7 @@ def main_user() -> str:
     return cli_user()
 
 
-def test_a_broken_file_is_refused_named_and_the_running_version_stays(live, capsys):
+def test_a_broken_file_is_refused_named_and_the_running_version_stays(live, capsys, caplog):
     holder = live.services.config
     before = holder.current.version
     holder.path.write_text(
@@ -94,6 +94,8 @@ def test_a_broken_file_is_refused_named_and_the_running_version_stays(live, caps
     assert f"{holder.path}:" in err and "pools.sales.strategy" in err
     assert err.endswith("отклонено: действует прежняя конфигурация\n")
     assert err.count("pools.sales.strategy") == 1  # each problem once (issue 18: it was printed twice)
+    # …and not a second time through the log, which goes to the same terminal.
+    assert not [r for r in caplog.records if "pools.sales.strategy" in r.getMessage()]
     assert holder.sync(force=True) is False and holder.current.version == before
     with live.services.engine.connect() as connection:
         refusal = last_refusal(connection)

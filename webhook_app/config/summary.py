@@ -15,6 +15,7 @@ from core.policy import Handoff
 from core.reasons import Renderer
 from core.texts import texts
 from webhook_app.config.loader import LoadedConfig
+from webhook_app.config.problems import ConfigProblem
 from webhook_app.config.schedule import DAYS
 from webhook_app.textwidth import ljust, width
 
@@ -63,7 +64,8 @@ class _Summary:
             lines += [f"  {self._handoff(h)}" for h in policy.handoffs]
         if loaded.warnings:
             lines += ["", w["warnings"].format(count=len(loaded.warnings))]
-            lines += [f"  {warning}" for warning in loaded.warnings]
+            # Under their heading, without the English "warning:" each one carries on its own.
+            lines += [f"  {_where(warning)}{warning.message}" for warning in loaded.warnings]
         return lines
 
     def _cond(self, condition: Condition) -> str:
@@ -189,6 +191,11 @@ def _on_return(p: Pool, w: Mapping[str, str]) -> str:
     if label == "catch_up":
         return w["on_return_catch_up"]
     return w["on_return_catch_up_max"].format(count=label.rsplit(" ", 1)[-1])
+
+
+def _where(problem: ConfigProblem) -> str:
+    place = f"{problem.file}:{problem.line}" if problem.line is not None else problem.file
+    return f"{place}: {problem.path}: " if problem.path else f"{place}: "
 
 
 def render_summary(loaded: LoadedConfig) -> list[str]:
