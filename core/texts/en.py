@@ -519,5 +519,20 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "date_format": "“{value}” is not a date: write year-month-day, {iso}",
         "prefix_error": "error",
         "prefix_warning": "warning",
+        "unknown_manager": "unknown manager '{name}'",
+        "unknown_pool": "unknown pool '{name}'",
+        "unknown_pool_or_manager": "unknown pool or manager '{name}'",
+        "did_you_mean": "; did you mean '{close}'?",
+        "unknown_operator": "unknown operator '{name}'",
+        "unknown_field": "unknown field '{name}'",
+        "expected_one_of": "; expected one of: {valid}",
+        "secret_in_yaml": "unknown field '{name}': secrets belong in the environment (LEADROUTER_*), "
+        "never in the YAML",
+        "missing": "required field is missing",
+        "no_catch_all": "no catch-all rule: a lead matching no rule goes to the fallback",
+        "no_fallback": "no head_of_sales and no nobody_available.then: "
+        "a lead nobody can take is retried hourly",
+        "unused_manager": "'{key}' is in no pool and not used anywhere else",
+        "unused_pool": "no rule or handoff sends leads to pool '{name}'",
     },
 }

@@ -69,7 +69,7 @@ def test_semantic_problems_are_all_printed(tmp_path, capsys):
     (tmp_path / "cfg.yaml").write_text(BROKEN.replace("weight: 0", "weight: 1"), encoding="utf-8")
     assert main(["check-config", "cfg.yaml"]) == 1
     assert capsys.readouterr().err.splitlines() == [
-        "cfg.yaml:5: pools.regions.members[1]: unknown manager 'petrov'"
+        "cfg.yaml:5: pools.regions.members[1]: неизвестный менеджер «petrov»"
     ]
 
 

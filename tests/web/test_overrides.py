@@ -39,8 +39,8 @@ def test_an_override_is_recorded_never_fought_and_counted_only_when_configured(t
     assert len(override) == 1 and len(stack.crm.writes) == writes  # recorded, not fought back
     if counted:
         assert (
-            "ответственный изменён в CRM вручную: Петров; засчитано Петров в пуле «sales»"
-            == override[0].message
+            override[0].message
+            == "ответственный изменён в CRM вручную: Петров; засчитано Петров в пуле «sales»"
         )
         assert today(stack) == {"petrov": 1}
         # Петров has had his share: the next lead goes to Иванова.

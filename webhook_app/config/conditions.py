@@ -74,8 +74,10 @@ def _entry(key: str, value: object, path: Path, report: Reporter) -> list[Condit
         ]
     if key in FIELDS:
         return _test(key, value, path, report)
+    valid = ", ".join((*FIELDS, *CUSTOM, *COMBINATORS))
     report.error(
-        path, f"unknown field '{key}'; expected one of: {', '.join((*FIELDS, *CUSTOM, *COMBINATORS))}"
+        path,
+        report.words["unknown_field"].format(name=key) + report.words["expected_one_of"].format(valid=valid),
     )
     return []
 
@@ -132,7 +134,8 @@ def _operators(field: str, ops: dict[object, object], path: Path, report: Report
             else:
                 report.error(where, "'exists' needs true or false")
         else:
-            report.error(where, f"unknown operator '{op}'; expected one of: {', '.join(OPERATORS)}")
+            valid = report.words["expected_one_of"].format(valid=", ".join(OPERATORS))
+            report.error(where, report.words["unknown_operator"].format(name=op) + valid)
     if bounds:
         result.append(Range(field, **bounds))
     return result

@@ -34,7 +34,7 @@ def report_validation_error(
         path = _path(data, error["loc"])
         if path in skip:
             continue
-        report.error(path, _date_advice(error, report) or _message(error, path, root))
+        report.error(path, _date_advice(error, report) or _message(error, path, root, report.words))
 
 
 def decimal_commas(data: object, report: Reporter, path: Path = ()) -> set[Path]:
@@ -103,12 +103,12 @@ def _path(data: object, loc: tuple[int | str, ...]) -> Path:
     return tuple(path)
 
 
-def _message(error: ErrorDetails, path: Path, root: type[BaseModel]) -> str:
+def _message(error: ErrorDetails, path: Path, root: type[BaseModel], words: Mapping[str, str]) -> str:
     kind, msg = error["type"], error["msg"]
     if kind == "extra_forbidden":
-        return _unknown_field(str(path[-1]), _field_names(root, path[:-1]))
+        return _unknown_field(str(path[-1]), _field_names(root, path[:-1]), words)
     if kind == "missing":
-        return "required field is missing"
+        return words["missing"]
     if "[key]" in error["loc"]:
         return f"a key must be text; quote it: '{error['input']}'"
     if kind == "too_short":
@@ -134,14 +134,14 @@ def _kind(value: object) -> str:
     )
 
 
-def _unknown_field(name: str, valid: list[str]) -> str:
-    text = f"unknown field '{name}'"
+def _unknown_field(name: str, valid: list[str], words: Mapping[str, str]) -> str:
+    text = words["unknown_field"].format(name=name)
     if any(word in name.lower() for word in _SECRET_WORDS) and name not in valid:
-        return f"{text}: secrets belong in the environment (LEADROUTER_*), never in the YAML"
+        return words["secret_in_yaml"].format(name=name)
     close = difflib.get_close_matches(name, valid, n=1, cutoff=0.75)
     if close:
-        return f"{text}; did you mean '{close[0]}'?"
-    return f"{text}; expected one of: {', '.join(valid)}" if valid else text
+        return text + words["did_you_mean"].format(close=close[0])
+    return text + words["expected_one_of"].format(valid=", ".join(valid)) if valid else text
 
 
 def _field_names(root: type[BaseModel], path: Path) -> list[str]:

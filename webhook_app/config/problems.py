@@ -31,10 +31,11 @@ class ConfigProblem:
     path: str
     message: str
     severity: str = "error"
+    label: str = "warning"  # how a warning is marked, in the file's language
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line is not None else self.file
-        what = f"warning: {self.message}" if self.severity == "warning" else self.message
+        what = f"{self.label}: {self.message}" if self.severity == "warning" else self.message
         return f"{where}: {self.path}: {what}" if self.path else f"{where}: {what}"
 
 
@@ -108,4 +109,5 @@ class Reporter:
         return [p for p in self.problems if p.severity == "warning"]
 
     def _problem(self, path: Path, message: str, severity: str) -> ConfigProblem:
-        return ConfigProblem(self.file, self.line_of(path), format_path(path), message, severity)
+        label = self.words["prefix_warning"]
+        return ConfigProblem(self.file, self.line_of(path), format_path(path), message, severity, label)
