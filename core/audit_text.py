@@ -111,11 +111,11 @@ class AuditText:
         if code is AuditKind.STAGE_CHANGED:
             return w["stage_changed"].format(before=d["stage_before"] or "—", stage=d["stage"])
         if code is AuditKind.HANDOFF_DONE:
-            return w["handoff_done"].format(handoff=_QUOTED.findall(message)[0])
+            return w["handoff_done"].format(handoff=d.get("handoff") or _QUOTED.findall(message)[0])
         if code is AuditKind.CRM_WRITE:
             return w["crm_write"].format(what=self.write(d["write"]))
         if code is AuditKind.CRM_RETRY:
-            seconds = _RETRY_IN.findall(message)[0]
+            seconds = d.get("retry_in", _RETRY_IN.findall(message)[0])
             return w["crm_retry"].format(what=self.write(d["write"]), seconds=seconds, error=d["error"])
         if code is AuditKind.DEAD_LETTER:
             return w["dead_letter"].format(what=self.write(d["write"]), error=d["error"])
@@ -132,7 +132,7 @@ class AuditText:
             who = r.name(manager or message.split(" resumed", 1)[0])
             return w["resume"].format(who=who, by=d["by"])
         if code is AuditKind.RECONCILED:
-            return w["reconciled"].format(missed=int(message.split(" ", 1)[0]))
+            return w["reconciled"].format(missed=d.get("missed", message.split(" ", 1)[0]))
         if code is AuditKind.CRM_BACK:
             return w["crm_back"].format(seconds=d.get("seconds", _SECONDS.findall(message)[0]))
         if code is AuditKind.RETENTION:
@@ -140,7 +140,7 @@ class AuditText:
         if code in (AuditKind.JOB_RETRY, AuditKind.JOB_FAILED, AuditKind.CRM_DOWN):
             error = message.removeprefix("waiting for the CRM: ")
             if code is AuditKind.CRM_DOWN:
-                error = message.split("(", 1)[1].rsplit(")", 1)[0]
+                error = d.get("error") or message.split("(", 1)[1].rsplit(")", 1)[0]
             return w[code.value].format(error=error)
         return message
 

@@ -147,7 +147,8 @@ def _hand(
 ) -> Steps:
     """Hand the deal over once, unless it must stay where it is (and the audit says why)."""
     if handoff.name in life.done:
-        return life, (Note(AuditKind.HANDOFF_DONE, f"handoff '{handoff.name}' already done"),)
+        message = f"handoff '{handoff.name}' already done"
+        return life, (Note(AuditKind.HANDOFF_DONE, message, {"handoff": handoff.name}),)
     owner = life.owner
     stop = _stays(handoff, lead, owner, policy)
     if stop is not None:

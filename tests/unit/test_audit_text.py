@@ -66,3 +66,16 @@ def test_a_decision_keeps_the_words_it_was_made_with_and_an_old_row_its_message(
     assert w.message("decision", reason, {"lead_id": "1"}) == reason
     assert w.message("crm_write", "responsible written", {}) == "responsible written"  # no data: as stored
     assert w.message("some_future_kind", "as stored", {}) == "as stored"
+
+
+def test_rows_written_with_their_data_need_no_parsing_of_the_stored_text():
+    w = words()
+    retry = {"write": "task", "error": "HTTP 429", "retry_in": 30}
+    assert w.message("crm_retry", "(any text)", retry) == "задача: ошибка CRM, повтор через 30 с: HTTP 429"
+    assert w.message("reconciled", "(any text)", {"missed": 4}) == (
+        "сверка: 4 событий, не пришедших вебхуком, переданы в обработку"
+    )
+    assert w.message("handoff_done", "(any text)", {"handoff": "qualified"}) == (
+        "передача «qualified» уже выполнена"
+    )
+    assert w.message("crm_down", "(any text)", {"error": "timeout"}).startswith("CRM не отвечает (timeout)")
