@@ -115,7 +115,7 @@ class AuditText:
         if code is AuditKind.CRM_WRITE:
             return w["crm_write"].format(what=self.write(d["write"]))
         if code is AuditKind.CRM_RETRY:
-            seconds = d.get("retry_in", _RETRY_IN.findall(message)[0])
+            seconds = d["retry_in"] if "retry_in" in d else _RETRY_IN.findall(message)[0]
             return w["crm_retry"].format(what=self.write(d["write"]), seconds=seconds, error=d["error"])
         if code is AuditKind.DEAD_LETTER:
             return w["dead_letter"].format(what=self.write(d["write"]), error=d["error"])
@@ -134,7 +134,8 @@ class AuditText:
         if code is AuditKind.RECONCILED:
             return w["reconciled"].format(missed=d.get("missed", message.split(" ", 1)[0]))
         if code is AuditKind.CRM_BACK:
-            return w["crm_back"].format(seconds=d.get("seconds", _SECONDS.findall(message)[0]))
+            seconds = d["seconds"] if "seconds" in d else _SECONDS.findall(message)[0]
+            return w["crm_back"].format(seconds=seconds)
         if code is AuditKind.RETENTION:
             return w["retention"].format(inputs=d["inputs_deleted"], events=d["events_deleted"])
         if code in (AuditKind.JOB_RETRY, AuditKind.JOB_FAILED, AuditKind.CRM_DOWN):
