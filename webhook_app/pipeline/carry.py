@@ -32,6 +32,7 @@ from adapters.storage.outbox import enqueue_rows, outbox_row, pending_write
 from adapters.storage.queue import Job, complete_many, enqueue_many, job_row, reschedule
 from adapters.storage.routing import insert_assignments, load_routing_state, save_routing_state
 from adapters.storage.seen import remember_rows, seen_row
+from core.audit_text import AuditText
 from core.decide import apply_decision
 from core.decision import decision_to_dict
 from core.handoff import BLOCKED, KEPT, outcome_of
@@ -233,11 +234,10 @@ class Carrier:
             )
             if self.state is not None:
                 self.before = self.state = load_routing_state(self.connection, self.policy.pools, self.now)
-        who = self.renderer.name(effect.manager) if effect.manager else f"user {effect.user}"
-        message = f"responsible changed in the CRM to {who}"
-        if counted is not None:
-            message += f"; counted toward {counted['to'] or 'nobody we route to'} in pool {counted['pool']}"
         detail = {"responsible_user_id": effect.user, "previous": effect.previous, "counted": counted}
+        # Stored in the config's language with names, as it is read (core/audit_text.py renders it
+        # again when read, in the reader's language).
+        message = AuditText(self.renderer).message(AuditKind.OVERRIDE, "", detail)
         self._note(job, AuditKind.OVERRIDE, message, detail, manager=effect.manager)
 
     def _note(self, job: Job, kind: AuditKind, message: str, detail: dict[str, Any], **more: Any) -> None:

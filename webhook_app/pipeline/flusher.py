@@ -107,11 +107,12 @@ class Flusher:
         rows = []
         with self.ctx.engine.begin() as connection:
             for item, result in zip(items, results, strict=True):
+                extra: dict[str, int] = {}
                 if result.status is WriteStatus.OK:  # the common case: one statement for all of them
                     sent.append(item)
                     kind, message = AuditKind.CRM_WRITE, f"{item.write.kind.value} written"
                 else:
-                    kind, message = self._settle(connection, item, result, now)
+                    kind, message, extra = self._settle(connection, item, result, now)
                 self.ctx.on_write(item.write.kind.value, kind)
                 detail = {
                     "write": item.write.kind.value,
@@ -120,6 +121,7 @@ class Flusher:
                     "error": result.error,
                     **result.detail,
                 }
+                detail.update(extra)
                 rows.append(
                     audit_row(kind, message, at=now, crm=item.crm, lead_id=item.lead_id, detail=detail)
                 )
@@ -128,7 +130,8 @@ class Flusher:
 
     def _settle(
         self, connection: Connection, item: OutboxItem, result: WriteResult, now: datetime
-    ) -> tuple[AuditKind, str]:
+    ) -> tuple[AuditKind, str, dict[str, int]]:
+        """How a failed write settles: the audit kind, its message, and data for its words."""
         what = item.write.kind.value
         if result.status is WriteStatus.TRANSIENT:
             # Never dead-lettered for the CRM's own failures: after `max_attempts` the write keeps
@@ -139,6 +142,7 @@ class Flusher:
             return (
                 AuditKind.CRM_RETRY,
                 f"{what} failed, retry in {delay.total_seconds():.0f}s: {result.error}",
+                {"retry_in": round(delay.total_seconds())},
             )
         mark_dead(connection, item, result.error)
-        return AuditKind.DEAD_LETTER, f"{what} refused: {result.error}"
+        return AuditKind.DEAD_LETTER, f"{what} refused: {result.error}", {}
