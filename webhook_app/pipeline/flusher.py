@@ -23,7 +23,7 @@ from adapters.storage.audit import audit_row, write_audit_rows
 from adapters.storage.outbox import OutboxItem, claim_writes, mark_dead, mark_retry, mark_sent_many
 from adapters.storage.queue import leads_in_flight
 from core.kinds import AuditKind
-from core.ports import WriteKind, WriteResult, WriteStatus
+from core.ports import WriteChecker, WriteKind, WriteResult, WriteStatus
 from webhook_app.pipeline.backoff import backoff_delay
 from webhook_app.pipeline.context import JobContext
 
@@ -65,6 +65,9 @@ class Flusher:
             if not items:
                 continue
             total += len(items)
+            items = self._not_landed(kind, items)
+            if not items:
+                continue
             try:
                 results = crm.write([item.write for item in items])
             except Exception as exc:  # an adapter bug must not lose writes: treat as transient
@@ -76,6 +79,27 @@ class Flusher:
             elif all(r.status is WriteStatus.TRANSIENT for r in results):
                 self.on_outage(results[0].error)
         return total
+
+    def _not_landed(self, kind: WriteKind, items: list[OutboxItem]) -> list[OutboxItem]:
+        """A task is not idempotent in the CRM: one tried before (a worker killed between the CRM's
+        answer and our commit, a timeout) may be there already. Look for it rather than send it twice;
+        the ones found are recorded as written. If the CRM cannot say, they wait (nothing is sent)."""
+        crm = self.ctx.crm
+        unsure = [item for item in items if item.attempts > 1]
+        if kind is not WriteKind.TASK or not unsure or not isinstance(crm, WriteChecker):
+            return items
+        try:
+            landed = crm.already_written([item.write for item in unsure])
+        except Exception as exc:  # the CRM could not tell: retried later, like a failed send
+            error = f"could not check whether it was written: {type(exc).__name__}: {exc}"
+            self._record(unsure, [WriteResult(WriteStatus.TRANSIENT, error)] * len(unsure))
+            return [item for item in items if item.attempts == 1]
+        found = [item for item, there in zip(unsure, landed, strict=True) if there]
+        if found:
+            self._record(found, [WriteResult(WriteStatus.OK, detail={"landed": "before"})] * len(found))
+            log.info("%d task(s) already in the CRM from an earlier attempt; not sent again", len(found))
+        skip = {item.id for item in found}
+        return [item for item in items if item.id not in skip]
 
     def loop(self, stop: threading.Event, idle: float) -> None:
         """Flush until `stop`; woken by the job loop when it has stored decisions."""
@@ -109,7 +133,10 @@ class Flusher:
             for item, result in zip(items, results, strict=True):
                 if result.status is WriteStatus.OK:  # the common case: one statement for all of them
                     sent.append(item)
-                    kind, message = AuditKind.CRM_WRITE, f"{item.write.kind.value} written"
+                    what = item.write.kind.value
+                    kind, message = AuditKind.CRM_WRITE, f"{what} written"
+                    if result.detail.get("landed"):
+                        message = f"{what} already in the CRM (an earlier attempt); not sent again"
                 else:
                     kind, message = self._settle(connection, item, result, now)
                 self.ctx.on_write(item.write.kind.value, kind)
