@@ -54,3 +54,4 @@ class AuditKind(enum.StrEnum):
     RESUME = "resume"
     CONFIG = "config"
     RETENTION = "retention"
+    CLOCK_STEP = "clock_step"  # the wall clock jumped ahead of elapsed time: timers moved with it

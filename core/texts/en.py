@@ -216,4 +216,10 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "claim": "Claim this lead (first come)",
         "manual": "Distribute this lead. Candidates: {names}",
     },
+    "audit": {  # audit lines the worker writes in the config's language
+        "clock_step": "The system clock was set forward by {seconds} s (that time did not pass): "
+        "{timers} timers (SLA, N days in a stage) moved by as much, none fired early",
+        "lead_deleted": "Lead deleted in the CRM: {writes} pending writes and {jobs} queued jobs and "
+        "timers cancelled",
+    },
 }

@@ -223,4 +223,10 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "claim": "Возьмите лид в работу (кто первый)",
         "manual": "Распределите лид. Кандидаты: {names}",
     },
+    "audit": {  # audit lines the worker writes in the config's language
+        "clock_step": "Системные часы переведены вперёд на {seconds} с (а не прошло столько времени): "
+        "{timers} таймеров (SLA, N дней на этапе) сдвинуты на столько же, ни один не сработал раньше срока",
+        "lead_deleted": "Лид удалён в CRM: отменено отложенных записей {writes}, таймеров и задач "
+        "очереди {jobs}",
+    },
 }

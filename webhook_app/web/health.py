@@ -8,6 +8,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from adapters.storage.clockstep import last_step
 from adapters.storage.configs import last_refusal
 from adapters.storage.engine import reading
 from adapters.storage.heartbeats import last_heartbeat, ping, probe_write
@@ -30,6 +31,7 @@ def healthz() -> ResponseReturnValue:
             beat = last_heartbeat(connection)
             down = outages(connection)
             fallback = (last_refusal(connection) or {}).get("fallback")
+            step = last_step(connection)
     except Exception:  # any database failure means "not healthy"; details go to the log, not out
         current_app.logger.exception("health check: database unreachable")
         return jsonify(status="error", database="unreachable"), 503
@@ -55,6 +57,8 @@ def healthz() -> ResponseReturnValue:
         ],
         # The config file was refused at start-up: a stored version runs until the file loads.
         "config_fallback": fallback,
+        # The last time the wall clock was set forward, as a worker saw it: {at, seconds, timers moved}.
+        "clock_step": step,
     }
     strict = request.args.get("strict") in ("1", "true")
     return jsonify(body), 503 if strict and stale else 200
