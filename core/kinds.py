@@ -54,4 +54,5 @@ class AuditKind(enum.StrEnum):
     RESUME = "resume"
     CONFIG = "config"
     RETENTION = "retention"
+    WRITE_CANCELLED = "write_cancelled"  # the CRM refused a write because the lead is gone
     CLOCK_STEP = "clock_step"  # the wall clock jumped ahead of elapsed time: timers moved with it

@@ -40,6 +40,7 @@ class WriteStatus(enum.Enum):
     OK = "ok"
     TRANSIENT = "transient"
     PERMANENT = "permanent"
+    GONE = "gone"  # refused because the lead no longer exists in the CRM: the lead is recorded deleted
 
 
 @dataclass(frozen=True, slots=True)

@@ -138,8 +138,10 @@ class Writer:
         owners: dict[str, dict[int, int]] = {kind: {} for kind in PARTIES}  # party id → user
         served: dict[tuple[str, int], list[int]] = {}  # (kind, party id) → the writes it answers
         for index, lead in leads.items():
-            if lead not in links:
-                results[index] = _refused("no such lead in amoCRM", lead=str(lead))
+            if lead not in links:  # the list and a read of its own (204) found nothing: deleted
+                results[index] = WriteResult(
+                    WriteStatus.GONE, "no such lead in amoCRM", detail={"lead": str(lead)}
+                )
                 continue
             for kind, ids in zip(PARTIES, links[lead], strict=True):
                 for party in ids:
@@ -245,8 +247,19 @@ def _failed(error: CrmError) -> WriteResult:
 def _item_refused(error: ValidationFailed, problems: list[tuple[str, str]]) -> WriteResult:
     where, what = problems[0]
     said = str(error).split(":")[0]
+    gone = next(((p, w) for p, w in problems if _lead_missing(p, w)), None)
+    if gone is not None:  # the lead (the task's or note's entity) is deleted: not a refusal to replay
+        where, what = gone
+        reason = f"{said}: {what} at {where}"
+        return WriteResult(WriteStatus.GONE, reason, detail={"status": str(error.status), "path": where})
     reason = f"{said}: {what}" + (f" at {where}" if where else "")
     return _refused(reason, status=str(error.status), path=where, problem=what)
+
+
+def _lead_missing(path: str, problem: str) -> bool:
+    """amoCRM's answer for an item whose lead does not exist: `NotFound` on the lead's `id`, or
+    "Entity not found" on a task's or note's `entity_id`."""
+    return path in ("id", "entity_id") and ("NotFound" in problem or "Entity not found" in problem)
 
 
 def _blame(error: ValidationFailed, items: list[Item]) -> dict[int, list[tuple[str, str]]]:

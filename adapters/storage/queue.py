@@ -183,13 +183,15 @@ def wait_for_crm(
     _finish(connection, job, worker, now, state=PENDING, run_at=run_at, last_error=f"{WAITING}: {error}")
 
 
-def cancel_pending(connection: Connection, crm: str, lead_id: str | None, now: datetime) -> None:
-    """Cancel a lead's pending jobs (it was deleted in the CRM), inside the caller's transaction."""
-    connection.execute(
+def cancel_pending(connection: Connection, crm: str, lead_id: str | None, now: datetime) -> int:
+    """Cancel a lead's pending jobs (it was deleted in the CRM), inside the caller's transaction;
+    returns how many."""
+    result = connection.execute(
         update(jobs)
         .where(jobs.c.crm == crm, jobs.c.lead_id == lead_id, jobs.c.state == PENDING)
         .values(state=CANCELLED, updated_at=now)
     )
+    return int(result.rowcount or 0)
 
 
 def shift_timers(

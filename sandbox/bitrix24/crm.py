@@ -9,7 +9,7 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 
-from sandbox.bitrix24.portal import MULTI, PAGE, ApiError, Portal, as_list, not_found
+from sandbox.bitrix24.portal import ENTITY_TYPE, MULTI, PAGE, ApiError, Portal, as_list, not_found
 from sandbox.bitrix24.timeline import comment, fields_param, task, todo
 
 Emit = Callable[[str, str], None]  # (event, entity id)
@@ -177,7 +177,11 @@ def _entity_methods(portal: Portal, entity: str) -> dict[str, Callable[[dict[str
         f"{prefix}.list": list_,
         f"{prefix}.add": add,
     }
-    methods |= {f"{prefix}.update": update, f"{prefix}.fields": fields}
+
+    def delete(params: dict[str, Any], ctx: Ctx) -> Any:
+        return _delete(portal, entity, params, ctx)
+
+    methods |= {f"{prefix}.update": update, f"{prefix}.fields": fields, f"{prefix}.delete": delete}
     if entity in ("lead", "deal"):
         methods[f"{prefix}.contact.items.get"] = contacts
     return methods
@@ -217,6 +221,24 @@ def _update(portal: Portal, entity: str, params: dict[str, Any], ctx: Ctx) -> bo
     portal.apply(entity, record, fields)
     # §1.2: no "not my own change" filter — a subscriber gets the echo of its own update
     ctx.emit(f"ONCRM{entity.upper()}UPDATE", record["ID"])
+    return True
+
+
+def _delete(portal: Portal, entity: str, params: dict[str, Any], ctx: Ctx) -> bool:
+    """crm.<entity>.delete: the record is gone (get/update then answer "Not found", §2.2); its to-dos
+    go with it, and ONCRM<ENTITY>DELETE follows with the ID."""
+    number = _record_id(params)
+    record = portal.records[entity].pop(number, None)
+    if record is None:
+        raise not_found()
+    portal.bindings.pop((entity, number), None)
+    owner = str(next(type_id for type_id, name in ENTITY_TYPE.items() if name == entity))
+    portal.activities[:] = [
+        a
+        for a in portal.activities
+        if not (str(a.get("ownerTypeId")) == owner and str(a.get("ownerId")) == str(number))
+    ]
+    ctx.emit(f"ONCRM{entity.upper()}DELETE", record["ID"])
     return True
 
 

@@ -20,9 +20,16 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection
 
 from adapters.storage.audit import audit_row, write_audit_rows
-from adapters.storage.outbox import OutboxItem, claim_writes, mark_dead, mark_retry, mark_sent_many
-from adapters.storage.queue import leads_in_flight
-from core.kinds import AuditKind
+from adapters.storage.outbox import (
+    OutboxItem,
+    claim_writes,
+    mark_cancelled,
+    mark_dead,
+    mark_retry,
+    mark_sent_many,
+)
+from adapters.storage.queue import enqueue, leads_in_flight
+from core.kinds import AuditKind, JobKind
 from core.ports import WriteChecker, WriteKind, WriteResult, WriteStatus
 from webhook_app.pipeline.backoff import backoff_delay
 from webhook_app.pipeline.context import JobContext
@@ -129,8 +136,15 @@ class Flusher:
         now = self.ctx.clock()
         sent: list[OutboxItem] = []
         rows = []
+        gone: set[tuple[str, str]] = set()
         with self.ctx.engine.begin() as connection:
             for item, result in zip(items, results, strict=True):
+                if result.status is WriteStatus.GONE and (item.crm, item.lead_id) not in gone:
+                    # The lead is deleted in the CRM: the worker records it so (the lifecycle closes
+                    # it, its other pending work is cancelled), as the CRM's deletion webhook would.
+                    gone.add((item.crm, item.lead_id))
+                    payload = {"action": "delete", "source": "write"}
+                    enqueue(connection, JobKind.EVENT, item.crm, item.lead_id, payload, now, now)
                 if result.status is WriteStatus.OK:  # the common case: one statement for all of them
                     sent.append(item)
                     what = item.write.kind.value
@@ -166,6 +180,12 @@ class Flusher:
             return (
                 AuditKind.CRM_RETRY,
                 f"{what} failed, retry in {delay.total_seconds():.0f}s: {result.error}",
+            )
+        if result.status is WriteStatus.GONE:  # not a dead letter: there is nothing to replay it onto
+            mark_cancelled(connection, item, result.error)
+            return (
+                AuditKind.WRITE_CANCELLED,
+                f"{what} not written, the lead is gone from the CRM: {result.error}",
             )
         mark_dead(connection, item, result.error)
         return AuditKind.DEAD_LETTER, f"{what} refused: {result.error}"
