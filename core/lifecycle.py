@@ -128,9 +128,12 @@ def _updated(
     save triggers must see who holds the deal), then a stage move."""
     lead = event.lead
     effects: list[Effect] = []
+    if life.closed == "deleted":  # restored in the CRM (amoCRM's trash): it lives on as it is now
+        life = replace(life, closed=None)
+        effects.append(Note(AuditKind.RESTORED, "lead restored in the CRM after its deletion"))
     if lead.responsible_user_id is not None and lead.responsible_user_id != life.owner_user:
         changed = _owner_changed(life, event, policy)
-        life, effects = changed.life or life, list(changed.effects)
+        life, effects = changed.life or life, [*effects, *changed.effects]
     if place_of(lead) != life.place:
         moved = _stage_moved(life, lead, policy, state, now)
         life, effects = moved.life or life, [*effects, *moved.effects]

@@ -224,3 +224,25 @@ def test_a_write_refused_for_a_deleted_lead_is_not_a_dead_letter(side):
         assert load_lives(c, crm.crm, [gone])[gone].closed == "deleted"
         dead = [s for (s,) in c.execute(select(outbox.c.state)) if s == "dead"]
     assert dead == [] and read_audit(crm.engine, kinds=("dead_letter",)) == []
+
+
+def test_a_lead_restored_after_its_deletion_lives_on():
+    """amoCRM can restore a lead from its trash: the next update reopens its life (pure lifecycle)."""
+    from datetime import UTC, datetime
+
+    from core.lifecycle import step
+    from core.lifecycle_types import Deleted, LeadLife, Updated
+    from core.model import Lead
+    from core.state import RoutingState
+    from tests.integration.helpers import team_policy
+
+    now = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
+    life = LeadLife("7", owner="ivanova", owner_user=101, place="new", stage="new")
+    gone = step(life, Deleted("webhook"), team_policy(), RoutingState(), now)
+    assert gone.life is not None and gone.life.closed == "deleted"
+    again = step(gone.life, Deleted("write"), team_policy(), RoutingState(), now)
+    assert [type(e).__name__ for e in again.effects] == ["Note", "Cancel"]  # quiet: already recorded
+    lead = Lead(id="7", created_at=now, stage_id="new", stage="new", responsible_user_id=101)
+    back = step(gone.life, Updated(lead), team_policy(), RoutingState(), now)
+    assert back.life is not None and back.life.closed is None
+    assert [e.kind for e in back.effects] == ["restored"]  # type: ignore[union-attr]
