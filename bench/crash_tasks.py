@@ -3,12 +3,13 @@
     .venv/bin/python bench/crash_tasks.py [--db URL] [--leads 1000] [--rounds 12] [--blind]
 
 Each round starts two worker processes on one database (the split `worker`s of a deployment) over a
-CRM kept in its own SQLite file; each dies right after the CRM took one of its first six write calls
-(before the worker recorded the answer), or is killed at a random moment. A last worker drains the
-rest. It prints the leads, the kills, the tasks a lead got beyond its first, the leads given two
-different owners, the leads without a task and the writes never sent. `--blind` runs workers that
-never look in the CRM for a task tried before (the behaviour before issue 19). Without `--db` it
-uses a fresh SQLite file; a PostgreSQL URL must point to an empty database or schema.
+CRM kept in its own SQLite file; one dies right after the CRM took its second write call (its
+first tasks), the other after a random one of its first six (before the worker recorded the
+answer). A last worker drains the rest. It prints the leads, the kills, the tasks a lead got beyond
+its first, the leads given two different owners, the leads without a task and the writes never
+sent. `--blind` runs workers that never look in the CRM for a task tried before (the behaviour
+before issue 19). Without `--db` it uses a fresh SQLite file; a PostgreSQL URL must point to an
+empty database or schema.
 """
 
 from __future__ import annotations
