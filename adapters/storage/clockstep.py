@@ -13,13 +13,14 @@ from adapters.storage.kv import lock_value, put_value, read_value
 KEY = "clock:step"
 
 
-def claim_step(connection: Connection, now: datetime, seconds: float, within: timedelta) -> bool:
-    """Record a step noticed at `now` unless one of about the same size was recorded within `within`
-    of it (another worker's sight of the same step); True when this one is new. Locks the row."""
+def claim_step(connection: Connection, now: datetime, seconds: float, within: timedelta, size: float) -> bool:
+    """Record a step noticed at `now` unless one of about the same size (± `size` seconds) was
+    recorded within `within` of it (another worker's sight of the same step); True when this one
+    is new. Locks the row until the transaction ends."""
     last = lock_value(connection, KEY)
     if isinstance(last, dict):
         at = datetime.fromisoformat(str(last.get("at")))
-        if abs(now - at) <= within and abs(float(last.get("seconds", 0)) - seconds) <= within.total_seconds():
+        if abs(now - at) <= within and abs(float(last.get("seconds", 0)) - seconds) <= size:
             return False
     put_value(connection, KEY, {"at": now.isoformat(), "seconds": round(seconds), "timers": 0}, now)
     return True

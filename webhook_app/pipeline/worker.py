@@ -159,7 +159,7 @@ class Worker:
         before = last[0] + timedelta(seconds=passed)  # what the clock would say now without the step
         within = timedelta(seconds=max(self.options.clock_step, 600.0))
         with self.ctx.engine.begin() as connection:
-            if not claim_step(connection, now, jump, within):
+            if not claim_step(connection, now, jump, within, self.options.clock_step):
                 return  # another worker saw this step first and moved the timers
             moved = shift_timers(connection, DURATION_TIMERS, before, timedelta(seconds=jump), now)
             note_shifted(connection, now, moved)
