@@ -149,17 +149,17 @@ class Worker:
         if self.elapsed is None:
             return
         tick = self.elapsed()
-        last, self._tick = self._tick, (now, tick)
-        if last is None:
-            return
-        passed = tick - last[1]
-        jump = (now - last[0]).total_seconds() - passed
-        if jump <= self.options.clock_step:
+        last = self._tick
+        passed = tick - last[1] if last is not None else 0.0
+        jump = (now - last[0]).total_seconds() - passed if last is not None else 0.0
+        if last is None or jump <= self.options.clock_step:
+            self._tick = (now, tick)
             return
         before = last[0] + timedelta(seconds=passed)  # what the clock would say now without the step
         within = timedelta(seconds=max(self.options.clock_step, 600.0))
         with self.ctx.engine.begin() as connection:
             if not claim_step(connection, now, jump, within, self.options.clock_step):
+                self._tick = (now, tick)
                 return  # another worker saw this step first and moved the timers
             moved = shift_timers(connection, DURATION_TIMERS, before, timedelta(seconds=jump), now)
             note_shifted(connection, now, moved)
@@ -171,6 +171,7 @@ class Worker:
                 at=now,
                 detail={"seconds": round(jump, 1), "timers": moved, "before": before.isoformat()},
             )
+        self._tick = (now, tick)  # only now: if storing it failed, the next pass sees the step again
         log.warning("the wall clock was set forward by %.0f s; %d timers moved with it", jump, moved)
 
     def crm_answered(self) -> None:
