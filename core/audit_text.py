@@ -37,7 +37,6 @@ _FIXED = frozenset(
         AuditKind.DUPLICATE,
         AuditKind.ALREADY_DECIDED,
         AuditKind.LEAD_MISSING,
-        AuditKind.DELETED,
         AuditKind.IGNORED,
         AuditKind.ECHO,
         AuditKind.SLA_OK,
@@ -136,6 +135,16 @@ class AuditText:
         if code is AuditKind.CRM_BACK:
             seconds = d["seconds"] if "seconds" in d else _SECONDS.findall(message)[0]
             return w["crm_back"].format(seconds=seconds)
+        if code is AuditKind.DELETED:  # with what it cancelled, when the worker recorded the deletion
+            if "writes" in d:
+                return w["lead_deleted"].format(writes=d["writes"], jobs=d["jobs"])
+            return w["deleted"]
+        if code is AuditKind.CLOCK_STEP:
+            return w["clock_step"].format(seconds=round(float(d["seconds"])), timers=d["timers"])
+        if code is AuditKind.WRITE_CANCELLED:
+            return w["write_cancelled"].format(what=self.write(d["write"]), error=d["error"])
+        if code is AuditKind.RESTORED:
+            return w["restored"]
         if code is AuditKind.RETENTION:
             return w["retention"].format(inputs=d["inputs_deleted"], events=d["events_deleted"])
         if code in (AuditKind.JOB_RETRY, AuditKind.JOB_FAILED, AuditKind.CRM_DOWN):

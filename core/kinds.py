@@ -54,3 +54,6 @@ class AuditKind(enum.StrEnum):
     RESUME = "resume"
     CONFIG = "config"
     RETENTION = "retention"
+    RESTORED = "restored"  # a lead recorded deleted came back (amoCRM's restore from the trash)
+    WRITE_CANCELLED = "write_cancelled"  # the CRM refused a write because the lead is gone
+    CLOCK_STEP = "clock_step"  # the wall clock jumped ahead of elapsed time: timers moved with it

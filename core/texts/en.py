@@ -410,6 +410,15 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
     },
     # The audit log's messages, rendered when read (webhook_app/audit_text.py) from each row's data.
     "audit": {
+        "kind_restored": "restored",
+        "kind_write_cancelled": "write cancelled",
+        "kind_clock_step": "clock step",
+        "write_cancelled": "{what} not written, the lead is gone from the CRM ({error})",
+        "restored": "lead restored in the CRM after its deletion",
+        "clock_step": "The system clock was set forward by {seconds} s (that time did not pass): "
+        "{timers} timers (SLA, N days in a stage) moved by as much, none fired early",
+        "lead_deleted": "Lead deleted in the CRM: {writes} pending writes and {jobs} queued jobs and "
+        "timers cancelled",
         "kind_received": "received",
         "kind_duplicate": "duplicate",
         "kind_reconciled": "reconciled",

@@ -420,6 +420,15 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
     },
     # The audit log's messages, rendered when read (webhook_app/audit_text.py) from each row's data.
     "audit": {
+        "kind_restored": "восстановлен",
+        "kind_write_cancelled": "запись отменена",
+        "kind_clock_step": "перевод часов",
+        "write_cancelled": "{what}: не записано, лида больше нет в CRM ({error})",
+        "restored": "лид восстановлен в CRM после удаления",
+        "clock_step": "Системные часы переведены вперёд на {seconds} с (а не прошло столько времени): "
+        "{timers} таймеров (SLA, N дней на этапе) сдвинуты на столько же, ни один не сработал раньше срока",
+        "lead_deleted": "Лид удалён в CRM: отменено отложенных записей {writes}, таймеров и задач "
+        "очереди {jobs}",
         "kind_received": "получено",
         "kind_duplicate": "повтор",
         "kind_reconciled": "сверка",

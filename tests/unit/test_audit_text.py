@@ -79,3 +79,29 @@ def test_rows_written_with_their_data_need_no_parsing_of_the_stored_text():
         "передача «qualified» уже выполнена"
     )
     assert w.message("crm_down", "(any text)", {"error": "timeout"}).startswith("CRM не отвечает (timeout)")
+
+
+def test_a_deletion_a_cancelled_write_a_restore_and_a_clock_step_are_words_with_their_figures():
+    w = words()
+    deleted = {"source": "webhook", "writes": 3, "jobs": 1}
+    assert w.message("deleted", "Lead deleted in the CRM: …", deleted) == (
+        "Лид удалён в CRM: отменено отложенных записей 3, таймеров и задач очереди 1"
+    )
+    assert w.message("deleted", "lead deleted", {}) == "лид удалён в CRM"  # an older row: no figures
+    gone = {"write": "task", "error": "Entity not found"}
+    assert w.message("write_cancelled", "task not written, …", gone) == (
+        "задача: не записано, лида больше нет в CRM (Entity not found)"
+    )
+    assert w.message("restored", "lead restored in the CRM after its deletion", {}) == (
+        "лид восстановлен в CRM после удаления"
+    )
+    step = {"seconds": 1200.0, "timers": 7, "before": "2026-12-07T10:00:00+00:00"}
+    assert (
+        words("en").message("clock_step", "…", step).startswith("The system clock was set forward by 1200 s")
+    )
+    assert [w.kind(k) for k in ("deleted", "write_cancelled", "restored", "clock_step")] == [
+        "удалён",
+        "запись отменена",
+        "восстановлен",
+        "перевод часов",
+    ]
