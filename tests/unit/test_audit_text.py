@@ -40,7 +40,8 @@ def test_a_persons_change_names_the_manager_or_says_the_user_is_not_ours():
 def test_events_writes_and_kinds_are_words():
     w = words()
     assert w.message("received", "add received", {"event": "add"}) == "получено событие: создание"
-    assert w.message("received", "…", {"event": "ONCRMDEALUPDATE"}) == "получено событие: изменение"
+    bitrix = {"event": "ONCRMDEALUPDATE", "action": "update"}  # the adapter names what happened
+    assert w.message("received", "…", bitrix) == "получено событие: изменение"
     assert w.message("crm_write", "task written", {"write": "task"}) == "записано в CRM: задача"
     retry = {"write": "responsible", "error": "HTTP 503"}
     assert w.message("crm_retry", "responsible failed, retry in 12s: HTTP 503", retry) == (
