@@ -15,7 +15,8 @@ from sqlalchemy import Connection
 
 from adapters.storage.kv import entries_like, put_value, read_value
 
-OK, DOWN, UNKNOWN = "ok", "down", "unknown"
+OK, DOWN, UNKNOWN, UNCHECKED = "ok", "down", "unknown", "unchecked"
+STATES = (OK, DOWN, UNKNOWN, UNCHECKED)
 
 
 def _state_key(crm: str) -> str:
@@ -28,8 +29,9 @@ def _install_key(crm: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class HookState:
-    """The last check of one CRM's hook: `ok`, `down` (broken and not repaired) or `unknown` (could
-    not be read: `error` says why); since when it is down, and the last repair."""
+    """The last check of one CRM's hook: `ok`, `down` (off and not repaired), `unknown` (could not be
+    read this time: `error` says why) or `unchecked` (cannot be read in this setup, or uninstalled
+    on purpose); since when it is not ok, and the last repair."""
 
     crm: str
     state: str

@@ -159,6 +159,12 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "state_done": "done",
         "state_failed": "failed",
         "state_lost": "stopped",
+        "hook_down": "The {crm} webhook is off since {since} and could not be re-enabled: leads arrive only "
+        "through the reconciler, up to 5 minutes late",
+        "hook_unknown": "The {crm} webhook could not be checked",
+        "hook_repaired": "The {crm} webhook was off and re-enabled at {at}",
+        "config_fallback": "The config file {file} was refused at start-up: stored version {version} runs "
+        "since {since}",
     },
     "simulate": {
         "head_time": "Time",

@@ -166,6 +166,12 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "state_done": "готово",
         "state_failed": "ошибка",
         "state_lost": "прерван",
+        "hook_down": "Вебхук {crm} отключён с {since} и не включается — лиды приходят только через сверку, "
+        "с опозданием до 5 минут",
+        "hook_unknown": "Вебхук {crm} не удалось проверить",
+        "hook_repaired": "Вебхук {crm} был отключён и включён снова в {at}",
+        "config_fallback": "Файл конфигурации {file} отклонён при запуске: с {since} работает сохранённая "
+        "версия {version}",
     },
     "simulate": {
         "head_time": "Время",

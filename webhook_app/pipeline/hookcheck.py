@@ -18,7 +18,16 @@ from sqlalchemy import Connection
 from adapters.admin import HookKeeper
 from adapters.errors import CrmError, PermanentCrmError
 from adapters.storage.audit import write_audit
-from adapters.storage.hookstate import DOWN, OK, UNKNOWN, HookState, hook_state, last_install, save_hook_state
+from adapters.storage.hookstate import (
+    DOWN,
+    OK,
+    UNCHECKED,
+    UNKNOWN,
+    HookState,
+    hook_state,
+    last_install,
+    save_hook_state,
+)
 from adapters.storage.queue import Job, complete, enqueue, has_open_job, reschedule
 from core.kinds import AuditKind, JobKind
 from webhook_app.pipeline.context import JobContext
@@ -46,7 +55,7 @@ def check_hook(ctx: JobContext, job: Job) -> None:
         before = hook_state(connection, job.crm) or HookState(job.crm, UNKNOWN, now)
         install = last_install(connection, job.crm)
     if install.removed:
-        after = before.checked(UNKNOWN, now, problem="", error=REMOVED)
+        after = before.checked(UNCHECKED, now, problem="", error=REMOVED)
     else:
         try:
             after = _check(keeper, before, install.public_url, now)
@@ -65,7 +74,7 @@ def check_hook(ctx: JobContext, job: Job) -> None:
 def _check(keeper: HookKeeper, before: HookState, public_url: str | None, now: datetime) -> HookState:
     status = keeper.hook_status()
     if not status.checkable:
-        return before.checked(UNKNOWN, now, problem="", error=status.note)
+        return before.checked(UNCHECKED, now, problem="", error=status.note)
     if status.healthy:
         return before.checked(OK, now, problem="", error="")
     problem = status.problem()
