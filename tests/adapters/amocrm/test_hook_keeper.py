@@ -25,10 +25,8 @@ def test_a_disabled_hook_is_seen_and_subscribing_again_re_enables_it(db, emu):
     keeper.install(PUBLIC)
     emu.account.webhooks[OURS].disabled = True  # amoCRM switched it off (§1.5)
     status = keeper.hook_status()
-    assert (status.healthy, status.disabled) == (
-        False,
-        True,
-    ) and status.problem() == "the webhook is disabled"
+    assert (status.healthy, status.disabled) == (False, True)
+    assert status.problem() == "the webhook is disabled"
     after = keeper.repair_hook(status, None)
     assert after.healthy and not emu.account.webhooks[OURS].disabled
     assert emu.account.webhooks[OURS].settings == EVENTS
