@@ -138,7 +138,7 @@ def build_worker(services: Services, name: str | None = None, options: WorkerOpt
         on_write=lambda kind, outcome: metrics.crm_writes.labels(kind, outcome).inc(),
         on_handoff=lambda kind, outcome: metrics.handoffs.labels(kind, outcome).inc(),
         hooks=services.hooks,
-        hook_every=lambda: timedelta(minutes=services.config.current.document.hooks.check_every_minutes),
+        hook_every=lambda: timedelta(seconds=services.config.current.document.hooks.check_every_seconds),
     )
     if options is None:
         options = worker_options(services.crm)

@@ -168,3 +168,15 @@ def test_the_period_comes_from_the_config(engine, emu):
     assert emu.account.webhooks[OURS].disabled
     check(worker, clock, minutes=1)
     assert not emu.account.webhooks[OURS].disabled
+
+
+def test_a_worker_that_starts_checks_at_once_not_a_period_later(engine, emu):
+    worker, clock = setup(engine, emu)
+    installed(engine, emu, clock)
+    worker.run_once()  # checked; the next check is due in a minute
+    emu.account.webhooks[OURS].disabled = True  # failed deliveries while the service restarted
+    restarted = make_worker(engine, FakeCrm(), clock, team_policy(), name="w2")
+    restarted.ctx.hooks = worker.ctx.hooks
+    restarted.keep_reconciling(clock())
+    restarted.run_once()
+    assert not emu.account.webhooks[OURS].disabled and state(engine).repairs == 1

@@ -192,7 +192,7 @@ class OverridesModel(Strict):
 class HooksModel(Strict):
     """The hook check: how often our webhook in the CRM is read (and re-enabled when it is off)."""
 
-    check_every_minutes: Annotated[int, Field(ge=1, le=60)] = 1
+    check_every_seconds: Annotated[int, Field(ge=10, le=3600)] = 60
 
 
 class ConfigModel(Strict):

@@ -169,7 +169,7 @@ class Worker:
             if isinstance(self.ctx.crm, Reconcilable):
                 ensure_reconcile_job(connection, self.ctx.crm.name, now)
             if self.ctx.hooks is not None:
-                ensure_hook_check_job(connection, self.ctx.crm.name, now)
+                ensure_hook_check_job(connection, self.ctx.crm.name, now, at_once=last is None)
         self._reconcile_checked = now
 
     def run(self, stop: threading.Event) -> None:
