@@ -41,6 +41,9 @@ def _web_options(parser: argparse.ArgumentParser, *, workers: int) -> None:
         "--workers", type=int, default=workers, help=f"gunicorn processes (default {workers})"
     )
     parser.add_argument("--threads", type=int, default=8, help="threads per process (default 8)")
+    parser.add_argument(
+        "--pid-file", help="write the master's pid here (a SIGUSR2 upgrade renames it to <file>.oldbin)"
+    )
 
 
 def _app_factory(args: argparse.Namespace, *, with_worker: bool) -> Any:
@@ -123,7 +126,8 @@ def _run_gunicorn(args: argparse.Namespace, *, with_worker: bool) -> int:
     failed = _check(args)
     if failed is not None:
         return failed
-    options = gunicorn_options(args.host, args.port, args.workers, args.threads)
+    extra = {"pidfile": args.pid_file} if args.pid_file else {}
+    options = gunicorn_options(args.host, args.port, args.workers, args.threads, **extra)
     GunicornServer(_app_factory(args, with_worker=with_worker), options, on_hup=_hup_reloader(args)).run()
     return 0
 
