@@ -55,5 +55,8 @@ class AuditKind(enum.StrEnum):
     RESUME = "resume"
     CONFIG = "config"
     RETENTION = "retention"
+    RESTORED = "restored"  # a lead recorded deleted came back (amoCRM's restore from the trash)
+    WRITE_CANCELLED = "write_cancelled"  # the CRM refused a write because the lead is gone
+    CLOCK_STEP = "clock_step"  # the wall clock jumped ahead of elapsed time: timers moved with it
     HOOK_REPAIRED = "hook_repaired"  # our webhook was disabled or missing in the CRM; re-enabled
     HOOK_DOWN = "hook_down"  # our webhook is disabled or missing and could not be repaired
