@@ -309,6 +309,7 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "job_after_days": "передача через N дней на этапе",
         "job_sla": "проверка SLA: взят ли в работу",
         "job_return": "возврат менеджеру после отсутствия",
+        "job_hook_check": "проверка нашего вебхука в CRM",
         "by_admin_web": "администратор (страница, {address})",
         "by_admin_api": "администратор (API, {address})",
         "by_startup": "при запуске",
@@ -324,6 +325,12 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "not_dead": "Запись {id} не в недоставленных",
         "no_decision": "Нет решения {id}",
         "no_whatif": "Нет прогона «что если» {id}",
+        "hook_down": "Вебхук {crm} отключён с {since} и не включается — лиды приходят только через сверку, "
+        "с опозданием до 5 минут",
+        "hook_unknown": "Вебхук {crm} не удалось проверить",
+        "hook_repaired": "Вебхук {crm} был отключён и включён снова в {at}",
+        "config_fallback": "Файл конфигурации {file} отклонён при запуске: с {since} работает сохранённая "
+        "версия {version}",
     },
     "simulate": {
         "head_time": "Время",
