@@ -140,6 +140,10 @@ class AuditText:
             return w["clock_step"].format(seconds=round(float(d["seconds"])), timers=d["timers"])
         if code is AuditKind.WRITE_CANCELLED:
             return w["write_cancelled"].format(what=self.write(d["write"]), error=d["error"])
+        if code is AuditKind.HOOK_REPAIRED:
+            return w["hook_repaired"].format(repairs=d["repairs"])
+        if code is AuditKind.HOOK_DOWN:
+            return w["hook_down"].format(error=d["error"])
         if code is AuditKind.RESTORED:
             return w["restored"]
         if code is AuditKind.RETENTION:

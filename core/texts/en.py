@@ -417,6 +417,12 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
     },
     # The audit log's messages, rendered when read (webhook_app/audit_text.py) from each row's data.
     "audit": {
+        "kind_hook_repaired": "webhook repaired",
+        "kind_hook_down": "webhook down",
+        "hook_repaired": "our webhook in the CRM was off; it is on again and events flow (repairs so far: "
+        "{repairs})",
+        "hook_down": "our webhook in the CRM is off and cannot be repaired ({error}); until it is, leads "
+        "arrive only through the reconciler",
         "kind_restored": "restored",
         "kind_write_cancelled": "write cancelled",
         "kind_clock_step": "clock step",

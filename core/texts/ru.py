@@ -427,6 +427,12 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
     },
     # The audit log's messages, rendered when read (webhook_app/audit_text.py) from each row's data.
     "audit": {
+        "kind_hook_repaired": "вебхук восстановлен",
+        "kind_hook_down": "вебхук отключён",
+        "hook_repaired": "наш вебхук в CRM не работал; он включён снова, события снова приходят "
+        "(восстановлений всего: {repairs})",
+        "hook_down": "наш вебхук в CRM отключён и не восстанавливается ({error}); пока его не включат, "
+        "лиды приходят только через сверку",
         "kind_restored": "восстановлен",
         "kind_write_cancelled": "запись отменена",
         "kind_clock_step": "перевод часов",

@@ -106,3 +106,16 @@ def test_a_deletion_a_cancelled_write_a_restore_and_a_clock_step_are_words_with_
         "восстановлен",
         "перевод часов",
     ]
+
+
+def test_a_webhook_repaired_or_down_is_said_in_words():
+    w = words()
+    repaired = {"problem": "the webhook is disabled", "repairs": 2}
+    assert w.message("hook_repaired", "our webhook was off (…)", repaired) == (
+        "наш вебхук в CRM не работал; он включён снова, события снова приходят (восстановлений всего: 2)"
+    )
+    down = {"problem": "no webhook of ours is registered", "error": "HTTP 403"}
+    assert w.message("hook_down", "…", down).startswith(
+        "наш вебхук в CRM отключён и не восстанавливается (HTTP 403)"
+    )
+    assert (w.kind("hook_repaired"), w.kind("hook_down")) == ("вебхук восстановлен", "вебхук отключён")
