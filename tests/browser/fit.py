@@ -57,11 +57,11 @@ _OVERFLOW = """() => {
   return out;
 }"""
 
-# The YAML and the CRM's errors (.raw) are quoted as they are; the decision reasons are worded by
-# core/reasons.py, whose language its own tests check: this checks the pages' words around them.
+# The YAML and the CRM's errors (.raw) are quoted as they are; everything else, the decisions'
+# reasons included, must be in the page's language.
 _TEXT = """() => {
   const copy = document.body.cloneNode(true);
-  for (const raw of copy.querySelectorAll('textarea, pre, .reason, .raw')) raw.remove();
+  for (const raw of copy.querySelectorAll('textarea, pre, .raw')) raw.remove();
   return copy.innerText;
 }"""
 
