@@ -17,7 +17,9 @@ from sqlalchemy import Engine
 
 from adapters.storage.engine import reading
 from adapters.storage.readmodel import LeadRows, lead_rows
+from core.audit_text import AuditText
 from core.policy import Policy
+from core.reasons import Renderer
 from core.texts import texts
 
 # Kinds whose title says it all: their audit message is an engineer's note, not the reader's words.
@@ -31,7 +33,6 @@ _TITLE_ONLY = frozenset(
         "duplicate",
         "reconciled",
         "lead_missing",
-        "deleted",
         "already_decided",
         "replay",
         "handoff_done",
@@ -122,6 +123,7 @@ class _Teller:
         self.policy = policy
         self.t = texts(policy.language, "admin")
         self.by_user = {m.crm_user_id: m.key for m in policy.managers.values()}
+        self.words = AuditText(Renderer(policy))
 
     def name(self, key: str | None) -> str:
         """A manager's name (the key of someone no longer in the config)."""
@@ -136,9 +138,11 @@ class _Teller:
     def audit(self, row: Row) -> StoryEvent:
         kind, detail = str(row["kind"]), dict(row["detail"] or {})
         title = self.t.get(f"ev_{kind}", self.t["ev_other"])
-        text = str(row["message"])
+        action = str(detail.get("action") or detail.get("event") or "")
+        # The audit's own words for the row (as `leadrouter audit` says it), unless the page says more.
+        text = self.words.message(kind, str(row["message"]), detail, row["manager"])
         if kind == "received":
-            text = self.event(str(detail.get("action") or detail.get("event") or ""))
+            text = self.words.event(action)
         elif kind == "stage_changed" and detail.get("stage"):
             before = detail.get("stage_before") or "—"
             text = self.t["moved_from_to"].format(before=before, after=detail["stage"])
@@ -157,7 +161,7 @@ class _Teller:
             text, error = "", text
         manager = row["manager"]
         rank = _RANK["received"] if kind in ("received", "reconciled", "duplicate") else _RANK["audit"]
-        new = "ADD" in str(detail.get("event") or "").upper()
+        new = action == "add" or action.upper().endswith("ADD")  # older Bitrix24 rows: the event's name
         minor = kind in _MINOR or (kind == "received" and not new)
         return StoryEvent(
             _iso(row["at"]),
@@ -170,18 +174,6 @@ class _Teller:
             error=error,
             minor=minor,
         )
-
-    def event(self, name: str) -> str:
-        """What the CRM said happened (amoCRM's action or Bitrix24's event name)."""
-        code = name.upper()
-        for part, key in (("ADD", "add"), ("DELETE", "delete"), ("RESPONSIBLE", "responsible")):
-            if part in code:
-                return self.t[f"event_{key}"]
-        if "STATUS" in code:
-            return self.t["event_status"]
-        if "UPDATE" in code:
-            return self.t["event_update"]
-        return self.t["event_other"].format(event=name)
 
     def decision(self, row: Row) -> StoryEvent:
         purpose = str(row["purpose"])
