@@ -142,7 +142,7 @@ class _Teller:
         # The audit's own words for the row (as `leadrouter audit` says it), unless the page says more.
         text = self.words.message(kind, str(row["message"]), detail, row["manager"])
         if kind == "received":
-            text = self.words.event(action)
+            text = self.event(action)
         elif kind == "stage_changed" and detail.get("stage"):
             before = detail.get("stage_before") or "—"
             text = self.t["moved_from_to"].format(before=before, after=detail["stage"])
@@ -174,6 +174,11 @@ class _Teller:
             error=error,
             minor=minor,
         )
+
+    def event(self, action: str) -> str:
+        """What the CRM said happened, as a sentence (the adapter's `action`: add, update, …)."""
+        said = self.t.get(f"event_{action.lower()}")
+        return said if said is not None else self.t["event_other"].format(event=action)
 
     def decision(self, row: Row) -> StoryEvent:
         purpose = str(row["purpose"])
