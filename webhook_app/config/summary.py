@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.model import ALWAYS, Manager, NobodyAvailable, Pool, StageRef, Target, WeeklySchedule
+from core.model import ALWAYS, JunkCredit, Manager, NobodyAvailable, Pool, StageRef, Target, WeeklySchedule
 from core.policy import Handoff
 from webhook_app.config.loader import LoadedConfig
 from webhook_app.config.schedule import DAYS
@@ -109,7 +109,33 @@ def _pool(p: Pool, width: int) -> str:
         parts.append(f"nobody available: {_nobody(p.nobody_available)}")
     if p.return_after_absence:
         parts.append("return after absence" + (" (untouched leads only)" if p.return_only_untouched else ""))
+    if p.balance != "count":
+        parts.append(_balance(p))
+    if p.junk is not None:
+        parts.append(_junk(p.junk))
     return " · ".join(parts)
+
+
+def _balance(p: Pool) -> str:
+    if p.balance == "tiers":
+        names = ", ".join(t.name for t in p.tiers)
+        return (
+            f"balance by tiers [{names}]: a separate rotation per tier, each within one lead of the "
+            f"shares (counts overall within {len(p.tiers)} leads)"
+        )
+    return (
+        f"balance by value ({p.value.label}): each lead to whoever is furthest below their share of "
+        "value, within the largest single lead; counts drift and are shown"
+    )
+
+
+def _junk(junk: JunkCredit) -> str:
+    what = f"moved to {_stage(junk.stage)}" if junk.stage else f'lost as "{junk.loss_reason}"'
+    hours = f"{junk.within.total_seconds() / 3600:g}"
+    return (
+        f"junk credit: a lead {what} within {hours} h of getting it stops counting toward the share "
+        f"(at most {junk.max_per_week} a week per manager)"
+    )
 
 
 def _target(target: Target | None) -> str:
