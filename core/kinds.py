@@ -54,3 +54,5 @@ class AuditKind(enum.StrEnum):
     RESUME = "resume"
     CONFIG = "config"
     RETENTION = "retention"
+    JUNK_CREDIT = "junk_credit"  # a lead marked as junk soon after it came no longer counts
+    JUNK_REFUSED = "junk_refused"  # … but the manager's credits of the week were used up

@@ -50,7 +50,9 @@ def test_value_balance_by_price_field_and_points_is_built(tmp_path):
               members: [ivanova, petrov]
               strategy: weighted
               balance: value
-              value: {tiers: [{when: {source: Сайт}, points: 5}, {when: {price: {gte: 100000}}, points: 3}], default: 1}
+              value:
+                tiers: [{when: {source: Сайт}, points: 5}, {when: {price: {gte: 100000}}, points: 3}]
+                default: 1
             """,
         )
     )
@@ -120,11 +122,16 @@ def test_tier_mistakes_are_each_named_with_their_line(tmp_path, monkeypatch):
 
 
 def test_balance_tiers_without_tiers_and_tiers_without_the_balance_are_errors(tmp_path, monkeypatch):
-    assert problems(tmp_path, monkeypatch, "regions: {members: [ivanova], strategy: weighted, balance: tiers}\n") == [
-        "cfg.yaml:8: pools.regions.balance: balance: tiers needs tiers: [{name: big, when: ...}, {name: rest}]"
+    assert problems(
+        tmp_path, monkeypatch, "regions: {members: [ivanova], strategy: weighted, balance: tiers}\n"
+    ) == [
+        "cfg.yaml:8: pools.regions.balance: "
+        "balance: tiers needs tiers: [{name: big, when: ...}, {name: rest}]"
     ]
-    text = "regions: {members: [ivanova], strategy: weighted, tiers: [{name: a, when: {source: x}}, {name: b}]}\n"
-    assert problems(tmp_path, monkeypatch, text) == [
+    text = (
+        "regions: {members: [ivanova], strategy: weighted, tiers: [{name: a, when: {source: x}}, {name: b}]}"
+    )
+    assert problems(tmp_path, monkeypatch, text + "\n") == [
         "cfg.yaml:8: pools.regions.tiers: 'tiers' only applies with balance: tiers (this pool has count)"
     ]
 

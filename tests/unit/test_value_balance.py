@@ -151,7 +151,9 @@ def test_tiers_keep_each_tier_within_one_lead_and_the_whole_within_the_number_of
     w = dict(zip(keys, weights, strict=True))
     for strategy in ("weighted", "round_robin"):
         shares = w if strategy == "weighted" else dict.fromkeys(keys, 1)
-        p = policy([manager(k) for k in keys], [pool("p", keys, strategy, weights=w, balance="tiers", tiers=TIERS)])
+        p = policy(
+            [manager(k) for k in keys], [pool("p", keys, strategy, weights=w, balance="tiers", tiers=TIERS)]
+        )
         state, per_tier, overall = RoutingState(), defaultdict(Counter), Counter()
         sizes = Counter()
         for t, is_big in enumerate(big):

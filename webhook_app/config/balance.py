@@ -25,7 +25,9 @@ def check_balance(name: str, pool: PoolModel, report: Reporter) -> None:
     if pool.balance == "tiers" and not pool.tiers:
         report.error((*path, "balance"), "balance: tiers needs tiers: [{name: big, when: ...}, {name: rest}]")
     if pool.tiers and pool.balance != "tiers":
-        report.error((*path, "tiers"), f"'tiers' only applies with balance: tiers (this pool has {pool.balance})")
+        report.error(
+            (*path, "tiers"), f"'tiers' only applies with balance: tiers (this pool has {pool.balance})"
+        )
     _tiers(pool, path, report)
     if pool.value is not None:
         _value(pool.value, (*path, "value"), report)
@@ -46,7 +48,9 @@ def _tiers(pool: PoolModel, path: Path, report: Reporter) -> None:
             report.error((*where, "name"), f"duplicate tier '{tier.name}' (already tiers[{seen[tier.name]}])")
         seen.setdefault(tier.name, i)
         if tier.when is None and i != len(pool.tiers) - 1:
-            report.error(where, "only the last tier may have no 'when' (it takes every lead the others do not)")
+            report.error(
+                where, "only the last tier may have no 'when' (it takes every lead the others do not)"
+            )
     if len(pool.tiers) == 1:
         report.error((*path, "tiers"), "one tier is the whole pool; name at least two, or use balance: count")
 
@@ -83,7 +87,10 @@ def lead_value(model: ValueModel | None, path: Path, report: Reporter) -> LeadVa
 def tiers(pool: PoolModel, path: Path, report: Reporter) -> tuple[Tier, ...]:
     """The pool's tiers, conditions compiled."""
     return tuple(
-        Tier(t.name, compile_condition(t.when, (*path, "tiers", i, "when"), report) if t.when is not None else None)
+        Tier(
+            t.name,
+            compile_condition(t.when, (*path, "tiers", i, "when"), report) if t.when is not None else None,
+        )
         for i, t in enumerate(pool.tiers)
     )
 

@@ -26,7 +26,7 @@ from adapters.storage.history import RingKey, StoredEvent, StoredHandoff
 from adapters.storage.inputs import StoredDecision
 from core.decision import Route
 from core.fairness import FairnessTracker
-from core.lifecycle_types import Assign, ClientFollows, Override, SetTimer, Wait
+from core.lifecycle_types import Assign, ClientFollows, Note, Override, SetTimer, Wait
 from core.model import Lead, ManagerKey, UserId
 from core.overrides import apply_override
 from core.policy import Policy
@@ -147,7 +147,7 @@ class LifeReplay:
                 decision = effect.decision
                 assert decision.assignee is not None
                 self.loads.replayed(decision.assignee, happened.at)
-                self.result_fairness.record(decision)
+                self.result_fairness.record(decision, self.lives.leads.get(lead_id))
                 owners.would.append(decision.assignee)
                 owners.last = decision
                 if effect.purpose == NEW:
@@ -165,6 +165,8 @@ class LifeReplay:
                 self._clients[effect.client_key] = effect.user
             elif isinstance(effect, Override):
                 self._replayed_override(owners, effect, happened.at)
+            elif isinstance(effect, Note):
+                self.result_fairness.noted(effect)  # a junk credit granted in the replay
         self.lives.history.clear()
 
     def _replayed_override(self, owners: Owners, effect: Override, now: datetime) -> None:
