@@ -1,21 +1,26 @@
-"""`balance: value`: each lead goes to the member furthest below their weighted share of value.
+"""`balance: value`: each member's share of the pool's value, within one largest lead.
 
-With `V_i` a member's value received, `T` the pool's total, `w_i / W` their share and `L` the
-largest single lead's value so far, a lead of value `v` goes to the member who is, counting the lead
-into everyone's target (`e_i = V_i − w_i / W × (T + v)`),
+With `V_i` a member's value received, `T` the pool's total, `p_i = w_i / W` their share and `L` the
+largest single lead's value so far, a lead of value `v` is looked at with everyone's gap counting
+it into the targets, `e_i = V_i − p_i × (T + v)`, and each member's *slack* `D_i = (e_i + L) / p_i`:
+how much value may still go to others before they fall a whole largest lead behind. Then
 
-1. allowed: `e_i + v ≤ (1 − 1/n) × L` — receiving it does not put them a lead ahead. Someone always
-   is: the `e_i` sum to `−v`, so the lowest is at most `−v / n`;
-2. the soonest due: the lowest `(e_i + L) / w_i`, the part of the pool's future value that may go
-   to others before this member falls a whole largest lead behind (earliest deadline first);
-3. ties in round-robin order after the last one chosen.
+1. allowed: `e_i + v ≤ (1 − 1/n) × (v + L) / 2` — receiving it puts nobody more than half of this
+   lead and the largest one ahead (so never a whole lead ahead). Someone always is allowed: the
+   `e_i` sum to `−v`, so the lowest is at most `−v / n`, and `v ≤ L`;
+2. preferred: among the allowed, the pool's own count choice (the quota method for `weighted`, the
+   fewest leads for `round_robin`), so counts stay close to their shares too;
+3. safe: the preferred member gets it only if afterwards, for every `k`, at most `k − 1` members
+   have less than `k × L` of slack (each of the next leads helps one member, and nobody may run
+   out first); otherwise the member with the least slack gets it (earliest deadline first).
 
-This is the quota method (`weighted`) with value in place of count. Rule 1 proves the upper side:
-nobody is ever more than `(1 − 1/n) × L` ahead of their share. Rule 2 keeps the lower side: with
-everyone available, nobody falls a whole `L` behind at any prefix — checked by the property tests
-in `tests/unit/test_value_balance.py` (random weights, heavy-tailed and adversarial values, ties,
-members leaving and returning), not proven in closed form. A lead worth nothing moves no value, so
-it goes by count (the pool's own count rotation), which keeps counts from drifting further.
+Rule 1 proves the upper side: nobody is ever more than `(1 − 1/n) × L` ahead (a gap only grows
+when its member receives, and rule 1 caps it then; it shrinks while others receive). Rule 3 keeps the lower
+side: with everyone available, nobody falls a whole `L` behind at any prefix — shown by the property
+tests in `tests/unit/test_value_balance.py` (random weights, heavy-tailed, adversarial and bursty
+values, ties, members leaving and returning), not proven in closed form. Rule 2 is what keeps the
+count drift to a few dozen leads in 10,000 (docs/benchmarks.md) instead of thousands, which the
+earliest-deadline rule alone drifts by. A lead worth nothing moves no value: it goes by count.
 """
 
 from __future__ import annotations
@@ -41,7 +46,9 @@ def choose_by_value(view: PoolView, by_count: CountPick, *, equal: bool = False)
     values = effective_values(view, effective)
     weights: Mapping[ManagerKey, int] = {} if equal else view.pool.weights
     if value > 0:
-        chosen = value_pick(view.cyclic_keys(), weights, values, value, largest)
+        chosen = value_pick(
+            view.cyclic_keys(), weights, values, effective, value, largest, by_weight=not equal
+        )
     else:
         chosen = by_count(view, effective)
     state = advance(view, effective, chosen)
@@ -53,28 +60,57 @@ def value_pick(
     keys: tuple[ManagerKey, ...],
     weights: Mapping[ManagerKey, int],
     values: Mapping[ManagerKey, float],
+    counts: Mapping[ManagerKey, int],
     value: float,
     largest: float,
+    *,
+    by_weight: bool = True,
 ) -> ManagerKey:
-    """The member to receive a lead of `value`, by the rules above; `keys` in round-robin order."""
+    """The member to receive a lead of `value`, by the rules above; `keys` in round-robin order.
+    `by_weight`: the count preference is the quota method (else the fewest leads)."""
     weight_sum = sum(weights.get(k, 1) for k in keys)
     total = sum(values[k] for k in keys) + value
-    limit = (1 - 1 / len(keys)) * largest + _SLACK * largest
-    best: ManagerKey | None = None
-    best_due = 0.0
-    lowest: ManagerKey = keys[0]
-    lowest_gap = float("inf")
+    count_total = sum(counts[k] for k in keys)
+    limit = (1 - 1 / len(keys)) * (value + largest) / 2 + _SLACK * largest
+    gaps: dict[ManagerKey, float] = {}
+    urgent: ManagerKey | None = None
+    urgent_due = 0.0
+    preferred: ManagerKey | None = None
+    preferred_rank = (True, 0.0)
     for key in keys:
         w = weights.get(key, 1)
-        gap = values[key] - w * total / weight_sum
-        if gap < lowest_gap:
-            lowest, lowest_gap = key, gap
+        gap = gaps[key] = values[key] - w * total / weight_sum
         if gap + value > limit:
             continue
         due = (gap + largest) / w
-        if best is None or due < best_due:
-            best, best_due = key, due
-    return best if best is not None else lowest  # only float rounding could leave nobody allowed
+        if urgent is None or due < urgent_due:
+            urgent, urgent_due = key, due
+        c = counts[key]
+        rank = (c * weight_sum >= w * (count_total + 1), -w / (c + 1)) if by_weight else (False, float(c))
+        if preferred is None or rank < preferred_rank:
+            preferred, preferred_rank = key, rank
+    if preferred is None or urgent is None:  # only float rounding could leave nobody allowed
+        return min(keys, key=gaps.__getitem__)
+    if preferred == urgent or _safe(gaps, weights, weight_sum, preferred, value, largest):
+        return preferred
+    return urgent
+
+
+def _safe(
+    gaps: Mapping[ManagerKey, float],
+    weights: Mapping[ManagerKey, int],
+    weight_sum: int,
+    chosen: ManagerKey,
+    value: float,
+    largest: float,
+) -> bool:
+    """Whether, once `chosen` has the lead, the k-th least slack is at least k largest leads, for all k."""
+    slack = sorted(
+        (gap + (value if key == chosen else 0.0) + largest) * weight_sum / weights.get(key, 1)
+        for key, gap in gaps.items()
+    )
+    step = largest * (1 - _SLACK)
+    return all(room >= step * k for k, room in enumerate(slack, 1))
 
 
 def effective_values(view: PoolView, counts: Mapping[ManagerKey, int]) -> dict[ManagerKey, float]:

@@ -192,6 +192,16 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "pairs_from_to": "From → to",
         "pairs_count": "Handovers",
         "decimal_point": ".",  # in the fairness figures
+        "fair_value": "Value",
+        "fair_value_target": "Value target",
+        "fair_value_deviation": "Value dev.",
+        "fair_value_max": "Max |value dev.|",
+        "fair_credits": "Junk credits",
+        "value_stats": "; by value: total {value}, largest lead {largest}, max deviation {max} "
+        "largest leads, Jain's index {jain}",
+        "balance_count": "balanced by count",
+        "balance_value": "balanced by value",
+        "balance_tiers": "balanced per tier",
     },
     "whatif": {
         "title": "What-if: {leads} leads from {since} to {until}, owner would change for {changed}",

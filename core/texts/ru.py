@@ -199,6 +199,16 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "pairs_from_to": "Кто → кому",
         "pairs_count": "Передач",
         "decimal_point": ",",  # in the fairness figures
+        "fair_value": "Сумма",
+        "fair_value_target": "Цель суммы",
+        "fair_value_deviation": "Откл. суммы",
+        "fair_value_max": "Макс. |откл. суммы|",
+        "fair_credits": "Зачтено брака",
+        "value_stats": "; по сумме: всего {value}, крупнейший лид {largest}, макс. отклонение {max} "
+        "крупнейших лидов, индекс Джейна {jain}",
+        "balance_count": "поровну по числу лидов",
+        "balance_value": "поровну по сумме",
+        "balance_tiers": "поровну в каждом уровне",
     },
     "whatif": {
         "title": "Что если: {leads} лидов с {since} по {until}, сменили бы ответственного: {changed}",
