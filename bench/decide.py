@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/decide.py                 # 1,000,000-lead simulate, then 200,000 decisions
     .venv/bin/python bench/decide.py --leads 50000 --simulate 100000
+    .venv/bin/python bench/decide.py --balance value  # every weighted and round_robin pool by value
 
 Both parts use the same seeded data: the 50-manager, 30-rule config of bench/config.py (loaded
 through `load_config`) and leads from bench/make_leads.py. The simulate part runs the real command
@@ -95,10 +96,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="decision and simulate benchmark")
     parser.add_argument("--leads", type=int, default=200_000, help="leads for decisions/s (0 to skip)")
     parser.add_argument("--simulate", type=int, default=1_000_000, help="leads for simulate (0 to skip)")
+    parser.add_argument("--balance", choices=("count", "value", "tiers"), default="count",
+                        help="the balance of every weighted and round_robin pool")  # fmt: skip
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="leadrouter-bench-") as tmp:
         config = Path(tmp) / "bench.yaml"
-        config.write_text(yaml_text(), encoding="utf-8")
+        config.write_text(yaml_text(args.balance), encoding="utf-8")
         if args.simulate:
             big = Path(tmp) / "leads-big.csv"
             seconds = write_leads(big, args.simulate)
