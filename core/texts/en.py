@@ -159,6 +159,13 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "state_done": "done",
         "state_failed": "failed",
         "state_lost": "stopped",
+        "value_split": "value",
+        "value": "Value",
+        "worst_count": "Worst ± leads",
+        "worst_value": "Worst ± value",
+        "junk_credits": "Junk credits",
+        "worst_count_hint": "The largest deviation in leads at any moment of the period",
+        "worst_value_hint": "The largest deviation in value at any moment of the period, in largest leads",
     },
     "simulate": {
         "head_time": "Time",

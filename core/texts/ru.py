@@ -166,6 +166,13 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "state_done": "готово",
         "state_failed": "ошибка",
         "state_lost": "прерван",
+        "value_split": "сумма",
+        "value": "Сумма",
+        "worst_count": "Худшее ± лидов",
+        "worst_value": "Худшее ± суммы",
+        "junk_credits": "Зачтено брака",
+        "worst_count_hint": "Самое большое отклонение по числу лидов за период, в любой момент",
+        "worst_value_hint": "Самое большое отклонение по сумме за период, в любой момент, в крупнейших лидах",
     },
     "simulate": {
         "head_time": "Время",

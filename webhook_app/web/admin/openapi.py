@@ -32,6 +32,11 @@ SHARE = _obj(
     received=INT,
     target=NUM,
     deviation=NUM,
+    value=NNUM,  # the lead value received in the period (by the pool's `value:`, the budget by default)
+    value_target=NNUM,
+    max_deviation=NNUM,  # the worst count deviation at any prefix of the period, in leads
+    max_value_deviation=NNUM,  # … of value, in the period's largest single leads
+    credits=NINT,  # junk credits in the period
 )
 POOL = _obj(
     ["pool", "strategy", "total", "members"], pool=STR, strategy=STR, total=INT, members=_array(SHARE)

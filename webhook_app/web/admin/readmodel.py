@@ -17,11 +17,18 @@ from adapters.storage.outage import Outage, outages
 from adapters.storage.outbox import DEAD, list_dead, outbox_counts
 from adapters.storage.pausing import current_pauses
 from adapters.storage.queue import job_counts, oldest_pending
-from adapters.storage.readmodel import decision_with_writes, find_decisions, split_counts
+from adapters.storage.readmodel import (
+    credits_since,
+    decision_with_writes,
+    find_decisions,
+    pool_leads_since,
+    split_counts,
+)
 from adapters.storage.routing import manager_loads
 from core.availability import SkipReason, unavailability
 from core.model import Pool
 from core.policy import Policy
+from core.report import Credited, Received, pool_fairness
 from core.state import RoutingState
 
 PERIODS = ("today", "week", "month")
@@ -52,6 +59,13 @@ class ManagerShare:
     received: int
     target: float
     deviation: float
+    # With `with_value` (the chosen period): value against the share, the worst deviation at any
+    # prefix of the period (count in leads, value in the period's largest leads), junk credits.
+    value: float | None = None
+    value_target: float | None = None
+    max_deviation: float | None = None
+    max_value_deviation: float | None = None
+    credits: int | None = None
 
 
 @dataclass
@@ -86,6 +100,40 @@ def splits(
         p: [_pool_split(policy, pool, counts[p].get(pool.name, {})) for pool in policy.pools.values()]
         for p in periods
     }
+
+
+def with_value(engine: Engine, policy: Policy, now: datetime, period: str, pools: list[PoolSplit]) -> None:
+    """Fill in the period's value, worst deviations at any prefix and junk credits, member by member
+    (one ordered pass over the period's pool leads: this is the chosen period only)."""
+    start = period_start(period, now, policy.tz)
+    with reading(engine) as connection:
+        rows = pool_leads_since(connection, start)
+        credited = credits_since(connection, start)
+    received = [
+        Received(
+            r.manager,
+            r.pool,
+            "new",
+            r.decided_at.date(),
+            at=r.decided_at,
+            route=r.route,
+            value=float(r.value),
+        )
+        for r in rows
+    ]
+    credits = [
+        Credited(c.manager or "", str(c.detail.get("pool", "")), c.at, "", float(c.detail.get("value") or 0))
+        for c in credited
+    ]
+    figures = {
+        (pool.pool, m.manager): m for pool in pool_fairness(policy, received, credits) for m in pool.members
+    }
+    for split_ in pools:
+        for share in split_.members:
+            m = figures.get((split_.pool, share.manager))
+            if m is not None:
+                share.value, share.value_target, share.credits = m.value, m.value_target, m.credits
+                share.max_deviation, share.max_value_deviation = m.max_deviation, m.max_value_deviation
 
 
 def _pool_split(policy: Policy, pool: Pool, got: dict[str, int]) -> PoolSplit:
