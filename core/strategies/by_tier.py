@@ -10,8 +10,6 @@ tier by the tier's spread, not overall: tiers cut the range of values each rotat
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from core.state import PoolState
 from core.strategies.base import Choice, PoolView
 from core.strategies.by_value import CountPick
@@ -41,5 +39,6 @@ def choose_by_tier(view: PoolView, by_count: CountPick) -> Choice:
     chosen = by_count(sub, in_tier)
     tier_state = advance(sub, in_tier, chosen)
     state = advance(view, effective_counts(view), chosen)
-    tiers = {**view.state.tiers, tier: replace(tier_state, tiers={})}
-    return Choice(chosen, replace(state, tiers=tiers), detail={"tier": tier})
+    tiers = {**view.state.tiers, tier: PoolState(tier_state.counts, tier_state.last, tier_state.present)}
+    after = PoolState(state.counts, state.last, state.present, state.values, state.largest, tiers, state.junk)
+    return Choice(chosen, after, detail={"tier": tier})

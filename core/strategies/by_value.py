@@ -26,9 +26,10 @@ earliest-deadline rule alone drifts by. A lead worth nothing moves no value: it 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import replace
+from itertools import repeat
 
 from core.model import ManagerKey
+from core.state import PoolState
 from core.strategies.base import Choice, PoolView
 from core.strategies.ledger import advance, effective_counts
 from core.worth import lead_value
@@ -53,7 +54,8 @@ def choose_by_value(view: PoolView, by_count: CountPick, *, equal: bool = False)
         chosen = by_count(view, effective)
     state = advance(view, effective, chosen)
     stored = _advance_values(view, values, chosen, value)
-    return Choice(chosen, replace(state, values=stored, largest=largest), detail={"value": _text(value)})
+    after = PoolState(state.counts, state.last, state.present, stored, largest, state.tiers, state.junk)
+    return Choice(chosen, after, detail={"value": f"{value:.15g}"})
 
 
 def value_pick(
@@ -68,9 +70,9 @@ def value_pick(
 ) -> ManagerKey:
     """The member to receive a lead of `value`, by the rules above; `keys` in round-robin order.
     `by_weight`: the count preference is the quota method (else the fewest leads)."""
-    weight_sum = sum(weights.get(k, 1) for k in keys)
-    total = sum(values[k] for k in keys) + value
-    count_total = sum(counts[k] for k in keys)
+    weight_sum = sum(map(weights.get, keys, repeat(1)))
+    total = sum(map(values.__getitem__, keys)) + value
+    count_total = sum(map(counts.__getitem__, keys))
     limit = (1 - 1 / len(keys)) * (value + largest) / 2 + _SLACK * largest
     gaps: dict[ManagerKey, float] = {}
     urgent: ManagerKey | None = None
@@ -147,7 +149,8 @@ def _advance_values(
     """The stored values after `chosen` got `value`; members skipped without one start at the level."""
     stored = dict(view.state.values)
     stored.update(values)
-    missing = [k for k in view.pool.members if k not in stored]
+    members = view.pool.members
+    missing = [] if all(map(stored.__contains__, members)) else [k for k in members if k not in stored]
     if missing:
         weights = view.pool.weights
         level_sum = sum(values.values())
@@ -156,8 +159,3 @@ def _advance_values(
             stored[key] = weights.get(key, 1) * level_sum / level_weight
     stored[chosen] = stored.get(chosen, 0.0) + value
     return stored
-
-
-def _text(value: float) -> str:
-    """A value as people write it: no trailing `.0`."""
-    return f"{value:.0f}" if value == int(value) else f"{value:.2f}"
