@@ -171,3 +171,17 @@ def test_tiers_keep_each_tier_within_one_lead_and_the_whole_within_the_number_of
                     assert abs(per_tier[name][k] - Fraction(shares[k] * sizes[name], total_w)) < 1
                 assert abs(overall[k] - Fraction(shares[k] * (t + 1), total_w)) < len(TIERS)
         assert sum(state.pool("p").counts.values()) == len(big)
+
+
+def test_an_override_counted_toward_the_new_owner_moves_the_leads_value_and_keeps_the_ledger():
+    from core.overrides import apply_override
+
+    p = policy([manager("a"), manager("b")], [value_pool(["a", "b"], {"a": 1, "b": 1})])
+    state = RoutingState()
+    for t, budget in enumerate([700.0, 300.0]):
+        state = apply_decision(state, decide(lead(str(t), price=budget), p, state, NOON), p)
+    before = state.pool("p")
+    assert before.values == {"a": 700.0, "b": 300.0}
+    moved = apply_override(state, p, "p", "a", "b", NOON, NOON, value=700.0).pool("p")
+    assert moved.values == {"a": 0.0, "b": 1000.0} and moved.counts == {"a": 0, "b": 2}
+    assert moved.largest == 700.0 and moved.present == before.present

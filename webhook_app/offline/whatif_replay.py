@@ -31,6 +31,7 @@ from core.model import Lead, ManagerKey, UserId
 from core.overrides import apply_override
 from core.policy import Policy
 from core.state import Pause, PoolState, RoutingState
+from core.worth import lead_value
 from webhook_app.offline.lives import MAX_WAITS, Lives
 from webhook_app.offline.simulate import Simulated
 from webhook_app.offline.whatif_loads import Loads
@@ -178,8 +179,19 @@ class LifeReplay:
         if first.pool is None or effect.previous == effect.manager:
             return
         state = self.lives.state
+        lead = self.lives.leads.get(first.lead_id)
+        pool = self.policy.pools.get(first.pool)
+        worth = lead_value(lead, pool.value) if lead is not None and pool is not None else 0.0
         moved = apply_override(
-            state, self.policy, first.pool, effect.previous, effect.manager, first.decided_at, now
+            state,
+            self.policy,
+            first.pool,
+            effect.previous,
+            effect.manager,
+            first.decided_at,
+            now,
+            value=worth,
+            tier=first.detail.get("tier"),
         )
         self.lives.state = replace(state, pools=moved.pools)
         self.loads.share_moved(effect.previous, effect.manager, first.decided_at, now, real=False)
