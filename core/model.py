@@ -6,12 +6,9 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from core.values import quick_init
-
-if TYPE_CHECKING:
-    from core.conditions import Condition
 
 ManagerKey = str
 UserId = int
@@ -155,11 +152,19 @@ class StickyOptions:
     ranges: tuple[tuple[str, str, ManagerKey], ...] = ()
 
 
+class Matches(Protocol):
+    """Whatever tells whether a lead matches: a compiled condition (`core.conditions.Condition`)."""
+
+    def matches(self, lead: Lead) -> bool:
+        """True when the lead matches."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class Points:
     """`value: {tiers: …}`: leads matching `condition` are worth `points`."""
 
-    condition: Condition
+    condition: Matches
     points: float
 
 
@@ -185,7 +190,7 @@ class Tier:
     """`balance: tiers`: one tier of leads with its own rotation; the last may match everything."""
 
     name: str
-    condition: Condition | None = None
+    condition: Matches | None = None
 
 
 @dataclass(frozen=True, slots=True)
