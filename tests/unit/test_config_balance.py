@@ -153,3 +153,20 @@ def test_a_value_that_is_neither_price_nor_a_mapping_says_what_is_expected(tmp_p
     [problem] = problems(tmp_path, monkeypatch, text)
     assert problem.startswith("cfg.yaml:8: pools.regions.value: ")
     assert "expected price, {field: NAME} or {tiers:" in problem
+
+
+def test_check_config_explains_value_balance_and_junk_credit_in_its_summary():
+    from pathlib import Path
+
+    from webhook_app.config.summary import render_summary
+
+    root = Path(__file__).resolve().parents[2]
+    lines = "\n".join(render_summary(load_config(root / "config.example.yaml")))
+    assert (
+        "balance by value (price): each lead to whoever is furthest below their share of value, "
+        "within the largest single lead; counts drift and are shown"
+    ) in lines
+    assert (
+        'junk credit: a lead moved to "Некачественный лид" within 24 h of getting it stops counting '
+        "toward the share (at most 3 a week per manager)"
+    ) in lines

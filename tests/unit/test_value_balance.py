@@ -185,3 +185,19 @@ def test_an_override_counted_toward_the_new_owner_moves_the_leads_value_and_keep
     moved = apply_override(state, p, "p", "a", "b", NOON, NOON, value=700.0).pool("p")
     assert moved.values == {"a": 0.0, "b": 1000.0} and moved.counts == {"a": 0, "b": 2}
     assert moved.largest == 700.0 and moved.present == before.present
+
+
+def test_a_member_added_to_the_team_later_joins_at_the_pools_level_not_with_a_burst():
+    people = [manager("a"), manager("b"), manager("c")]
+    two = policy(people, [value_pool(["a", "b"], {"a": 1, "b": 1})])
+    three = policy(people, [value_pool(["a", "b", "c"], {"a": 1, "b": 1, "c": 1})])
+    state = RoutingState()
+    for t in range(20):
+        state = apply_decision(state, decide(lead(str(t), price=100.0), two, state, NOON), two)
+    owners = []
+    for t in range(20, 26):
+        d = decide(lead(str(t), price=100.0), three, state, NOON)
+        state = apply_decision(state, d, three)
+        owners.append(d.assignee)
+    assert Counter(owners) == {"a": 2, "b": 2, "c": 2}  # the newcomer is level, not 2,000 behind
+    assert state.pool("p").values["c"] == state.pool("p").values["a"] == 1200.0
