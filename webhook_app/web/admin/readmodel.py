@@ -26,9 +26,9 @@ from adapters.storage.readmodel import (
 )
 from adapters.storage.routing import manager_loads
 from core.availability import SkipReason, unavailability
+from core.fairness import FairnessTracker
 from core.model import Pool
 from core.policy import Policy
-from core.report import Credited, Received, pool_fairness
 from core.state import RoutingState
 
 PERIODS = ("today", "week", "month")
@@ -104,36 +104,34 @@ def splits(
 
 def with_value(engine: Engine, policy: Policy, now: datetime, period: str, pools: list[PoolSplit]) -> None:
     """Fill in the period's value, worst deviations at any prefix and junk credits, member by member
-    (one ordered pass over the period's pool leads: this is the chosen period only)."""
+    (one ordered pass over the period's pool leads, fed straight to the tracker: the chosen period only)."""
     start = period_start(period, now, policy.tz)
     with reading(engine) as connection:
         rows = pool_leads_since(connection, start)
-        credited = credits_since(connection, start)
-    received = [
-        Received(
-            r.manager,
-            r.pool,
-            "new",
-            r.decided_at.date(),
-            at=r.decided_at,
-            route=r.route,
-            value=float(r.value),
-        )
-        for r in rows
-    ]
-    credits = [
-        Credited(c.manager or "", str(c.detail.get("pool", "")), c.at, "", float(c.detail.get("value") or 0))
-        for c in credited
-    ]
-    figures = {
-        (pool.pool, m.manager): m for pool in pool_fairness(policy, received, credits) for m in pool.members
-    }
+        credited = sorted(credits_since(connection, start), key=lambda c: c.at)
+    tracker = FairnessTracker(policy)
+    count, credit = tracker.count, tracker.credit
+    pending = iter(credited)
+    upcoming = next(pending, None)
+    for at, pool, manager, _, value in rows:
+        while upcoming is not None and upcoming.at <= at:  # credits in time order among the leads
+            credit(str(upcoming.detail.get("pool", "")), upcoming.manager or "", _amount(upcoming.detail))
+            upcoming = next(pending, None)
+        count(pool, manager, value or 0.0)
+    for late in [upcoming, *pending] if upcoming is not None else []:
+        credit(str(late.detail.get("pool", "")), late.manager or "", _amount(late.detail))
+    figures = {(pool.pool, m.manager): m for pool in tracker.report() for m in pool.members}
     for split_ in pools:
         for share in split_.members:
             m = figures.get((split_.pool, share.manager))
             if m is not None:
                 share.value, share.value_target, share.credits = m.value, m.value_target, m.credits
                 share.max_deviation, share.max_value_deviation = m.max_deviation, m.max_value_deviation
+
+
+def _amount(detail: Any) -> float:
+    value = detail.get("value") if isinstance(detail, dict) else None
+    return float(value) if isinstance(value, int | float) else 0.0
 
 
 def _pool_split(policy: Policy, pool: Pool, got: dict[str, int]) -> PoolSplit:
