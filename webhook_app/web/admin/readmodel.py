@@ -26,7 +26,7 @@ from adapters.storage.readmodel import (
 )
 from adapters.storage.routing import manager_loads
 from core.availability import SkipReason, unavailability
-from core.fairness import FairnessTracker
+from core.fairness import FairnessTracker, MemberFairness
 from core.model import Pool
 from core.policy import Policy
 from core.state import RoutingState
@@ -105,7 +105,29 @@ def splits(
 def with_value(engine: Engine, policy: Policy, now: datetime, period: str, pools: list[PoolSplit]) -> None:
     """Fill in the period's value, worst deviations at any prefix and junk credits, member by member
     (one ordered pass over the period's pool leads, fed straight to the tracker: the chosen period only)."""
-    start = period_start(period, now, policy.tz)
+    key = (id(engine), policy.version, period)
+    cached = _VALUE_CACHE.get(key)
+    if period != "today" and cached is not None and now - cached[0] < VALUE_REFRESH:
+        figures = cached[1]
+    else:
+        figures = _value_figures(engine, policy, period_start(period, now, policy.tz))
+        _VALUE_CACHE[key] = (now, figures)
+    for split_ in pools:
+        for share in split_.members:
+            m = figures.get((split_.pool, share.manager))
+            if m is not None:
+                share.value, share.value_target, share.credits = m.value, m.value_target, m.credits
+                share.max_deviation, share.max_value_deviation = m.max_deviation, m.max_value_deviation
+
+
+# The week's and month's pass reads every pool lead of the period (100,000 in a busy month): it is
+# redone at most once a minute per process, today's on every request.
+VALUE_REFRESH = timedelta(minutes=1)
+_VALUE_CACHE: dict[tuple[int, str, str], tuple[datetime, dict[tuple[str, str], MemberFairness]]] = {}
+
+
+def _value_figures(engine: Engine, policy: Policy, start: datetime) -> dict[tuple[str, str], MemberFairness]:
+    """Every pool member's figures since `start`: the period's pool leads and credits in time order."""
     with reading(engine) as connection:
         rows = pool_leads_since(connection, start)
         credited = sorted(credits_since(connection, start), key=lambda c: c.at)
@@ -120,13 +142,7 @@ def with_value(engine: Engine, policy: Policy, now: datetime, period: str, pools
         count(pool, manager, value or 0.0)
     for late in [upcoming, *pending] if upcoming is not None else []:
         credit(str(late.detail.get("pool", "")), late.manager or "", _amount(late.detail))
-    figures = {(pool.pool, m.manager): m for pool in tracker.report() for m in pool.members}
-    for split_ in pools:
-        for share in split_.members:
-            m = figures.get((split_.pool, share.manager))
-            if m is not None:
-                share.value, share.value_target, share.credits = m.value, m.value_target, m.credits
-                share.max_deviation, share.max_value_deviation = m.max_deviation, m.max_value_deviation
+    return {(pool.pool, m.manager): m for pool in tracker.report() for m in pool.members}
 
 
 def _amount(detail: Any) -> float:
