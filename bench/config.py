@@ -84,8 +84,9 @@ def manager(n: int, start: date) -> dict[str, Any]:
     return spec
 
 
-def document(start: date = date(2026, 6, 29)) -> dict[str, Any]:
-    """The whole config as a mapping, ready for yaml.safe_dump."""
+def document(start: date = date(2026, 6, 29), balance: str = "count") -> dict[str, Any]:
+    """The whole config as a mapping, ready for yaml.safe_dump; `balance` for every weighted and
+    round_robin pool (count, value by the budget, or tiers of budget)."""
     pools: dict[str, Any] = {}
     n = 1
     for name, (strategy, size) in POOLS.items():
@@ -96,6 +97,17 @@ def document(start: date = date(2026, 6, 29)) -> dict[str, Any]:
             pools[name]["weights"] = {m: 2 for m in members[::2]}
         if strategy == "sticky":
             pools[name]["sticky"] = {"key": "region"}
+        if strategy in ("weighted", "round_robin") and balance != "count":
+            pools[name]["balance"] = balance
+            if balance == "value":
+                pools[name]["value"] = "price"
+            else:
+                big, mid = {"price": {"gte": 500_000}}, {"price": {"gte": 100_000}}
+                pools[name]["tiers"] = [
+                    {"name": "big", "when": big},
+                    {"name": "mid", "when": mid},
+                    {"name": "small"},
+                ]
     managers = {f"m{i:02d}": manager(i, start) for i in range(1, 51)}
     managers["head"] = {"crm_user_id": 500_000, "name": "Руководитель отдела", "schedule": "always"}
     return {
@@ -109,6 +121,6 @@ def document(start: date = date(2026, 6, 29)) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def yaml_text() -> str:
+def yaml_text(balance: str = "count") -> str:
     """The config file's text."""
-    return yaml.safe_dump(document(), allow_unicode=True, sort_keys=False)
+    return yaml.safe_dump(document(balance=balance), allow_unicode=True, sort_keys=False)

@@ -2,6 +2,9 @@
 
     .venv/bin/python bench/decide.py                 # 1,000,000-lead simulate, then 200,000 decisions
     .venv/bin/python bench/decide.py --leads 50000 --simulate 100000
+    .venv/bin/python bench/decide.py --balance value  # every weighted and round_robin pool by value
+    .venv/bin/python bench/decide.py --simulate 0 --leads 20000 --compare   # count vs value vs tiers,
+                                                  # same leads, interleaved: the ratio survives a busy box
 
 Both parts use the same seeded data: the 50-manager, 30-rule config of bench/config.py (loaded
 through `load_config`) and leads from bench/make_leads.py. The simulate part runs the real command
@@ -46,6 +49,28 @@ def write_leads(path: Path, count: int) -> float:
                str(days), "--seed", str(SEED), "--start", START.isoformat(), "--out", str(path)]  # fmt: skip
     subprocess.run(command, check=True)
     return time.perf_counter() - began
+
+
+def compare_balances(tmp: Path, leads_csv: Path, rounds: int = 3) -> None:
+    """Decisions per second with every pool balancing count, value and tiers, on the same leads,
+    interleaved round by round (a busy machine slows all three alike); the best round of each."""
+    best: dict[str, float] = {}
+    policies = {}
+    for balance in ("count", "value", "tiers"):
+        path = tmp / f"bench-{balance}.yaml"
+        path.write_text(yaml_text(balance), encoding="utf-8")
+        policies[balance] = load_config(path).policy
+    leads = list(LeadFile(leads_csv, policies["count"]).leads())
+    for _ in range(rounds):
+        for balance, policy in policies.items():
+            state = RoutingState()
+            began = time.perf_counter()
+            for lead in leads:
+                state = apply_decision(state, decide(lead, policy, state, lead.created_at), policy)
+            rate = len(leads) / (time.perf_counter() - began)
+            best[balance] = max(best.get(balance, 0.0), rate)
+    for balance, rate in best.items():
+        print(f"balance {balance}: {rate:,.0f} decisions/s ({rate / best['count']:.2f} × count)")
 
 
 def decisions_per_second(config: Path, leads_csv: Path) -> None:
@@ -95,10 +120,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="decision and simulate benchmark")
     parser.add_argument("--leads", type=int, default=200_000, help="leads for decisions/s (0 to skip)")
     parser.add_argument("--simulate", type=int, default=1_000_000, help="leads for simulate (0 to skip)")
+    parser.add_argument("--balance", choices=("count", "value", "tiers"), default="count",
+                        help="the balance of every weighted and round_robin pool")  # fmt: skip
+    parser.add_argument("--compare", action="store_true", help="decisions/s of count, value and tiers")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="leadrouter-bench-") as tmp:
         config = Path(tmp) / "bench.yaml"
-        config.write_text(yaml_text(), encoding="utf-8")
+        config.write_text(yaml_text(args.balance), encoding="utf-8")
         if args.simulate:
             big = Path(tmp) / "leads-big.csv"
             seconds = write_leads(big, args.simulate)
@@ -108,7 +136,10 @@ def main() -> None:
         if args.leads:
             small = Path(tmp) / "leads-small.csv"
             print(f"generating {args.leads:,} leads: {write_leads(small, args.leads):.1f} s")
-            decisions_per_second(config, small)
+            if args.compare:
+                compare_balances(Path(tmp), small)
+            else:
+                decisions_per_second(config, small)
 
 
 if __name__ == "__main__":

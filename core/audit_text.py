@@ -144,6 +144,11 @@ class AuditText:
             return w["hook_repaired"].format(repairs=d["repairs"])
         if code is AuditKind.HOOK_DOWN:
             return w["hook_down"].format(error=d["error"])
+        if code in (AuditKind.JUNK_CREDIT, AuditKind.JUNK_REFUSED):
+            who = r.name(manager) if manager else r.texts["nobody"]
+            return w[code.value].format(
+                who=who, why=d["why"], pool=d["pool"], used=d["credits"], max=d["max_per_week"]
+            )
         if code is AuditKind.RESTORED:
             return w["restored"]
         if code is AuditKind.RETENTION:

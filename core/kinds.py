@@ -60,3 +60,5 @@ class AuditKind(enum.StrEnum):
     CLOCK_STEP = "clock_step"  # the wall clock jumped ahead of elapsed time: timers moved with it
     HOOK_REPAIRED = "hook_repaired"  # our webhook was disabled or missing in the CRM; re-enabled
     HOOK_DOWN = "hook_down"  # our webhook is disabled or missing and could not be repaired
+    JUNK_CREDIT = "junk_credit"  # a lead marked as junk soon after it came no longer counts
+    JUNK_REFUSED = "junk_refused"  # … but the manager's credits of the week were used up

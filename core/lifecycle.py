@@ -22,6 +22,7 @@ from core.decision import Decision, Outcome, Route
 from core.fairness import UNTARGETED
 from core.handoff import place_of
 from core.handoff_steps import handoff_on_stage, handoff_timer, owner_back, sla_rang, timers_after_decision
+from core.junk import junk_due, share_of
 from core.kinds import AuditKind, JobKind
 from core.lifecycle_types import (
     Arrived,
@@ -93,7 +94,12 @@ def _arrived(
     if decision.outcome is Outcome.WAIT:
         return Transition(life, (Wait(decision),))
     fresh = LeadLife(
-        lead.id, pool=decision.pool, pipeline=lead.pipeline, stage=lead.stage, place=place_of(lead)
+        lead.id,
+        pool=decision.pool,
+        pipeline=lead.pipeline,
+        stage=lead.stage,
+        place=place_of(lead),
+        share=share_of(lead, decision, policy),
     )
     effect = Assign(decision, "new", AuditKind.DECISION)
     born = apply_assign(fresh, effect, policy, lead)
@@ -159,6 +165,10 @@ def _stage_moved(
         kind = AuditKind.WON if lead.closed == "won" else AuditKind.LOST
         detail = {"amount": lead.price or 0, "source": lead.source, "hunter": life.hunter}
         effects.append(Note(kind, f"deal {lead.closed}", detail, manager=life.owner))
+    credit = junk_due(moved, lead, policy, now)
+    if credit is not None:  # one credit per lead: its share is gone either way
+        moved = replace(moved, share=None)
+        effects.append(credit)
     after, more = handoff_on_stage(moved, before, lead, policy, state, now)
     if after.owner_user != moved.owner_user:
         more = (*more, *_follows(after, lead))

@@ -13,6 +13,17 @@ from core.ports import CrmWrite
 
 
 @dataclass(frozen=True, slots=True)
+class Share:
+    """What a pool with junk credit counted for a lead: whose share, since when, its value and tier."""
+
+    pool: str
+    manager: ManagerKey
+    at: datetime
+    value: float = 0.0
+    tier: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class LeadLife:
     """What the lifecycle knows of one lead between events."""
 
@@ -30,6 +41,7 @@ class LeadLife:
     closed: str | None = None  # "won" / "lost" / "deleted" (gone from the CRM)
     written_at: datetime | None = None  # when we last wrote its responsible
     client_key: str | None = None
+    share: Share | None = None  # in a pool with junk credit, until credited or too late to be
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,4 +148,19 @@ class Cancel:
     first: bool = True
 
 
-Effect = Assign | Wait | SetTimer | Note | ClientFollows | Override | Cancel
+@dataclass(frozen=True, slots=True)
+class Credit:
+    """Junk credit: take the lead out of its manager's share, if the week's credits allow
+    (`core.junk.apply_credit` decides that against the pool's counters, for every driver alike)."""
+
+    lead_id: str
+    pool: str
+    manager: ManagerKey
+    value: float
+    tier: str | None
+    week: str  # ISO week in the company's time zone, "2026-W49"
+    why: str  # the stage or the loss reason that marked it as junk
+    max_per_week: int
+
+
+Effect = Assign | Wait | SetTimer | Note | ClientFollows | Override | Cancel | Credit

@@ -6,6 +6,7 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
+from typing import Protocol
 
 from core.values import quick_init
 
@@ -44,6 +45,7 @@ class Lead:
     client_owner: UserId | None = None
     client_last_seen: datetime | None = None
     closed: str | None = None  # "won" / "lost" once the deal is closed (amoCRM 142/143, Bitrix24 S/F)
+    loss_reason: str | None = None  # the loss reason's name, when the CRM gives one for a lost deal
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +152,58 @@ class StickyOptions:
     ranges: tuple[tuple[str, str, ManagerKey], ...] = ()
 
 
+class Matches(Protocol):
+    """Whatever tells whether a lead matches: a compiled condition (`core.conditions.Condition`)."""
+
+    def matches(self, lead: Lead) -> bool:
+        """True when the lead matches."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Points:
+    """`value: {tiers: …}`: leads matching `condition` are worth `points`."""
+
+    condition: Matches
+    points: float
+
+
+@dataclass(frozen=True, slots=True)
+class LeadValue:
+    """What a lead is worth to a pool: its budget (`price`), a number field, or points by condition."""
+
+    source: str = "price"  # "price" | "field" | "points"
+    field: str | None = None
+    points: tuple[Points, ...] = ()
+    default: float = 0.0
+
+    @property
+    def label(self) -> str:
+        """The config spelling of this measure."""
+        if self.source == "field":
+            return f"field: {self.field}"
+        return "points" if self.source == "points" else "price"
+
+
+@dataclass(frozen=True, slots=True)
+class Tier:
+    """`balance: tiers`: one tier of leads with its own rotation; the last may match everything."""
+
+    name: str
+    condition: Matches | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class JunkCredit:
+    """`junk:` a lead its manager marks as junk (a stage, or lost with a reason) within `within` of
+    getting it stops counting toward their share, at most `max_per_week` times a week per manager."""
+
+    stage: StageRef | None = None
+    loss_reason: str | None = None
+    within: timedelta = timedelta(hours=24)
+    max_per_week: int = 3
+
+
 @dataclass(frozen=True, slots=True)
 class Pool:
     """A group of managers sharing leads by one strategy."""
@@ -166,6 +220,10 @@ class Pool:
     suggest: int = 3
     return_after_absence: bool = False
     return_only_untouched: bool = False  # `return_after_absence: {only_untouched: true}`
+    balance: str = "count"  # "count" | "value" | "tiers" (weighted and round_robin pools)
+    value: LeadValue = LeadValue()  # what a lead is worth, for `balance: value` and every view of value
+    tiers: tuple[Tier, ...] = ()  # `balance: tiers`
+    junk: JunkCredit | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,13 +1,16 @@
 """Reports over what happened: leads per manager against target shares, handoffs, won / lost,
-conversion by source, and the hunter-to-farmer advisory of seed 004. Pure aggregation over rows."""
+conversion by source, and the hunter-to-farmer advisory of seed 004; per pool, count and value
+against the shares with the worst deviation at any prefix of the period, and junk credits per
+manager and week. Pure aggregation over rows."""
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
+from core.fairness import FairnessTracker, PoolFairness
 from core.policy import Policy
 
 
@@ -21,6 +24,21 @@ class Received:
     day: date
     source: str | None = None
     previous: str | None = None  # for handoffs: who had it
+    at: datetime | None = None  # when (orders the pools' prefixes)
+    route: str = "pool"
+    value: float = 0.0  # the lead's worth by its pool's `value:`
+
+
+@dataclass(frozen=True, slots=True)
+class Credited:
+    """A junk credit granted: the lead left the manager's share of the pool."""
+
+    manager: str
+    pool: str
+    at: datetime
+    week: str  # ISO week, "2026-W49"
+    value: float = 0.0
+    why: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +86,35 @@ class Report:
     managers: list[ManagerLine] = field(default_factory=list)
     sources: dict[str, tuple[int, int, int]] = field(default_factory=dict)  # source → received, won, lost
     advisory: list[tuple[str, list[float]]] = field(default_factory=list)  # hunter, monthly won amounts
+    pools: list[PoolFairness] = field(
+        default_factory=list
+    )  # count and value per pool, from the period's start
+    credits: dict[tuple[str, str], int] = field(default_factory=dict)  # (manager, week) → junk credits
+
+
+def pool_fairness(
+    policy: Policy, received: Iterable[Received], credits: Iterable[Credited] = ()
+) -> list[PoolFairness]:
+    """Every pool's count and value against the shares over the period's new leads, in time order,
+    junk credits taken back out when they were granted (as `simulate` shows a run)."""
+    tracker = FairnessTracker(policy)
+    events: list[tuple[datetime, int, Received | Credited]] = []
+    for item in received:
+        if item.purpose == "new" and item.pool and item.route == "pool" and item.at is not None:
+            events.append((item.at, 0, item))
+    events += [(c.at, 1, c) for c in credits]
+    for _, _, event in sorted(events, key=lambda e: (e[0], e[1])):
+        if isinstance(event, Credited):
+            tracker.credit(event.pool, event.manager, event.value)
+        else:
+            tracker.count(event.pool or "", event.manager, event.value)
+    return tracker.report()
+
+
+def credits_per_week(credits: Iterable[Credited]) -> dict[tuple[str, str], int]:
+    """Junk credits per manager and week, so a manager who disowns too much is visible."""
+    counted = Counter((c.manager, c.week) for c in credits)
+    return dict(sorted(counted.items()))
 
 
 def build_report(

@@ -13,11 +13,20 @@ from core.values import quick_init
 @quick_init
 @dataclass(frozen=True, slots=True)
 class PoolState:
-    """A pool's counters: effective leads per member, the round-robin cursor, who was present."""
+    """A pool's counters: effective leads per member, the round-robin cursor, who was present.
+
+    A pool balancing value also keeps each member's effective value and the largest single lead's
+    value so far; a pool balancing tiers keeps one such state per tier; a pool with junk credit keeps
+    each member's credits of the current week (`junk`: manager → (week, credits)).
+    """
 
     counts: Mapping[ManagerKey, int] = field(default_factory=dict)
     last: ManagerKey | None = None
     present: frozenset[ManagerKey] = frozenset()
+    values: Mapping[ManagerKey, float] = field(default_factory=dict)
+    largest: float = 0.0
+    tiers: Mapping[str, PoolState] = field(default_factory=dict)
+    junk: Mapping[ManagerKey, tuple[str, int]] = field(default_factory=dict)
 
 
 @quick_init

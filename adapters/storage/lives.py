@@ -6,6 +6,7 @@ assignments and what we last saw of it, the first time an event of it comes.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -14,7 +15,7 @@ from sqlalchemy import Connection, select
 
 from adapters.storage.sql import upsert_many
 from adapters.storage.tables import assignments, client_owners, lead_events, lead_lives, lead_seen
-from core.lifecycle_types import LeadLife
+from core.lifecycle_types import LeadLife, Share
 
 _MOMENTS = ("written_at",)
 _SETS = ("done",)
@@ -32,6 +33,8 @@ def life_to_json(life: LeadLife) -> dict[str, Any]:
             value = sorted(value)
         elif name in _TUPLES:
             value = list(value)
+        elif name == "share" and value is not None:
+            value = {**dataclasses.asdict(value), "at": value.at.isoformat()}
         out[name] = value
     return out
 
@@ -49,6 +52,8 @@ def life_from_json(data: Mapping[str, Any]) -> LeadLife:
             value = frozenset(value or ())
         elif name in _TUPLES:
             value = tuple(value or ())
+        elif name == "share" and value is not None:
+            value = Share(**{**value, "at": datetime.fromisoformat(value["at"])})
         values[name] = value
     return LeadLife(**values)
 

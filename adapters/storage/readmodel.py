@@ -38,6 +38,29 @@ def split_counts(connection: Connection, starts: Mapping[str, datetime]) -> list
     return [*connection.execute(query), *connection.execute(adjustments)]
 
 
+def pool_leads_since(connection: Connection, start: datetime) -> Sequence[Any]:
+    """New leads routed through pools since `start`, in order: when, pool, manager, route and value
+    (the lead's worth recorded with the decision; its budget for rows from before values)."""
+    lead = assignments.c.decision
+    value = func.coalesce(lead[("lead", "value")].as_float(), lead[("lead", "price")].as_float(), 0.0)
+    columns = (assignments.c.decided_at, assignments.c.pool, assignments.c.manager, assignments.c.route)
+    since = (assignments.c.purpose == "new", assignments.c.decided_at >= start, assignments.c.route == "pool")
+    query = (
+        select(*columns, value.label("value"))
+        .where(*since)
+        .order_by(assignments.c.decided_at, assignments.c.id)
+    )
+    return connection.execute(query).all()
+
+
+def credits_since(connection: Connection, start: datetime) -> Sequence[Any]:
+    """Junk credits granted since `start` (audit rows)."""
+    query = select(audit.c.at, audit.c.manager, audit.c.detail).where(
+        audit.c.kind == "junk_credit", audit.c.at >= start
+    )
+    return connection.execute(query).all()
+
+
 def find_decisions(
     connection: Connection,
     *,

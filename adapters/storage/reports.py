@@ -21,3 +21,9 @@ def closed_between(connection: Connection, since: datetime, until: datetime) -> 
     """Every `won` or `lost` audit row in [since, until)."""
     query = select(audit).where(audit.c.kind.in_(["won", "lost"]), audit.c.at >= since, audit.c.at < until)
     return connection.execute(query).all()
+
+
+def credits_between(connection: Connection, since: datetime, until: datetime) -> Sequence[Any]:
+    """Every junk credit granted (`junk_credit` audit row) in [since, until)."""
+    query = select(audit).where(audit.c.kind == "junk_credit", audit.c.at >= since, audit.c.at < until)
+    return connection.execute(query).all()

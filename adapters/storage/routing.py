@@ -13,10 +13,11 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from adapters.storage.ledger import ledger_to_json, pool_state_from
 from adapters.storage.pausing import current_pauses
 from adapters.storage.sql import insert_ignore, locked, upsert
 from adapters.storage.tables import assignments, manager_load, pool_state, split_adjustments
-from core.state import ManagerLoad, PoolState, RoutingState
+from core.state import ManagerLoad, RoutingState
 
 
 def load_routing_state(connection: Connection, pools: Iterable[str], now: datetime) -> RoutingState:
@@ -31,7 +32,7 @@ def load_routing_state(connection: Connection, pools: Iterable[str], now: dateti
     query = select(pool_state).where(pool_state.c.pool.in_(names)).order_by(pool_state.c.pool)
     pool_rows = connection.execute(locked(connection, query)).all()
     return RoutingState(
-        pools={r.pool: PoolState(dict(r.counts), r.last, frozenset(r.present)) for r in pool_rows},
+        pools={r.pool: pool_state_from(r.counts, r.last, r.present, r.ledger) for r in pool_rows},
         loads=manager_loads(connection),
         paused=current_pauses(connection),
     )
@@ -52,7 +53,11 @@ def save_routing_state(
                 pool_state.update()
                 .where(pool_state.c.pool == name)
                 .values(
-                    counts=dict(state.counts), last=state.last, present=sorted(state.present), updated_at=now
+                    counts=dict(state.counts),
+                    last=state.last,
+                    present=sorted(state.present),
+                    ledger=ledger_to_json(state),
+                    updated_at=now,
                 )
             )
     for key, load in after.loads.items():

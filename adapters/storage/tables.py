@@ -120,6 +120,7 @@ pool_state = Table(
     Column("last", String(64)),
     Column("present", JSON, nullable=False),
     Column("updated_at", Moment, nullable=False),
+    Column("ledger", JSON),  # value, tier and junk-credit counters (adapters/storage/ledger.py)
 )
 
 manager_load = Table(

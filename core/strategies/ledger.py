@@ -61,10 +61,12 @@ def advance(view: PoolView, effective: dict[ManagerKey, int], chosen: ManagerKey
         for key in missing:
             counts[key] = weights.get(key, 1) * level_sum // level_weight
     counts[chosen] = counts.get(chosen, 0) + 1
-    present = view.state.present
+    state = view.state
+    present = state.present
     # Keep the stored set when the same people were available: equal, and no new frozenset per lead.
     same = len(present) == len(effective) and present.issuperset(effective)
-    return PoolState(counts, chosen, present if same else frozenset(effective))
+    kept = present if same else frozenset(effective)
+    return PoolState(counts, chosen, kept, state.values, state.largest, state.tiers, state.junk)
 
 
 def quota_ranking(view: PoolView, effective: dict[ManagerKey, int]) -> list[ManagerKey]:

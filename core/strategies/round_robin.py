@@ -4,8 +4,17 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from core.model import ManagerKey
 from core.strategies.base import Choice, PoolView, register
+from core.strategies.by_tier import choose_by_tier
+from core.strategies.by_value import choose_by_value
 from core.strategies.ledger import advance, effective_counts
+
+
+def queue_pick(view: PoolView, effective: dict[ManagerKey, int]) -> ManagerKey:
+    """The member with the fewest leads; ties in pool order after the last one chosen."""
+    lowest = min(effective.values())
+    return next(key for key in view.cyclic_keys() if effective[key] == lowest)
 
 
 @register
@@ -16,8 +25,12 @@ class RoundRobin:
     needs_members: ClassVar[bool] = True
 
     def choose(self, view: PoolView) -> Choice:
-        """Pick the next member in the queue."""
+        """Pick the next member in the queue (by value, or in the lead's tier, if the pool says)."""
+        balance = view.pool.balance
+        if balance == "value":
+            return choose_by_value(view, queue_pick, equal=True)
+        if balance == "tiers":
+            return choose_by_tier(view, queue_pick)
         effective = effective_counts(view)
-        lowest = min(effective.values())
-        chosen = next(key for key in view.cyclic_keys() if effective[key] == lowest)
+        chosen = queue_pick(view, effective)
         return Choice(chosen, advance(view, effective, chosen))

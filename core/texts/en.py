@@ -321,6 +321,13 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "hook_repaired": "The {crm} webhook was off and re-enabled at {at}",
         "config_fallback": "The config file {file} was refused at start-up: stored version {version} runs "
         "since {since}",
+        "value_split": "value",
+        "value": "Value",
+        "worst_count": "± leads",
+        "worst_value": "± value",
+        "junk_credits": "Junk",
+        "worst_count_hint": "The largest deviation in leads at any moment of the period",
+        "worst_value_hint": "The largest deviation in value at any moment of the period, in largest leads",
     },
     "simulate": {
         "head_time": "Time",
@@ -359,6 +366,16 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "kind_sla": "SLA",
         "kind_return": "return",
         "kind_owner": "by hand",
+        "fair_value": "Value",
+        "fair_value_target": "Value target",
+        "fair_value_deviation": "Value dev.",
+        "fair_value_max": "Max |value dev.|",
+        "fair_credits": "Junk credits",
+        "value_stats": "; by value: total {value}, largest lead {largest}, max deviation {max} "
+        "largest leads, Jain's index {jain}",
+        "balance_count": "balanced by count",
+        "balance_value": "balanced by value",
+        "balance_tiers": "balanced per tier",
     },
     "whatif": {
         "title": "What-if: {leads} leads from {since} to {until}, owner would change for {changed}",
@@ -417,6 +434,11 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
     },
     # The audit log's messages, rendered when read (webhook_app/audit_text.py) from each row's data.
     "audit": {
+        "kind_junk_credit": "junk credit",
+        "kind_junk_refused": "junk credit refused",
+        "junk_credit": "{who}: the lead marked “{why}” soon after it came no longer counts toward the "
+        "share in pool “{pool}” (credits this week: {used} of {max})",
+        "junk_refused": "{who}: junk credit refused, {max} already credited this week in pool “{pool}”",
         "kind_hook_repaired": "webhook repaired",
         "kind_hook_down": "webhook down",
         "hook_repaired": "our webhook in the CRM was off; it is on again and events flow (repairs so far: "
@@ -566,6 +588,17 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
     },
     # `check-config`'s summary of a valid config.
     "summary": {
+        "value_price": "the deal’s budget",
+        "value_points": "points by conditions",
+        "value_field": "the field “{field}”",
+        "balance_tiers": "balance by tiers [{tiers}]: a separate rotation per tier, each within one lead "
+        "of the shares (counts overall within {count} leads)",
+        "balance_value": "balance by value ({value}): each lead to whoever is furthest below their share "
+        "of value, within the largest single lead; counts drift and are shown",
+        "junk_stage": "moved to {stage}",
+        "junk_loss": "lost as “{reason}”",
+        "junk": "junk credit: a lead {what} within {hours} h of getting it stops counting toward "
+        "the share (at most {count} a week per manager)",
         "ok": "{path}: OK (version {version})",
         "language": "language: English, time zone {tz}",
         "crm": "CRM: {crm} {url}",

@@ -331,6 +331,13 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "hook_repaired": "Вебхук {crm} был отключён и включён снова в {at}",
         "config_fallback": "Файл конфигурации {file} отклонён при запуске: с {since} работает сохранённая "
         "версия {version}",
+        "value_split": "сумма",
+        "value": "Сумма",
+        "worst_count": "± лидов",
+        "worst_value": "± суммы",
+        "junk_credits": "Брак",
+        "worst_count_hint": "Самое большое отклонение по числу лидов за период, в любой момент",
+        "worst_value_hint": "Самое большое отклонение по сумме за период, в любой момент, в крупнейших лидах",
     },
     "simulate": {
         "head_time": "Время",
@@ -369,6 +376,16 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "kind_sla": "SLA",
         "kind_return": "возврат",
         "kind_owner": "вручную",
+        "fair_value": "Сумма",
+        "fair_value_target": "Цель суммы",
+        "fair_value_deviation": "Откл. суммы",
+        "fair_value_max": "Макс. |откл. суммы|",
+        "fair_credits": "Зачтено брака",
+        "value_stats": "; по сумме: всего {value}, крупнейший лид {largest}, макс. отклонение {max} "
+        "крупнейших лидов, индекс Джейна {jain}",
+        "balance_count": "поровну по числу лидов",
+        "balance_value": "поровну по сумме",
+        "balance_tiers": "поровну в каждом уровне",
     },
     "whatif": {
         "title": "Что если: {leads} лидов с {since} по {until}, сменили бы ответственного: {changed}",
@@ -427,6 +444,11 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
     },
     # The audit log's messages, rendered when read (webhook_app/audit_text.py) from each row's data.
     "audit": {
+        "kind_junk_credit": "зачёт брака",
+        "kind_junk_refused": "зачёт брака отклонён",
+        "junk_credit": "{who}: лид отмечен «{why}» вскоре после получения и больше не засчитывается в "
+        "долю в пуле «{pool}» (зачтено за неделю: {used} из {max})",
+        "junk_refused": "{who}: зачёт брака не дан — за эту неделю в пуле «{pool}» уже зачтено {max}",
         "kind_hook_repaired": "вебхук восстановлен",
         "kind_hook_down": "вебхук отключён",
         "hook_repaired": "наш вебхук в CRM не работал; он включён снова, события снова приходят "
@@ -577,6 +599,17 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
     },
     # `check-config`'s summary of a valid config.
     "summary": {
+        "value_price": "бюджет сделки",
+        "value_points": "баллы по условиям",
+        "value_field": "поле «{field}»",
+        "balance_tiers": "делит по уровням [{tiers}]: своя очередь в каждом уровне, каждая в пределах "
+        "одного лида от долей (по числу лидов в целом — в пределах {count})",
+        "balance_value": "делит по сумме ({value}): каждый лид тому, кто дальше всех ниже своей доли "
+        "суммы, в пределах крупнейшего лида; расхождение по числу лидов видно в отчётах",
+        "junk_stage": "переведённый на этап {stage}",
+        "junk_loss": "закрытый с причиной «{reason}»",
+        "junk": "зачёт брака: лид, {what} в течение {hours} ч после получения, не засчитывается "
+        "в долю (не больше {count} в неделю на менеджера)",
         "ok": "{path}: конфигурация верна (версия {version})",
         "language": "язык: русский, часовой пояс {tz}",
         "crm": "CRM: {crm} {url}",

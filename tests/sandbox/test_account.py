@@ -39,7 +39,7 @@ def test_every_name_the_example_uses_resolves_in_the_emulated_account(
     monkeypatch.setenv("LEADROUTER_AMOCRM_TOKEN", emu.admin_token())
     monkeypatch.setenv("LEADROUTER_DATABASE_URL", f"sqlite:///{tmp_path / 'check.db'}")
     assert online(load_config(config)) == 0, capsys.readouterr().err
-    assert "every pipeline, stage, custom field and user resolves" in capsys.readouterr().out
+    assert "все воронки, этапы, поля и пользователи найдены" in capsys.readouterr().out
 
 
 def test_the_account_holds_the_managers_as_users_and_an_admin_who_is_none_of_them():
@@ -101,7 +101,7 @@ def test_every_name_the_bitrix24_example_uses_resolves_in_the_emulated_portal(tm
         monkeypatch.setenv("LEADROUTER_BITRIX24_WEBHOOK_URL", emu.add_webhook(user=portal.form_user))
         monkeypatch.setenv("LEADROUTER_DATABASE_URL", f"sqlite:///{tmp_path / 'check.db'}")
         assert online(load_config(config)) == 0, capsys.readouterr().err
-    assert "every pipeline, stage, custom field and user resolves" in capsys.readouterr().out
+    assert "все воронки, этапы, поля и пользователи найдены" in capsys.readouterr().out
     managers = {m.crm_user_id for m in document.managers.values()}
     assert portal.form_user not in managers  # new deals arrive with someone no rule routes to
     assert portal.ownership_field == "UF_CRM_1712345678" and portal.vip_fields == ("UF_CRM_1712345690",)

@@ -140,6 +140,24 @@ def team(volkova: str = "") -> str:
     return TEAM % {"volkova": volkova}
 
 
+JUNK = """
+language: ru
+timezone: Europe/Moscow
+head_of_sales: head
+crm: {type: amocrm, base_url: https://example.amocrm.ru, subdomain: example, account_id: 1}
+managers:
+  novikova: {crm_user_id: 41, name: Новикова Юлия}
+  fedorov: {crm_user_id: 42, name: Федоров Павел}
+  head: {crm_user_id: 1, name: Гусев Андрей}
+pools:
+  call-center:
+    strategy: round_robin
+    members: [novikova, fedorov]
+    junk: {stage: Спам, within_hours: 24, max_per_week: 2}
+rules:
+  - {name: calls, pool: call-center}
+"""
+
 STORIES = (
     Story(
         "an untouched marketplace callback ends with the head after two hops",
@@ -230,5 +248,28 @@ STORIES = (
         ),
         {"m-1": ["smirnov", "popov"]},
         {"override": 1, "stale": 1},
+    ),
+    Story(
+        "a call marked as spam soon after it came gives the operator their turn back, two a week at most",
+        "003 #2 (a dud lead should not cost the manager their share), PRODUCT 'Fair by value' junk credit",
+        JUNK,
+        (
+            Arrive(at(7, 10), "c-1"),
+            Arrive(at(7, 10, 5), "c-2"),
+            Move(at(7, 10, 30), "c-1", "Спам"),  # credit 1: Новикова is a lead behind again
+            Arrive(at(7, 11), "c-3"),
+            Move(at(7, 11, 30), "c-3", "Спам"),  # credit 2
+            Arrive(at(7, 12), "c-4"),  # hers again: without the credits it would be Федоров's
+            Move(at(7, 12, 30), "c-4", "Спам"),  # refused: two a week
+            Arrive(at(7, 13), "c-5"),
+            Move(at(8, 11), "c-2", "Спам"),  # 25 hours after Федоров got it: too late to disown
+            Arrive(at(8, 12), "c-6"),
+            Arrive(at(14, 10), "c-7"),
+            Arrive(at(14, 10, 5), "c-8"),
+            Move(at(14, 10, 30), "c-8", "Спам"),  # a new week: a new credit
+            Arrive(at(14, 11), "c-9"),
+        ),
+        {f"c-{n}": ["fedorov" if n in (2, 5, 7) else "novikova"] for n in range(1, 10)},
+        {"junk_credit": 3, "junk_refused": 1, "decision": 9},
     ),
 )

@@ -119,3 +119,15 @@ def test_a_webhook_repaired_or_down_is_said_in_words():
         "наш вебхук в CRM отключён и не восстанавливается (HTTP 403)"
     )
     assert (w.kind("hook_repaired"), w.kind("hook_down")) == ("вебхук восстановлен", "вебхук отключён")
+
+
+def test_a_junk_credit_names_the_manager_the_stage_and_the_weeks_count():
+    detail = {"pool": "shared", "why": "Некачественный лид", "value": 0.0, "tier": None}
+    detail |= {"week": "2026-W50", "credits": 2, "max_per_week": 3}
+    text = words().message("junk_credit", "junk credit: …", detail, "fedorov")
+    assert text == (
+        "Федоров Павел: лид отмечен «Некачественный лид» вскоре после получения и больше не "
+        "засчитывается в долю в пуле «shared» (зачтено за неделю: 2 из 3)"
+    )
+    refused = words().message("junk_refused", "…", {**detail, "credits": 3}, "fedorov")
+    assert refused == "Федоров Павел: зачёт брака не дан — за эту неделю в пуле «shared» уже зачтено 3"

@@ -69,3 +69,26 @@ def test_lost_deals_and_small_months_earn_no_advisory():
     rows += [Closed("hunter1", "won", date(2026, 7, 1), 2_999_999.5)]
     rows += [Closed("hunter1", "lost", date(2026, 7, 2), 9_000_000)]
     assert build_report(P, [], rows, advisory_threshold=3_000_000, months=months).advisory == []
+
+
+def test_pools_show_count_and_value_against_the_shares_with_credits_taken_back_out():
+    from datetime import datetime, timedelta
+
+    from core.report import Credited, credits_per_week, pool_fairness
+
+    start = datetime(2026, 11, 10, 9)
+    rows = [
+        Received("hunter1", "sales", "new", DAY, at=start, value=900_000.0),
+        Received("hunter2", "sales", "new", DAY, at=start + timedelta(minutes=1), value=100_000.0),
+        Received("hunter1", "sales", "new", DAY, at=start + timedelta(minutes=2), value=50_000.0),
+        Received("farmer", "farm", "contract-signed", DAY, at=start),  # a handoff: not a pool share
+    ]
+    credits = [Credited("hunter2", "sales", start + timedelta(minutes=5), "2026-W46", 100_000.0, "Спам")]
+    sales = next(p for p in pool_fairness(P, rows, credits) if p.pool == "sales")
+    h1, h2 = sales.members
+    assert (sales.leads, h1.received, h2.received, h2.credits) == (2, 2, 0, 1)
+    assert (sales.value, sales.largest, h1.value, h2.value) == (950_000.0, 900_000.0, 950_000.0, 0.0)
+    # Once hunter2's lead is credited, hunter1 holds all 950,000 of which 2/3 is the share: 316,667
+    # ahead, the worst of the period (after the first lead it was 300,000), in largest leads:
+    assert abs(h1.max_value_deviation - (950_000 / 3) / 900_000) < 1e-9
+    assert credits_per_week(credits * 2) == {("hunter2", "2026-W46"): 2}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import jsonschema
 import pytest
@@ -264,3 +265,25 @@ def test_no_page_or_api_response_ever_contains_a_secret(admin):
     for body in bodies:
         assert TOKEN not in body and SECRET not in body
     assert csrf not in TOKEN
+
+
+def test_the_split_shows_value_and_the_worst_deviation_at_any_prefix_for_the_period(admin):
+    seed(admin, "1", "2", "3")
+    for lead_id, price in (("1", 900_000.0), ("2", 100_000.0), ("3", 50_000.0)):
+        admin.crm.leads[lead_id] = replace(admin.crm.leads[lead_id], price=price)
+    assert admin.hook(amo_add("1", "2", "3")).status_code == 200
+    admin.worker.run_once()
+    response = admin.client.get("/api/v1/split?period=today", headers=BEARER)
+    conforms(response, "/api/v1/split")
+    (pool,) = response.json["pools"]
+    members = {m["manager"]: m for m in pool["members"]}
+    ivanova, petrov = members["ivanova"], members["petrov"]
+    # ivanova got 900,000 and 50,000, petrov 100,000: 950,000 against a share of 525,000 at the
+    # end (425,000 ahead), but 450,000 ahead right after the first lead: half the largest one.
+    assert (ivanova["value"], ivanova["value_target"]) == (950_000.0, 525_000.0)
+    assert (petrov["value"], petrov["value_target"]) == (100_000.0, 525_000.0)
+    assert ivanova["max_value_deviation"] == pytest.approx(0.5)
+    assert ivanova["max_deviation"] == pytest.approx(0.5) and ivanova["credits"] == 0
+    login(admin.client)
+    page = admin.client.get("/admin").get_data(as_text=True)
+    assert '950 000<span class="dev">/ 525 000</span>' in page and "0.50" in page

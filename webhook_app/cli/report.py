@@ -1,5 +1,6 @@
 """`leadrouter report`: per manager and period — received vs target share, handoffs, won / lost,
-conversion by source, and the hunter-to-farmer advisory."""
+conversion by source, the hunter-to-farmer advisory; per pool, count and value against the shares
+with the worst deviation at any prefix of the period; junk credits per manager and week."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ from datetime import date, datetime
 from typing import Any
 
 from adapters.storage.engine import reading
-from adapters.storage.reports import closed_between, decisions_between
-from core.report import Closed, Received, Report, build_report
+from adapters.storage.reports import closed_between, credits_between, decisions_between
+from core.report import Closed, Credited, Received, Report, build_report, credits_per_week, pool_fairness
 from core.texts import texts
 from webhook_app.cli import help_for
 from webhook_app.cli.common import open_database, parse_since, print_rows
@@ -32,6 +33,20 @@ COLUMNS = (
     "won_amount",
     "conversion",
 )
+POOL_COLUMNS = (
+    "pool",
+    "balance",
+    "manager",
+    "name",
+    "received",
+    "target",
+    "max_deviation",
+    "value",
+    "value_target",
+    "max_value_deviation",
+    "credits",
+)
+CREDIT_COLUMNS = ("manager", "name", "week", "credits", "max_per_week")
 
 
 def register(sub: Any) -> None:
@@ -75,10 +90,14 @@ def run(args: argparse.Namespace) -> int:
     policy = loaded.policy
     months = _months_before(until.astimezone(policy.tz).date())
     history_start = datetime(months[0][0], months[0][1], 1, tzinfo=policy.tz)
-    received, closed, history = _rows(open_database(), since, until, history_start, policy.tz)
+    engine = open_database()
+    received, closed, history = _rows(engine, since, until, history_start, policy.tz)
+    credits = _credits(engine, since, until)
     report = build_report(policy, received, closed)
     advisory = build_report(policy, [], history, advisory_threshold=args.advisory_threshold, months=months)
     report.advisory = advisory.advisory
+    report.pools = pool_fairness(policy, received, credits)
+    report.credits = credits_per_week(credits)
     _print(report, policy, args.format, months)
     return 0
 
@@ -148,6 +167,9 @@ def _rows(
             r.decided_at.astimezone(tz).date(),
             (r.decision.get("lead") or {}).get("source"),
             _previous(r.decision),
+            r.decided_at,
+            r.route,
+            _value(r.decision.get("lead") or {}),
         )
         for r in rows
     ]
@@ -164,6 +186,28 @@ def _rows(
     ]
     in_period = [c for c, d in zip(closed_all, deals, strict=True) if d.at >= since]
     return received, in_period, closed_all
+
+
+def _value(lead: dict[str, Any]) -> float:
+    """The lead's worth as recorded with its decision (its budget, for rows from before values)."""
+    value = lead.get("value", lead.get("price"))
+    return float(value) if isinstance(value, int | float) and value > 0 else 0.0
+
+
+def _credits(engine: Any, since: datetime, until: datetime) -> list[Credited]:
+    with reading(engine) as connection:
+        rows = credits_between(connection, since, until)
+    return [
+        Credited(
+            r.manager or "—",
+            str(r.detail.get("pool", "")),
+            r.at,
+            str(r.detail.get("week", "")),
+            float(r.detail.get("value") or 0),
+            str(r.detail.get("why", "")),
+        )
+        for r in rows
+    ]
 
 
 def _previous(decision: dict[str, Any]) -> str | None:
@@ -206,13 +250,36 @@ def _print(report: Report, policy: Any, fmt: str, months: list[tuple[int, int]])
         {"manager": m, **{f"{y}-{mo:02d}": round(a) for (y, mo), a in zip(months, amounts, strict=True)}}
         for m, amounts in report.advisory
     ]
+    pools = _pool_rows(report, policy)
+    credits = [
+        {
+            "manager": manager,
+            "name": policy.managers[manager].label if manager in policy.managers else "",
+            "week": week,
+            "credits": count,
+            "max_per_week": _max_per_week(policy, manager),
+        }
+        for (manager, week), count in report.credits.items()
+    ]
     if fmt == "json":
-        print(json.dumps({"managers": rows, "sources": sources, "advisory": advisory}, ensure_ascii=False))
+        data = {
+            "managers": rows,
+            "sources": sources,
+            "advisory": advisory,
+            "pools": pools,
+            "credits": credits,
+        }
+        print(json.dumps(data, ensure_ascii=False))
         return
     if fmt == "table":
         _print_table(rows, sources, advisory, policy)
         return
     print_rows(rows, COLUMNS, fmt)
+    print()
+    print_rows(pools, POOL_COLUMNS, fmt)
+    if credits:
+        print()
+        print_rows(credits, CREDIT_COLUMNS, fmt)
     print()
     print_rows(sources, ("source", "received", "won", "lost", "conversion"), fmt)
     if advisory:
@@ -222,3 +289,40 @@ def _print(report: Report, policy: Any, fmt: str, months: list[tuple[int, int]])
 
 def _pct(value: float | None) -> str:
     return f"{value * 100:.0f}%" if value is not None else ""
+
+
+def _pool_rows(report: Report, policy: Any) -> list[dict[str, Any]]:
+    """One row per pool member: count and value against the share, the worst deviation at any
+    prefix of the period (value in units of the period's largest lead), and junk credits."""
+    rows = []
+    for pool in report.pools:
+        if not pool.leads:
+            continue
+        for m in pool.members:
+            manager = policy.managers.get(m.manager)
+            rows.append(
+                {
+                    "pool": pool.pool,
+                    "balance": pool.balance,
+                    "manager": m.manager,
+                    "name": manager.label if manager else "",
+                    "received": m.received,
+                    "target": _round(m.target, 1),
+                    "max_deviation": _round(m.max_deviation, 2),
+                    "value": round(m.value),
+                    "value_target": _round(m.value_target, 0),
+                    "max_value_deviation": _round(m.max_value_deviation, 2),
+                    "credits": m.credits,
+                }
+            )
+    return rows
+
+
+def _max_per_week(policy: Any, manager: str) -> int | None:
+    """The smallest weekly cap of the junk credits of the manager's pools."""
+    caps = [p.junk.max_per_week for p in policy.pools.values() if p.junk is not None and manager in p.members]
+    return min(caps) if caps else None
+
+
+def _round(value: float | None, digits: int) -> float | None:
+    return None if value is None else round(value, digits)

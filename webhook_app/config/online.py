@@ -35,6 +35,10 @@ def check_online(doc: ConfigModel, crm: CrmInventory, report: Reporter) -> None:
     for i, rule in enumerate(doc.rules):
         _condition(rule.when, ("rules", i, "when"), crm, report)
     for name, pool in doc.pools.items():
+        if pool.junk is not None and pool.junk.stage is not None:
+            _stage_ref(pool.junk.stage, ("pools", name, "junk", "stage"), crm, report)
+        if pool.value is not None and pool.value.field is not None:
+            _field("field", pool.value.field, [], ("pools", name, "value", "field"), crm, report)
         if pool.sticky is not None and pool.sticky.key.startswith(("field:", "field_id:")):
             kind, _, key = pool.sticky.key.partition(":")
             _field(kind, key, [], ("pools", name, "sticky", "key"), crm, report)

@@ -9,6 +9,7 @@ from fractions import Fraction
 
 from core.model import ManagerKey, Pool, ReturnPolicy, StickyOptions
 from core.strategies.sticky import sticky_key
+from webhook_app.config.balance import junk_credit, lead_value, tiers
 from webhook_app.config.conditions import LISTED_FIELDS, is_field_path, one_string_list
 from webhook_app.config.problems import Path, Reporter
 from webhook_app.config.refs import nobody_available
@@ -53,6 +54,10 @@ def build_pool(name: str, model: PoolModel, doc: ConfigModel, report: Reporter) 
         suggest=model.suggest or 3,
         return_after_absence=model.return_after_absence.enabled,
         return_only_untouched=model.return_after_absence.only_untouched,
+        balance=model.balance,
+        value=lead_value(model.value, (*path, "value"), report),
+        tiers=tiers(model, path, report),
+        junk=junk_credit(model.junk),
     )
 
 

@@ -120,6 +120,10 @@ def layout(doc: ConfigModel) -> Layout:
             fields.append((name, ()))
         elif kind == "field_id":
             field_ids.append(name)
+        if pool.junk is not None and pool.junk.stage is not None:
+            stages.append((pool.junk.stage.pipeline, pool.junk.stage.stage))
+        if pool.value is not None and pool.value.field is not None:
+            fields.append((pool.value.field, ()))
     return Layout(
         account_id=(crm.account_id if is_amo else None) or DEFAULT_ACCOUNT,
         subdomain=(crm.subdomain if is_amo else None) or DEFAULT_SUBDOMAIN,

@@ -110,6 +110,37 @@ class ReturnModel(Strict):
     only_untouched: bool = False
 
 
+class PointsModel(Strict):
+    """`value: {tiers: …}`: leads matching `when` are worth `points`."""
+
+    when: ConditionSpec
+    points: Annotated[float, Field(ge=0)]
+
+
+class ValueModel(Strict):
+    """What a lead is worth: its budget (`price`, the default), a number field, or points by condition."""
+
+    field: str | None = Field(None, min_length=1)
+    tiers: list[PointsModel] | None = None
+    default: Annotated[float, Field(ge=0)] = 0.0
+
+
+class TierModel(Strict):
+    """`balance: tiers`: one tier of leads with its own rotation; the last may have no `when`."""
+
+    name: str = Field(min_length=1)
+    when: ConditionSpec | None = None
+
+
+class JunkModel(Strict):
+    """`junk:` a lead marked as junk soon after it came stops counting toward its manager's share."""
+
+    stage: Stage | None = None
+    loss_reason: str | None = Field(None, min_length=1)
+    within_hours: PositiveNumber = 24
+    max_per_week: Annotated[int, Field(ge=0)] = 3
+
+
 class PoolModel(Strict):
     """A group of managers sharing leads by one strategy."""
 
@@ -125,6 +156,10 @@ class PoolModel(Strict):
     return_after_absence: Annotated[ReturnModel, BeforeValidator(shorthands.return_after_absence)] = (
         ReturnModel(enabled=False)
     )
+    balance: Literal["count", "value", "tiers"] = "count"
+    value: Annotated[ValueModel, BeforeValidator(shorthands.lead_value)] | None = None
+    tiers: list[TierModel] = []
+    junk: JunkModel | None = None
 
 
 class RuleModel(Strict):

@@ -59,3 +59,12 @@ def task(value: object) -> object:
     if value is True:
         raise ValueError('expected false or {text: "...", due_minutes: N}')
     return value
+
+
+def lead_value(value: object) -> object:
+    """`value: price` → the budget ({}); a mapping stays as it is."""
+    if value == "price":
+        return {}
+    if isinstance(value, dict):
+        return value
+    raise ValueError("expected price, {field: NAME} or {tiers: [{when: ..., points: N}, ...], default: N}")

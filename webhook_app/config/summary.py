@@ -10,7 +10,17 @@ from collections.abc import Iterable, Mapping
 
 from core.condition_text import condition_text
 from core.conditions import Condition
-from core.model import ALWAYS, Manager, NobodyAvailable, Pool, StageRef, Target, TargetKind, WeeklySchedule
+from core.model import (
+    ALWAYS,
+    JunkCredit,
+    Manager,
+    NobodyAvailable,
+    Pool,
+    StageRef,
+    Target,
+    TargetKind,
+    WeeklySchedule,
+)
 from core.policy import Handoff
 from core.reasons import Renderer
 from core.texts import texts
@@ -135,7 +145,31 @@ class _Summary:
             parts.append(w["nobody_in_pool"].format(what=self._nobody(p.nobody_available)))
         if p.return_after_absence:
             parts.append(w["return_after_absence"] + (w["untouched_only"] if p.return_only_untouched else ""))
+        if p.balance != "count":
+            parts.append(self._balance(p))
+        if p.junk is not None:
+            parts.append(self._junk(p.junk))
         return " · ".join(parts)
+
+    def _balance(self, p: Pool) -> str:
+        if p.balance == "tiers":
+            names = ", ".join(t.name for t in p.tiers)
+            return self.w["balance_tiers"].format(tiers=names, count=len(p.tiers))
+        value = p.value
+        if value.source == "field":
+            measure = self.w["value_field"].format(field=value.field)
+        else:
+            measure = self.w["value_points" if value.source == "points" else "value_price"]
+        return self.w["balance_value"].format(value=measure)
+
+    def _junk(self, junk: JunkCredit) -> str:
+        w = self.w
+        if junk.stage:
+            what = w["junk_stage"].format(stage=self._stage(junk.stage))
+        else:
+            what = w["junk_loss"].format(reason=junk.loss_reason)
+        hours = f"{junk.within.total_seconds() / 3600:g}"
+        return w["junk"].format(what=what, hours=hours, count=junk.max_per_week)
 
     def _target(self, target: Target | None) -> str:
         if target is None:

@@ -6,6 +6,7 @@ from datetime import date
 
 from core.policy import Policy
 from core.strategies import REGISTRY
+from webhook_app.config.balance import check_balance
 from webhook_app.config.problems import Path, Reporter
 from webhook_app.config.refs import check_manager, unknown
 from webhook_app.config.schema import ConfigModel, CrmModel, ManagerModel, PoolModel
@@ -95,6 +96,7 @@ def _pool(name: str, pool: PoolModel, doc: ConfigModel, report: Reporter) -> Non
             message = f"'{option}' only applies to strategy {owner} (this pool is {pool.strategy})"
             report.error((*path, option), message)
     _heads(name, pool, doc, report)
+    check_balance(name, pool, report)
 
 
 def _member_of(

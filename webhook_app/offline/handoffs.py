@@ -132,12 +132,13 @@ class HandoffSimulation:
         elif isinstance(effect, SetTimer) and effect.kind is JobKind.RETURN:
             self._stages[lead_id] = self.lives.leads[lead_id].stage or ""
         elif isinstance(effect, Note):
+            self.fairness.noted(effect)
             yield from self._noted(happened, effect)
 
     def _assigned(self, happened: Happened, decision: Decision, purpose: str) -> Simulated | Handed:
         """A decision recorded: a new lead's (`Simulated`), or a handoff's (`Handed`)."""
         lead_id = happened.lead_id
-        self.fairness.record(decision)
+        self.fairness.record(decision, self.lives.leads[lead_id])
         previous = self._holders.get(lead_id)
         self._holders[lead_id] = decision.assignee
         if purpose == NEW:

@@ -16,12 +16,14 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from core.decide import apply_decision
+from core.junk import carry_credit
 from core.kinds import JobKind
 from core.lifecycle import Transition, step
 from core.lifecycle_types import (
     Arrived,
     Assign,
     ClientFollows,
+    Credit,
     Effect,
     Event,
     LeadLife,
@@ -148,6 +150,9 @@ class Lives:
         for effect in transition.effects:
             self._carry_out(lead_id, effect, now)
             self.history.append(Happened(now, lead_id, event, effect))
+            if isinstance(effect, Credit):  # granted or refused against the week's credits, audited
+                self.state, note = carry_credit(self.state, effect)
+                self.history.append(Happened(now, lead_id, event, note))
         return transition
 
     def _carry_out(self, lead_id: str, effect: Effect, now: datetime) -> None:

@@ -40,6 +40,16 @@ FAIRNESS_COLUMNS = (
     "pool_leads",
     "pool_max_deviation",
     "jain",
+    "value",
+    "value_target",
+    "value_deviation",
+    "max_value_deviation",
+    "credits",
+    "pool_balance",
+    "pool_value",
+    "pool_largest",
+    "pool_max_value_deviation",
+    "value_jain",
 )
 HANDOFF_COLUMNS = (
     "at",
@@ -145,6 +155,16 @@ def fairness_rows(pools: list[PoolFairness], render: Renderer) -> list[dict[str,
             "pool_leads": pool.leads,
             "pool_max_deviation": _round(pool.max_deviation),
             "jain": _round(pool.jain),
+            "value": _round(m.value),
+            "value_target": _round(m.value_target),
+            "value_deviation": _round(m.value_deviation),  # in largest leads
+            "max_value_deviation": _round(m.max_value_deviation),
+            "credits": m.credits,
+            "pool_balance": pool.balance,
+            "pool_value": _round(pool.value),
+            "pool_largest": _round(pool.largest),
+            "pool_max_value_deviation": _round(pool.max_value_deviation),
+            "value_jain": _round(pool.value_jain),
         }
         for pool in pools
         for m in pool.members
@@ -180,7 +200,9 @@ class JsonWriter:
     def fairness(self, pools: list[PoolFairness]) -> None:
         """`fairness` lines, then one `pool` line per pool."""
         for row in fairness_rows(pools, self.render):
-            member = {k: v for k, v in row.items() if not k.startswith(("pool_", "jain", "strategy"))}
+            member = {
+                k: v for k, v in row.items() if not k.startswith(("pool_", "jain", "value_jain", "strategy"))
+            }
             self.out.write(json.dumps({"type": "fairness", **member}, ensure_ascii=False) + "\n")
         for pool in pools:
             record = {
@@ -190,6 +212,12 @@ class JsonWriter:
                 "leads": pool.leads,
                 "max_deviation": _round(pool.max_deviation),
                 "jain": _round(pool.jain),
+                "balance": pool.balance,
+                "value": _round(pool.value),
+                "largest": _round(pool.largest),
+                "max_value_deviation": _round(pool.max_value_deviation),  # in largest leads
+                "value_jain": _round(pool.value_jain),
+                "credits": pool.credits,
             }
             self.out.write(json.dumps(record, ensure_ascii=False) + "\n")
 

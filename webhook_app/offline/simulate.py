@@ -103,7 +103,7 @@ class Simulation:
             return Simulated(lead, decision)
         self.routes[_ROUTE_NAMES.get(decision.route, "pool")] += 1
         self.state = apply_decision(self.state, decision, self.policy)
-        self.fairness.record(decision)
+        self.fairness.record(decision, lead)
         self._remember(lead, decision)
         return Simulated(lead, decision)
 

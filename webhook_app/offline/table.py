@@ -16,6 +16,12 @@ from webhook_app.textwidth import ljust, rjust, width
 # The columns' headings, in order: keys of the `simulate` area of the catalogs (core/texts/).
 HEAD = ("head_time", "head_lead", "head_assignee", "head_rule", "head_pool", "head_reason")
 FAIR = ("fair_manager", "fair_weight", "fair_received", "fair_target", "fair_deviation", "fair_max_deviation")
+VALUE = (
+    "fair_value",
+    "fair_value_target",
+    "fair_value_deviation",
+    "fair_value_max",
+)  # deviations in largest leads
 HANDOFF_HEAD = (
     "handoff_name",
     "handoff_kind",
@@ -89,12 +95,29 @@ class TableWriter:
         for pool in pools:
             strategy = self.render.strategy(pool.strategy)
             title = self.words["pool"].format(pool=pool.pool, strategy=strategy, leads=pool.leads)
-            if pool.max_deviation is not None and pool.leads:
+            targeted = pool.max_deviation is not None
+            if targeted and pool.leads:
                 title += self.words["stats"].format(
                     max=self._num(pool.max_deviation), jain=self._num(pool.jain, 3)
                 )
+            if targeted and pool.value:
+                title += self.words["value_stats"].format(
+                    value=_amount(pool.value),
+                    largest=_amount(pool.largest),
+                    max=self._num(pool.max_value_deviation),
+                    jain=self._num(pool.value_jain, 3),
+                )
+            if pool.strategy in ("weighted", "round_robin"):  # the strategies a balance applies to
+                title += f" ({self.words['balance_' + pool.balance]})"
             self.out.write(f"\n{title}\n")
-            self._block([self._headings(FAIR), *(self._member(m) for m in pool.members)], left=1)
+            junk = (
+                self.render.policy.pools[pool.pool].junk is not None
+                if pool.pool in self.render.policy.pools
+                else False
+            )
+            heads = [*FAIR, *(VALUE if targeted else ("fair_value",)), *(("fair_credits",) if junk else ())]
+            rows = [self._member(m, targeted, junk) for m in pool.members]
+            self._block([self._headings(tuple(heads)), *rows], left=1)
 
     def handoffs(self, tally: HandoffTally) -> None:
         """Outcomes per handoff, then who handed deals to whom, most often first."""
@@ -131,23 +154,33 @@ class TableWriter:
             "\n" + self.words["summary"].format(total=sum(routes.values()), waited=waited, **counts) + "\n"
         )
 
-    def _member(self, m: MemberFairness) -> list[str]:
-        return [
+    def _member(self, m: MemberFairness, targeted: bool, junk: bool) -> list[str]:
+        cells = [
             self.render.name(m.manager),
             str(m.weight),
             str(m.received),
             self._num(m.target, 1),
             self._signed(m.deviation),
             self._num(m.max_deviation, 2),
+            _amount(m.value),
         ]
+        if targeted:
+            target = _amount(m.value_target) if m.value_target is not None else "—"
+            cells += [target, self._signed(m.value_deviation, 2), self._num(m.max_value_deviation, 2)]
+        return [*cells, str(m.credits)] if junk else cells
 
-    def _signed(self, value: float | None) -> str:
+    def _signed(self, value: float | None, digits: int = 1) -> str:
         if value is None:
             return "—"
-        return self._dec(f"{value:+.1f}") if round(value, 1) else "0"  # no sign on a zero
+        return self._dec(f"{value:+.{digits}f}") if round(value, digits) else "0"  # no sign on a zero
 
     def _num(self, value: float | None, digits: int = 2) -> str:
         return "—" if value is None else self._dec(f"{value:.{digits}f}")
 
     def _dec(self, text: str) -> str:
         return text.replace(".", self.words["decimal_point"])
+
+
+def _amount(value: float) -> str:
+    """A sum of money (or points) as people read it: whole, thousands apart (12 345 678)."""
+    return f"{value:,.0f}".replace(",", "\u202f")

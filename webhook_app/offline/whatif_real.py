@@ -76,7 +76,7 @@ class RealRun:
         self.loads.real(stored.manager, now)
         self.rules[actual_rule(stored)] += 1
         if stored.route == Route.POOL.value and stored.pool is not None:
-            self.fairness.count(stored.pool, stored.manager)
+            self.fairness.count(stored.pool, stored.manager, self.fairness.value_of(stored.pool, lead))
         parked = stored.route == Route.POOL.value and stored.strategy in UNTARGETED
         if lead.client_key is not None and not parked:  # a head or claim user holds no client
             self.clients[lead.client_key] = stored.crm_user_id

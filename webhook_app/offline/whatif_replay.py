@@ -26,11 +26,12 @@ from adapters.storage.history import RingKey, StoredEvent, StoredHandoff
 from adapters.storage.inputs import StoredDecision
 from core.decision import Route
 from core.fairness import FairnessTracker
-from core.lifecycle_types import Assign, ClientFollows, Override, SetTimer, Wait
+from core.lifecycle_types import Assign, ClientFollows, Note, Override, SetTimer, Wait
 from core.model import Lead, ManagerKey, UserId
 from core.overrides import apply_override
 from core.policy import Policy
 from core.state import Pause, PoolState, RoutingState
+from core.worth import lead_value
 from webhook_app.offline.lives import MAX_WAITS, Lives
 from webhook_app.offline.simulate import Simulated
 from webhook_app.offline.whatif_loads import Loads
@@ -147,7 +148,7 @@ class LifeReplay:
                 decision = effect.decision
                 assert decision.assignee is not None
                 self.loads.replayed(decision.assignee, happened.at)
-                self.result_fairness.record(decision)
+                self.result_fairness.record(decision, self.lives.leads.get(lead_id))
                 owners.would.append(decision.assignee)
                 owners.last = decision
                 if effect.purpose == NEW:
@@ -165,6 +166,8 @@ class LifeReplay:
                 self._clients[effect.client_key] = effect.user
             elif isinstance(effect, Override):
                 self._replayed_override(owners, effect, happened.at)
+            elif isinstance(effect, Note):
+                self.result_fairness.noted(effect)  # a junk credit granted in the replay
         self.lives.history.clear()
 
     def _replayed_override(self, owners: Owners, effect: Override, now: datetime) -> None:
@@ -176,8 +179,19 @@ class LifeReplay:
         if first.pool is None or effect.previous == effect.manager:
             return
         state = self.lives.state
+        lead = self.lives.leads.get(first.lead_id)
+        pool = self.policy.pools.get(first.pool)
+        worth = lead_value(lead, pool.value) if lead is not None and pool is not None else 0.0
         moved = apply_override(
-            state, self.policy, first.pool, effect.previous, effect.manager, first.decided_at, now
+            state,
+            self.policy,
+            first.pool,
+            effect.previous,
+            effect.manager,
+            first.decided_at,
+            now,
+            value=worth,
+            tier=first.detail.get("tier"),
         )
         self.lives.state = replace(state, pools=moved.pools)
         self.loads.share_moved(effect.previous, effect.manager, first.decided_at, now, real=False)

@@ -22,6 +22,7 @@ from core.policy import Policy
 from core.ports import CrmWrite
 from core.reasons import Renderer
 from core.state import RoutingState
+from core.worth import lead_value
 from webhook_app.pipeline.decision_input import lead_to_json, state_to_json
 from webhook_app.pipeline.writes import writes_for
 
@@ -63,7 +64,12 @@ def plan(
     (for a new lead decided on `before`) what it read, for what-if."""
     assert decision.assignee is not None
     reason = (renderer or Renderer(policy)).reason(decision)
-    data = {**decision_to_dict(decision), "lead": {"source": lead.source, "price": lead.price}}
+    pool = policy.pools.get(decision.pool or "")
+    worth = lead_value(lead, pool.value) if pool is not None else None  # for `report`'s value columns
+    data = {
+        **decision_to_dict(decision),
+        "lead": {"source": lead.source, "price": lead.price, "value": worth},
+    }
     manager = policy.managers[decision.assignee]
     assignment = {
         "crm": crm,

@@ -36,6 +36,7 @@ from core.audit_text import AuditText
 from core.decide import apply_decision
 from core.decision import decision_to_dict
 from core.handoff import BLOCKED, KEPT, outcome_of
+from core.junk import carry_credit
 from core.kinds import AuditKind
 from core.lifecycle import Transition, step
 from core.lifecycle_types import (
@@ -43,6 +44,7 @@ from core.lifecycle_types import (
     Assign,
     Cancel,
     ClientFollows,
+    Credit,
     Event,
     LeadLife,
     Note,
@@ -208,6 +210,8 @@ class Carrier:
             self._override(job, effect)
         elif isinstance(effect, Cancel):
             self._cancel(job, effect)
+        elif isinstance(effect, Credit):
+            self._credit(job, effect)
 
     def updated(self, job: Job, lead: Lead, payload: Mapping[str, Any]) -> Updated:
         """The lifecycle's `Updated` event: the lead as read, when the change happened (as the CRM
@@ -256,6 +260,14 @@ class Carrier:
         # again when read, in the reader's language).
         message = AuditText(self.renderer).message(AuditKind.OVERRIDE, "", detail)
         self._note(job, AuditKind.OVERRIDE, message, detail, manager=effect.manager)
+
+    def _credit(self, job: Job, effect: Credit) -> None:
+        """A junk credit, granted or refused by the core against the pool counters (read under the
+        pool lock now if this transaction has not read them), and audited either way."""
+        if self.state is None:
+            self.before = self.state = load_routing_state(self.connection, self.policy.pools, self.now)
+        self.state, note = carry_credit(self.state, effect)
+        self._note(job, note.kind, note.message, dict(note.detail), manager=note.manager)
 
     def _note(self, job: Job, kind: AuditKind, message: str, detail: dict[str, Any], **more: Any) -> None:
         row = audit_row(kind, message, at=self.now, crm=job.crm, lead_id=job.lead_id, detail=detail, **more)

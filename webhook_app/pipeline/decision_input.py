@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
+from adapters.storage.ledger import ledger_to_json, pool_state_from
 from core.decision import Decision
 from core.model import Lead
 from core.policy import Policy
@@ -70,6 +71,7 @@ def state_to_json(state: RoutingState, decision: Decision, policy: Policy) -> di
             "counts": dict(pool.counts),
             "last": pool.last,
             "present": sorted(pool.present),
+            "ledger": ledger_to_json(pool),
         }
         members |= set(policy.pools[decision.pool].members)
     loads = {}
@@ -99,7 +101,7 @@ def state_from_json(data: Mapping[str, Any]) -> StoredState:
         for key, (until, reason) in (data.get("paused") or {}).items()
     }
     pools = {
-        name: PoolState(dict(p["counts"]), p["last"], frozenset(p["present"]))
+        name: pool_state_from(p["counts"], p["last"], p["present"], p.get("ledger"))
         for name, p in (data.get("pools") or {}).items()
     }
     loads = {

@@ -38,7 +38,12 @@ def count_override(
     if previous == new:
         return None
     before = load_routing_state(connection, policy.pools, now)
-    after = apply_override(before, policy, row.pool, previous, new, row.decided_at, now)
+    lead, detail = row.decision.get("lead") or {}, row.decision.get("detail") or {}
+    value = lead.get("value")
+    worth = float(value) if isinstance(value, int | float) else 0.0
+    after = apply_override(
+        before, policy, row.pool, previous, new, row.decided_at, now, value=worth, tier=detail.get("tier")
+    )
     save_routing_state(connection, before, after, now)
     rows = [
         {"decided_at": row.decided_at, "pool": row.pool, "manager": key, "delta": delta}

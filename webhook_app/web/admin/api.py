@@ -54,7 +54,9 @@ def split() -> ResponseReturnValue:
     if period not in readmodel.PERIODS:
         return bad(f"period must be one of {', '.join(readmodel.PERIODS)}")
     s = services()
-    pools = readmodel.split(s.engine, s.config.policy(), s.clock(), period)
+    policy, now = s.config.policy(), s.clock()
+    pools = readmodel.split(s.engine, policy, now, period)
+    readmodel.with_value(s.engine, policy, now, period, pools)
     return jsonify(period=period, pools=readmodel.as_json(pools))
 
 

@@ -32,6 +32,11 @@ SHARE = _obj(
     received=INT,
     target={**NNUM, "description": "null in a pool that does not share by weight (by_key)"},
     deviation=NNUM,
+    value=NNUM,  # the lead value received in the period (by the pool's `value:`, the budget by default)
+    value_target=NNUM,
+    max_deviation=NNUM,  # the worst count deviation at any prefix of the period, in leads
+    max_value_deviation=NNUM,  # … of value, in the period's largest single leads
+    credits=NINT,  # junk credits in the period
 )
 POOL = _obj(
     ["pool", "strategy", "total", "members", "by_key"],
@@ -40,6 +45,7 @@ POOL = _obj(
     total=INT,
     members=_array(SHARE),
     by_key={"type": "boolean", "description": "sticky, manual or claim: counts by member, no target"},
+    junk={"type": "boolean", "description": "the pool credits junk leads (`junk:`)"},
 )
 MANAGER = _obj(
     ["manager", "name", "state", "paused"],

@@ -143,6 +143,7 @@ def today() -> ResponseReturnValue:
     now = s.clock()
     by_period = readmodel.splits(s.engine, policy, now)
     pools = by_period[period]
+    readmodel.with_value(s.engine, policy, now, period, pools)
     charts = {p.pool: Markup(share_chart(p.members, p.pool)) for p in pools}
     # Every period's figures per pool and member, for the table's today / week / month columns.
     figures = {

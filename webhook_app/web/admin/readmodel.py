@@ -19,9 +19,16 @@ from adapters.storage.outage import Outage, outages
 from adapters.storage.outbox import DEAD, list_dead, outbox_counts
 from adapters.storage.pausing import current_pauses
 from adapters.storage.queue import due_and_later, oldest_pending, scheduled_jobs
-from adapters.storage.readmodel import decision_with_writes, find_decisions, split_counts
+from adapters.storage.readmodel import (
+    credits_since,
+    decision_with_writes,
+    find_decisions,
+    pool_leads_since,
+    split_counts,
+)
 from adapters.storage.routing import manager_loads
 from core.availability import SkipReason, unavailability
+from core.fairness import FairnessTracker, MemberFairness
 from core.model import Pool
 from core.policy import Policy
 from core.state import RoutingState
@@ -59,6 +66,13 @@ class ManagerShare:
     received: int
     target: float | None  # None in a pool that does not share by weight (BY_KEY)
     deviation: float | None
+    # With `with_value` (the chosen period): value against the share, the worst deviation at any
+    # prefix of the period (count in leads, value in the period's largest leads), junk credits.
+    value: float | None = None
+    value_target: float | None = None
+    max_deviation: float | None = None
+    max_value_deviation: float | None = None
+    credits: int | None = None
 
 
 @dataclass
@@ -70,6 +84,7 @@ class PoolSplit:
     total: int
     members: list[ManagerShare] = field(default_factory=list)
     by_key: bool = False  # a territory, manual or claim pool: counts only, no target (BY_KEY)
+    junk: bool = False  # the pool credits junk leads (a column of credits is worth showing)
 
 
 def split(engine: Engine, policy: Policy, now: datetime, period: str) -> list[PoolSplit]:
@@ -96,6 +111,54 @@ def splits(
     }
 
 
+def with_value(engine: Engine, policy: Policy, now: datetime, period: str, pools: list[PoolSplit]) -> None:
+    """Fill in the period's value, worst deviations at any prefix and junk credits, member by member
+    (one ordered pass over the period's pool leads, fed straight to the tracker: the chosen period only)."""
+    key = (id(engine), policy.version, period)
+    cached = _VALUE_CACHE.get(key)
+    if period != "today" and cached is not None and now - cached[0] < VALUE_REFRESH:
+        figures = cached[1]
+    else:
+        figures = _value_figures(engine, policy, period_start(period, now, policy.tz))
+        _VALUE_CACHE[key] = (now, figures)
+    for split_ in pools:
+        for share in split_.members:
+            m = figures.get((split_.pool, share.manager))
+            if m is not None:
+                share.value, share.value_target, share.credits = m.value, m.value_target, m.credits
+                share.max_deviation, share.max_value_deviation = m.max_deviation, m.max_value_deviation
+
+
+# The week's and month's pass reads every pool lead of the period (100,000 in a busy month): it is
+# redone at most once a minute per process, today's on every request.
+VALUE_REFRESH = timedelta(minutes=1)
+_VALUE_CACHE: dict[tuple[int, str, str], tuple[datetime, dict[tuple[str, str], MemberFairness]]] = {}
+
+
+def _value_figures(engine: Engine, policy: Policy, start: datetime) -> dict[tuple[str, str], MemberFairness]:
+    """Every pool member's figures since `start`: the period's pool leads and credits in time order."""
+    with reading(engine) as connection:
+        rows = pool_leads_since(connection, start)
+        credited = sorted(credits_since(connection, start), key=lambda c: c.at)
+    tracker = FairnessTracker(policy)
+    count, credit = tracker.count, tracker.credit
+    pending = iter(credited)
+    upcoming = next(pending, None)
+    for at, pool, manager, _, value in rows:
+        while upcoming is not None and upcoming.at <= at:  # credits in time order among the leads
+            credit(str(upcoming.detail.get("pool", "")), upcoming.manager or "", _amount(upcoming.detail))
+            upcoming = next(pending, None)
+        count(pool, manager, value or 0.0)
+    for late in [upcoming, *pending] if upcoming is not None else []:
+        credit(str(late.detail.get("pool", "")), late.manager or "", _amount(late.detail))
+    return {(pool.pool, m.manager): m for pool in tracker.report() for m in pool.members}
+
+
+def _amount(detail: Any) -> float:
+    value = detail.get("value") if isinstance(detail, dict) else None
+    return float(value) if isinstance(value, int | float) else 0.0
+
+
 def _pool_split(policy: Policy, pool: Pool, got: dict[str, int]) -> PoolSplit:
     total = sum(got.values())
     by_key = pool.strategy in BY_KEY
@@ -114,7 +177,7 @@ def _pool_split(policy: Policy, pool: Pool, got: dict[str, int]) -> PoolSplit:
         )
         for k in extra
     ]
-    return PoolSplit(pool.name, pool.strategy, total, members, by_key)
+    return PoolSplit(pool.name, pool.strategy, total, members, by_key, junk=pool.junk is not None)
 
 
 def _label(policy: Policy, key: str) -> str:
