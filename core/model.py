@@ -166,6 +166,7 @@ class Pool:
     suggest: int = 3
     return_after_absence: bool = False
     return_only_untouched: bool = False  # `return_after_absence: {only_untouched: true}`
+    crm_team: str | None = None  # `members: {crm_group|department: NAME}`: members also come from the CRM
 
 
 @dataclass(frozen=True, slots=True)

@@ -77,6 +77,7 @@ class Policy:
     version: str = ""
     count_overrides: bool = False  # a person's responsible change moves the lead's share too
     by_user_id: Mapping[UserId, ManagerKey] = field(default_factory=dict)
+    newcomer: Manager | None = None  # the defaults a person found in a CRM team gets (key and id unset)
     calendar: ShiftCalendar = field(default_factory=ShiftCalendar, compare=False, repr=False)
     matcher: RuleMatcher[Rule] = field(init=False, compare=False, repr=False)
 

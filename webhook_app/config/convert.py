@@ -44,6 +44,7 @@ def build_policy(doc: ConfigModel, version: str, report: Reporter) -> Policy:
         version=version,
         count_overrides=doc.overrides.count_toward_share,
         by_user_id={m.crm_user_id: key for key, m in managers.items()},
+        newcomer=Manager(key="", crm_user_id=0, tz=tz, schedule=default_schedule, holidays=company_holidays),
     )
 
 

@@ -53,6 +53,7 @@ def build_pool(name: str, model: PoolModel, doc: ConfigModel, report: Reporter) 
         suggest=model.suggest or 3,
         return_after_absence=model.return_after_absence.enabled,
         return_only_untouched=model.return_after_absence.only_untouched,
+        crm_team=model.crm_team.name if model.crm_team is not None else None,
     )
 
 

@@ -10,7 +10,7 @@ from datetime import date
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from webhook_app.config import shorthands
 
@@ -110,10 +110,30 @@ class ReturnModel(Strict):
     only_untouched: bool = False
 
 
+class TeamSourceModel(Strict):
+    """`{crm_group: NAME}` (an amoCRM user group) or `{department: NAME}` (a Bitrix24 department)."""
+
+    crm_group: str | None = Field(None, min_length=1)
+    department: str | None = Field(None, min_length=1)
+    at: int | None = None  # its index in `members` (None: `members` is this mapping alone)
+
+    @model_validator(mode="after")
+    def _one(self) -> TeamSourceModel:
+        if (self.crm_group is None) == (self.department is None):
+            raise ValueError("expected one of {crm_group: NAME} (amoCRM) or {department: NAME} (Bitrix24)")
+        return self
+
+    @property
+    def name(self) -> str:
+        """The group's or department's name."""
+        return self.crm_group or self.department or ""
+
+
 class PoolModel(Strict):
     """A group of managers sharing leads by one strategy."""
 
     members: list[str] = []
+    crm_team: TeamSourceModel | None = None  # taken out of `members` (see `_split_members`)
     strategy: str = "round_robin"
     weights: dict[str, PositiveNumber] = {}
     on_return: Annotated[int | None, BeforeValidator(shorthands.on_return)] = 0
@@ -125,6 +145,12 @@ class PoolModel(Strict):
     return_after_absence: Annotated[ReturnModel, BeforeValidator(shorthands.return_after_absence)] = (
         ReturnModel(enabled=False)
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _split_members(cls, data: Any) -> Any:
+        """`members: {crm_group: X}` or `[key, …, {crm_group: X}]`: the CRM team goes to `crm_team`."""
+        return shorthands.split_members(data)
 
 
 class RuleModel(Strict):

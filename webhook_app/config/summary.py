@@ -96,6 +96,8 @@ def _pool(p: Pool, width: int) -> str:
     weights = set(p.weights.values())
     members = ", ".join(f"{k}×{p.weights[k]}" if len(weights) > 1 else k for k in p.members) or "-"
     parts = [f"{p.name:<{width}} {p.strategy:<12} [{members}]", f"on_return {p.on_return.label}"]
+    if p.crm_team is not None:
+        parts.insert(1, f"+ the CRM team «{p.crm_team}»")
     if p.sticky is not None:
         s = p.sticky
         parts.append(f"by {s.key}: {len(s.by_value)} values, {len(s.ranges)} ranges")
