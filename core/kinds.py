@@ -15,6 +15,8 @@ class JobKind(enum.StrEnum):
     AFTER_DAYS = "after_days"  # N days in a stage passed
     SLA = "sla"  # is the lead worked on yet?
     RETURN = "return"  # the owner is back from an absence
+    REROUTE = "reroute"  # the CRM refused the owner we wrote (deactivated, fired): route the lead again
+    TEAM_SYNC = "team_sync"  # read the CRM's users: teams of pools, who was deactivated
 
 
 class AuditKind(enum.StrEnum):
@@ -53,4 +55,6 @@ class AuditKind(enum.StrEnum):
     PAUSE = "pause"
     RESUME = "resume"
     CONFIG = "config"
+    TEAM = "team"  # a team sync changed who is in a pool, or who can own leads
+    OWNER_REFUSED = "owner_refused"  # the CRM refused the owner we wrote: the lead is routed again
     RETENTION = "retention"

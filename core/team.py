@@ -43,6 +43,7 @@ class Team:
         return self.refused | {p.user_id for p in self.people if not p.active}
 
 
+
 def crm_key(user_id: UserId) -> ManagerKey:
     """The key of a person known only from a CRM team (shown by name everywhere people read)."""
     return f"crm-{user_id}"
@@ -70,8 +71,10 @@ def with_team(policy: Policy, team: Team) -> Policy:
     managers = dict(policy.managers)
     by_user = dict(policy.by_user_id)
     changed = False
+    listed = {p.user_id for p in team.people}
     for key, manager in policy.managers.items():
-        if manager.active and manager.crm_user_id in inactive:
+        # A user the CRM no longer lists at all (deleted) cannot own leads either.
+        if manager.active and (manager.crm_user_id in inactive or (listed and manager.crm_user_id not in listed)):
             managers[key] = replace(manager, active=False)
             changed = True
     pools = dict(policy.pools)

@@ -11,10 +11,12 @@ from adapters.amocrm.catalog import Catalog
 from adapters.amocrm.mapping import moment
 from adapters.amocrm.reads import LeadReader
 from adapters.amocrm.schemas import LeadOut, embedded
+from adapters.amocrm.team import read_team
 from adapters.amocrm.transport import AmoHttp
 from adapters.amocrm.writes import Writer
 from core.model import Lead
 from core.ports import ChangedLead, CrmWrite, WriteKind, WriteResult, WriteStatus
+from core.team import CrmPerson
 
 log = logging.getLogger("leadrouter.amocrm")
 
@@ -77,6 +79,10 @@ class AmoCrmClient:
                 created = moment(lead.created_at) or since
                 changed[str(lead.id)] = ChangedLead(str(lead.id), created, moment(lead.updated_at) or created)
         return sorted(changed.values(), key=lambda c: (c.updated_at, c.lead_id))
+
+    def team(self) -> list[CrmPerson]:
+        """Every user with their group, and whether they can own leads (§2.4; an admin's token)."""
+        return read_team(self.http)
 
     def close(self) -> None:
         """Close the HTTP connections."""

@@ -28,6 +28,7 @@ from adapters.storage.engine import reading
 from adapters.storage.seen import seen_ids
 from core.model import Lead
 from core.ports import ChangedLead, CrmPort, CrmWrite, Reconcilable, WriteKind, WriteResult
+from core.team import CrmPerson
 
 
 def _utc_now() -> datetime:
@@ -148,6 +149,10 @@ class Bitrix24Client:
     def users(self) -> list[CrmUser]:
         """Active users with their department names."""
         return directory.users(self.transport)
+
+    def team(self) -> list[CrmPerson]:
+        """Every employee with their departments (and those above), and whether they are still on staff."""
+        return directory.team(self.transport)
 
     def absences(self, user_ids: Sequence[int]) -> dict[int, datetime | None]:
         """Until when each user is away by the absence chart (`im.user.list.get` `absent`), or None."""

@@ -199,6 +199,16 @@ def has_open_job(connection: Connection, kind: JobKind, crm: str) -> bool:
     return connection.execute(query).first() is not None
 
 
+def make_due(connection: Connection, kind: JobKind, crm: str, now: datetime) -> bool:
+    """Bring a waiting job of this kind forward to now; False if none is waiting."""
+    result = connection.execute(
+        update(jobs)
+        .where(jobs.c.kind == kind, jobs.c.crm == crm, jobs.c.state == PENDING)
+        .values(run_at=now)
+    )
+    return bool(result.rowcount)
+
+
 def job_counts(connection: Connection) -> dict[str, int]:
     """Jobs by state (for /metrics and /healthz)."""
     rows = connection.execute(select(jobs.c.state, func.count()).group_by(jobs.c.state))

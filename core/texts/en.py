@@ -35,6 +35,7 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "in_pool": "{who} is already in pool '{pool}'",
         "not_from": "{who} is not among {members}",
         "return_skipped": "no return to {manager}: {why}",
+        "owner_refused": "the CRM refuses {manager} as the responsible (deactivated or fired): routed again",
         "return_closed": "the deal is closed",
         "return_moved_on": "the lead is no longer with the substitute",
         "return_worked_on": "the substitute worked on it and only untouched leads return",

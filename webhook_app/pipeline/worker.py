@@ -15,7 +15,7 @@ from adapters.storage.heartbeats import record_heartbeat
 from adapters.storage.outage import mark_down, mark_up
 from adapters.storage.queue import Job, LeaseLost, claim_jobs, reschedule, retry_or_fail, wait_for_crm
 from core.kinds import AuditKind, JobKind
-from core.ports import BatchReader, Reconcilable
+from core.ports import BatchReader, Reconcilable, TeamReader
 from webhook_app.pipeline.backoff import backoff_delay
 from webhook_app.pipeline.batch_jobs import batchable, prepare, settle
 from webhook_app.pipeline.context import JobContext
@@ -23,9 +23,18 @@ from webhook_app.pipeline.flusher import Flusher
 from webhook_app.pipeline.jobs import decide_lead, handle_event, timer_job
 from webhook_app.pipeline.pacing import Pacing
 from webhook_app.pipeline.reconcile import ensure_reconcile_job, reconcile
+from webhook_app.pipeline.team_sync import ensure_team_job, sync_team
 
 log = logging.getLogger("leadrouter.worker")
-NEEDS_LEAD = (JobKind.LEAD, JobKind.EVENT, JobKind.STAGE, JobKind.AFTER_DAYS, JobKind.SLA, JobKind.RETURN)
+NEEDS_LEAD = (
+    JobKind.LEAD,
+    JobKind.EVENT,
+    JobKind.STAGE,
+    JobKind.AFTER_DAYS,
+    JobKind.SLA,
+    JobKind.RETURN,
+    JobKind.REROUTE,
+)
 _CALLS_CRM = (*NEEDS_LEAD, JobKind.RECONCILE)
 _RECHECK = timedelta(seconds=10)  # how stale this worker's idea of "no outage recorded" may be
 
@@ -43,6 +52,8 @@ HANDLERS: dict[str, Callable[[JobContext, Job], None]] = {
     JobKind.AFTER_DAYS: timer_job,
     JobKind.SLA: timer_job,
     JobKind.RETURN: timer_job,
+    JobKind.REROUTE: timer_job,  # the CRM refused the owner we wrote: the lifecycle routes it again
+    JobKind.TEAM_SYNC: sync_team,
 }
 
 
@@ -165,6 +176,8 @@ class Worker:
             return
         with self.ctx.engine.begin() as connection:
             ensure_reconcile_job(connection, self.ctx.crm.name, now)
+            if isinstance(self.ctx.crm, TeamReader):
+                ensure_team_job(connection, self.ctx.crm.name, now)
         self._reconcile_checked = now
 
     def run(self, stop: threading.Event) -> None:
