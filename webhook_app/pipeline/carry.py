@@ -296,5 +296,7 @@ def _trigger(policy: Policy, purpose: str) -> str:
         return "sla"
     if purpose == "return":
         return "return"
+    if purpose.startswith("refused:"):
+        return "refused"
     handoff = next((h for h in policy.handoffs if h.name == purpose), None)
     return "stage" if handoff is not None and handoff.on_stage is not None else "after_days"

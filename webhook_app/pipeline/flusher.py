@@ -26,6 +26,7 @@ from core.kinds import AuditKind
 from core.ports import WriteKind, WriteResult, WriteStatus
 from webhook_app.pipeline.backoff import backoff_delay
 from webhook_app.pipeline.context import JobContext
+from webhook_app.pipeline.refused import known_refusals, reroute
 
 log = logging.getLogger("leadrouter.worker")
 
@@ -65,11 +66,15 @@ class Flusher:
             if not items:
                 continue
             total += len(items)
+            known = known_refusals(self.ctx.engine, crm.name, items)
+            to_send = [item for i, item in enumerate(items) if i not in known]
             try:
-                results = crm.write([item.write for item in items])
+                answers = iter(crm.write([item.write for item in to_send]) if to_send else [])
             except Exception as exc:  # an adapter bug must not lose writes: treat as transient
                 log.exception("CRM write batch raised")
-                results = [WriteResult(WriteStatus.TRANSIENT, f"{type(exc).__name__}: {exc}")] * len(items)
+                failed = WriteResult(WriteStatus.TRANSIENT, f"{type(exc).__name__}: {exc}")
+                answers = iter([failed] * len(to_send))
+            results = [known[i] if i in known else next(answers) for i in range(len(items))]
             self._record(items, results)
             if any(r.status is WriteStatus.OK for r in results):
                 self.on_answer()
@@ -130,6 +135,8 @@ class Flusher:
         self, connection: Connection, item: OutboxItem, result: WriteResult, now: datetime
     ) -> tuple[AuditKind, str]:
         what = item.write.kind.value
+        if result.owner_refused and item.write.kind is WriteKind.RESPONSIBLE:
+            return reroute(connection, item, result, now)  # never a dead letter: routed again
         if result.status is WriteStatus.TRANSIENT:
             # Never dead-lettered for the CRM's own failures: after `max_attempts` the write keeps
             # trying every `outage_cap` seconds, for as long as the CRM is down.
