@@ -45,7 +45,10 @@ def owner_refused(
     if decision.outcome is not Outcome.ASSIGN or decision.assignee is None:
         message = "nobody can take the lead now; routing it again later"
         due = decision.wait_until or now + RETRY_WHEN_STUCK
-        return life, (Note(AuditKind.OWNER_REFUSED, message, dict(data)), SetTimer(JobKind.REROUTE, due, data))
+        return life, (
+            Note(AuditKind.OWNER_REFUSED, message, dict(data)),
+            SetTimer(JobKind.REROUTE, due, data),
+        )
     turn = sum(1 for purpose in life.done if purpose.startswith(f"{PURPOSE}:"))
     effect = Assign(decision, f"{PURPOSE}:{turn}", AuditKind.DECISION)
     manager = policy.managers[decision.assignee]

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 
 from core.availability import ShiftCalendar
-from core.model import Manager, ManagerKey, Pool, UserId
+from core.model import ManagerKey, Pool, UserId
 from core.policy import Policy
 
 
@@ -41,7 +41,6 @@ class Team:
     def inactive_users(self) -> frozenset[UserId]:
         """Users who cannot own leads: deactivated or fired in the CRM, or refused by it as owners."""
         return self.refused | {p.user_id for p in self.people if not p.active}
-
 
 
 def crm_key(user_id: UserId) -> ManagerKey:
@@ -74,7 +73,9 @@ def with_team(policy: Policy, team: Team) -> Policy:
     listed = {p.user_id for p in team.people}
     for key, manager in policy.managers.items():
         # A user the CRM no longer lists at all (deleted) cannot own leads either.
-        if manager.active and (manager.crm_user_id in inactive or (listed and manager.crm_user_id not in listed)):
+        if manager.active and (
+            manager.crm_user_id in inactive or (listed and manager.crm_user_id not in listed)
+        ):
             managers[key] = replace(manager, active=False)
             changed = True
     pools = dict(policy.pools)

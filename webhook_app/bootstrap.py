@@ -119,6 +119,7 @@ def build_worker(services: Services, name: str | None = None, options: WorkerOpt
         crm=services.crm,
         policy=services.config.policy,
         config_policy=services.config.config_policy,
+        team_synced=services.config.team.expire,
         clock=services.clock,
         worker=name or f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident() % 10_000}",
         on_decision=metrics.decision_seconds.observe,

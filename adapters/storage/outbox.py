@@ -178,7 +178,9 @@ def mark_rerouted(connection: Connection, item: OutboxItem, error: str) -> None:
     mine = outbox.c.id == item.id
     if item.assignment_id is not None:
         mine = or_(mine, and_(outbox.c.assignment_id == item.assignment_id, unsent))
-    connection.execute(update(outbox).where(mine).values(state=REROUTED, lease_expires=None, last_error=error))
+    connection.execute(
+        update(outbox).where(mine).values(state=REROUTED, lease_expires=None, last_error=error)
+    )
 
 
 def list_dead(engine: Engine) -> list[Any]:

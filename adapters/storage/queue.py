@@ -202,9 +202,7 @@ def has_open_job(connection: Connection, kind: JobKind, crm: str) -> bool:
 def make_due(connection: Connection, kind: JobKind, crm: str, now: datetime) -> bool:
     """Bring a waiting job of this kind forward to now; False if none is waiting."""
     result = connection.execute(
-        update(jobs)
-        .where(jobs.c.kind == kind, jobs.c.crm == crm, jobs.c.state == PENDING)
-        .values(run_at=now)
+        update(jobs).where(jobs.c.kind == kind, jobs.c.crm == crm, jobs.c.state == PENDING).values(run_at=now)
     )
     return bool(result.rowcount)
 

@@ -28,7 +28,9 @@ def read_team(connection: Connection, crm: str) -> tuple[Team, tuple[object, obj
     """The stored team and a stamp that changes whenever either row does (for cheap change checks)."""
     synced, refused = read_entry(connection, _key(crm)), read_entry(connection, _refused_key(crm))
     people = tuple(_person(p) for p in (synced.value.get("people") or [])) if synced is not None else ()
-    users = frozenset(int(u) for u in (refused.value.get("users") or [])) if refused is not None else frozenset()
+    users = (
+        frozenset(int(u) for u in (refused.value.get("users") or [])) if refused is not None else frozenset()
+    )
     stamp = (synced.updated_at if synced else None, refused.updated_at if refused else None)
     return Team(people, users), stamp
 
@@ -55,4 +57,6 @@ def _plain(person: CrmPerson) -> dict[str, Any]:
 
 
 def _person(data: dict[str, Any]) -> CrmPerson:
-    return CrmPerson(int(data["id"]), str(data.get("name") or ""), bool(data.get("active")), tuple(data.get("teams") or ()))
+    return CrmPerson(
+        int(data["id"]), str(data.get("name") or ""), bool(data.get("active")), tuple(data.get("teams") or ())
+    )

@@ -41,7 +41,7 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "in_pool": "{who} уже в пуле «{pool}»",
         "not_from": "{who} не из {members}",
         "return_skipped": "возврат менеджеру {manager} не выполняется: {why}",
-        "owner_refused": "CRM не принимает {manager} ответственным (деактивирован или уволен): распределяем заново",
+        "owner_refused": "CRM не принимает {manager} ответственным (деактивирован): распределяем заново",
         "return_closed": "сделка закрыта",
         "return_moved_on": "лид уже не у замещающего",
         "return_worked_on": "замещающий работал с лидом, а возвращаются только нетронутые",

@@ -30,6 +30,10 @@ class TeamFollower:
         self._base: Policy | None = None
         self._folded: Policy | None = None
 
+    def expire(self) -> None:
+        """Read the stored team at the next `apply` (this process just stored or refused something)."""
+        self._checked = -float("inf")
+
     def apply(self, policy: Policy, crm: str, *, force: bool = False) -> Policy:
         """`policy` with the team as last synced (the same object while nothing changed)."""
         now = time.monotonic()

@@ -113,7 +113,8 @@ def _crm_team(pool: PoolModel, path: Path, doc: ConfigModel, report: Reporter) -
     used = "crm_group" if team.crm_group is not None else "department"
     if used != wanted:
         report.error(
-            (*where, used), f"'{used}' is not {_CRM_NAME[doc.crm.type]} team; write {{{wanted}: NAME}} instead"
+            (*where, used),
+            f"'{used}' is not {_CRM_NAME[doc.crm.type]} team; write {{{wanted}: NAME}} instead",
         )
     if pool.strategy == "sticky":
         report.error(where, "a sticky pool partitions among people named in the config, not a CRM team")

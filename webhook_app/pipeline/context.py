@@ -31,7 +31,10 @@ class JobContext:
     on_handoff: Callable[[str, str], None] = lambda kind, outcome: None
     prefetched: dict[str, Lead | None] = field(default_factory=dict)
     handoffs: list[tuple[str, str]] = field(default_factory=list)  # this job's, reported once committed
-    config_policy: Callable[[], Policy] | None = None  # the config's alone, before the CRM's team is folded in
+    config_policy: Callable[[], Policy] | None = (
+        None  # the config's alone, before the CRM's team is folded in
+    )
+    team_synced: Callable[[], None] = lambda: None  # a team sync stored a new team: read it at once
 
     def handed(self, kind: str, outcome: str) -> None:
         """Note a handoff's outcome; the worker reports it when the job's transaction has committed."""

@@ -130,6 +130,8 @@ class Flusher:
                 )
             mark_sent_many(connection, sent, now)
             write_audit_rows(connection, rows)
+        if any(r.owner_refused for r in results):
+            self.ctx.team_synced()  # the refused user is out of this process's next decisions at once
 
     def _settle(
         self, connection: Connection, item: OutboxItem, result: WriteResult, now: datetime

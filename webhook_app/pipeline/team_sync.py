@@ -62,6 +62,7 @@ def sync_team(ctx: JobContext, job: Job) -> None:
         for change in team_changes(with_team(base, before), with_team(base, Team(tuple(people)))):
             _audit(connection, job.crm, change, with_team(base, Team(tuple(people))), now)
         reschedule(connection, job, ctx.worker, now, now + INTERVAL)
+    ctx.team_synced()
 
 
 def _audit(connection: Connection, crm: str, change: TeamChange, policy: Policy, now: datetime) -> None:
