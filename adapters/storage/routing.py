@@ -111,3 +111,9 @@ def insert_assignments(connection: Connection, rows: Sequence[dict[str, Any]]) -
 def insert_split_adjustments(connection: Connection, rows: Sequence[dict[str, Any]]) -> None:
     """Store the -1/+1 share moves of an override counted toward the new owner (one executemany)."""
     connection.execute(split_adjustments.insert(), list(rows))
+
+
+def assignment_pool(connection: Connection, assignment_id: int) -> str | None:
+    """The pool an assignment was decided in (None: continuity, a fallback, a return)."""
+    row = connection.execute(select(assignments.c.pool).where(assignments.c.id == assignment_id)).first()
+    return row.pool if row is not None else None

@@ -5,7 +5,7 @@ routed again by a `reroute` job through the lifecycle (core/refused.py), audited
 
 The same happens, without asking the CRM, to a responsible write whose user the last team sync
 already lists as inactive: a decision taken just before the sync must not reach the CRM (Bitrix24
-does not document refusing a dismissed user as ASSIGNED_BY_ID, so there the sync is what tells).
+does not document refusing a dismissed user as the responsible, so there the sync is what tells).
 """
 
 from __future__ import annotations
@@ -13,12 +13,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine
 
 from adapters.storage.engine import reading
 from adapters.storage.outbox import OutboxItem, mark_rerouted
 from adapters.storage.queue import enqueue
-from adapters.storage.tables import assignments
+from adapters.storage.routing import assignment_pool
 from adapters.storage.teams import add_refused, read_team
 from core.kinds import AuditKind, JobKind
 from core.ports import WriteKind, WriteResult, WriteStatus
@@ -45,14 +45,9 @@ def reroute(
     user = item.write.user_id
     if user is not None:
         add_refused(connection, item.crm, user, now)
-    pool = ""
-    if item.assignment_id is not None:
-        row = connection.execute(
-            select(assignments.c.pool).where(assignments.c.id == item.assignment_id)
-        ).first()
-        pool = (row.pool or "") if row is not None else ""
+    pool = assignment_pool(connection, item.assignment_id) if item.assignment_id is not None else None
     mark_rerouted(connection, item, result.error)
-    data = {"user": str(user or ""), "pool": pool}
+    data = {"user": str(user or ""), "pool": pool or ""}
     enqueue(connection, JobKind.REROUTE, item.crm, item.lead_id, data, now, now)
     message = f"the CRM refused user {user} as the responsible ({result.error}); the lead is routed again"
     return AuditKind.OWNER_REFUSED, message
