@@ -64,10 +64,12 @@ def test_mistakes_in_a_crm_team_are_named_at_their_line(tmp_path):
         ":9: pools.sales.members[0].crm_grup: unknown field 'crm_grup'; did you mean 'crm_group'?"
     ]
     assert problems(tmp_path, "  sales: {members: {department: Продажи}}\n") == [
-        ":7: pools.sales.members.department: 'department' is not an amoCRM team; write {crm_group: NAME} instead"
+        ":7: pools.sales.members.department: "
+        "'department' is not an amoCRM team; write {crm_group: NAME} instead"
     ]
     assert problems(tmp_path, "  sales: {members: [{crm_group: Продажи}]}\n", "bitrix24") == [
-        ":7: pools.sales.members[0].crm_group: 'crm_group' is not a Bitrix24 team; write {department: NAME} instead"
+        ":7: pools.sales.members[0].crm_group: "
+        "'crm_group' is not a Bitrix24 team; write {department: NAME} instead"
     ]
     both = problems(tmp_path, "  sales: {members: {crm_group: A, department: B}}\n")
     assert both == [
@@ -95,5 +97,6 @@ def test_named_members_after_a_crm_team_keep_their_own_line_and_index(tmp_path):
 def test_a_sticky_pool_partitions_named_people_only(tmp_path):
     found = problems(tmp_path, "  sales: {strategy: sticky, members: [ivanova, {crm_group: X}]}\n")
     assert found == [
-        ":7: pools.sales.members[1]: a sticky pool partitions among people named in the config, not a CRM team"
+        ":7: pools.sales.members[1]: "
+        "a sticky pool partitions among people named in the config, not a CRM team"
     ]
