@@ -15,7 +15,7 @@ from adapters.admin import CrmInventory
 from adapters.errors import AdapterError
 from webhook_app.cli import help_for
 from webhook_app.config import ConfigError, LoadedConfig, load_config
-from webhook_app.config.online import check_online
+from webhook_app.config.online import check_online, resolved_teams
 from webhook_app.config.problems import Reporter
 from webhook_app.config.summary import render_summary
 from webhook_app.config.yamlsource import read_source
@@ -86,6 +86,9 @@ def online(loaded: LoadedConfig) -> int:
         f"Online: every pipeline, stage, custom field and user resolves in {crm} "
         f"at {loaded.crm.base_url} ({counts})"
     )
+    teams = resolved_teams(loaded.policy, inventory)
+    if teams:
+        print("pools following a CRM team, as of now:", *teams, sep="\n")
     return 0
 
 

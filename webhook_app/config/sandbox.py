@@ -62,10 +62,28 @@ def _crm(data: dict[str, Any], base_url: str) -> str:
         return f"crm.base_url: {base_url}, the bundled amoCRM emulator"
     keep = {k: crm[k] for k in ("rate_limit_per_second",) if k in crm}
     data["crm"] = {"type": "amocrm", "base_url": base_url, "account_id": DEFAULT_ACCOUNT} | keep
+    if _departments_to_groups(data):
+        return (
+            f"crm: {crm.get('type')} → amoCRM at {base_url}, the bundled emulator (the sandbox is amoCRM: "
+            "conditions on Bitrix24 field ids such as UF_CRM_… cannot match there, and a pool's "
+            "`department` is followed as the amoCRM user group of that name)"
+        )
     return (
         f"crm: {crm.get('type')} → amoCRM at {base_url}, the bundled emulator (the sandbox is amoCRM: "
         "conditions on Bitrix24 field ids such as UF_CRM_… cannot match there)"
     )
+
+
+def _departments_to_groups(data: dict[str, Any]) -> bool:
+    """`members: {department: X}` → `{crm_group: X}` (amoCRM has groups); True if any was changed."""
+    changed = False
+    for pool in (data.get("pools") or {}).values():
+        members = pool.get("members") if isinstance(pool, dict) else None
+        for item in members if isinstance(members, list) else [members]:
+            if isinstance(item, dict) and "department" in item:
+                item["crm_group"] = item.pop("department")
+                changed = True
+    return changed
 
 
 def _always(data: dict[str, Any]) -> bool:
@@ -88,8 +106,15 @@ def layout(doc: ConfigModel) -> Layout:
     """The users, pipelines, stages and fields the config names, for the emulated account."""
     crm = doc.crm
     is_amo = crm.type == "amocrm"
+    teams = {
+        member: pool.crm_team.name
+        for pool in doc.pools.values()
+        if pool.crm_team is not None
+        for member in pool.members
+    }  # the emulated account puts the people named beside a CRM team in that group
     people = tuple(
-        Person(m.crm_user_id, m.name or key, m.active, m.role or "") for key, m in doc.managers.items()
+        Person(m.crm_user_id, m.name or key, m.active, teams.get(key) or m.role or "")
+        for key, m in doc.managers.items()
     )
     stages: list[tuple[str | None, str]] = []
     pipelines: list[str] = []
