@@ -17,6 +17,7 @@ class JobKind(enum.StrEnum):
     RETURN = "return"  # the owner is back from an absence
     REROUTE = "reroute"  # the CRM refused the owner we wrote (deactivated, fired): route the lead again
     TEAM_SYNC = "team_sync"  # read the CRM's users: teams of pools, who was deactivated
+    CRM_LOAD = "crm_load"  # `load: crm`: read open deals and overdue tasks per user
 
 
 class AuditKind(enum.StrEnum):

@@ -170,6 +170,18 @@ class Pool:
 
 
 @dataclass(frozen=True, slots=True)
+class CrmLoad:
+    """`load: crm`: open leads are the CRM's open deals per user, plus overdue tasks at a weight."""
+
+    overdue_tasks: float = 0.0
+    refresh_minutes: int = 5
+
+    def open_of(self, deals: int, overdue: int) -> int:
+        """The open load a user's open deals and overdue tasks make (rounded to a whole lead)."""
+        return deals + round(self.overdue_tasks * overdue)
+
+
+@dataclass(frozen=True, slots=True)
 class TaskTemplate:
     """The CRM task created for the new responsible."""
 

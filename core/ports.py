@@ -106,3 +106,12 @@ class TeamReader(Protocol):
     def team(self) -> list[CrmPerson]:
         """Every user (active or not) with the groups or departments they are in, every page read."""
         ...
+
+
+@runtime_checkable
+class LoadReader(Protocol):
+    """A CRM that counts, per user, the deals open now and the tasks overdue (`load: crm`)."""
+
+    def open_load(self, user_ids: Sequence[UserId], now: datetime) -> dict[UserId, tuple[int, int]]:
+        """(open deals, overdue open tasks) of each user, read in batches."""
+        ...

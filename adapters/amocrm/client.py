@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from adapters.amocrm.catalog import Catalog
+from adapters.amocrm.load import open_load
 from adapters.amocrm.mapping import moment
 from adapters.amocrm.reads import LeadReader
 from adapters.amocrm.schemas import LeadOut, embedded
@@ -83,6 +84,10 @@ class AmoCrmClient:
     def team(self) -> list[CrmPerson]:
         """Every user with their group, and whether they can own leads (§2.4; an admin's token)."""
         return read_team(self.http)
+
+    def open_load(self, user_ids: Sequence[int], now: datetime) -> dict[int, tuple[int, int]]:
+        """(open leads, overdue open tasks) per user, read 25 users a list call (`load: crm`)."""
+        return open_load(self.http, user_ids, now)
 
     def close(self) -> None:
         """Close the HTTP connections."""

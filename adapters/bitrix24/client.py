@@ -154,6 +154,10 @@ class Bitrix24Client:
         """Every employee with their departments (and those above), and whether they are still on staff."""
         return directory.team(self.transport)
 
+    def open_load(self, user_ids: Sequence[int], now: datetime) -> dict[int, tuple[int, int]]:
+        """(open deals or leads, overdue to-dos) per user, from list totals in batches (`load: crm`)."""
+        return directory.open_load(self.transport, self.entity, user_ids, now)
+
     def absences(self, user_ids: Sequence[int]) -> dict[int, datetime | None]:
         """Until when each user is away by the absence chart (`im.user.list.get` `absent`), or None."""
         return directory.absences(self.transport, user_ids)

@@ -121,6 +121,34 @@ def team(transport: Transport) -> list[CrmPerson]:
     return people
 
 
+def open_load(
+    transport: Transport, entity: str, user_ids: Sequence[int], now: datetime
+) -> dict[int, tuple[int, int]]:
+    """(open deals, overdue open to-dos) per user, from list totals in `batch` (§2.4 "load counting"):
+    `crm.<entity>.list` with the stage semantics "P" (in progress) and `crm.activity.list` with
+    COMPLETED N and DEADLINE past, `select [ID]`, one command each per user, 50 commands a request."""
+    semantic = "STATUS_SEMANTIC_ID" if entity == "lead" else "STAGE_SEMANTIC_ID"
+    stamp = now.astimezone(UTC).isoformat(timespec="seconds")
+    calls: dict[str, tuple[str, dict[str, Any]]] = {}
+    for user in sorted(set(user_ids)):
+        calls[f"d{user}"] = (
+            f"crm.{entity}.list",
+            {"filter": {"ASSIGNED_BY_ID": user, semantic: "P"}, "select": ["ID"]},
+        )
+        overdue = {"RESPONSIBLE_ID": user, "COMPLETED": "N", "<DEADLINE": stamp}
+        calls[f"t{user}"] = ("crm.activity.list", {"filter": overdue, "select": ["ID"]})
+    outcome = run_batch(transport, calls)
+    for key in calls:
+        if key in outcome.errors:
+            raise outcome.errors[key]
+
+    def total(key: str) -> int:
+        found = outcome.totals.get(key)
+        return int(found) if found is not None else len(outcome.results.get(key) or [])
+
+    return {u: (total(f"d{u}"), total(f"t{u}")) for u in user_ids}
+
+
 def absences(transport: Transport, user_ids: Sequence[int]) -> dict[int, datetime | None]:
     """`im.user.list.get` → `absent`: "date until which the user is on vacation" or false (§2.5)."""
     ids = sorted({str(u) for u in user_ids})

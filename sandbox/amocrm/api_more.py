@@ -50,6 +50,20 @@ def more_blueprint(account: Account, tokens: Tokens) -> Blueprint:
             items.append(item)
         return page(items, "users", extra={})
 
+    @bp.get("/api/v4/tasks")
+    def list_tasks() -> Response:
+        """Tasks by `filter[responsible_user_id][]` and `filter[is_completed]` (§2.5), 204 when none."""
+        owners = {int(v) for v in request.args.getlist("filter[responsible_user_id][]") if v.isdigit()}
+        completed = request.args.get("filter[is_completed]")
+        with account.lock:
+            found = [
+                dict(task)
+                for task in account.tasks
+                if (not owners or task.get("responsible_user_id") in owners)
+                and (completed is None or bool(task.get("is_completed")) == (completed in ("1", "true")))
+            ]
+        return page(found, "tasks")
+
     @bp.post("/api/v4/tasks")
     def tasks() -> Response:
         items = request.get_json(silent=True)

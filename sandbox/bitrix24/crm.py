@@ -45,7 +45,7 @@ def _record_id(params: dict[str, Any]) -> int:
 def _comparable(field: str, value: Any) -> Any:
     if field == "ID" or (field.endswith("_ID") and str(value).isdigit()):
         return int(value) if str(value).lstrip("-").isdigit() else value
-    if field.startswith("DATE_") and isinstance(value, str) and value:
+    if (field.startswith("DATE_") or field == "DEADLINE") and isinstance(value, str) and value:
         return datetime.fromisoformat(value)
     return "" if value is None else str(value)
 
@@ -102,6 +102,30 @@ def list_records(portal: Portal, entity: str, params: dict[str, Any]) -> Listed:
     )
 
 
+def _activities(portal: Portal, params: dict[str, Any]) -> Listed:
+    """crm.activity.list over the to-dos: ID, OWNER_TYPE_ID, OWNER_ID, RESPONSIBLE_ID, COMPLETED (Y/N),
+    DEADLINE, SUBJECT; filter and paging as every list (§2.4)."""
+    rows = [
+        {
+            "ID": str(a["id"]),
+            "OWNER_TYPE_ID": str(a.get("ownerTypeId")),
+            "OWNER_ID": str(a.get("ownerId")),
+            "RESPONSIBLE_ID": str(a.get("responsibleId")),
+            "COMPLETED": "Y" if a.get("completed") else "N",
+            "DEADLINE": str(a.get("deadline") or ""),
+            "SUBJECT": str(a.get("title") or ""),
+        }
+        for a in portal.activities
+    ]
+    rows = [r for r in rows if matches(r, params.get("filter") or {})]
+    start = int(params.get("start") or 0)
+    page = rows[max(start, 0) : max(start, 0) + PAGE]
+    more = start >= 0 and len(rows) > start + PAGE
+    select = [str(s) for s in as_list(params.get("select"))]
+    items = [{k: v for k, v in r.items() if not select or k in select or k == "ID"} for r in page]
+    return Listed(items, None if start < 0 else len(rows), start + PAGE if more else None)
+
+
 def _sort_key(field: str, record: dict[str, Any]) -> Any:
     return _comparable(field, record.get(field))
 
@@ -113,6 +137,7 @@ def crm_methods(portal: Portal) -> dict[str, Callable[[dict[str, Any], Ctx], Any
         methods |= _entity_methods(portal, entity)
     methods["crm.duplicate.findbycomm"] = lambda p, c: _duplicates(portal, p)
     methods["crm.activity.todo.add"] = lambda p, c: todo(portal, p)
+    methods["crm.activity.list"] = lambda p, c: _activities(portal, p)
     methods["crm.timeline.comment.add"] = lambda p, c: comment(portal, p)
     methods["tasks.task.add"] = lambda p, c: task(portal, p)
     return methods

@@ -9,7 +9,7 @@ moves (a sync every few minutes), writing to the emulator through the real CRM c
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -96,6 +96,12 @@ def create(crm: CrmDriver, count: int) -> list[int]:
     return made
 
 
+def decided(crm: CrmDriver, leads: list[int]) -> Callable[[], bool]:
+    """Whether every one of `leads` is with a salesperson (not the form's default user)."""
+    staff = {IVANOVA, PETROV, SIDOROV, SMIRNOVA, NEWCOMER}
+    return lambda: all(crm.owner(n) in staff for n in leads)
+
+
 def settle(svc: Service, worker: Worker) -> None:
     svc.settle(pump=worker.run_once)
 
@@ -119,14 +125,14 @@ def test_a_fired_member_gets_no_lead_her_refused_leads_are_rerouted_and_a_newcom
         assert len(joined) == 1 and "joined: " in joined[0].message and "Сидоров" in joined[0].message
 
         first = create(crm, 8)
-        wait_for(lambda: all(crm.owner(n) != HEAD for n in first), what="8 leads", pump=worker.run_once)
+        wait_for(decided(crm, first), what="8 leads", pump=worker.run_once)
         settle(svc, worker)
         assert Counter(crm.owner(n) for n in first) == {IVANOVA: 2, PETROV: 2, SIDOROV: 2, SMIRNOVA: 2}
 
         # Eight more are decided (two for Сидоров, by the turn), then she is fired before the writes go.
         second = create(crm, 8)
-        decided = "select count(*) from assignments where purpose = 'new'"
-        wait_for(lambda: db.scalar(decided) == 16, what="8 decisions", pump=worker.process)
+        counted = "select count(*) from assignments where purpose = 'new'"
+        wait_for(lambda: db.scalar(counted) == 16, what="8 decisions", pump=worker.process)
         chosen = Counter(
             r.crm_user_id for r in db.rows("select crm_user_id from assignments where purpose = 'new'")
         )
@@ -157,13 +163,11 @@ def test_a_fired_member_gets_no_lead_her_refused_leads_are_rerouted_and_a_newcom
         sync(clock, worker, svc)
         hire(crm, NEWCOMER)
         third_before = create(crm, 3)
-        wait_for(
-            lambda: all(crm.owner(n) != HEAD for n in third_before), what="3 leads", pump=worker.run_once
-        )
+        wait_for(decided(crm, third_before), what="3 leads", pump=worker.run_once)
         assert NEWCOMER not in {crm.owner(n) for n in third_before}  # not before the sync
         sync(clock, worker, svc)
         third = create(crm, 9)
-        wait_for(lambda: all(crm.owner(n) != HEAD for n in third), what="9 leads", pump=worker.run_once)
+        wait_for(decided(crm, third), what="9 leads", pump=worker.run_once)
         settle(svc, worker)
         owners = Counter(crm.owner(n) for n in third)
         # At the pool's current level: her turn, no burst of catching up, and never Сидоров.
@@ -173,3 +177,63 @@ def test_a_fired_member_gets_no_lead_her_refused_leads_are_rerouted_and_a_newcom
         assert any("Сидоров" in m and "left" in m for m in team), team
         assert any("Новикова" in m and "joined" in m for m in team), team
         assert db.scalar("select count(*) from outbox where state = 'dead'") == 0
+
+
+LOAD = """
+language: ru
+timezone: Europe/Moscow
+head_of_sales: head
+crm: %(crm)s
+load: {from: crm, overdue_tasks: 1}
+managers:
+  head: {crm_user_id: 504100, name: Руководитель}
+  ivanova: {crm_user_id: 504141, name: Иванова}
+  petrov: {crm_user_id: 504142, name: Петров}
+  sidorov: {crm_user_id: 504143, name: Сидоров}
+pools:
+  sales: {members: [ivanova, petrov, sidorov], strategy: least_loaded}
+rules:
+  - {name: default, pool: sales}
+"""
+
+
+def book(crm: CrmDriver, owner: int, *, open_: int = 0, closed: int = 0, overdue: int = 0) -> None:
+    """What the CRM already holds for `owner`, before leadrouter is connected (no webhooks)."""
+    past = datetime.now(UTC) - timedelta(days=1)
+    if isinstance(crm, AmoDriver):
+        account = crm.emu.account
+        for n in range(open_ + closed):
+            won = {"status_id": 142} if n >= open_ else {}  # won: no longer open
+            crm.emu.create_lead(name=f"Старая {owner}-{n}", responsible_user_id=owner, **won)
+        with account.lock:
+            for _ in range(overdue):
+                task = {"id": account.new_id("task"), "responsible_user_id": owner, "is_completed": False}
+                account.tasks.append(task | {"complete_till": int(past.timestamp()), "text": "Перезвонить"})
+        return
+    assert isinstance(crm, Bitrix24Driver)
+    for n in range(open_ + closed):
+        fields = {"TITLE": f"Старая {owner}-{n}", "ASSIGNED_BY_ID": owner}
+        number = crm.emu.create("deal", fields | ({"STAGE_ID": "WON"} if n >= open_ else {}))
+    for _ in range(overdue):
+        activity = {"id": 90_000 + len(crm.emu.portal.activities), "ownerTypeId": 2, "ownerId": number}
+        activity |= {"responsibleId": str(owner), "deadline": past.isoformat(timespec="seconds")}
+        crm.emu.portal.activities.append(activity)
+
+
+@pytest.mark.wall_clock_across_processes
+def test_least_loaded_counts_what_is_open_in_the_crm_and_our_own_writes_at_once(crm, tmp_path):
+    book(crm, IVANOVA, open_=5, closed=4)  # 5 open
+    book(crm, PETROV, open_=1, overdue=3)  # 1 open + 3 overdue tasks at weight 1
+    book(crm, SIDOROV, open_=2, closed=6)  # 2 open: the least loaded, though she received the most
+    with service(crm, LOAD % {"crm": crm.crm_line()}, tmp_path, command="web") as svc:
+        clock = MovableClock(datetime.now(UTC))
+        worker = sla_worker(svc, clock)
+        worker.keep_reconciling(clock())  # queues the load read, due now
+        settle(svc, worker)
+        leads = []
+        for _ in range(4):  # one at a time: each decision sees the one before
+            leads += create(crm, 1)
+            wait_for(decided(crm, leads[-1:]), what="a decision", pump=worker.run_once)
+            settle(svc, worker)
+        # Сидоров 2 → 3 → 4 (our own writes count at once), then Петров (4, fewer today), then Сидоров.
+        assert [crm.owner(n) for n in leads] == [SIDOROV, SIDOROV, PETROV, SIDOROV]

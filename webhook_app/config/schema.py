@@ -215,6 +215,15 @@ class OverridesModel(Strict):
     count_toward_share: bool = False
 
 
+class LoadModel(Strict):
+    """What "open leads" means for `least_loaded` and `max_open`: leads we handed out (`received`),
+    or what is open in the CRM now (`crm`: open deals, plus overdue tasks at `overdue_tasks` each)."""
+
+    from_: Literal["received", "crm"] = Field("received", alias="from")
+    overdue_tasks: Annotated[float, Field(ge=0)] = 0.0
+    refresh_minutes: PositiveInt = 5
+
+
 class ConfigModel(Strict):
     """The whole config file."""
 
@@ -233,3 +242,4 @@ class ConfigModel(Strict):
     on_assign: OnAssignModel = OnAssignModel()
     overrides: OverridesModel = OverridesModel()
     retention: RetentionModel = RetentionModel()
+    load: Annotated[LoadModel, BeforeValidator(shorthands.load)] = LoadModel()

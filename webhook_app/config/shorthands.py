@@ -67,6 +67,11 @@ def split_members(data: object) -> object:
     return {**data, "members": named, "crm_team": {**members[at], "at": at}}
 
 
+def load(value: object) -> object:
+    """`load: crm` / `load: received` → {from: …}."""
+    return {"from": value} if isinstance(value, str) else value
+
+
 def members_list(value: object) -> object:
     """`from: calls` → [calls]."""
     return [value] if isinstance(value, str) else value

@@ -56,6 +56,7 @@ from core.reasons import Renderer
 from core.state import RoutingState
 from webhook_app.pipeline.assign import Planned, plan
 from webhook_app.pipeline.context import JobContext
+from webhook_app.pipeline.crm_load import crm_offsets, with_offsets
 from webhook_app.pipeline.decision_input import lead_to_json
 from webhook_app.pipeline.overrides import count_override
 
@@ -87,13 +88,21 @@ class Carrier:
     events: list[dict[str, Any]] = field(default_factory=list)  # updates told, for what-if
     writing: set[Key] = field(default_factory=set)  # leads whose responsible write this transaction queued
 
+    offsets: dict[str, int] = field(default_factory=dict)  # `load: crm`: open loads as the CRM counts them
+
     def __post_init__(self) -> None:
         self.renderer = Renderer(self.policy)
+
+    def _routing_state(self) -> RoutingState:
+        """The locked routing state, with open loads from the CRM under `load: crm`."""
+        state = load_routing_state(self.connection, self.policy.pools, self.now)
+        self.offsets = crm_offsets(self.connection, self.ctx.crm.name, self.policy, state)
+        return with_offsets(state, self.offsets)
 
     def read(self, jobs: list[Job], *, routing: bool) -> None:
         """Lock and read the pools (when something may be decided), then the lives: one query each."""
         if routing and self.state is None:
-            self.before = self.state = load_routing_state(self.connection, self.policy.pools, self.now)
+            self.before = self.state = self._routing_state()
         by_crm: dict[str, list[str]] = {}
         for job in jobs:
             if (job.crm, job.lead_id or "") not in self.lives:
@@ -232,7 +241,7 @@ class Carrier:
                 self.now,
             )
             if self.state is not None:
-                self.before = self.state = load_routing_state(self.connection, self.policy.pools, self.now)
+                self.before = self.state = self._routing_state()
         who = self.renderer.name(effect.manager) if effect.manager else f"user {effect.user}"
         message = f"responsible changed in the CRM to {who}"
         if counted is not None:
@@ -278,7 +287,7 @@ class Carrier:
     def save_state(self) -> None:
         """Write back the pools and loads this transaction's decisions changed."""
         if self.before is not None and self.state is not None:
-            save_routing_state(self.connection, self.before, self.state, self.now)
+            save_routing_state(self.connection, self.before, self.state, self.now, self.offsets)
             self.before = self.state
 
 

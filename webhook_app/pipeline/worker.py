@@ -15,10 +15,11 @@ from adapters.storage.heartbeats import record_heartbeat
 from adapters.storage.outage import mark_down, mark_up
 from adapters.storage.queue import Job, LeaseLost, claim_jobs, reschedule, retry_or_fail, wait_for_crm
 from core.kinds import AuditKind, JobKind
-from core.ports import BatchReader, Reconcilable, TeamReader
+from core.ports import BatchReader, LoadReader, Reconcilable, TeamReader
 from webhook_app.pipeline.backoff import backoff_delay
 from webhook_app.pipeline.batch_jobs import batchable, prepare, settle
 from webhook_app.pipeline.context import JobContext
+from webhook_app.pipeline.crm_load import ensure_load_job, refresh_load
 from webhook_app.pipeline.flusher import Flusher
 from webhook_app.pipeline.jobs import decide_lead, handle_event, timer_job
 from webhook_app.pipeline.pacing import Pacing
@@ -54,6 +55,7 @@ HANDLERS: dict[str, Callable[[JobContext, Job], None]] = {
     JobKind.RETURN: timer_job,
     JobKind.REROUTE: timer_job,  # the CRM refused the owner we wrote: the lifecycle routes it again
     JobKind.TEAM_SYNC: sync_team,
+    JobKind.CRM_LOAD: refresh_load,
 }
 
 
@@ -178,6 +180,8 @@ class Worker:
             ensure_reconcile_job(connection, self.ctx.crm.name, now)
             if isinstance(self.ctx.crm, TeamReader):
                 ensure_team_job(connection, self.ctx.crm.name, now)
+            if isinstance(self.ctx.crm, LoadReader) and self.ctx.policy().crm_load is not None:
+                ensure_load_job(connection, self.ctx.crm.name, now)
         self._reconcile_checked = now
 
     def run(self, stop: threading.Event) -> None:
