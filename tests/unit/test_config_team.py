@@ -7,6 +7,7 @@ import textwrap
 
 import pytest
 
+from core.model import CrmLoad
 from webhook_app.config import ConfigError, load_config
 from webhook_app.config.summary import render_summary
 
@@ -99,4 +100,23 @@ def test_a_sticky_pool_partitions_named_people_only(tmp_path):
     assert found == [
         ":7: pools.sales.members[1]: "
         "a sticky pool partitions among people named in the config, not a CRM team"
+    ]
+
+
+def test_load_from_the_crm_is_written_as_a_word_or_with_the_weight_of_overdue_tasks(tmp_path):
+    pools = "  sales: {members: [ivanova], strategy: least_loaded}\n"
+    path = write(tmp_path, pools)
+    text = path.read_text(encoding="utf-8")
+    assert load_config(path).policy.crm_load is None  # leads received, as before
+    path.write_text(text + "load: crm\n", encoding="utf-8")
+    assert load_config(path).policy.crm_load == CrmLoad(0.0, 5)
+    path.write_text(text + "load: {from: crm, overdue_tasks: 0.5, refresh_minutes: 2}\n", encoding="utf-8")
+    spec = load_config(path).policy.crm_load
+    assert spec == CrmLoad(0.5, 2) and spec.open_of(3, 3) == 5  # 3 deals + 1.5 tasks, rounded
+    path.write_text(text + "load: {from: amo, overdue_tasks: -1}\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert [str(p).split("cfg.yaml", 1)[1] for p in caught.value.problems] == [
+        ":10: load.from: must be 'received' or 'crm' (got 'amo')",
+        ":10: load.overdue_tasks: must be greater than or equal to 0 (got -1)",
     ]

@@ -19,6 +19,14 @@ from core.policy import Policy
 from core.team import Team, with_team
 
 
+def with_stored_team(engine: Engine, policy: Policy, crm: str) -> Policy:
+    """`policy` with the team as last synced (what-if and simulate replay under today's team: the
+    history does not keep who was in each group at each moment)."""
+    with reading(engine) as connection:
+        team, _ = read_team(connection, crm)
+    return with_team(policy, team)
+
+
 class TeamFollower:
     """Folds the newest stored team into a policy; `poll_seconds` bounds how often it reads."""
 
