@@ -157,6 +157,8 @@ def test_a_fired_member_gets_no_lead_her_refused_leads_are_rerouted_and_a_newcom
             assert all("NotSupportedChoice" in r.message for r in refused)  # amoCRM said no
         rerouted = db.rows("select manager, reason from assignments where purpose = 'refused:0'")
         assert len(rerouted) == 2 and all("Сидоров" in r.reason for r in rerouted)
+        moved = db.rows("select manager, delta from split_adjustments order by id")  # the admin's split
+        assert sorted(d for m, d in moved if m == "crm-504143") == [-1, -1] and sum(d for _, d in moved) == 0
         assert db.scalar("select count(*) from outbox where state = 'dead'") == 0
 
         # The next sync says who left; a newcomer in the group gets leads from the sync after hers.

@@ -53,12 +53,14 @@ from core.model import Lead
 from core.policy import Policy
 from core.ports import CrmWrite, WriteKind
 from core.reasons import Renderer
+from core.refused import PURPOSE as REFUSED
 from core.state import RoutingState
 from webhook_app.pipeline.assign import Planned, plan
 from webhook_app.pipeline.context import JobContext
 from webhook_app.pipeline.crm_load import crm_offsets, with_offsets
 from webhook_app.pipeline.decision_input import lead_to_json
 from webhook_app.pipeline.overrides import count_override
+from webhook_app.pipeline.refused import credit_reroute
 
 Key = tuple[str, str]  # (crm, lead id)
 _SAYS_THE_EVENT = (AuditKind.ECHO, AuditKind.STALE, AuditKind.IGNORED, AuditKind.STAGE_CHANGED)
@@ -183,6 +185,8 @@ class Carrier:
             if any(write.kind is WriteKind.RESPONSIBLE for write in self.planned[-1].writes):
                 self.writing.add((crm, lead_id or ""))
             self.state = apply_decision(self.state, effect.decision, self.policy)
+            if effect.purpose.startswith(f"{REFUSED}:"):
+                credit_reroute(self.connection, crm, lead_id or "", effect.decision, self.now)
             if effect.purpose != "new":
                 self.ctx.handed(_trigger(self.policy, effect.purpose), outcome_of(effect.decision))
         elif isinstance(effect, Wait):

@@ -18,12 +18,31 @@ from sqlalchemy import Connection, Engine
 from adapters.storage.engine import reading
 from adapters.storage.outbox import OutboxItem, mark_rerouted
 from adapters.storage.queue import enqueue
-from adapters.storage.routing import assignment_pool
+from adapters.storage.routing import assignment_pool, find_assignment, insert_split_adjustments
 from adapters.storage.teams import add_refused, read_team
+from core.decision import Decision, Route, StepCode
 from core.kinds import AuditKind, JobKind
 from core.ports import WriteKind, WriteResult, WriteStatus
 
 INACTIVE_AT_SYNC = "the CRM lists this user as deactivated or fired (team sync); not sent"
+
+
+def credit_reroute(connection: Connection, crm: str, lead_id: str, decision: Decision, now: datetime) -> None:
+    """A lead routed again in the pool it was first decided in moves, in the pool's split, from the
+    refused person to whoever got it (as an override counted toward the new owner does)."""
+    refused = next(
+        (s.params.get("manager") for s in decision.steps if s.code is StepCode.OWNER_REFUSED), None
+    )
+    first = find_assignment(connection, crm, lead_id)
+    if refused is None or decision.assignee is None or decision.route is not Route.POOL:
+        return
+    if first is None or first.pool != decision.pool or first.route != Route.POOL.value:
+        return
+    rows = [
+        {"decided_at": first.decided_at, "pool": first.pool, "manager": key, "delta": delta}
+        for key, delta in ((refused, -1), (decision.assignee, 1))
+    ]
+    insert_split_adjustments(connection, [{**r, "crm": crm, "lead_id": lead_id, "at": now} for r in rows])
 
 
 def known_refusals(engine: Engine, crm: str, items: Sequence[OutboxItem]) -> dict[int, WriteResult]:
