@@ -239,3 +239,5 @@ def test_least_loaded_counts_what_is_open_in_the_crm_and_our_own_writes_at_once(
             settle(svc, worker)
         # Сидоров 2 → 3 → 4 (our own writes count at once), then Петров (4, fewer today), then Сидоров.
         assert [crm.owner(n) for n in leads] == [SIDOROV, SIDOROV, PETROV, SIDOROV]
+        handed = Db(svc).rows("select manager, open from manager_load order by manager")
+        assert [tuple(r) for r in handed] == [("petrov", 1), ("sidorov", 3)]  # still what we handed out

@@ -38,6 +38,10 @@ def render_summary(loaded: LoadedConfig) -> list[str]:
     task = policy.on_assign.task
     task_text = f'task "{task.text}" due in {task.due_minutes} min' if task else "no task"
     lines.append(f"on assign: {task_text}, note {'on' if policy.on_assign.note else 'off'}")
+    load = policy.crm_load
+    if load is not None:
+        tasks = f" + overdue tasks × {load.overdue_tasks:g}" if load.overdue_tasks else ""
+        lines.append(f"open load: open deals in the CRM{tasks}, read every {load.refresh_minutes} min")
     if policy.handoffs:
         lines += ["", f"handoffs ({len(policy.handoffs)}):"]
         lines += [f"  {_handoff(h)}" for h in policy.handoffs]
