@@ -89,7 +89,6 @@ class Carrier:
     waits: list[tuple[Job, datetime]] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)  # updates told, for what-if
     writing: set[Key] = field(default_factory=set)  # leads whose responsible write this transaction queued
-
     offsets: dict[str, int] = field(default_factory=dict)  # `load: crm`: open loads as the CRM counts them
 
     def __post_init__(self) -> None:
@@ -309,7 +308,7 @@ def _trigger(policy: Policy, purpose: str) -> str:
         return "sla"
     if purpose == "return":
         return "return"
-    if purpose.startswith("refused:"):
+    if purpose.startswith(f"{REFUSED}:"):
         return "refused"
     handoff = next((h for h in policy.handoffs if h.name == purpose), None)
     return "stage" if handoff is not None and handoff.on_stage is not None else "after_days"
