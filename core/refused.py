@@ -42,8 +42,11 @@ def owner_refused(
     else:
         decision = decide(lead, policy, without, now)
         decision = replace(decision, steps=(step, *decision.steps))
-    if decision.outcome is not Outcome.ASSIGN or decision.assignee is None:
+    again = decision.assignee is not None and decision.assignee in gone  # a fallback naming them
+    if decision.outcome is not Outcome.ASSIGN or decision.assignee is None or again:
         message = "nobody can take the lead now; routing it again later"
+        if again:
+            message = "the only fallback is the refused user; routing it again later (fix the fallback)"
         due = decision.wait_until or now + RETRY_WHEN_STUCK
         return life, (
             Note(AuditKind.OWNER_REFUSED, message, dict(data)),

@@ -150,3 +150,18 @@ def test_a_refused_lead_that_came_by_continuity_goes_by_the_rules_and_waits_if_n
     assert isinstance(effects[-1], SetTimer) and effects[-1].kind is JobKind.REROUTE
     assert not any(isinstance(e, Assign) for e in effects)
     assert decide(lead("9"), nobody, RoutingState(), NOON).assignee == "crm-143"  # only the reroute excludes
+
+
+def test_a_refused_head_of_sales_as_the_only_fallback_is_not_written_again_and_again():
+    folded = with_team(company(), staff(person(100, "Руководитель", active=False), person(141, "Иванова")))
+    folded = replace(folded, rules=(replace(folded.rules[0], pool="vip"),))
+    life = LeadLife("5", owner="head", owner_user=100, done=frozenset({"new"}))
+    busy = with_team(company(), staff(person(100, "Руководитель"), person(141, "Иванова", active=False)))
+    busy = replace(busy, rules=(replace(busy.rules[0], pool="vip"),))
+    ring = TimerRang(JobKind.REROUTE, {"user": "100", "pool": ""}, lead("5"))
+    effects = step(life, ring, busy, RoutingState(), NOON).effects  # Иванова out, the head refused
+    assert not any(isinstance(e, Assign) for e in effects)
+    assert isinstance(effects[-1], SetTimer) and effects[-1].kind is JobKind.REROUTE
+    assert "only fallback is the refused user" in effects[0].message  # type: ignore[union-attr]
+    moved = step(life, ring, folded, RoutingState(), NOON).effects[0]
+    assert isinstance(moved, Assign) and moved.decision.assignee == "ivanova"
