@@ -59,3 +59,6 @@ class AuditKind(enum.StrEnum):
     TEAM = "team"  # a team sync changed who is in a pool, or who can own leads
     OWNER_REFUSED = "owner_refused"  # the CRM refused the owner we wrote: the lead is routed again
     RETENTION = "retention"
+    RESTORED = "restored"  # a lead recorded deleted came back (amoCRM's restore from the trash)
+    WRITE_CANCELLED = "write_cancelled"  # the CRM refused a write because the lead is gone
+    CLOCK_STEP = "clock_step"  # the wall clock jumped ahead of elapsed time: timers moved with it

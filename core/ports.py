@@ -41,6 +41,7 @@ class WriteStatus(enum.Enum):
     OK = "ok"
     TRANSIENT = "transient"
     PERMANENT = "permanent"
+    GONE = "gone"  # refused because the lead no longer exists in the CRM: the lead is recorded deleted
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,4 +115,15 @@ class LoadReader(Protocol):
 
     def open_load(self, user_ids: Sequence[UserId], now: datetime) -> dict[UserId, tuple[int, int]]:
         """(open deals, overdue open tasks) of each user, read in batches."""
+        ...
+
+
+@runtime_checkable
+class WriteChecker(Protocol):
+    """A CRM that can tell whether writes already landed: a task sent before a crash (or a timeout)
+    whose answer we never recorded is looked for there instead of being sent a second time."""
+
+    def already_written(self, writes: Sequence[CrmWrite]) -> list[bool]:
+        """For task writes of one kind: whether the CRM already holds each (same lead, responsible,
+        text and deadline). Raises `CrmError` when it cannot tell; nothing is then sent."""
         ...

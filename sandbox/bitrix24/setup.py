@@ -120,6 +120,11 @@ class PortalSetup:
                 {"id": number, "fields": fields}, self._ctx("app", 1, ALL_SCOPES)
             )
 
+    def delete(self, entity: str, number: int) -> None:
+        """Delete a record as a person in the UI; ONCRM<ENTITY>DELETE follows."""
+        with self.portal.lock:
+            self.methods[f"crm.{entity}.delete"]({"id": number}, self._ctx("app", 1, ALL_SCOPES))
+
     def record(self, entity: str, number: int) -> dict[str, Any]:
         """A record as stored."""
         return dict(self.portal.records[entity][number])

@@ -12,6 +12,7 @@ from webhook_app.config import ConfigError, load_config
 from webhook_app.config.summary import render_summary
 
 HEAD = """\
+language: en
 crm: {type: %s, base_url: https://example.test}
 head_of_sales: head
 managers:
@@ -62,22 +63,22 @@ def test_mistakes_in_a_crm_team_are_named_at_their_line(tmp_path):
           - {crm_grup: Отдел продаж}
     """
     assert problems(tmp_path, pools) == [
-        ":9: pools.sales.members[0].crm_grup: unknown field 'crm_grup'; did you mean 'crm_group'?"
+        ":10: pools.sales.members[0].crm_grup: unknown field 'crm_grup'; did you mean 'crm_group'?"
     ]
     assert problems(tmp_path, "  sales: {members: {department: Продажи}}\n") == [
-        ":7: pools.sales.members.department: "
+        ":8: pools.sales.members.department: "
         "'department' is not an amoCRM team; write {crm_group: NAME} instead"
     ]
     assert problems(tmp_path, "  sales: {members: [{crm_group: Продажи}]}\n", "bitrix24") == [
-        ":7: pools.sales.members[0].crm_group: "
+        ":8: pools.sales.members[0].crm_group: "
         "'crm_group' is not a Bitrix24 team; write {department: NAME} instead"
     ]
     both = problems(tmp_path, "  sales: {members: {crm_group: A, department: B}}\n")
     assert both == [
-        ":7: pools.sales.members: expected one of {crm_group: NAME} (amoCRM) or {department: NAME} (Bitrix24)"
+        ":8: pools.sales.members: expected one of {crm_group: NAME} (amoCRM) or {department: NAME} (Bitrix24)"
     ]
     assert problems(tmp_path, "  sales: {members: [{crm_group: A}, {crm_group: B}]}\n") == [
-        ":7: pools.sales: members[1]: a pool follows one CRM team; name the others' people"
+        ":8: pools.sales: members[1]: a pool follows one CRM team; name the others' people"
     ]
 
 
@@ -91,14 +92,14 @@ def test_named_members_after_a_crm_team_keep_their_own_line_and_index(tmp_path):
           - ivanova
     """
     found = problems(tmp_path, pools)
-    assert found[0].startswith(":11: pools.sales.members[2]: unknown manager 'nobody'")
-    assert found[1] == ":12: pools.sales.members[3]: duplicate member 'ivanova' (already members[1])"
+    assert found[0].startswith(":12: pools.sales.members[2]: unknown manager 'nobody'")
+    assert found[1] == ":13: pools.sales.members[3]: duplicate member 'ivanova' (already members[1])"
 
 
 def test_a_sticky_pool_partitions_named_people_only(tmp_path):
     found = problems(tmp_path, "  sales: {strategy: sticky, members: [ivanova, {crm_group: X}]}\n")
     assert found == [
-        ":7: pools.sales.members[1]: "
+        ":8: pools.sales.members[1]: "
         "a sticky pool partitions among people named in the config, not a CRM team"
     ]
 
@@ -117,6 +118,6 @@ def test_load_from_the_crm_is_written_as_a_word_or_with_the_weight_of_overdue_ta
     with pytest.raises(ConfigError) as caught:
         load_config(path)
     assert [str(p).split("cfg.yaml", 1)[1] for p in caught.value.problems] == [
-        ":10: load.from: must be 'received' or 'crm' (got 'amo')",
-        ":10: load.overdue_tasks: must be greater than or equal to 0 (got -1)",
+        ":11: load.from: must be 'received' or 'crm' (got 'amo')",
+        ":11: load.overdue_tasks: must be greater than or equal to 0 (got -1)",
     ]

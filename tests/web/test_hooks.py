@@ -60,7 +60,7 @@ def test_a_new_amocrm_lead_gets_an_owner_a_task_and_a_note_with_the_reason(stack
     assert stack.crm.owner_of("35168771") == 101
     assert [w.kind for w in stack.crm.writes] == [WriteKind.RESPONSIBLE, WriteKind.TASK, WriteKind.NOTE]
     decision = read_audit(stack.services.engine, lead_id="35168771", kinds=("decision",))[0]
-    assert decision.message == "правило «default» → пул «sales» (round_robin); выбран: Иванова"
+    assert decision.message == "правило «default» → пул «sales» (по очереди); выбран: Иванова"
 
 
 def test_several_leads_in_one_post_are_all_stored(stack):

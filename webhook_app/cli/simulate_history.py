@@ -17,6 +17,7 @@ from adapters.storage.history import read_events, read_handoffs, read_rings
 from adapters.storage.inputs import count_history, read_history
 from core.policy import Policy
 from core.reasons import Renderer
+from core.texts import texts
 from webhook_app.cli.common import open_database, parse_since
 from webhook_app.config import ConfigError, LoadedConfig, load_config
 from webhook_app.config.team import with_stored_team
@@ -41,9 +42,10 @@ def in_force(engine: Engine, fallback: Policy) -> Policy:
 
 def run_history(args: argparse.Namespace, loaded: LoadedConfig, out: IO[str]) -> int:
     """Replay the stored decisions of the period under `loaded`; print them, or the comparison."""
+    language = args.language or loaded.policy.language
     try:
         now = args.clock()
-        since = parse_since(args.from_history, now)
+        since = parse_since(args.from_history, now, language)
     except ValueError as exc:
         print(f"leadrouter simulate: --from-history: {exc}", file=sys.stderr)
         return 1
@@ -51,13 +53,12 @@ def run_history(args: argparse.Namespace, loaded: LoadedConfig, out: IO[str]) ->
     crm = str(loaded.crm.type)
     policy = with_stored_team(engine, loaded.policy, crm)  # pools following a CRM team: as last synced
     actual = with_stored_team(engine, in_force(engine, loaded.policy), crm)
-    language = args.language or policy.language
     progress = sys.stderr.isatty() if args.progress is None else args.progress
     total = count_history(engine, since, now)
     if total == 0:
+        moment = Renderer(policy, language).moment(since)
         print(
-            f"leadrouter simulate: no stored decisions since {since.isoformat(timespec='minutes')} "
-            "(decisions are stored with their input from this version on)",
+            f"leadrouter simulate: {texts(language, 'cli')['no_history'].format(since=moment)}",
             file=sys.stderr,
         )
     bar = tqdm(total=total, disable=not progress, file=sys.stderr, unit=" leads")

@@ -72,7 +72,9 @@ def _teams(doc: ConfigModel, crm: CrmInventory, report: Reporter) -> None:
         report.error(path, _unknown(what, team.name, known, where=" (nobody is in it)", every=True))
 
 
-def resolved_teams(policy: Policy, crm: CrmInventory) -> list[str]:
+def resolved_teams(
+    policy: Policy, crm: CrmInventory, cannot_own: str = "cannot own leads: {names}"
+) -> list[str]:
     """Each pool following a CRM team, with the members it has now (as a team sync would find them)."""
     folded = with_team(policy, Team(crm.team))
     lines = []
@@ -87,7 +89,7 @@ def resolved_teams(policy: Policy, crm: CrmInventory) -> list[str]:
             if not m.active and m.crm_user_id in _team_ids(crm, pool.crm_team)
         ]
         line = f"  {name} ← «{pool.crm_team}»: {names}"
-        lines.append(line + (f" (cannot own leads: {', '.join(out)})" if out else ""))
+        lines.append(line + (f" ({cannot_own.format(names=', '.join(out))})" if out else ""))
     return lines
 
 

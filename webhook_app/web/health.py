@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from flask import Blueprint, Response, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from adapters.storage.clockstep import last_step
 from adapters.storage.configs import last_refusal
 from adapters.storage.engine import reading
-from adapters.storage.heartbeats import last_heartbeat, ping
+from adapters.storage.heartbeats import last_heartbeat, ping, probe_write
 from adapters.storage.outage import outages
 from webhook_app.bootstrap import Services
 
 bp = Blueprint("ops", __name__)
 STALE_HEARTBEAT_SECONDS = 60.0
+WRITE_PROBE_EVERY = timedelta(seconds=5)  # a probe that wrote fine is trusted this long (per process)
 
 
 @bp.get("/healthz")
@@ -27,9 +31,13 @@ def healthz() -> ResponseReturnValue:
             beat = last_heartbeat(connection)
             down = outages(connection)
             fallback = (last_refusal(connection) or {}).get("fallback")
+            step = last_step(connection)
     except Exception:  # any database failure means "not healthy"; details go to the log, not out
         current_app.logger.exception("health check: database unreachable")
         return jsonify(status="error", database="unreachable"), 503
+    refused = _cannot_write(services)
+    if refused is not None:
+        return jsonify(status="error", database="cannot write", error=refused), 503
     age = (now - beat).total_seconds() if beat is not None else None
     stale = age is None or age > STALE_HEARTBEAT_SECONDS
     body = {
@@ -49,9 +57,31 @@ def healthz() -> ResponseReturnValue:
         ],
         # The config file was refused at start-up: a stored version runs until the file loads.
         "config_fallback": fallback,
+        # The last time the wall clock was set forward, as a worker saw it: {at, seconds, timers moved}.
+        "clock_step": step,
     }
     strict = request.args.get("strict") in ("1", "true")
     return jsonify(body), 503 if strict and stale else 200
+
+
+def _cannot_write(services: Services) -> str | None:
+    """None if the database takes a write (a full disk or a read-only file answers reads but not
+    writes); else the error's class, which names no path and no credential (the rest is logged)."""
+    probes: dict[int, datetime] = current_app.extensions.setdefault("leadrouter.write_probe", {})
+    now = services.clock()
+    last = probes.get(id(services.engine))
+    if last is not None and timedelta(0) <= now - last < WRITE_PROBE_EVERY:
+        return None
+    try:
+        with services.engine.begin() as connection:
+            probe_write(connection, now)
+    except Exception as exc:
+        current_app.logger.exception("health check: the database cannot write")
+        probes.pop(id(services.engine), None)
+        cause = getattr(exc, "orig", None) or exc  # the driver's own error, not SQLAlchemy's wrapper
+        return f"{type(cause).__module__}.{type(cause).__name__}"
+    probes[id(services.engine)] = now
+    return None
 
 
 @bp.get("/metrics")
