@@ -48,7 +48,6 @@ _FIXED = frozenset(
 _RETRY_IN = re.compile(r"retry in (\d+)\s*s")
 _QUOTED = re.compile(r"'([^']*)'")
 _SECONDS = re.compile(r"after (\d+) s")
-_BITRIX_EVENT = re.compile(r"^ONCRM(?:LEAD|DEAL)(ADD|UPDATE|DELETE|MOVETOCATEGORY)$")
 
 
 class AuditText:
@@ -63,11 +62,9 @@ class AuditText:
         return self.words.get(f"kind_{kind}", kind)
 
     def event(self, event: object) -> str:
-        """A CRM event (`add`, `ONCRMDEALUPDATE`) in words."""
+        """What the CRM said happened (`add`, `update`, …, as the adapter named it) in words."""
         name = str(event or "")
-        match = _BITRIX_EVENT.match(name)
-        key = (match.group(1).lower() if match else name).replace("movetocategory", "category")
-        return self.words.get(f"event_{key}", name)
+        return self.words.get(f"event_{name}", name)
 
     def write(self, write: object) -> str:
         """A CRM write's kind (`responsible`, `task`…) in words."""
@@ -97,7 +94,7 @@ class AuditText:
     def _from_data(self, code: AuditKind, message: str, d: Mapping[str, Any], manager: str | None) -> str:
         w, r = self.words, self.renderer
         if code is AuditKind.RECEIVED:
-            return w["received"].format(event=self.event(d["event"]))
+            return w["received"].format(event=self.event(d.get("action") or d["event"]))
         if code is AuditKind.OVERRIDE:
             text = w["override"].format(who=r.user(d["responsible_user_id"]))
             counted = d.get("counted")
@@ -143,6 +140,10 @@ class AuditText:
             return w["clock_step"].format(seconds=round(float(d["seconds"])), timers=d["timers"])
         if code is AuditKind.WRITE_CANCELLED:
             return w["write_cancelled"].format(what=self.write(d["write"]), error=d["error"])
+        if code is AuditKind.HOOK_REPAIRED:
+            return w["hook_repaired"].format(repairs=d["repairs"])
+        if code is AuditKind.HOOK_DOWN:
+            return w["hook_down"].format(error=d["error"])
         if code is AuditKind.RESTORED:
             return w["restored"]
         if code is AuditKind.TEAM:

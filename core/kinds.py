@@ -18,6 +18,7 @@ class JobKind(enum.StrEnum):
     REROUTE = "reroute"  # the CRM refused the owner we wrote (deactivated, fired): route the lead again
     TEAM_SYNC = "team_sync"  # read the CRM's users: teams of pools, who was deactivated
     CRM_LOAD = "crm_load"  # `load: crm`: read open deals and overdue tasks per user
+    HOOK_CHECK = "hook_check"  # is our webhook in the CRM still there and enabled? repair it if not
 
 
 class AuditKind(enum.StrEnum):
@@ -62,3 +63,5 @@ class AuditKind(enum.StrEnum):
     RESTORED = "restored"  # a lead recorded deleted came back (amoCRM's restore from the trash)
     WRITE_CANCELLED = "write_cancelled"  # the CRM refused a write because the lead is gone
     CLOCK_STEP = "clock_step"  # the wall clock jumped ahead of elapsed time: timers moved with it
+    HOOK_REPAIRED = "hook_repaired"  # our webhook was disabled or missing in the CRM; re-enabled
+    HOOK_DOWN = "hook_down"  # our webhook is disabled or missing and could not be repaired

@@ -233,6 +233,15 @@ def make_due(connection: Connection, kind: JobKind, crm: str, now: datetime) -> 
     return bool(result.rowcount)
 
 
+def due_now(connection: Connection, kind: JobKind, crm: str, now: datetime) -> None:
+    """Make a waiting job of this kind for this CRM due at `now` (if it was due later)."""
+    connection.execute(
+        update(jobs)
+        .where(jobs.c.kind == kind, jobs.c.crm == crm, jobs.c.state == PENDING, jobs.c.run_at > now)
+        .values(run_at=now, updated_at=now)
+    )
+
+
 def job_counts(connection: Connection) -> dict[str, int]:
     """Jobs by state (for /metrics and /healthz)."""
     rows = connection.execute(select(jobs.c.state, func.count()).group_by(jobs.c.state))

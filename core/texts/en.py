@@ -300,6 +300,7 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "job_after_days": "a handoff after N days in a stage",
         "job_sla": "SLA check: worked on yet?",
         "job_return": "return to the manager after an absence",
+        "job_hook_check": "a check of our webhook in the CRM",
         "by_admin_web": "admin (page, {address})",
         "by_admin_api": "admin (API, {address})",
         "by_startup": "at startup",
@@ -315,6 +316,12 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "not_dead": "Write {id} is not a dead letter",
         "no_decision": "No decision {id}",
         "no_whatif": "No what-if run {id}",
+        "hook_down": "The {crm} webhook is off since {since} and could not be re-enabled: leads arrive only "
+        "through the reconciler, up to 5 minutes late",
+        "hook_unknown": "The {crm} webhook could not be checked",
+        "hook_repaired": "The {crm} webhook was off and re-enabled at {at}",
+        "config_fallback": "The config file {file} was refused at start-up: stored version {version} runs "
+        "since {since}",
     },
     "simulate": {
         "head_time": "Time",
@@ -411,6 +418,12 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
     },
     # The audit log's messages, rendered when read (webhook_app/audit_text.py) from each row's data.
     "audit": {
+        "kind_hook_repaired": "webhook repaired",
+        "kind_hook_down": "webhook down",
+        "hook_repaired": "our webhook in the CRM was off; it is on again and events flow (repairs so far: "
+        "{repairs})",
+        "hook_down": "our webhook in the CRM is off and cannot be repaired ({error}); until it is, leads "
+        "arrive only through the reconciler",
         "kind_restored": "restored",
         "kind_write_cancelled": "write cancelled",
         "kind_clock_step": "clock step",

@@ -310,6 +310,7 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "job_after_days": "передача через N дней на этапе",
         "job_sla": "проверка SLA: взят ли в работу",
         "job_return": "возврат менеджеру после отсутствия",
+        "job_hook_check": "проверка нашего вебхука в CRM",
         "by_admin_web": "администратор (страница, {address})",
         "by_admin_api": "администратор (API, {address})",
         "by_startup": "при запуске",
@@ -325,6 +326,12 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "not_dead": "Запись {id} не в недоставленных",
         "no_decision": "Нет решения {id}",
         "no_whatif": "Нет прогона «что если» {id}",
+        "hook_down": "Вебхук {crm} отключён с {since} и не включается — лиды приходят только через сверку, "
+        "с опозданием до 5 минут",
+        "hook_unknown": "Вебхук {crm} не удалось проверить",
+        "hook_repaired": "Вебхук {crm} был отключён и включён снова в {at}",
+        "config_fallback": "Файл конфигурации {file} отклонён при запуске: с {since} работает сохранённая "
+        "версия {version}",
     },
     "simulate": {
         "head_time": "Время",
@@ -421,6 +428,12 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
     },
     # The audit log's messages, rendered when read (webhook_app/audit_text.py) from each row's data.
     "audit": {
+        "kind_hook_repaired": "вебхук восстановлен",
+        "kind_hook_down": "вебхук отключён",
+        "hook_repaired": "наш вебхук в CRM не работал; он включён снова, события снова приходят "
+        "(восстановлений всего: {repairs})",
+        "hook_down": "наш вебхук в CRM отключён и не восстанавливается ({error}); пока его не включат, "
+        "лиды приходят только через сверку",
         "kind_restored": "восстановлен",
         "kind_write_cancelled": "запись отменена",
         "kind_clock_step": "перевод часов",

@@ -40,7 +40,8 @@ def test_a_persons_change_names_the_manager_or_says_the_user_is_not_ours():
 def test_events_writes_and_kinds_are_words():
     w = words()
     assert w.message("received", "add received", {"event": "add"}) == "получено событие: создание"
-    assert w.message("received", "…", {"event": "ONCRMDEALUPDATE"}) == "получено событие: изменение"
+    bitrix = {"event": "ONCRMDEALUPDATE", "action": "update"}  # the adapter names what happened
+    assert w.message("received", "…", bitrix) == "получено событие: изменение"
     assert w.message("crm_write", "task written", {"write": "task"}) == "записано в CRM: задача"
     retry = {"write": "responsible", "error": "HTTP 503"}
     assert w.message("crm_retry", "responsible failed, retry in 12s: HTTP 503", retry) == (
@@ -105,3 +106,16 @@ def test_a_deletion_a_cancelled_write_a_restore_and_a_clock_step_are_words_with_
         "восстановлен",
         "перевод часов",
     ]
+
+
+def test_a_webhook_repaired_or_down_is_said_in_words():
+    w = words()
+    repaired = {"problem": "the webhook is disabled", "repairs": 2}
+    assert w.message("hook_repaired", "our webhook was off (…)", repaired) == (
+        "наш вебхук в CRM не работал; он включён снова, события снова приходят (восстановлений всего: 2)"
+    )
+    down = {"problem": "no webhook of ours is registered", "error": "HTTP 403"}
+    assert w.message("hook_down", "…", down).startswith(
+        "наш вебхук в CRM отключён и не восстанавливается (HTTP 403)"
+    )
+    assert (w.kind("hook_repaired"), w.kind("hook_down")) == ("вебхук восстановлен", "вебхук отключён")

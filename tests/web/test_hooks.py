@@ -126,6 +126,9 @@ def test_bitrix24_lead_event_is_verified_stored_and_decided(b24_stack):
     assert stack.hook(body, crm="bitrix24").status_code == 200
     stack.worker.run_once()
     assert stack.crm.owner_of("lead:1000983") == 101
+    received = [row for row in read_audit(stack.services.engine) if row.kind == "received"]
+    # What happened, named by the adapter in the words every CRM shares (the audit reads it so).
+    assert [(row.detail["event"], row.detail["action"]) for row in received] == [("ONCRMLEADADD", "add")]
 
 
 def test_bitrix24_wrong_application_token_is_refused(b24_stack):

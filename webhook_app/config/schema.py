@@ -224,6 +224,12 @@ class LoadModel(Strict):
     refresh_minutes: PositiveInt = 5
 
 
+class HooksModel(Strict):
+    """The hook check: how often our webhook in the CRM is read (and re-enabled when it is off)."""
+
+    check_every_seconds: Annotated[int, Field(ge=10, le=3600)] = 60
+
+
 class ConfigModel(Strict):
     """The whole config file."""
 
@@ -243,3 +249,4 @@ class ConfigModel(Strict):
     overrides: OverridesModel = OverridesModel()
     retention: RetentionModel = RetentionModel()
     load: Annotated[LoadModel, BeforeValidator(shorthands.load)] = LoadModel()
+    hooks: HooksModel = HooksModel()

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine
 
+from adapters.admin import HookKeeper
 from adapters.storage.audit import write_audit
 from adapters.storage.queue import Job
 from core.kinds import AuditKind
@@ -35,6 +36,8 @@ class JobContext:
         None  # the config's alone, before the CRM's team is folded in
     )
     team_synced: Callable[[], None] = lambda: None  # a team sync stored a new team: read it at once
+    hooks: HookKeeper | None = None  # reads and repairs our webhook in the CRM (the hook check)
+    hook_every: Callable[[], timedelta] = lambda: timedelta(minutes=1)  # how often the check runs
 
     def handed(self, kind: str, outcome: str) -> None:
         """Note a handoff's outcome; the worker reports it when the job's transaction has committed."""

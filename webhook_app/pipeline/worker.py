@@ -32,6 +32,7 @@ from webhook_app.pipeline.batch_jobs import batchable, prepare, settle
 from webhook_app.pipeline.context import JobContext
 from webhook_app.pipeline.crm_load import ensure_load_job, refresh_load
 from webhook_app.pipeline.flusher import Flusher
+from webhook_app.pipeline.hookcheck import check_hook, ensure_hook_check_job
 from webhook_app.pipeline.jobs import decide_lead, handle_event, timer_job
 from webhook_app.pipeline.pacing import Pacing
 from webhook_app.pipeline.reconcile import ensure_reconcile_job, reconcile
@@ -47,7 +48,8 @@ NEEDS_LEAD = (
     JobKind.RETURN,
     JobKind.REROUTE,
 )
-_CALLS_CRM = (*NEEDS_LEAD, JobKind.RECONCILE)
+_CALLS_CRM = (*NEEDS_LEAD, JobKind.RECONCILE, JobKind.HOOK_CHECK)
+_PERIODIC = (JobKind.RECONCILE, JobKind.HOOK_CHECK)  # never given up: they wait out any error
 _RECHECK = timedelta(seconds=10)  # how stale this worker's idea of "no outage recorded" may be
 # Timers that measure a duration from an event (an SLA's minutes, N days in a stage): a clock set
 # forward must not make them ring early. A return after an absence and a wait for the shift are
@@ -71,6 +73,7 @@ HANDLERS: dict[str, Callable[[JobContext, Job], None]] = {
     JobKind.REROUTE: timer_job,  # the CRM refused the owner we wrote: the lifecycle routes it again
     JobKind.TEAM_SYNC: sync_team,
     JobKind.CRM_LOAD: refresh_load,
+    JobKind.HOOK_CHECK: check_hook,
 }
 
 
@@ -225,14 +228,16 @@ class Worker:
         self._down, self._down_checked = True, now
 
     def keep_reconciling(self, now: datetime) -> None:
-        """The reconciler can never die: re-create its job if it is gone (checked every few minutes)."""
-        if not isinstance(self.ctx.crm, Reconcilable):
-            return
+        """The reconciler and the hook check can never die: re-create their jobs if they are gone
+        (checked every few minutes)."""
         last = self._reconcile_checked
         if last is not None and abs(now - last) < timedelta(seconds=self.options.reconcile_check):
             return
         with self.ctx.engine.begin() as connection:
-            ensure_reconcile_job(connection, self.ctx.crm.name, now)
+            if isinstance(self.ctx.crm, Reconcilable):
+                ensure_reconcile_job(connection, self.ctx.crm.name, now)
+            if self.ctx.hooks is not None:
+                ensure_hook_check_job(connection, self.ctx.crm.name, now, at_once=last is None)
             if isinstance(self.ctx.crm, TeamReader):
                 ensure_team_job(connection, self.ctx.crm.name, now)
             if isinstance(self.ctx.crm, LoadReader) and self.ctx.policy().crm_load is not None:
@@ -350,7 +355,7 @@ class Worker:
                 pass
             return
         error = f"{type(exc).__name__}: {exc}"
-        if isinstance(exc, TransientCrmError | AuthError) or job.kind == JobKind.RECONCILE:
+        if isinstance(exc, TransientCrmError | AuthError) or job.kind in _PERIODIC:
             self._wait_for_crm(job, error, now)
             return
         log.warning("job %s (%s) failed: %s", job.id, job.kind, error)
@@ -374,7 +379,8 @@ class Worker:
 
     def _wait_for_crm(self, job: Job, error: str, now: datetime) -> None:
         """The CRM is down (or refuses our credentials): the job waits, however long it takes. The
-        reconciler waits out any error: it is what finds the leads a lost webhook hid."""
+        reconciler and the hook check wait out any error: they are what finds the leads a lost webhook
+        hid, and what brings the webhook back."""
         self._crm_failed(error)
         delay = backoff_delay(job.attempts, self.rng, cap=self.options.outage_retry_cap)
         try:

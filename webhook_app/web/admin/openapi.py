@@ -134,6 +134,25 @@ HEALTH = _obj(
         "required": ["crm", "since", "jobs", "writes"],
         "properties": {"crm": STR, "since": STR, "jobs": INT, "writes": INT},
     },
+    hooks=_array(
+        _obj(
+            ["crm", "state", "checked_at", "repairs"],
+            crm=STR,
+            state={"type": "string", "enum": ["ok", "down", "unknown", "unchecked"]},
+            checked_at=STR,
+            problem=STR,
+            error=STR,
+            since=NSTR,
+            repaired_at=NSTR,
+            repaired=STR,
+            repairs=INT,
+        )
+    ),
+    hook_repaired=_array(STR),
+    config_fallback={
+        "type": ["object", "null"],
+        "description": "the config file was refused at start-up: the stored version that runs instead",
+    },
 )
 VERSION = _obj(
     ["id", "version", "path", "loaded_at", "by"], id=INT, version=STR, path=STR, loaded_at=STR, by=STR
@@ -425,7 +444,7 @@ def document() -> dict[str, Any]:
                 )
             },
             "/api/v1/health": {
-                "get": _op("Worker heartbeat, queue, dead letters, reconcile, rate limit", HEALTH)
+                "get": _op("Worker heartbeat, queue, dead letters, reconcile, rate limit, webhooks", HEALTH)
             },
             "/api/v1/openapi.json": {"get": _op("This document", {"type": "object"})},
         },

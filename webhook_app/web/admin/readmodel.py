@@ -10,8 +10,10 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from adapters.storage.configs import last_refusal
 from adapters.storage.engine import reading
 from adapters.storage.heartbeats import last_heartbeat
+from adapters.storage.hookstate import DOWN, HookState, hook_states
 from adapters.storage.kv import entries_like
 from adapters.storage.outage import Outage, outages
 from adapters.storage.outbox import DEAD, list_dead, outbox_counts
@@ -30,6 +32,7 @@ PERIODS = ("today", "week", "month")
 # by member, with no target to fall short of or exceed.
 BY_KEY = frozenset({"sticky", "manual", "claim"})
 MAX_ID = 2**63 - 1  # the largest BIGINT: no row has a bigger id, and the drivers refuse one
+REPAIR_SHOWN = timedelta(hours=24)  # how long the header mentions that our webhook was re-enabled
 STALE_HEARTBEAT = 60.0  # seconds without a worker pass before the header turns red
 STALE_JOB = 300.0  # a due job waiting this long means the workers are behind
 
@@ -172,6 +175,9 @@ class Health:
     last_crm_call_age: float | None
     stale: list[str]
     outage: Outage | None = None  # the CRM fails us: since when, and what waits for it
+    hooks: list[HookState] = field(default_factory=list)  # our webhook per CRM, as last checked
+    hook_repaired: list[str] = field(default_factory=list)  # CRMs whose hook was re-enabled lately
+    config_fallback: dict[str, Any] | None = None  # a refused file: which stored version runs, since
     queue_due: int = 0  # work due now (or being done)
     queue_later: int = 0  # timers set for later: SLA checks, returns, waits for a shift
 
@@ -185,6 +191,8 @@ def health(engine: Engine, now: datetime) -> Health:
         dead = outbox_counts(connection).get(DEAD, 0)
         down = outages(connection)
         rows = entries_like(connection, "reconcile%", "ratelimit:%")
+        hooks = hook_states(connection)
+        fallback = (last_refusal(connection) or {}).get("fallback")
     heartbeat_age = (now - beat).total_seconds() if beat else None
     oldest_age = (now - oldest).total_seconds() if oldest else None
     reconciled = [r.updated_at for r in rows if r.key.startswith("reconcile")]
@@ -200,6 +208,10 @@ def health(engine: Engine, now: datetime) -> Health:
         stale.append("dead_letters")
     if down:
         stale.append("crm")
+    if any(h.state == DOWN for h in hooks):
+        stale.append("hook")
+    if fallback:
+        stale.append("config_fallback")
     return Health(
         heartbeat_age=heartbeat_age,
         queue_depth=due + later,
@@ -212,6 +224,11 @@ def health(engine: Engine, now: datetime) -> Health:
         last_crm_call_age=(now - last_call).total_seconds() if last_call else None,
         stale=stale,
         outage=down[0] if down else None,
+        hooks=hooks,
+        hook_repaired=[
+            h.crm for h in hooks if h.repaired_at is not None and now - h.repaired_at < REPAIR_SHOWN
+        ],
+        config_fallback=fallback if isinstance(fallback, dict) else None,
     )
 
 

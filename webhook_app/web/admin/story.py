@@ -138,7 +138,7 @@ class _Teller:
         title = self.t.get(f"ev_{kind}", self.t["ev_other"])
         text = str(row["message"])
         if kind == "received":
-            text = self.event(str(detail.get("event") or ""))
+            text = self.event(str(detail.get("action") or detail.get("event") or ""))
         elif kind == "stage_changed" and detail.get("stage"):
             before = detail.get("stage_before") or "—"
             text = self.t["moved_from_to"].format(before=before, after=detail["stage"])
