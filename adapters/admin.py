@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from core.team import CrmPerson
+
 
 @dataclass(frozen=True, slots=True)
 class CrmUser:
@@ -41,6 +43,7 @@ class CrmInventory:
     pipelines: tuple[CrmPipeline, ...]
     fields: tuple[CrmField, ...]
     users: tuple[CrmUser, ...]  # active or not: `active` says whether they can own leads
+    team: tuple[CrmPerson, ...] = ()  # every user with their groups / departments (pools follow them)
 
 
 class CrmAdmin(Protocol):

@@ -151,6 +151,10 @@ class AuditText:
             )
         if code is AuditKind.RESTORED:
             return w["restored"]
+        if code is AuditKind.TEAM:
+            return self._team(d)
+        if code is AuditKind.OWNER_REFUSED and "write" in d:  # the outbox's row, not the lifecycle's
+            return w["owner_refused"].format(who=r.user(d["user"]))
         if code is AuditKind.RETENTION:
             return w["retention"].format(inputs=d["inputs_deleted"], events=d["events_deleted"])
         if code in (AuditKind.JOB_RETRY, AuditKind.JOB_FAILED, AuditKind.CRM_DOWN):
@@ -159,6 +163,23 @@ class AuditText:
                 error = d.get("error") or message.split("(", 1)[1].rsplit(")", 1)[0]
             return w[code.value].format(error=error)
         return message
+
+    def _team(self, d: Mapping[str, Any]) -> str:
+        """A team sync's change: a pool's joined and left, who can no longer own leads, or a failed read."""
+        w = self.words
+
+        def names(keys: Any) -> str:
+            return ", ".join(self.renderer.name(k) for k in keys)
+
+        if d.get("error"):
+            return w["team_failed"].format(error=d["error"])
+        if "pool" in d:
+            changes = [w["team_joined"].format(names=names(d["joined"]))] if d["joined"] else []
+            changes += [w["team_left"].format(names=names(d["left"]))] if d["left"] else []
+            return w["team_pool"].format(pool=d["pool"], changes="; ".join(changes))
+        if not d["inactive"]:
+            raise KeyError("inactive")  # someone can own leads again: the stored message says it
+        return w["team_inactive"].format(names=names(d["inactive"]))
 
 
 __all__ = ["RENDERED_WHEN_MADE", "AuditText"]

@@ -50,6 +50,7 @@ class StepCode(enum.Enum):
     SLA_EXPIRED = "sla_expired"
     RETURN = "return"
     RETURN_SKIPPED = "return_skipped"
+    OWNER_REFUSED = "owner_refused"
 
 
 @quick_init

@@ -15,6 +15,9 @@ class JobKind(enum.StrEnum):
     AFTER_DAYS = "after_days"  # N days in a stage passed
     SLA = "sla"  # is the lead worked on yet?
     RETURN = "return"  # the owner is back from an absence
+    REROUTE = "reroute"  # the CRM refused the owner we wrote (deactivated, fired): route the lead again
+    TEAM_SYNC = "team_sync"  # read the CRM's users: teams of pools, who was deactivated
+    CRM_LOAD = "crm_load"  # `load: crm`: read open deals and overdue tasks per user
     HOOK_CHECK = "hook_check"  # is our webhook in the CRM still there and enabled? repair it if not
 
 
@@ -54,6 +57,8 @@ class AuditKind(enum.StrEnum):
     PAUSE = "pause"
     RESUME = "resume"
     CONFIG = "config"
+    TEAM = "team"  # a team sync changed who is in a pool, or who can own leads
+    OWNER_REFUSED = "owner_refused"  # the CRM refused the owner we wrote: the lead is routed again
     RETENTION = "retention"
     RESTORED = "restored"  # a lead recorded deleted came back (amoCRM's restore from the trash)
     WRITE_CANCELLED = "write_cancelled"  # the CRM refused a write because the lead is gone

@@ -41,6 +41,7 @@ from core.lifecycle_types import (
 )
 from core.model import Lead
 from core.policy import Policy
+from core.refused import owner_refused
 from core.state import RoutingState
 
 __all__ = ["Transition", "apply_assign", "step"]
@@ -200,6 +201,8 @@ def _timer(
         after, effects = sla_rang(life, data, lead, policy, state, now)
     elif event.kind is JobKind.AFTER_DAYS:
         after, effects = handoff_timer(life, data, lead, policy, state, now)
+    elif event.kind is JobKind.REROUTE:
+        after, effects = owner_refused(life, data, lead, policy, state, now)
     else:
         after, effects = owner_back(life, data, lead, policy, now)
     if after.owner_user != life.owner_user:

@@ -224,6 +224,19 @@ class Pool:
     value: LeadValue = LeadValue()  # what a lead is worth, for `balance: value` and every view of value
     tiers: tuple[Tier, ...] = ()  # `balance: tiers`
     junk: JunkCredit | None = None
+    crm_team: str | None = None  # `members: {crm_group|department: NAME}`: members also come from the CRM
+
+
+@dataclass(frozen=True, slots=True)
+class CrmLoad:
+    """`load: crm`: open leads are the CRM's open deals per user, plus overdue tasks at a weight."""
+
+    overdue_tasks: float = 0.0
+    refresh_minutes: int = 5
+
+    def open_of(self, deals: int, overdue: int) -> int:
+        """The open load a user's open deals and overdue tasks make (rounded to a whole lead)."""
+        return deals + round(self.overdue_tasks * overdue)
 
 
 @dataclass(frozen=True, slots=True)

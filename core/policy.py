@@ -11,6 +11,7 @@ from core.availability import ShiftCalendar
 from core.conditions import Condition
 from core.matcher import RuleMatcher, _Unmatched
 from core.model import (
+    CrmLoad,
     Manager,
     ManagerKey,
     NobodyAvailable,
@@ -77,6 +78,8 @@ class Policy:
     version: str = ""
     count_overrides: bool = False  # a person's responsible change moves the lead's share too
     by_user_id: Mapping[UserId, ManagerKey] = field(default_factory=dict)
+    newcomer: Manager | None = None  # the defaults a person found in a CRM team gets (key and id unset)
+    crm_load: CrmLoad | None = None  # `load: crm`: open leads as the CRM counts them (the shell reads them)
     calendar: ShiftCalendar = field(default_factory=ShiftCalendar, compare=False, repr=False)
     matcher: RuleMatcher[Rule] = field(init=False, compare=False, repr=False)
 

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from core.model import Lead, UserId
+from core.team import CrmPerson
 
 
 class WriteKind(enum.Enum):
@@ -51,6 +52,7 @@ class WriteResult:
     error: str = ""
     retry_after: float | None = None
     detail: dict[str, str] = field(default_factory=dict)
+    owner_refused: bool = False  # PERMANENT because the CRM says this user cannot own leads (any more)
 
 
 class CrmPort(Protocol):
@@ -95,6 +97,24 @@ class BatchReader(Protocol):
 
     def fetch_leads(self, lead_ids: Sequence[str]) -> dict[str, Lead | None]:
         """The leads by id (None for those that no longer exist)."""
+        ...
+
+
+@runtime_checkable
+class TeamReader(Protocol):
+    """A CRM that lists its users with their teams: pools follow it, and nobody it deactivated is chosen."""
+
+    def team(self) -> list[CrmPerson]:
+        """Every user (active or not) with the groups or departments they are in, every page read."""
+        ...
+
+
+@runtime_checkable
+class LoadReader(Protocol):
+    """A CRM that counts, per user, the deals open now and the tasks overdue (`load: crm`)."""
+
+    def open_load(self, user_ids: Sequence[UserId], now: datetime) -> dict[UserId, tuple[int, int]]:
+        """(open deals, overdue open tasks) of each user, read in batches."""
         ...
 
 

@@ -13,6 +13,7 @@ from adapters.admin import CrmField, CrmInventory, CrmPipeline, CrmUser, HookSta
 from adapters.amocrm.catalog import SYSTEM_STAGES, Catalog
 from adapters.amocrm.factory import build_http
 from adapters.amocrm.schemas import Named, PipelineOut, UserOut, WebhookOut, embedded
+from adapters.amocrm.team import read_team
 from adapters.amocrm.transport import AmoHttp
 from adapters.errors import CrmError, PermanentCrmError
 
@@ -40,6 +41,7 @@ class AmoAdmin:
             pipelines=tuple(CrmPipeline(p.name, _stage_names(p)) for p in pipelines),
             fields=tuple(CrmField(str(f.id), f.name, tuple(e.value for e in f.enums or ())) for f in fields),
             users=tuple(self._users()),
+            team=tuple(read_team(self.http)),
         )
 
     def _users(self) -> list[CrmUser]:

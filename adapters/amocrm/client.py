@@ -8,13 +8,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from adapters.amocrm.catalog import Catalog
+from adapters.amocrm.load import open_load
 from adapters.amocrm.mapping import moment
 from adapters.amocrm.reads import LeadReader
 from adapters.amocrm.schemas import LeadOut, embedded
+from adapters.amocrm.team import read_team
 from adapters.amocrm.transport import AmoHttp
 from adapters.amocrm.writes import Writer
 from core.model import Lead
 from core.ports import ChangedLead, CrmWrite, WriteKind, WriteResult, WriteStatus
+from core.team import CrmPerson
 
 log = logging.getLogger("leadrouter.amocrm")
 
@@ -81,6 +84,14 @@ class AmoCrmClient:
                 created = moment(lead.created_at) or since
                 changed[str(lead.id)] = ChangedLead(str(lead.id), created, moment(lead.updated_at) or created)
         return sorted(changed.values(), key=lambda c: (c.updated_at, c.lead_id))
+
+    def team(self) -> list[CrmPerson]:
+        """Every user with their group, and whether they can own leads (§2.4; an admin's token)."""
+        return read_team(self.http)
+
+    def open_load(self, user_ids: Sequence[int], now: datetime) -> dict[int, tuple[int, int]]:
+        """(open leads, overdue open tasks) per user, read 25 users a list call (`load: crm`)."""
+        return open_load(self.http, user_ids, now)
 
     def close(self) -> None:
         """Close the HTTP connections."""

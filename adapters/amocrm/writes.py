@@ -9,7 +9,9 @@ only `id` + `responsible_user_id` (§6), refused items handled as below.
 amoCRM validates a batch as a whole: one bad item (an inactive responsible, §6) gets the whole
 request a 400 whose `validation-errors` name the items by index (§4), and — as far as the docs
 and reports go [U] — nothing of it is applied. So the refused items are marked PERMANENT with
-amoCRM's path and detail (they go to dead letters: a second try gets the same answer), and the
+amoCRM's path and detail (they go to dead letters: a second try gets the same answer; a
+`NotSupportedChoice` on `responsible_user_id` is flagged `owner_refused`, and the outbox routes
+the lead again instead), and the
 rest is sent again at once, without them, in the same call: no delay, no attempt spent, no good
 write left waiting behind a bad neighbour. A 422 naming no item is the size cap (§2.3): the batch
 is halved, and the smaller cap kept. Transient trouble (429, 5xx, timeouts, a ban, a token being
@@ -253,7 +255,11 @@ def _item_refused(error: ValidationFailed, problems: list[tuple[str, str]]) -> W
         reason = f"{said}: {what} at {where}"
         return WriteResult(WriteStatus.GONE, reason, detail={"status": str(error.status), "path": where})
     reason = f"{said}: {what}" + (f" at {where}" if where else "")
-    return _refused(reason, status=str(error.status), path=where, problem=what)
+    detail = {"status": str(error.status), "path": where, "problem": what}
+    # An inactive (or free, or deleted) responsible is "not a valid choice" (§2.3, §6): the lead is
+    # routed again rather than dead-lettered, and the user is never chosen again.
+    owner = any(p == "responsible_user_id" and w.startswith("NotSupportedChoice") for p, w in problems)
+    return WriteResult(WriteStatus.PERMANENT, reason, detail=detail, owner_refused=owner)
 
 
 def _lead_missing(path: str, problem: str) -> bool:

@@ -62,6 +62,7 @@ class Bitrix24Admin:
             pipelines=tuple(CrmPipeline(name, tuple(stages)) for name, stages in funnels.items()),
             fields=tuple(CrmField(f.id, f.label, tuple(f.items.values())) for f in catalog.fields().values()),
             users=tuple(directory.users(self.client.transport, active_only=False)),
+            team=tuple(directory.team(self.client.transport)),
         )
 
     def install(self, public_url: str) -> list[str]:

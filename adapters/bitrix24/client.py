@@ -28,7 +28,16 @@ from adapters.errors import CrmError
 from adapters.storage.engine import reading
 from adapters.storage.seen import seen_ids
 from core.model import Lead
-from core.ports import ChangedLead, CrmPort, CrmWrite, Reconcilable, WriteChecker, WriteKind, WriteResult
+from core.ports import (
+    ChangedLead,
+    CrmPort,
+    CrmWrite,
+    Reconcilable,
+    WriteChecker,
+    WriteKind,
+    WriteResult,
+)
+from core.team import CrmPerson
 
 
 def _utc_now() -> datetime:
@@ -153,6 +162,14 @@ class Bitrix24Client:
     def users(self) -> list[CrmUser]:
         """Active users with their department names."""
         return directory.users(self.transport)
+
+    def team(self) -> list[CrmPerson]:
+        """Every employee with their departments (and those above), and whether they are still on staff."""
+        return directory.team(self.transport)
+
+    def open_load(self, user_ids: Sequence[int], now: datetime) -> dict[int, tuple[int, int]]:
+        """(open deals or leads, overdue to-dos) per user, from list totals in batches (`load: crm`)."""
+        return directory.open_load(self.transport, self.entity, user_ids, now)
 
     def absences(self, user_ids: Sequence[int]) -> dict[int, datetime | None]:
         """Until when each user is away by the absence chart (`im.user.list.get` `absent`), or None."""

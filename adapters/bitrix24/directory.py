@@ -16,6 +16,7 @@ from adapters.bitrix24.batch import chunks, run_batch
 from adapters.bitrix24.mapping import integer, moment, text
 from adapters.bitrix24.transport import Transport
 from core.ports import ChangedLead
+from core.team import CrmPerson
 
 PAGE = 50
 
@@ -87,6 +88,65 @@ def users(transport: Transport, *, active_only: bool = True) -> list[CrmUser]:
             )
         )
     return result
+
+
+def team(transport: Transport) -> list[CrmPerson]:
+    """Every employee, active (not dismissed) or not, with their departments and every department
+    above them: a pool following a department takes its sub-departments too (§2.5)."""
+    rows = paged(transport, "department.get", {})
+    names = {str(d.get("ID")): str(d.get("NAME") or "") for d in rows}
+    parents = {str(d.get("ID")): str(d.get("PARENT") or "") for d in rows}
+    people = []
+    for person in paged(transport, "user.get", {"FILTER": {"USER_TYPE": "employee"}}):
+        user_id = integer(person.get("ID"))
+        if user_id is None:
+            continue
+        teams: list[str] = []
+        for unit in person.get("UF_DEPARTMENT") or []:
+            seen: set[str] = set()
+            current = str(unit)
+            while current and current in names and current not in seen:  # up to the root, once
+                seen.add(current)
+                teams.append(names[current])
+                current = parents.get(current, "")
+        name = " ".join(x for x in (text(person.get("NAME")), text(person.get("LAST_NAME"))) if x)
+        people.append(
+            CrmPerson(
+                user_id=user_id,
+                name=name or text(person.get("EMAIL")) or f"user {user_id}",
+                active=person.get("ACTIVE") in (True, "Y", "true", "1"),
+                teams=tuple(dict.fromkeys(t for t in teams if t)),
+            )
+        )
+    return people
+
+
+def open_load(
+    transport: Transport, entity: str, user_ids: Sequence[int], now: datetime
+) -> dict[int, tuple[int, int]]:
+    """(open deals, overdue open to-dos) per user, from list totals in `batch` (§2.4 "load counting"):
+    `crm.<entity>.list` with the stage semantics "P" (in progress) and `crm.activity.list` with
+    COMPLETED N and DEADLINE past, `select [ID]`, one command each per user, 50 commands a request."""
+    semantic = "STATUS_SEMANTIC_ID" if entity == "lead" else "STAGE_SEMANTIC_ID"
+    stamp = now.astimezone(UTC).isoformat(timespec="seconds")
+    calls: dict[str, tuple[str, dict[str, Any]]] = {}
+    for user in sorted(set(user_ids)):
+        calls[f"d{user}"] = (
+            f"crm.{entity}.list",
+            {"filter": {"ASSIGNED_BY_ID": user, semantic: "P"}, "select": ["ID"]},
+        )
+        overdue = {"RESPONSIBLE_ID": user, "COMPLETED": "N", "<DEADLINE": stamp}
+        calls[f"t{user}"] = ("crm.activity.list", {"filter": overdue, "select": ["ID"]})
+    outcome = run_batch(transport, calls)
+    for key in calls:
+        if key in outcome.errors:
+            raise outcome.errors[key]
+
+    def total(key: str) -> int:
+        found = outcome.totals.get(key)
+        return int(found) if found is not None else len(outcome.results.get(key) or [])
+
+    return {u: (total(f"d{u}"), total(f"t{u}")) for u in user_ids}
 
 
 def absences(transport: Transport, user_ids: Sequence[int]) -> dict[int, datetime | None]:

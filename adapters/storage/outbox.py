@@ -22,6 +22,7 @@ from adapters.storage.tables import outbox
 from core.ports import CrmWrite, WriteKind
 
 PENDING, SENDING, SENT, DEAD, CANCELLED = "pending", "sending", "sent", "dead", "cancelled"
+REROUTED = "rerouted"  # the CRM refused the owner: the lead was routed again, these writes are void
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +34,7 @@ class OutboxItem:
     lead_id: str
     attempts: int
     write: CrmWrite
+    assignment_id: int | None = None
 
 
 def write_to_payload(write: CrmWrite) -> dict[str, Any]:
@@ -133,7 +135,10 @@ def claim_writes(
                 .where(outbox.c.id.in_([r.id for r in rows]))
                 .values(state=SENDING, lease_expires=now + lease, attempts=outbox.c.attempts + 1)
             )
-    return [OutboxItem(r.id, r.crm, r.lead_id, r.attempts + 1, payload_to_write(r.payload)) for r in rows]
+    return [
+        OutboxItem(r.id, r.crm, r.lead_id, r.attempts + 1, payload_to_write(r.payload), r.assignment_id)
+        for r in rows
+    ]
 
 
 def mark_sent(connection: Connection, item: OutboxItem, now: datetime) -> None:
@@ -166,6 +171,18 @@ def mark_dead(connection: Connection, item: OutboxItem, error: str) -> None:
     """The write failed for good: a dead letter, visible and replayable."""
     connection.execute(
         update(outbox).where(outbox.c.id == item.id).values(state=DEAD, lease_expires=None, last_error=error)
+    )
+
+
+def mark_rerouted(connection: Connection, item: OutboxItem, error: str) -> None:
+    """The CRM refused the owner of this write: it, and every unsent write of its assignment (the
+    task and note for that owner), are void; the lead is being routed again."""
+    unsent = outbox.c.state.in_([PENDING, SENDING, DEAD])
+    mine = outbox.c.id == item.id
+    if item.assignment_id is not None:
+        mine = or_(mine, and_(outbox.c.assignment_id == item.assignment_id, unsent))
+    connection.execute(
+        update(outbox).where(mine).values(state=REROUTED, lease_expires=None, last_error=error)
     )
 
 

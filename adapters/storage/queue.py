@@ -225,6 +225,14 @@ def has_open_job(connection: Connection, kind: JobKind, crm: str) -> bool:
     return connection.execute(query).first() is not None
 
 
+def make_due(connection: Connection, kind: JobKind, crm: str, now: datetime) -> bool:
+    """Bring a waiting job of this kind forward to now; False if none is waiting."""
+    result = connection.execute(
+        update(jobs).where(jobs.c.kind == kind, jobs.c.crm == crm, jobs.c.state == PENDING).values(run_at=now)
+    )
+    return bool(result.rowcount)
+
+
 def due_now(connection: Connection, kind: JobKind, crm: str, now: datetime) -> None:
     """Make a waiting job of this kind for this CRM due at `now` (if it was due later)."""
     connection.execute(

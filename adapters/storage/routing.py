@@ -7,7 +7,7 @@ shares exactly as one worker would give them, however many workers run.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -44,9 +44,15 @@ def manager_loads(connection: Connection) -> dict[str, ManagerLoad]:
 
 
 def save_routing_state(
-    connection: Connection, before: RoutingState, after: RoutingState, now: datetime
+    connection: Connection,
+    before: RoutingState,
+    after: RoutingState,
+    now: datetime,
+    offsets: Mapping[str, int] | None = None,
 ) -> None:
-    """Write back the pools and loads a decision changed."""
+    """Write back the pools and loads a decision changed. `offsets` is what the state's open loads
+    were raised by over the stored ones (`load: crm`): the table keeps counting leads we handed out."""
+    offsets = offsets or {}
     for name, state in after.pools.items():
         if before.pools.get(name) != state:
             connection.execute(
@@ -70,7 +76,7 @@ def save_routing_state(
                     manager=key,
                     day=load.day,
                     today=load.today,
-                    open=load.open,
+                    open=max(load.open - offsets.get(key, 0), 0),
                 )
             )
 
@@ -116,3 +122,9 @@ def insert_assignments(connection: Connection, rows: Sequence[dict[str, Any]]) -
 def insert_split_adjustments(connection: Connection, rows: Sequence[dict[str, Any]]) -> None:
     """Store the -1/+1 share moves of an override counted toward the new owner (one executemany)."""
     connection.execute(split_adjustments.insert(), list(rows))
+
+
+def assignment_pool(connection: Connection, assignment_id: int) -> str | None:
+    """The pool an assignment was decided in (None: continuity, a fallback, a return)."""
+    row = connection.execute(select(assignments.c.pool).where(assignments.c.id == assignment_id)).first()
+    return row.pool if row is not None else None

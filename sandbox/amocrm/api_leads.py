@@ -54,12 +54,14 @@ def leads_blueprint(account: Account, hooks: HookSender) -> Blueprint:
     @bp.get("/api/v4/leads")
     def list_leads() -> Response:
         ids, created, updated = _ids(), _range("created_at"), _range("updated_at")
+        owners = _ids("filter[responsible_user_id]")
         query = request.args.get("query", "")
         with account.lock:
             leads = [
                 lead
                 for lead in account.leads.values()
                 if (ids is None or lead.id in ids)
+                and (owners is None or lead.responsible_user_id in owners)
                 and created[0] <= lead.created_at <= created[1]
                 and updated[0] <= lead.updated_at <= updated[1]
                 and (not query or _matches(lead.name, lead.fields, query))

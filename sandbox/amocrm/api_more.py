@@ -91,7 +91,9 @@ def more_blueprint(account: Account, tokens: Tokens) -> Blueprint:
             for v in args.getlist("filter[entity_id][]") + args.getlist("filter[entity_id]")
             if v.isdigit()
         }
-        user = args.get("filter[responsible_user_id]")
+        users = set(
+            args.getlist("filter[responsible_user_id][]") + args.getlist("filter[responsible_user_id]")
+        )
         done = args.get("filter[is_completed]")
         items = []
         with account.lock:
@@ -100,7 +102,7 @@ def more_blueprint(account: Account, tokens: Tokens) -> Blueprint:
                     continue
                 if ids and task.get("entity_id") not in ids:
                     continue
-                if user is not None and str(task.get("responsible_user_id")) != user:
+                if users and str(task.get("responsible_user_id")) not in users:
                     continue
                 if done is not None and bool(task.get("is_completed")) != (done in ("1", "true")):
                     continue

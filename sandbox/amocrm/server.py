@@ -16,7 +16,7 @@ from sandbox.amocrm.changes import apply_lead_changes, create_lead
 from sandbox.amocrm.guard import Faults, Limiter, Tokens
 from sandbox.amocrm.hooks import HookSender
 from sandbox.amocrm.render import problem
-from sandbox.amocrm.state import Account, Lead, Party, seed
+from sandbox.amocrm.state import Account, Lead, Party, User, seed
 
 ADMIN = 504100
 BANNED = "Аккаунт заблокирован за неоднократное превышение количества запросов в секунду (account blocked)"
@@ -117,6 +117,35 @@ class AmoEmulator:
                 party.fields[phone_field.id] = [{"value": phone, "enum_code": "WORK"}]
             account.parties[party.id] = party
         return party
+
+    def add_user(self, user_id: int, name: str, *, group: str | None = None, **rights: bool) -> User:
+        """An admin adds a user (Settings → Users), in a group by name (created if new); from then on
+        `GET /api/v4/users` lists them and they can own leads (§2.4)."""
+        account = self.account
+        with account.lock:
+            group_id = self._group_id(group) if group is not None else None
+            user = User(user_id, name, f"user{user_id}@example.ru", group_id=group_id, **rights)
+            account.users[user_id] = user
+        return user
+
+    def deactivate_user(self, user_id: int) -> None:
+        """An admin deactivates a user: listed with `rights.is_active: false`, kept in their group, and
+        refused as a responsible from now on (400 `NotSupportedChoice`, §2.3, §6)."""
+        with self.account.lock:
+            self.account.users[user_id].is_active = False
+
+    def move_user(self, user_id: int, group: str | None) -> None:
+        """An admin moves a user to another group (by name; None: out of every group)."""
+        with self.account.lock:
+            self.account.users[user_id].group_id = self._group_id(group) if group is not None else None
+
+    def _group_id(self, name: str) -> int:
+        groups = self.account.groups
+        found = next((gid for gid, gname in groups.items() if gname == name), None)
+        if found is None:
+            found = max(groups, default=0) + 1
+            groups[found] = name
+        return found
 
     def person_sets_responsible(self, lead_id: int, user_id: int, *, by: int = ADMIN) -> None:
         """A person changes the responsible in the card: `responsible_lead` + `update_lead`."""

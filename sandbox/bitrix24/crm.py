@@ -45,7 +45,7 @@ def _record_id(params: dict[str, Any]) -> int:
 def _comparable(field: str, value: Any) -> Any:
     if field == "ID" or (field.endswith("_ID") and str(value).isdigit()):
         return int(value) if str(value).lstrip("-").isdigit() else value
-    if field.startswith("DATE_") and isinstance(value, str) and value:
+    if (field.startswith("DATE_") or field == "DEADLINE") and isinstance(value, str) and value:
         return datetime.fromisoformat(value)
     return "" if value is None else str(value)
 

@@ -80,6 +80,18 @@ class PortalSetup:
         if absent:
             self.portal.users[uid]["_absent"] = absent
 
+    def dismiss_user(self, uid: int) -> None:
+        """HR dismisses an employee: `user.get` shows `ACTIVE: false`, and `FILTER {ACTIVE: true}`
+        leaves them out (§2.5). Their deals stay theirs; nothing stops a write naming them
+        (the docs say nothing of it), so the team sync is what keeps them from new leads."""
+        with self.portal.lock:
+            self.portal.users[uid]["ACTIVE"] = False
+
+    def move_user(self, uid: int, departments: tuple[int, ...]) -> None:
+        """An employee changes departments (UF_DEPARTMENT)."""
+        with self.portal.lock:
+            self.portal.users[uid]["UF_DEPARTMENT"] = list(departments)
+
     def add_department(self, did: int, name: str, parent: int | None = None) -> None:
         """A department."""
         self.portal.departments[did] = {

@@ -16,7 +16,7 @@ from adapters.errors import AdapterError
 from core.texts import texts
 from webhook_app.cli import help_for
 from webhook_app.config import ConfigError, LoadedConfig, load_config
-from webhook_app.config.online import check_online
+from webhook_app.config.online import check_online, resolved_teams
 from webhook_app.config.problems import Reporter
 from webhook_app.config.summary import render_summary
 from webhook_app.config.yamlsource import read_source
@@ -92,6 +92,9 @@ def online(loaded: LoadedConfig) -> int:
             users=len(inventory.users),
         )
     )
+    teams = resolved_teams(loaded.policy, inventory, words["online_cannot_own"])
+    if teams:
+        print(words["online_teams"], *teams, sep="\n")
     return 0
 
 

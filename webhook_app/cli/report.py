@@ -18,6 +18,7 @@ from webhook_app.cli import help_for
 from webhook_app.cli.common import open_database, parse_since, print_rows
 from webhook_app.cli.words import CliWords
 from webhook_app.config import ConfigError, load_config
+from webhook_app.config.team import with_stored_team
 from webhook_app.settings import resolve_config_path
 
 COLUMNS = (
@@ -87,10 +88,10 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"leadrouter report: {exc}", file=sys.stderr)
         return 2
-    policy = loaded.policy
+    engine = open_database()
+    policy = with_stored_team(engine, loaded.policy, str(loaded.crm.type))  # CRM-team members' names, shares
     months = _months_before(until.astimezone(policy.tz).date())
     history_start = datetime(months[0][0], months[0][1], 1, tzinfo=policy.tz)
-    engine = open_database()
     received, closed, history = _rows(engine, since, until, history_start, policy.tz)
     credits = _credits(engine, since, until)
     report = build_report(policy, received, closed)

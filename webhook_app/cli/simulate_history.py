@@ -20,6 +20,7 @@ from core.reasons import Renderer
 from core.texts import texts
 from webhook_app.cli.common import open_database, parse_since
 from webhook_app.config import ConfigError, LoadedConfig, load_config
+from webhook_app.config.team import with_stored_team
 from webhook_app.offline.whatif import LifeReplay, run_whatif, whatif_json
 from webhook_app.offline.whatif_table import print_comparison
 from webhook_app.offline.writers import make_writer
@@ -49,8 +50,9 @@ def run_history(args: argparse.Namespace, loaded: LoadedConfig, out: IO[str]) ->
         print(f"leadrouter simulate: --from-history: {exc}", file=sys.stderr)
         return 1
     engine = open_database()
-    policy = loaded.policy
-    actual = in_force(engine, policy)
+    crm = str(loaded.crm.type)
+    policy = with_stored_team(engine, loaded.policy, crm)  # pools following a CRM team: as last synced
+    actual = with_stored_team(engine, in_force(engine, loaded.policy), crm)
     progress = sys.stderr.isatty() if args.progress is None else args.progress
     total = count_history(engine, since, now)
     if total == 0:

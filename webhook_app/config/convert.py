@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from zoneinfo import ZoneInfo
 
-from core.model import ALWAYS, Absence, Manager, OnAssign, StageRef, TaskTemplate, WeeklySchedule
+from core.model import ALWAYS, Absence, CrmLoad, Manager, OnAssign, StageRef, TaskTemplate, WeeklySchedule
 from core.policy import Continuity, Handoff, Policy, Rule
 from webhook_app.config.conditions import compile_condition
 from webhook_app.config.pools import build_pool
@@ -44,6 +44,10 @@ def build_policy(doc: ConfigModel, version: str, report: Reporter) -> Policy:
         version=version,
         count_overrides=doc.overrides.count_toward_share,
         by_user_id={m.crm_user_id: key for key, m in managers.items()},
+        crm_load=CrmLoad(doc.load.overdue_tasks, doc.load.refresh_minutes)
+        if doc.load.from_ == "crm"
+        else None,
+        newcomer=Manager(key="", crm_user_id=0, tz=tz, schedule=default_schedule, holidays=company_holidays),
     )
 
 

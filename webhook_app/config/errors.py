@@ -90,6 +90,14 @@ def _path(data: object, loc: tuple[int | str, ...]) -> Path:
     for part in loc:
         if part == "[key]":
             continue  # pydantic marks errors in a dict key itself; the key is already in the path
+        if part == "crm_team" and isinstance(node, Mapping) and "crm_team" not in node:
+            at, node = _team_entry(node, path)  # taken out of `members` by the schema: point there
+            if at is not None and isinstance(node, list):
+                path.append(at)
+                node = node[at]
+            continue
+        if isinstance(node, list) and path[-1:] == ["members"] and isinstance(part, int):
+            part = _raw_member_index(node, part)
         if isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
             path.append(part)
             node = node[part]
@@ -103,9 +111,27 @@ def _path(data: object, loc: tuple[int | str, ...]) -> Path:
     return tuple(path)
 
 
+def _team_entry(pool: Mapping[Any, Any], path: list[PathPart]) -> tuple[int | None, object]:
+    """Where a pool's CRM team is written: `members` itself, or its mapping item in the list."""
+    members = pool.get("members")
+    path.append("members")
+    if isinstance(members, list):
+        at = next((i for i, item in enumerate(members) if isinstance(item, Mapping)), None)
+        return at, members
+    return None, members
+
+
+def _raw_member_index(members: list[Any], index: int) -> int:
+    """The index as written of the `index`-th named member (a CRM team's mapping is not counted)."""
+    named = [i for i, item in enumerate(members) if not isinstance(item, Mapping)]
+    return named[index] if 0 <= index < len(named) else index
+
+
 def _message(error: ErrorDetails, path: Path, root: type[BaseModel], words: Mapping[str, str]) -> str:
     kind, msg = error["type"], error["msg"]
     if kind == "extra_forbidden":
+        if "crm_team" in error["loc"]:  # a CRM team written among a pool's members
+            return _unknown_field(str(path[-1]), ["crm_group", "department"], words)
         return _unknown_field(str(path[-1]), _field_names(root, path[:-1]), words)
     if kind == "missing":
         return words["missing"]

@@ -27,6 +27,8 @@ from adapters.storage.configs import newest, newest_id, record_refusal, record_v
 from core.policy import Policy
 from webhook_app.config import ConfigError, LoadedConfig, load_config
 from webhook_app.config.startup import load_at_startup
+from webhook_app.config.team import TeamFollower
+from webhook_app.pipeline.team_sync import request_team_sync
 
 log = logging.getLogger("leadrouter.config")
 POLL_SECONDS = 2.0
@@ -54,10 +56,17 @@ class ConfigHolder:
         self.loaded_at: datetime | None = clock()
         self.last_error = str(refused) if refused else None  # the last refusal, until a load succeeds
         self._checked = 0.0
+        self.team = TeamFollower(engine, poll_seconds)
         self._publish_startup(from_file=refused is None)
 
     def policy(self) -> Policy:
-        """The policy in force right now (looking for a newer version first, at most every few seconds)."""
+        """The policy in force right now, with the CRM's team as last synced folded in (looking for
+        a newer version of either first, at most every few seconds)."""
+        self.sync()
+        return self.team.apply(self.current.policy, str(self.current.crm.type))
+
+    def config_policy(self) -> Policy:
+        """The policy of the config alone, without the CRM's team (what the file says)."""
         self.sync()
         return self.current.policy
 
@@ -140,6 +149,7 @@ class ConfigHolder:
                 connection, fresh.version, str(fresh.path), fresh.raw, self.clock(), by
             )
             settle_fallback(connection, self.clock())
+            request_team_sync(connection, str(fresh.crm.type), self.clock())  # a pool may follow another team
         with self._lock:
             self.current, self.version_id = fresh, version_id
             self.loaded_at = self.clock()
@@ -152,6 +162,7 @@ class ConfigHolder:
             self.last_error = None
         with self.engine.begin() as connection:
             settle_fallback(connection, self.clock())
+            request_team_sync(connection, str(self.current.crm.type), self.clock())
 
     def _refused(self, exc: ConfigError, by: str) -> None:
         self.last_error = str(exc)
@@ -194,5 +205,6 @@ def reload_file(
         if row is None or row.version != fresh.version:
             record_version(connection, fresh.version, str(path), fresh.raw, clock(), by)
         settle_fallback(connection, clock())
+        request_team_sync(connection, str(fresh.crm.type), clock())  # `reload` re-reads the team too
     log.info("config version %s put in force (%s)", fresh.version, by)
     return fresh

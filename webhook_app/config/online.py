@@ -15,6 +15,8 @@ from typing import Any
 
 from adapters.admin import CrmField, CrmInventory
 from core.conditions import normalize_text
+from core.policy import Policy
+from core.team import Team, with_team
 from webhook_app.config.problems import Path, Reporter
 from webhook_app.config.schema import ConfigModel, StageModel
 
@@ -24,6 +26,7 @@ EQUALITY = ("equals", "in")  # the operators whose operands are values the field
 def check_online(doc: ConfigModel, crm: CrmInventory, report: Reporter) -> None:
     """Report every name in `doc` that `crm` does not have, and managers who cannot own leads."""
     _users(doc, crm, report)
+    _teams(doc, crm, report)
     for i, handoff in enumerate(doc.handoffs):
         for key in ("on_stage", "in_stage"):
             stage = getattr(handoff, key)
@@ -59,6 +62,43 @@ def _users(doc: ConfigModel, crm: CrmInventory, report: Reporter) -> None:
                 f"CRM user {user.id} ({user.name}) is deactivated or cannot own leads; "
                 "set `active: false` or remove the manager",
             )
+
+
+def _teams(doc: ConfigModel, crm: CrmInventory, report: Reporter) -> None:
+    """A pool's CRM team must exist: an amoCRM group, a Bitrix24 department someone is in."""
+    known = sorted({team for person in crm.team for team in person.teams})
+    what = "amoCRM user group" if doc.crm.type == "amocrm" else "Bitrix24 department"
+    for name, pool in doc.pools.items():
+        team = pool.crm_team
+        if team is None or team.name in known:
+            continue
+        path: Path = ("pools", name, "members") if team.at is None else ("pools", name, "members", team.at)
+        report.error(path, _unknown(what, team.name, known, where=" (nobody is in it)", every=True))
+
+
+def resolved_teams(
+    policy: Policy, crm: CrmInventory, cannot_own: str = "cannot own leads: {names}"
+) -> list[str]:
+    """Each pool following a CRM team, with the members it has now (as a team sync would find them)."""
+    folded = with_team(policy, Team(crm.team))
+    lines = []
+    for name, pool in folded.pools.items():
+        if pool.crm_team is None:
+            continue
+        members = [folded.managers[k] for k in pool.members]
+        names = ", ".join(m.label for m in members if m.active) or "nobody"
+        out = [
+            m.label
+            for m in folded.managers.values()
+            if not m.active and m.crm_user_id in _team_ids(crm, pool.crm_team)
+        ]
+        line = f"  {name} ← «{pool.crm_team}»: {names}"
+        lines.append(line + (f" ({cannot_own.format(names=', '.join(out))})" if out else ""))
+    return lines
+
+
+def _team_ids(crm: CrmInventory, team: str) -> set[int]:
+    return {p.user_id for p in crm.team if team in p.teams}
 
 
 def _stage_ref(stage: StageModel, path: Path, crm: CrmInventory, report: Reporter) -> None:

@@ -58,6 +58,7 @@ def build_pool(name: str, model: PoolModel, doc: ConfigModel, report: Reporter) 
         value=lead_value(model.value, (*path, "value"), report),
         tiers=tiers(model, path, report),
         junk=junk_credit(model.junk),
+        crm_team=model.crm_team.name if model.crm_team is not None else None,
     )
 
 

@@ -86,8 +86,15 @@ def layout(doc: ConfigModel) -> Layout:
     """The users, pipelines, stages and fields the config names, for the emulated account."""
     crm = doc.crm
     is_amo = crm.type == "amocrm"
+    teams = {
+        member: pool.crm_team.name
+        for pool in doc.pools.values()
+        if pool.crm_team is not None
+        for member in pool.members
+    }  # the emulated account puts the people named beside a CRM team in that group
     people = tuple(
-        Person(m.crm_user_id, m.name or key, m.active, m.role or "") for key, m in doc.managers.items()
+        Person(m.crm_user_id, m.name or key, m.active, teams.get(key) or m.role or "")
+        for key, m in doc.managers.items()
     )
     stages: list[tuple[str | None, str]] = []
     pipelines: list[str] = []

@@ -10,7 +10,7 @@ from datetime import date
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from webhook_app.config import shorthands
 
@@ -141,10 +141,30 @@ class JunkModel(Strict):
     max_per_week: Annotated[int, Field(ge=0)] = 3
 
 
+class TeamSourceModel(Strict):
+    """`{crm_group: NAME}` (an amoCRM user group) or `{department: NAME}` (a Bitrix24 department)."""
+
+    crm_group: str | None = Field(None, min_length=1)
+    department: str | None = Field(None, min_length=1)
+    at: int | None = None  # its index in `members` (None: `members` is this mapping alone)
+
+    @model_validator(mode="after")
+    def _one(self) -> TeamSourceModel:
+        if (self.crm_group is None) == (self.department is None):
+            raise ValueError("expected one of {crm_group: NAME} (amoCRM) or {department: NAME} (Bitrix24)")
+        return self
+
+    @property
+    def name(self) -> str:
+        """The group's or department's name."""
+        return self.crm_group or self.department or ""
+
+
 class PoolModel(Strict):
     """A group of managers sharing leads by one strategy."""
 
     members: list[str] = []
+    crm_team: TeamSourceModel | None = None  # taken out of `members` (see `_split_members`)
     strategy: str = "round_robin"
     weights: dict[str, PositiveNumber] = {}
     on_return: Annotated[int | None, BeforeValidator(shorthands.on_return)] = 0
@@ -160,6 +180,12 @@ class PoolModel(Strict):
     value: Annotated[ValueModel, BeforeValidator(shorthands.lead_value)] | None = None
     tiers: list[TierModel] = []
     junk: JunkModel | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _split_members(cls, data: Any) -> Any:
+        """`members: {crm_group: X}` or `[key, …, {crm_group: X}]`: the CRM team goes to `crm_team`."""
+        return shorthands.split_members(data)
 
 
 class RuleModel(Strict):
@@ -224,6 +250,15 @@ class OverridesModel(Strict):
     count_toward_share: bool = False
 
 
+class LoadModel(Strict):
+    """What "open leads" means for `least_loaded` and `max_open`: leads we handed out (`received`),
+    or what is open in the CRM now (`crm`: open deals, plus overdue tasks at `overdue_tasks` each)."""
+
+    from_: Literal["received", "crm"] = Field("received", alias="from")
+    overdue_tasks: Annotated[float, Field(ge=0)] = 0.0
+    refresh_minutes: PositiveInt = 5
+
+
 class HooksModel(Strict):
     """The hook check: how often our webhook in the CRM is read (and re-enabled when it is off)."""
 
@@ -248,4 +283,5 @@ class ConfigModel(Strict):
     on_assign: OnAssignModel = OnAssignModel()
     overrides: OverridesModel = OverridesModel()
     retention: RetentionModel = RetentionModel()
+    load: Annotated[LoadModel, BeforeValidator(shorthands.load)] = LoadModel()
     hooks: HooksModel = HooksModel()

@@ -47,6 +47,31 @@ def return_after_absence(value: object) -> object:
     raise ValueError("expected true, false or {only_untouched: true}")
 
 
+def split_members(data: object) -> object:
+    """A pool's `members` with a CRM team in it (`{crm_group: X}` alone or among the keys): the team
+    moves to `crm_team`, remembering where it was written (errors point there), the keys stay."""
+    if not isinstance(data, dict) or "crm_team" in data:
+        return data
+    members = data.get("members")
+    if isinstance(members, dict):
+        return {**data, "members": [], "crm_team": {**members, "at": None}}
+    if not isinstance(members, list):
+        return data
+    teams = [i for i, item in enumerate(members) if isinstance(item, dict)]
+    if not teams:
+        return data
+    if len(teams) > 1:
+        raise ValueError(f"members[{teams[1]}]: a pool follows one CRM team; name the others' people")
+    at = teams[0]
+    named = [item for item in members if not isinstance(item, dict)]
+    return {**data, "members": named, "crm_team": {**members[at], "at": at}}
+
+
+def load(value: object) -> object:
+    """`load: crm` / `load: received` → {from: …}."""
+    return {"from": value} if isinstance(value, str) else value
+
+
 def members_list(value: object) -> object:
     """`from: calls` → [calls]."""
     return [value] if isinstance(value, str) else value

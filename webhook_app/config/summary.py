@@ -69,6 +69,10 @@ class _Summary:
         task_text = w["task"].format(text=task.text, minutes=task.due_minutes) if task else w["no_task"]
         note = w["note_on"] if policy.on_assign.note else w["note_off"]
         lines.append(w["on_assign"].format(task=task_text, note=note))
+        load = policy.crm_load
+        if load is not None:
+            tasks = w["crm_load_tasks"].format(weight=f"{load.overdue_tasks:g}") if load.overdue_tasks else ""
+            lines.append(w["crm_load"].format(tasks=tasks, minutes=load.refresh_minutes))
         if policy.handoffs:
             lines += ["", w["handoffs"].format(count=len(policy.handoffs))]
             lines += [f"  {self._handoff(h)}" for h in policy.handoffs]
@@ -130,6 +134,8 @@ class _Summary:
             for k in p.members
         )
         parts = [f"{ljust(p.name, pool_width)}  {self.render.strategy(p.strategy)}: {members or '—'}"]
+        if p.crm_team is not None:
+            parts.append(w["crm_team"].format(team=p.crm_team))
         parts.append(_on_return(p, w))
         if p.sticky is not None:
             s = p.sticky

@@ -75,16 +75,18 @@ def _pool(name: str, pool: PoolModel, doc: ConfigModel, report: Reporter) -> Non
     if strategy is None:
         valid = ", ".join(sorted(REGISTRY))
         report.error((*path, "strategy"), f"unknown strategy '{pool.strategy}'; expected one of: {valid}")
-    elif strategy.needs_members and not pool.members:
+    elif strategy.needs_members and not pool.members and pool.crm_team is None:
         report.error((*path, "members"), f"a {pool.strategy} pool needs at least one member")
+    _crm_team(pool, path, doc, report)
     first: dict[str, int] = {}
     for i, member in enumerate(pool.members):
+        at = _written_at(pool, i)
         if member in first:
             report.error(
-                (*path, "members", i), f"duplicate member '{member}' (already members[{first[member]}])"
+                (*path, "members", at), f"duplicate member '{member}' (already members[{first[member]}])"
             )
-        elif check_manager(member, (*path, "members", i), doc, report):
-            first[member] = i
+        elif check_manager(member, (*path, "members", at), doc, report):
+            first[member] = at
     for member in pool.weights:
         _member_of(member, (*path, "weights", member), name, pool, doc, report)
     if pool.sticky is not None:
@@ -97,6 +99,33 @@ def _pool(name: str, pool: PoolModel, doc: ConfigModel, report: Reporter) -> Non
             report.error((*path, option), message)
     _heads(name, pool, doc, report)
     check_balance(name, pool, report)
+
+
+_TEAM_KEY = {"amocrm": "crm_group", "bitrix24": "department"}
+_CRM_NAME = {"amocrm": "an amoCRM", "bitrix24": "a Bitrix24"}
+
+
+def _crm_team(pool: PoolModel, path: Path, doc: ConfigModel, report: Reporter) -> None:
+    """A pool's CRM team must be of the config's CRM: amoCRM has groups, Bitrix24 departments."""
+    team = pool.crm_team
+    if team is None:
+        return
+    where: Path = (*path, "members") if team.at is None else (*path, "members", team.at)
+    wanted = _TEAM_KEY[doc.crm.type]
+    used = "crm_group" if team.crm_group is not None else "department"
+    if used != wanted:
+        report.error(
+            (*where, used),
+            f"'{used}' is not {_CRM_NAME[doc.crm.type]} team; write {{{wanted}: NAME}} instead",
+        )
+    if pool.strategy == "sticky":
+        report.error(where, "a sticky pool partitions among people named in the config, not a CRM team")
+
+
+def _written_at(pool: PoolModel, index: int) -> int:
+    """Where the `index`-th named member is written (a CRM team's mapping among them is not counted)."""
+    team = pool.crm_team
+    return index + 1 if team is not None and team.at is not None and index >= team.at else index
 
 
 def _member_of(

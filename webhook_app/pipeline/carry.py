@@ -57,12 +57,15 @@ from core.model import Lead
 from core.policy import Policy
 from core.ports import CrmWrite, WriteKind
 from core.reasons import Renderer
+from core.refused import PURPOSE as REFUSED
 from core.state import RoutingState
 from core.texts import texts
 from webhook_app.pipeline.assign import Planned, plan
 from webhook_app.pipeline.context import JobContext
+from webhook_app.pipeline.crm_load import crm_offsets, with_offsets
 from webhook_app.pipeline.decision_input import lead_to_json
 from webhook_app.pipeline.overrides import count_override
+from webhook_app.pipeline.refused import credit_reroute
 
 Key = tuple[str, str]  # (crm, lead id)
 _SAYS_THE_EVENT = (AuditKind.ECHO, AuditKind.STALE, AuditKind.IGNORED, AuditKind.STAGE_CHANGED)
@@ -91,14 +94,21 @@ class Carrier:
     waits: list[tuple[Job, datetime]] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)  # updates told, for what-if
     writing: set[Key] = field(default_factory=set)  # leads whose responsible write this transaction queued
+    offsets: dict[str, int] = field(default_factory=dict)  # `load: crm`: open loads as the CRM counts them
 
     def __post_init__(self) -> None:
         self.renderer = Renderer(self.policy)
 
+    def _routing_state(self) -> RoutingState:
+        """The locked routing state, with open loads from the CRM under `load: crm`."""
+        state = load_routing_state(self.connection, self.policy.pools, self.now)
+        self.offsets = crm_offsets(self.connection, self.ctx.crm.name, self.policy, state)
+        return with_offsets(state, self.offsets)
+
     def read(self, jobs: list[Job], *, routing: bool) -> None:
         """Lock and read the pools (when something may be decided), then the lives: one query each."""
         if routing and self.state is None:
-            self.before = self.state = load_routing_state(self.connection, self.policy.pools, self.now)
+            self.before = self.state = self._routing_state()
         by_crm: dict[str, list[str]] = {}
         for job in jobs:
             if (job.crm, job.lead_id or "") not in self.lives:
@@ -179,6 +189,8 @@ class Carrier:
             if any(write.kind is WriteKind.RESPONSIBLE for write in self.planned[-1].writes):
                 self.writing.add((crm, lead_id or ""))
             self.state = apply_decision(self.state, effect.decision, self.policy)
+            if effect.purpose.startswith(f"{REFUSED}:"):
+                credit_reroute(self.connection, crm, lead_id or "", effect.decision, self.now)
             if effect.purpose != "new":
                 self.ctx.handed(_trigger(self.policy, effect.purpose), outcome_of(effect.decision))
         elif isinstance(effect, Wait):
@@ -254,7 +266,7 @@ class Carrier:
                 self.now,
             )
             if self.state is not None:
-                self.before = self.state = load_routing_state(self.connection, self.policy.pools, self.now)
+                self.before = self.state = self._routing_state()
         detail = {"responsible_user_id": effect.user, "previous": effect.previous, "counted": counted}
         # Stored in the config's language with names, as it is read (core/audit_text.py renders it
         # again when read, in the reader's language).
@@ -307,7 +319,7 @@ class Carrier:
     def save_state(self) -> None:
         """Write back the pools and loads this transaction's decisions changed."""
         if self.before is not None and self.state is not None:
-            save_routing_state(self.connection, self.before, self.state, self.now)
+            save_routing_state(self.connection, self.before, self.state, self.now, self.offsets)
             self.before = self.state
 
 
@@ -325,5 +337,7 @@ def _trigger(policy: Policy, purpose: str) -> str:
         return "sla"
     if purpose == "return":
         return "return"
+    if purpose.startswith(f"{REFUSED}:"):
+        return "refused"
     handoff = next((h for h in policy.handoffs if h.name == purpose), None)
     return "stage" if handoff is not None and handoff.on_stage is not None else "after_days"

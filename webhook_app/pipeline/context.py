@@ -32,6 +32,10 @@ class JobContext:
     on_handoff: Callable[[str, str], None] = lambda kind, outcome: None
     prefetched: dict[str, Lead | None] = field(default_factory=dict)
     handoffs: list[tuple[str, str]] = field(default_factory=list)  # this job's, reported once committed
+    config_policy: Callable[[], Policy] | None = (
+        None  # the config's alone, before the CRM's team is folded in
+    )
+    team_synced: Callable[[], None] = lambda: None  # a team sync stored a new team: read it at once
     hooks: HookKeeper | None = None  # reads and repairs our webhook in the CRM (the hook check)
     hook_every: Callable[[], timedelta] = lambda: timedelta(minutes=1)  # how often the check runs
 

@@ -33,6 +33,7 @@ from core.kinds import AuditKind, JobKind
 from core.ports import WriteChecker, WriteKind, WriteResult, WriteStatus
 from webhook_app.pipeline.backoff import backoff_delay
 from webhook_app.pipeline.context import JobContext
+from webhook_app.pipeline.refused import known_refusals, reroute
 
 log = logging.getLogger("leadrouter.worker")
 
@@ -75,11 +76,15 @@ class Flusher:
             items = self._not_landed(kind, items)
             if not items:
                 continue
+            known = known_refusals(self.ctx.engine, crm.name, items)
+            to_send = [item for i, item in enumerate(items) if i not in known]
             try:
-                results = crm.write([item.write for item in items])
+                answers = iter(crm.write([item.write for item in to_send]) if to_send else [])
             except Exception as exc:  # an adapter bug must not lose writes: treat as transient
                 log.exception("CRM write batch raised")
-                results = [WriteResult(WriteStatus.TRANSIENT, f"{type(exc).__name__}: {exc}")] * len(items)
+                failed = WriteResult(WriteStatus.TRANSIENT, f"{type(exc).__name__}: {exc}")
+                answers = iter([failed] * len(to_send))
+            results = [known[i] if i in known else next(answers) for i in range(len(items))]
             self._record(items, results)
             if any(r.status is WriteStatus.OK for r in results):
                 self.on_answer()
@@ -168,12 +173,17 @@ class Flusher:
                 )
             mark_sent_many(connection, sent, now)
             write_audit_rows(connection, rows)
+        if any(r.owner_refused for r in results):
+            self.ctx.team_synced()  # the refused user is out of this process's next decisions at once
 
     def _settle(
         self, connection: Connection, item: OutboxItem, result: WriteResult, now: datetime
     ) -> tuple[AuditKind, str, dict[str, int]]:
         """How a failed write settles: the audit kind, its message, and data for its words."""
         what = item.write.kind.value
+        if result.owner_refused and item.write.kind is WriteKind.RESPONSIBLE:
+            kind, message = reroute(connection, item, result, now)  # never a dead letter: routed again
+            return kind, message, {"user": item.write.user_id or 0}
         if result.status is WriteStatus.TRANSIENT:
             # Never dead-lettered for the CRM's own failures: after `max_attempts` the write keeps
             # trying every `outage_cap` seconds, for as long as the CRM is down.

@@ -24,20 +24,30 @@ from adapters.storage.queue import (
     wait_for_crm,
 )
 from core.kinds import AuditKind, JobKind
-from core.ports import BatchReader, Reconcilable
+from core.ports import BatchReader, LoadReader, Reconcilable, TeamReader
 from core.texts import texts
 from webhook_app.clock import Elapsed, elapsed_of
 from webhook_app.pipeline.backoff import backoff_delay
 from webhook_app.pipeline.batch_jobs import batchable, prepare, settle
 from webhook_app.pipeline.context import JobContext
+from webhook_app.pipeline.crm_load import ensure_load_job, refresh_load
 from webhook_app.pipeline.flusher import Flusher
 from webhook_app.pipeline.hookcheck import check_hook, ensure_hook_check_job
 from webhook_app.pipeline.jobs import decide_lead, handle_event, timer_job
 from webhook_app.pipeline.pacing import Pacing
 from webhook_app.pipeline.reconcile import ensure_reconcile_job, reconcile
+from webhook_app.pipeline.team_sync import ensure_team_job, sync_team
 
 log = logging.getLogger("leadrouter.worker")
-NEEDS_LEAD = (JobKind.LEAD, JobKind.EVENT, JobKind.STAGE, JobKind.AFTER_DAYS, JobKind.SLA, JobKind.RETURN)
+NEEDS_LEAD = (
+    JobKind.LEAD,
+    JobKind.EVENT,
+    JobKind.STAGE,
+    JobKind.AFTER_DAYS,
+    JobKind.SLA,
+    JobKind.RETURN,
+    JobKind.REROUTE,
+)
 _CALLS_CRM = (*NEEDS_LEAD, JobKind.RECONCILE, JobKind.HOOK_CHECK)
 _PERIODIC = (JobKind.RECONCILE, JobKind.HOOK_CHECK)  # never given up: they wait out any error
 _RECHECK = timedelta(seconds=10)  # how stale this worker's idea of "no outage recorded" may be
@@ -60,6 +70,9 @@ HANDLERS: dict[str, Callable[[JobContext, Job], None]] = {
     JobKind.AFTER_DAYS: timer_job,
     JobKind.SLA: timer_job,
     JobKind.RETURN: timer_job,
+    JobKind.REROUTE: timer_job,  # the CRM refused the owner we wrote: the lifecycle routes it again
+    JobKind.TEAM_SYNC: sync_team,
+    JobKind.CRM_LOAD: refresh_load,
     JobKind.HOOK_CHECK: check_hook,
 }
 
@@ -225,6 +238,10 @@ class Worker:
                 ensure_reconcile_job(connection, self.ctx.crm.name, now)
             if self.ctx.hooks is not None:
                 ensure_hook_check_job(connection, self.ctx.crm.name, now, at_once=last is None)
+            if isinstance(self.ctx.crm, TeamReader):
+                ensure_team_job(connection, self.ctx.crm.name, now)
+            if isinstance(self.ctx.crm, LoadReader) and self.ctx.policy().crm_load is not None:
+                ensure_load_job(connection, self.ctx.crm.name, now)
         self._reconcile_checked = now
 
     def run(self, stop: threading.Event) -> None:

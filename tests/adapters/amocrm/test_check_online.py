@@ -143,3 +143,25 @@ def test_a_token_without_admin_rights_exits_2(env, emu, monkeypatch, capsys):
     assert main(["check-config", "--online", config]) == 2
     err = capsys.readouterr().err
     assert "admin" in err and token not in err
+
+
+def test_a_pool_following_a_group_shows_its_members_as_of_now_and_an_unknown_group_is_named(env, emu, capsys):
+    emu.deactivate_user(504143)  # Сидоров, still in «Отдел продаж»
+    emu.add_user(504146, "Новикова Юлия", group="Отдел продаж")
+    team = GOOD.replace(
+        "sales: {members: [ivanova, petrov], strategy: round_robin}",
+        "sales: {members: [ivanova, {crm_group: Отдел продаж}], strategy: round_robin}",
+    )
+    config = write(env / "team.yaml", team, emu)
+    assert main(["check-config", "--online", config]) == 0
+    out = capsys.readouterr().out
+    assert (
+        "  sales ← «Отдел продаж»: Иванова Анна, petrov, Новикова Юлия "
+        "(не могут быть ответственными: Сидоров Иван)" in out
+    )
+    typo = write(env / "typo.yaml", team.replace("Отдел продаж}", "Отдел продаж!}"), emu)
+    assert main(["check-config", "--online", typo]) == 1
+    assert capsys.readouterr().err.splitlines() == [
+        f"{typo}:11: pools.sales.members[1]: unknown amoCRM user group 'Отдел продаж!' (nobody is in it); "
+        "did you mean 'Отдел продаж'?"
+    ]

@@ -138,6 +138,7 @@ def test_only_the_refused_items_are_permanent_and_the_rest_is_sent_again_at_once
     assert [r.status for r in results] == [WriteStatus.OK, WriteStatus.PERMANENT, WriteStatus.OK]
     assert results[1].detail["path"] == "responsible_user_id"
     assert "NotSupportedChoice" in results[1].error and "responsible_user_id" in results[1].error
+    assert [r.owner_refused for r in results] == [False, True, False]  # routed again, not dead-lettered
     assert [len(body) for _, _, body in amo.bodies] == [3, 2]
     assert [item["id"] for item in amo.bodies[1][2]] == [11, 13]
 
@@ -219,3 +220,12 @@ def test_a_client_write_without_a_user_or_for_a_foreign_id_is_refused_without_a_
     writes = [CrmWrite(WriteKind.CLIENT, "deal:5", user_id=1), CrmWrite(WriteKind.CLIENT, "11")]
     results = mock_client(db, amo, fake_time).write(writes)
     assert [r.status for r in results] == [WriteStatus.PERMANENT] * 2 and amo.bodies == []
+
+
+def test_a_refusal_elsewhere_than_the_responsible_is_not_an_owner_refusal(db, fake_time):
+    amo = Amo(refusal(("0", "status_id")))
+    results = mock_client(db, amo, fake_time).write([responsible("11", 504141), responsible("12", 504142)])
+    assert [(r.status, r.owner_refused) for r in results] == [
+        (WriteStatus.PERMANENT, False),
+        (WriteStatus.OK, False),
+    ]

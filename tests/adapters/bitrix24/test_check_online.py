@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from webhook_app.cli.main import main
@@ -92,3 +94,25 @@ def test_without_credentials_it_exits_2_naming_what_to_set(portal, tmp_path, mon
     monkeypatch.delenv("LEADROUTER_BITRIX24_WEBHOOK_URL")
     assert main(["check-config", "--online", write(tmp_path, portal)]) == 2
     assert "LEADROUTER_BITRIX24_WEBHOOK_URL" in capsys.readouterr().err
+
+
+def test_a_pool_following_a_department_takes_its_sub_departments_and_shows_them(portal, tmp_path, capsys):
+    portal.add_department(1, "Компания")
+    portal.add_department(5, "Отдел продаж", parent=1)
+    portal.add_department(7, "Группа Москва", parent=5)
+    portal.move_user(11, (5,))
+    portal.move_user(12, (7,))  # a sub-department counts
+    portal.add_user(14, "Юлия", "Новикова", departments=(7,))
+    portal.add_user(15, "Игорь", "Бухгалтер", departments=(1,))  # above it: not in the team
+    portal.add_user(16, "Олег", "Бывший", departments=(5,), active=False)
+    path = Path(write(tmp_path, portal))
+    text = path.read_text(encoding="utf-8")
+    path.write_text(
+        text.replace("members: [ivanova, petrov]", "members: {department: Отдел продаж}"), "utf-8"
+    )
+    assert main(["check-config", "--online", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert (
+        "  sales ← «Отдел продаж»: Анна Иванова, petrov, Юлия Новикова "
+        "(не могут быть ответственными: Олег Бывший)" in out
+    )

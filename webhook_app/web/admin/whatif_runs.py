@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 from adapters.storage.engine import reading
 from adapters.storage.kv import prune_entries, put_value, read_entry, recent_entries
 from webhook_app.config import LoadedConfig
+from webhook_app.config.team import with_stored_team
 from webhook_app.offline.whatif import run_whatif, whatif_json
 
 log = logging.getLogger("leadrouter.whatif")
@@ -82,8 +83,10 @@ def start(
                 _save(engine, run_id, {**header, "done": done, "total": total}, clock())
 
         try:
-            result = run_whatif(engine, loaded.policy, actual.policy, since, until, on_progress=progress)
-            body = whatif_json(result, loaded.policy, actual.policy)
+            crm = str(actual.crm.type)  # pools following a CRM team replay with the team as last synced
+            policy, in_force = (with_stored_team(engine, c.policy, crm) for c in (loaded, actual))
+            result = run_whatif(engine, policy, in_force, since, until, on_progress=progress)
+            body = whatif_json(result, policy, in_force)
             finished = {**header, "state": "done", "done": result.leads, "total": result.leads}
             _save(engine, run_id, {**finished, "finished_at": clock().isoformat(), "result": body}, clock())
         except Exception as exc:  # shown on the page; the service goes on
