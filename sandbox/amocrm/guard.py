@@ -196,6 +196,7 @@ class Faults:
     drop_hooks: float = 0.0  # share of webhook deliveries silently lost
     duplicate_hooks: float = 0.0  # share delivered twice (a retry after a slow 2xx)
     hook_delay: float = 0.0  # seconds each webhook waits before it is sent
+    down: bool = False  # an outage: every API call is answered `fail_status` before it is counted
     rng: random.Random = field(default_factory=lambda: random.Random(7))
     lock: threading.Lock = field(default_factory=threading.Lock)
 

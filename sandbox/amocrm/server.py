@@ -175,6 +175,8 @@ class AmoEmulator:
     def _guard(self) -> Response | None:
         if self.faults.latency:
             time.sleep(self.faults.latency)
+        if self.faults.down:  # the API is down: its gateway answers, nothing is counted
+            return problem(self.faults.fail_status, "Service unavailable", trace_id="emulated")
         verdict = self.limiter.arrive()
         if verdict == "403":
             return problem(403, BANNED)
