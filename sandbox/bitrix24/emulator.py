@@ -62,6 +62,7 @@ class Bitrix24Emulator(PortalSetup):
     ) -> None:
         self.portal = Portal(domain=domain, bucket=Bucket(rate=rate, capacity=burst, at=0.0))
         self.jitter = jitter  # network delay: each request arrives 0…`jitter` s after it was sent
+        self.down = False  # an outage: a gateway's 502 page for every REST call, nothing counted
         self._rng = random.Random(seed)
         self.events = Outbox(self.portal)
         self.log: list[Logged] = []
@@ -124,6 +125,9 @@ class Bitrix24Emulator(PortalSetup):
             with self.portal.lock:
                 delay = self._rng.uniform(0.0, self.jitter)
             time.sleep(delay)  # on its way: the bucket counts the request when it arrives
+        if self.down:
+            self._log(call, 502, "DOWN")
+            return Fault(status=502, html=True).response({})
         started = self.portal.clock()
         if self.latency:
             time.sleep(self.latency)

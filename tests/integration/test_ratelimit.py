@@ -171,3 +171,41 @@ def test_the_admin_page_still_reads_how_far_ahead_the_gate_is_booked(engine):
     with reading(engine) as connection:
         value = read_value(connection, lim.key)
     assert round(value["tat"] - t.now, 4) == 1.1
+
+
+class Oversleeping(FakeTime):
+    """Time that moves with each sleep, and once (`late`) further than asked: a thread woken late."""
+
+    def __init__(self, late: float) -> None:
+        super().__init__()
+        self.late = late
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds + self.late
+        self.late = 0.0
+
+
+def test_a_call_woken_too_late_takes_a_new_moment_and_leaves_the_old_one_booked(engine):
+    from adapters.storage.engine import reading
+    from adapters.storage.kv import read_value
+
+    t = Oversleeping(late=0.2)
+    lim = window(engine, t, margin=0.15)
+    assert [lim.acquire() for _ in range(7)] == [0.0] * 7
+    lim.acquire()  # booked for +1.15, woken at +1.35: more than a third of the margin late
+    with reading(engine) as connection:
+        slots = [round(s - 1_000_000.0, 4) for s in read_value(connection, lim.key)["slots"]]
+    assert slots[-2:] == [1.15, 1.35]  # went at a moment booked when it woke; the first stays booked
+
+
+def test_a_call_a_little_late_goes_on_its_moment(engine):
+    from adapters.storage.engine import reading
+    from adapters.storage.kv import read_value
+
+    t = Oversleeping(late=0.04)
+    lim = window(engine, t, margin=0.15)
+    for _ in range(8):
+        lim.acquire()
+    with reading(engine) as connection:
+        slots = [round(s - 1_000_000.0, 4) for s in read_value(connection, lim.key)["slots"]]
+    assert slots[-1] == 1.15 and len(set(slots)) == 2  # seven at 0, one at 1.15: nothing re-booked
