@@ -64,6 +64,8 @@ def main() -> None:
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--read-batch", type=int, default=125, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    # SIGTERM ends the run through its `finally`s: the workers stopped, the PostgreSQL schema dropped.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     if args.worker:
         return run_worker(args.claim_batch, args.read_batch)
     batch, read_batch = (1, 1) if args.one_per_lead else (250, 125)
