@@ -271,7 +271,7 @@ def _two_owners(engine: Any, records: list[dict[str, Any]]) -> int:
     decided: dict[str, set[int]] = {}
     for lead_id, user in rows:
         decided.setdefault(str(lead_id), set()).add(int(user))
-    owner = {str(r["ID"]): int(r["ASSIGNED_BY_ID"]) for r in records}
+    owner = {f"lead:{r['ID']}": int(r["ASSIGNED_BY_ID"]) for r in records}
     return sum(len(users) > 1 or owner.get(lead_id) not in users for lead_id, users in decided.items())
 
 
