@@ -11,7 +11,7 @@ Each call reserves its moment under a row lock and sleeps until it, outside any 
   *arrive*; calls sent exactly 1/7 s apart put eight inside one second as soon as the network
   delays one call a little more than the one seven places later. Keeping eight sends at least
   `window + margin` apart absorbs such jitter (network, and a thread that wakes late: a call
-  later than a third of the margin takes a new moment) at the cost of `margin` / `window` of the
+  later than a sixth of the margin takes a new moment) at the cost of `margin` / `window` of the
   throughput. A 429 that still comes widens
   the margin for every process (`slow_down`); it relaxes again by itself.
 """
@@ -105,7 +105,7 @@ class SlidingWindowLimiter:
         # A call that wakes (or commits) more than `late` after its moment takes a new one: on a
         # busy machine a thread can wake 100 ms late, and a late call next to an on-time one seven
         # places after it is just what the margin has to absorb. Its first moment stays booked.
-        waited, late = 0.0, self.margin / 3
+        waited, late = 0.0, self.margin / 6
         for _ in range(5):  # after a few tries on a machine this busy it goes; a 429 slows us then
             slot = self._reserve()
             delay = max(0.0, slot - self.clock())

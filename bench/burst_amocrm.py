@@ -61,6 +61,7 @@ def main() -> None:
     parser.add_argument("--jitter", type=float, default=0.05, help="network delay 0…s per request (--pacing)")
     parser.add_argument("--outage", type=float, default=60.0, help="seconds the CRM is down (--pacing)")
     parser.add_argument("--timeout", type=float, default=1800.0, help="give up on a run after this many s")
+    parser.add_argument("--runs", default="1,2,3,catch-up", help="which runs of --pacing, comma-separated")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--read-batch", type=int, default=125, help=argparse.SUPPRESS)
     args = parser.parse_args()

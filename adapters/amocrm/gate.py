@@ -45,8 +45,8 @@ class Gate:
     default_pause: float = 1.0
     ban_window: float = 600.0  # a 403 this soon after a 429 is the abuse ban
     ban_pause: float = 900.0
-    # 0.15 s for 13 % of the throughput: a call that starts up to 50 ms late goes (a later one
-    # takes a new moment), which leaves up to 100 ms for the network to delay one call more than
+    # 0.15 s for 13 % of the throughput: a call that starts up to 25 ms late goes (a later one
+    # takes a new moment), which leaves about 125 ms for the network to delay one call more than
     # the one seven places after it (bench/burst_amocrm.py --pacing, docs/benchmarks.md).
     margin: float = 0.15
 
