@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/burst_amocrm.py [--leads 10000] [--workers 1] [--claim-batch 250]
                                            [--serve] [--one-per-lead] [--client-only] [--phases]
-                                           [--postgres postgresql://…]
+                                           [--postgres postgresql://…] [--jitter 0.05]
     .venv/bin/python bench/burst_amocrm.py --pacing [--jitter 0.05] [--outage 60] [--postgres …]
 
 N leads are created in the emulator at once; each announces itself with its own `add_lead`
@@ -15,6 +15,8 @@ and until every note is written, requests by endpoint, 429s and 403s, and the ra
 request and reads without read-ahead (the baseline); `--client-only` drives the amoCRM client
 alone (read every lead, write all three kinds) to show the adapter's own distance to the bound;
 `--phases` stores every webhook before any worker starts, to time intake and routing apart.
+The emulator counts requests on arrival behind a network that delays each by 0…`--jitter` s;
+`--pacing` runs the matrix of bench/burst_pacing.py (1, 2, 3 workers and a catch-up).
 """
 
 from __future__ import annotations
@@ -58,7 +60,7 @@ def main() -> None:
     parser.add_argument("--phases", action="store_true", help="all webhooks first, then start the workers")
     parser.add_argument("--postgres", help="run on this PostgreSQL server (a fresh schema) instead of SQLite")
     parser.add_argument("--pacing", action="store_true", help="1, 2, 3 workers, a catch-up")
-    parser.add_argument("--jitter", type=float, default=0.05, help="network delay 0…s per request (--pacing)")
+    parser.add_argument("--jitter", type=float, default=0.05, help="network delay 0…s per request")
     parser.add_argument("--outage", type=float, default=60.0, help="seconds the CRM is down (--pacing)")
     parser.add_argument("--timeout", type=float, default=1800.0, help="give up on a run after this many s")
     parser.add_argument("--runs", default="1,2,3,catch-up", help="which runs of --pacing, comma-separated")
@@ -75,7 +77,8 @@ def main() -> None:
 
         print(table(matrix(args, pipeline, bound(args.leads, batch, read_batch))))
         return None
-    with tempfile.TemporaryDirectory() as workdir, AmoEmulator(rate=7, hook_threads=8) as emu:
+    emulator = AmoEmulator(rate=7, hook_threads=8, jitter=args.jitter)
+    with tempfile.TemporaryDirectory() as workdir, emulator as emu:
         schema = f"bench_{uuid.uuid4().hex[:8]}"
         url = pg_schema(args.postgres, schema) if args.postgres else f"sqlite:///{workdir}/lr.db"
         try:
