@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -290,6 +291,8 @@ def main() -> None:
     parser.add_argument("--pacing", action="store_true", help="1, 2, 3 workers and a catch-up, as a table")
     parser.add_argument("--timeout", type=float, default=7200.0, help="give up on a run after this many s")
     args = parser.parse_args()
+    # SIGTERM ends the run through its `finally`s: the web process stopped, the PostgreSQL schema dropped.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     rate = args.rate * args.speedup
     base = Setup(args.leads, args.mode, rate, args.burst, args.workers, args.postgres, args.jitter)
     base = replace(base, outage=args.outage, timeout=args.timeout)
