@@ -2,7 +2,15 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+CRM ?= amocrm
+# `make run CRM=bitrix24` runs the Bitrix24 example against the bundled Bitrix24 emulator.
+ifeq ($(CRM),bitrix24)
+CONFIG ?= examples/bitrix24.yaml
+else ifeq ($(CRM),amocrm)
 CONFIG ?= config.example.yaml
+else
+$(error CRM must be amocrm or bitrix24, not $(CRM))
+endif
 PORT ?= 8000
 EVERY ?= 3
 

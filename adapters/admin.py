@@ -61,3 +61,49 @@ class CrmAdmin(Protocol):
     def inventory(self) -> CrmInventory:
         """Pipelines with their stages, custom fields with their choices, and every user."""
         ...
+
+
+NO_URL = "no webhook of ours is left in the CRM and no public URL is known: run `leadrouter install` once"
+
+
+@dataclass(frozen=True, slots=True)
+class HookStatus:
+    """Our webhook as the CRM has it now. `checkable` is False where it cannot be read (a Bitrix24
+    incoming webhook may not list event bindings; `note` says why). `handler` is our hook URL as
+    registered (it holds the webhook secret: never log or show it)."""
+
+    checkable: bool = True
+    found: bool = False  # some subscription of ours exists
+    disabled: bool = False  # amoCRM switched it off (more than 100 failed deliveries in 2 hours)
+    missing: tuple[str, ...] = ()  # events we need that nothing of ours is subscribed to
+    handler: str | None = None
+    note: str = ""
+
+    @property
+    def healthy(self) -> bool:
+        """Present, enabled and subscribed to every event we need (or not checkable at all)."""
+        return not self.checkable or (self.found and not self.disabled and not self.missing)
+
+    def problem(self) -> str:
+        """What is wrong, in words for the audit and the logs (no URL, no secret)."""
+        if not self.checkable:
+            return self.note
+        if not self.found:
+            return "no webhook of ours is registered"
+        parts = ["the webhook is disabled"] if self.disabled else []
+        if self.missing:
+            parts.append(f"not subscribed to {', '.join(self.missing)}")
+        return "; ".join(parts) or "healthy"
+
+
+class HookKeeper(Protocol):
+    """Reads and repairs our webhook subscription (each adapter's admin client implements it)."""
+
+    def hook_status(self) -> HookStatus:
+        """Our hook (found by the webhook secret in its URL) as the CRM has it now."""
+        ...
+
+    def repair_hook(self, status: HookStatus, public_url: str | None) -> HookStatus:
+        """Re-enable or re-register what `status` found wrong, at the URL already registered or else
+        at `public_url` (recorded by `install`); the status read back afterwards."""
+        ...

@@ -212,6 +212,7 @@ class FieldTest(Condition):
     def __init__(self, path: str, symbol: str, operand_text: str) -> None:
         self.path = path
         self.get = field_getter(path)
+        self.operand_text = operand_text  # as written, values joined by "|" (for words per language)
         self._label = f"{path.removeprefix('field:')} {symbol} {operand_text}"
 
     def test(self, value: object) -> bool:

@@ -97,6 +97,8 @@ def _route_pool(ctx: Context, pool: Pool, visited: set[str], rule: str | None) -
         skips,
     )
     choice = strategy.choose(view)
+    if choice.passed_over is not None:  # only the candidates that mattered, not the whole team
+        skips = tuple(skip for skip in skips if skip.manager in choice.passed_over)
     if choice.wait_until is not None:
         return _wait_for(ctx, pool, rule, choice, skips)
     # Spelled out rather than through ctx.decision (one dict of arguments less): most leads end here.

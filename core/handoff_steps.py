@@ -147,7 +147,8 @@ def _hand(
 ) -> Steps:
     """Hand the deal over once, unless it must stay where it is (and the audit says why)."""
     if handoff.name in life.done:
-        return life, (Note(AuditKind.HANDOFF_DONE, f"handoff '{handoff.name}' already done"),)
+        message = f"handoff '{handoff.name}' already done"
+        return life, (Note(AuditKind.HANDOFF_DONE, message, {"handoff": handoff.name}),)
     owner = life.owner
     stop = _stays(handoff, lead, owner, policy)
     if stop is not None:
@@ -198,15 +199,22 @@ def _hunter_field(
     return (CrmWrite(WriteKind.FIELD, lead.id, field_name=handoff.keep_hunter_in_field, field_value=name),)
 
 
+def sla_settled(life: LeadLife, data: Mapping[str, str], lead: Lead) -> bool:
+    """Whether an SLA timer has nothing left to do: the lead was worked on (its stage moved, or it
+    closed) or changed hands since the timer was set. Known before it rings (`simulate` counts a
+    timer due after its file's last row as in time by this)."""
+    current = life.owner == data.get("holder") and str(len(life.sla_turns)) == data.get("turn")
+    worked = place_of(lead) != data.get("stage_id") or life.closed is not None
+    return not current or worked
+
+
 def sla_rang(
     life: LeadLife, data: Mapping[str, str], lead: Lead, policy: Policy, state: RoutingState, now: datetime
 ) -> Steps:
     """Nobody worked the lead in time: the next member who never had it; every ring is a hop."""
     rule = sla(policy)
     holder = data.get("holder")
-    current = life.owner == holder and str(len(life.sla_turns)) == data.get("turn")
-    worked = place_of(lead) != data.get("stage_id") or life.closed is not None
-    if rule is None or not current or worked:
+    if rule is None or sla_settled(life, data, lead):
         return life, (Note(AuditKind.SLA_OK, "the lead was worked on (or reassigned) in time"),)
     stop = blocked(rule, lead, holder)
     if stop is not None:

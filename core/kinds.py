@@ -15,6 +15,7 @@ class JobKind(enum.StrEnum):
     AFTER_DAYS = "after_days"  # N days in a stage passed
     SLA = "sla"  # is the lead worked on yet?
     RETURN = "return"  # the owner is back from an absence
+    HOOK_CHECK = "hook_check"  # is our webhook in the CRM still there and enabled? repair it if not
 
 
 class AuditKind(enum.StrEnum):
@@ -54,3 +55,8 @@ class AuditKind(enum.StrEnum):
     RESUME = "resume"
     CONFIG = "config"
     RETENTION = "retention"
+    RESTORED = "restored"  # a lead recorded deleted came back (amoCRM's restore from the trash)
+    WRITE_CANCELLED = "write_cancelled"  # the CRM refused a write because the lead is gone
+    CLOCK_STEP = "clock_step"  # the wall clock jumped ahead of elapsed time: timers moved with it
+    HOOK_REPAIRED = "hook_repaired"  # our webhook was disabled or missing in the CRM; re-enabled
+    HOOK_DOWN = "hook_down"  # our webhook is disabled or missing and could not be repaired

@@ -5,9 +5,10 @@ queue, a lead file, stored history) into events, and carry the effects out (dura
 not at all). None of them decides anything itself, so the three cannot drift apart.
 
     events   Arrived (a new lead) · Updated (the CRM says it changed: a stage move, a person's change,
-             our own echo, or a late event) · TimerRang (SLA, N days in a stage, owner back)
+             our own echo, or a late event) · TimerRang (SLA, N days in a stage, owner back) · Deleted
     effects  Assign (a decision to record and write) · Wait (a new lead waits for a shift) · SetTimer
              · Note (an audit line) · ClientFollows (who holds the client now) · Override (a person's change)
+             · Cancel (the lead is gone: its pending work is dropped)
 """
 
 from __future__ import annotations
@@ -25,7 +26,9 @@ from core.kinds import AuditKind, JobKind
 from core.lifecycle_types import (
     Arrived,
     Assign,
+    Cancel,
     ClientFollows,
+    Deleted,
     Effect,
     Event,
     LeadLife,
@@ -56,6 +59,8 @@ def step(
     """The one transition of a lead's life (pure: time, state and the lead as read come in)."""
     if isinstance(event, Arrived):
         return _arrived(life, event.lead, policy, state, now)
+    if isinstance(event, Deleted):
+        return _deleted(life, event)
     if life is None or life.owner_user is None:
         return Transition(life, (Note(AuditKind.IGNORED, "update for a lead we did not route"),))
     if isinstance(event, Updated):
@@ -97,6 +102,16 @@ def _arrived(
     return Transition(born, (effect, *_follows(born, lead, parked=parked), *timers))
 
 
+def _deleted(life: LeadLife | None, event: Deleted) -> Transition:
+    """The lead is gone from the CRM: closed as deleted (as won and lost are closed), its pending work
+    dropped. A lead we never routed has no life to close; its queued work goes all the same."""
+    if life is not None and life.closed == "deleted":
+        note = Note(AuditKind.IGNORED, "lead already recorded as deleted", {"source": event.source})
+        return Transition(life, (note, Cancel(event.source, first=False)))
+    gone = replace(life, closed="deleted") if life is not None else None
+    return Transition(gone, (Cancel(event.source),))
+
+
 def _follows(life: LeadLife, lead: Lead | None, *, parked: bool = False) -> tuple[Effect, ...]:
     """The client follows the deal: whoever holds it now holds the client (for continuity, reports).
     A lead parked on a claim user or a manual pool's head says nothing yet of who holds the client."""
@@ -113,9 +128,12 @@ def _updated(
     save triggers must see who holds the deal), then a stage move."""
     lead = event.lead
     effects: list[Effect] = []
+    if life.closed == "deleted":  # restored in the CRM (amoCRM's trash): it lives on as it is now
+        life = replace(life, closed=None)
+        effects.append(Note(AuditKind.RESTORED, "lead restored in the CRM after its deletion"))
     if lead.responsible_user_id is not None and lead.responsible_user_id != life.owner_user:
         changed = _owner_changed(life, event, policy)
-        life, effects = changed.life or life, list(changed.effects)
+        life, effects = changed.life or life, [*effects, *changed.effects]
     if place_of(lead) != life.place:
         moved = _stage_moved(life, lead, policy, state, now)
         life, effects = moved.life or life, [*effects, *moved.effects]

@@ -27,7 +27,7 @@ class LeadLife:
     sla_turns: tuple[ManagerKey, ...] = ()  # who held it in SLA turns, in order (a hop per turn)
     hunter: ManagerKey | None = None  # the owner before the on-stage handoff (commission, advisory)
     touched: bool = False  # someone moved its stage since it was decided
-    closed: str | None = None  # "won" / "lost"
+    closed: str | None = None  # "won" / "lost" / "deleted" (gone from the CRM)
     written_at: datetime | None = None  # when we last wrote its responsible
     client_key: str | None = None
 
@@ -60,7 +60,15 @@ class TimerRang:
     lead: Lead | None
 
 
-Event = Arrived | Updated | TimerRang
+@dataclass(frozen=True, slots=True)
+class Deleted:
+    """The CRM says the lead no longer exists: its deletion webhook ("webhook"), a read that found
+    nothing ("read"), or a write it refused for that reason ("write")."""
+
+    source: str = "webhook"
+
+
+Event = Arrived | Updated | TimerRang | Deleted
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,4 +127,13 @@ class Override:
     user: UserId
 
 
-Effect = Assign | Wait | SetTimer | Note | ClientFollows | Override
+@dataclass(frozen=True, slots=True)
+class Cancel:
+    """The lead is gone: drop its pending work (timers, a wait for the shift, CRM writes not sent
+    yet). `first` says the deletion is news (the driver audits it); a repeat is only a note."""
+
+    source: str
+    first: bool = True
+
+
+Effect = Assign | Wait | SetTimer | Note | ClientFollows | Override | Cancel

@@ -40,6 +40,7 @@ class WriteStatus(enum.Enum):
     OK = "ok"
     TRANSIENT = "transient"
     PERMANENT = "permanent"
+    GONE = "gone"  # refused because the lead no longer exists in the CRM: the lead is recorded deleted
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,4 +95,15 @@ class BatchReader(Protocol):
 
     def fetch_leads(self, lead_ids: Sequence[str]) -> dict[str, Lead | None]:
         """The leads by id (None for those that no longer exist)."""
+        ...
+
+
+@runtime_checkable
+class WriteChecker(Protocol):
+    """A CRM that can tell whether writes already landed: a task sent before a crash (or a timeout)
+    whose answer we never recorded is looked for there instead of being sent a second time."""
+
+    def already_written(self, writes: Sequence[CrmWrite]) -> list[bool]:
+        """For task writes of one kind: whether the CRM already holds each (same lead, responsible,
+        text and deadline). Raises `CrmError` when it cannot tell; nothing is then sent."""
         ...

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime, tzinfo
 
 from core.availability import Skip, SkipReason
+from core.condition_text import condition_text
 from core.decision import Decision, Outcome, Route, Step, StepCode
 from core.policy import Policy
 from core.texts import texts
@@ -17,12 +18,51 @@ class Renderer:
 
     def __init__(self, policy: Policy, language: str | None = None) -> None:
         self.policy = policy
-        self.texts = texts(language or policy.language, "reason")
+        self.language = language or policy.language
+        self.texts = texts(self.language, "reason")
 
     def name(self, key: str | None) -> str:
         """A manager's display name (the key for someone not in the config)."""
         manager = self.policy.managers.get(key or "")
         return manager.label if manager else (key or "—")
+
+    def user(self, user_id: object) -> str:
+        """A CRM user by name: the manager with that id, else the id, said to be unknown to us."""
+        try:
+            key = self.policy.by_user_id.get(int(str(user_id)))
+        except ValueError:
+            key = None
+        if key is not None:
+            return self.name(key)
+        if user_id in (None, "", 0, "0"):
+            return self.texts["nobody"]
+        return self.texts["unknown_user"].format(user_id=user_id)
+
+    def strategy(self, name: str | None) -> str:
+        """A strategy in words (`по очереди`), never its identifier."""
+        return self.texts.get(f"strategy_{name}", name or "")
+
+    def key_field(self, path: str) -> str:
+        """The sticky key's field in words: region, company, INN, or a custom field by name."""
+        word = self.texts.get(f"key_{path}")
+        if word is not None:
+            return word
+        return self.texts["key_field"].format(name=path.split(":", 1)[-1])
+
+    def sticky(self, decision: Decision) -> str:
+        """Which key decided a sticky pool's lead, how its owner was found, and who stood in."""
+        detail = decision.detail
+        by, field = detail.get("by"), self.key_field(detail.get("key_field", "company"))
+        if by == "no_key":
+            return self.texts["sticky_no_key"].format(field=field)
+        if by not in ("value", "range", "hash"):
+            return ""
+        owner = self.name(detail.get("owner"))
+        parts = [self.texts[f"sticky_{by}"].format(field=field, value=detail.get("value", ""), owner=owner)]
+        how = detail.get("how")
+        if how in ("substitute", "next"):
+            parts.append(self.texts[f"sticky_{how}"].format(owner=owner))
+        return "; ".join(parts)
 
     def moment(self, value: datetime, tz: tzinfo | None = None) -> str:
         """A moment in the policy's (or a manager's) time zone, short."""
@@ -62,6 +102,9 @@ class Renderer:
                 else self.texts["reassigned"]
             )
             return self.texts["handoff_cancelled"].format(handoff=params["handoff"], why=why)
+        if step.code is StepCode.CONTINUITY_UNLESS and self.policy.continuity.unless is not None:
+            condition = condition_text(self.policy.continuity.unless, self.language)
+            return self.texts["continuity_unless"].format(condition=condition)
         if step.code in (StepCode.RULE_MATCHED, StepCode.WAIT_FOR_SHIFT):
             return ""  # already said by the rule header and the closing "waiting until" part
         return self.texts[step.code.value].format(**params)
@@ -76,6 +119,9 @@ class Renderer:
         if "not_from" in params:
             members = ", ".join(self.name(key) for key in params["not_from"].split(", ") if key)
             return t["not_from"].format(who=self.name(params.get("owner")), members=members)
+        handoff = next((h for h in self.policy.handoffs if h.name == params.get("handoff")), None)
+        if handoff is not None and handoff.unless is not None:  # the condition in words, not its formula
+            return t["unless"].format(condition=condition_text(handoff.unless, self.language))
         return t["unless"].format(condition=params.get("unless", ""))
 
     def reason(self, decision: Decision) -> str:
@@ -83,9 +129,14 @@ class Renderer:
         t = self.texts
         parts = [s for s in (self.step(step) for step in decision.steps) if s]
         if decision.rule is not None and decision.pool is not None:
-            parts.insert(
-                0, t["rule"].format(rule=decision.rule, pool=decision.pool, strategy=decision.strategy or "")
+            header = t["rule"].format(
+                rule=decision.rule, pool=decision.pool, strategy=self.strategy(decision.strategy)
             )
+            parts.insert(0, header)
+        if decision.strategy == "sticky":  # which key decided it, just before who was chosen
+            said = self.sticky(decision)
+            if said:
+                parts.append(said)
         if decision.outcome is Outcome.WAIT and decision.wait_until is not None:
             parts.append(t["wait"].format(until=self.moment(decision.wait_until)))
         else:

@@ -1,1 +1,1 @@
-"""The bundled CRM sandbox: an amoCRM emulator and a stream of realistic leads for `leadrouter sandbox`."""
+"""The bundled CRM sandbox: the amoCRM and Bitrix24 emulators and a lead stream for `leadrouter sandbox`."""

@@ -51,6 +51,7 @@ class Layout:
     pipelines: tuple[str, ...] = ()
     fields: tuple[tuple[str, tuple[str, ...]], ...] = ()  # lead field name, choices of a list field
     field_ids: tuple[str, ...] = ()
+    id_values: tuple[tuple[str, tuple[str, ...]], ...] = ()  # a field id and the values conditions expect
 
 
 def build_account(layout: Layout) -> tuple[Account, int]:

@@ -7,12 +7,14 @@ import os
 import socket
 import threading
 from dataclasses import dataclass, field
+from datetime import timedelta
 from types import ModuleType
 from typing import Any
 
 from pydantic import SecretStr
 from sqlalchemy import Engine
 
+from adapters.admin import HookKeeper
 from adapters.storage.engine import make_engine
 from adapters.storage.migrate import upgrade_database
 from core.ports import CrmPort, WriteKind
@@ -64,6 +66,15 @@ def build_crm(loaded: LoadedConfig, settings: Settings, engine: Engine) -> CrmPo
     return client
 
 
+def build_hook_keeper(loaded: LoadedConfig, settings: Settings, engine: Engine) -> HookKeeper | None:
+    """What reads and repairs our webhook in the CRM (the adapter's admin client), if shipped."""
+    module = crm_module(loaded.crm.type, "admin")
+    if module is None:
+        return None
+    keeper: HookKeeper = module.build_admin(**crm_arguments(loaded, settings, engine))
+    return keeper
+
+
 @dataclass
 class Services:
     """Everything the web app and the workers share."""
@@ -73,6 +84,7 @@ class Services:
     config: ConfigHolder
     clock: Clock = utc_now
     crm: CrmPort | None = None
+    hooks: HookKeeper | None = None  # the hook check's; built with the CRM client from the config
     metrics: Metrics = field(default_factory=Metrics)
     intake: IntakeBatcher = field(init=False)
 
@@ -105,6 +117,8 @@ def build_services(
     services = Services(settings=settings, engine=engine, config=holder, clock=clock, crm=crm)
     if services.crm is None and with_crm:
         services.crm = build_crm(holder.current, settings, engine)
+        if services.crm is not None:
+            services.hooks = build_hook_keeper(holder.current, settings, engine)
     services.metrics.watch_database(engine, clock)
     return services
 
@@ -123,6 +137,8 @@ def build_worker(services: Services, name: str | None = None, options: WorkerOpt
         on_decision=metrics.decision_seconds.observe,
         on_write=lambda kind, outcome: metrics.crm_writes.labels(kind, outcome).inc(),
         on_handoff=lambda kind, outcome: metrics.handoffs.labels(kind, outcome).inc(),
+        hooks=services.hooks,
+        hook_every=lambda: timedelta(seconds=services.config.current.document.hooks.check_every_seconds),
     )
     if options is None:
         options = worker_options(services.crm)

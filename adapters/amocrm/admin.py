@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import Engine
 
-from adapters.admin import CrmField, CrmInventory, CrmPipeline, CrmUser
+from adapters.admin import CrmField, CrmInventory, CrmPipeline, CrmUser, HookStatus
 from adapters.amocrm.catalog import SYSTEM_STAGES, Catalog
 from adapters.amocrm.factory import build_http
 from adapters.amocrm.schemas import Named, PipelineOut, UserOut, WebhookOut, embedded
@@ -84,6 +85,33 @@ class AmoAdmin:
                 return [f"no amoCRM webhook was registered for {destination}"]
             raise
         return [f"amoCRM webhook removed: {destination}"]
+
+    def hook_status(self) -> HookStatus:
+        """Our hook (its URL ends in our webhook secret): registered, enabled, every event (§1.5, §1.7)."""
+        if not self.webhook_secret:
+            return HookStatus(checkable=False, note="LEADROUTER_WEBHOOK_SECRET is not set")
+        ours = [h for h in self._hooks() if self._is_ours(h.destination)]
+        if not ours:
+            return HookStatus(missing=tuple(EVENTS))
+        # Several of ours (an old public URL and a new one): the best one tells the state.
+        best = min(ours, key=lambda h: (h.disabled, len(set(EVENTS) - set(h.settings))))
+        missing = tuple(e for e in EVENTS if e not in best.settings)
+        return HookStatus(found=True, disabled=best.disabled, missing=missing, handler=best.destination)
+
+    def repair_hook(self, status: HookStatus, public_url: str | None) -> HookStatus:
+        """Subscribe again (amoCRM upserts by destination, and that re-enables a disabled hook)."""
+        destination = status.handler or (self._destination(public_url) if public_url else None)
+        if destination is None:
+            raise CrmError(
+                "no webhook of ours is registered and no public URL is known: run `leadrouter install`"
+            )
+        body = {"destination": destination, "settings": EVENTS, "sort": 10}
+        self.http.send("POST", "/api/v4/webhooks", json=body)
+        return self.hook_status()
+
+    def _is_ours(self, destination: str) -> bool:
+        path = urlsplit(destination).path.rstrip("/")
+        return path.endswith(f"/hooks/amocrm/{self.webhook_secret}")
 
     def _destination(self, public_url: str) -> str:
         if not self.webhook_secret:

@@ -1,4 +1,4 @@
-"""The amoCRM API v4 client as the worker sees it: core.ports.CrmPort and Reconcilable."""
+"""The amoCRM API v4 client as the worker sees it: core.ports.CrmPort, Reconcilable, WriteChecker."""
 
 from __future__ import annotations
 
@@ -62,6 +62,10 @@ class AmoCrmClient:
                 failed[0].error,
             )
         return results
+
+    def already_written(self, writes: Sequence[CrmWrite]) -> list[bool]:
+        """Which of these task writes amoCRM already holds (sent before, the answer lost)."""
+        return self.writer.landed(writes)
 
     def changed_since(self, since: datetime) -> list[ChangedLead]:
         """Leads created or updated at or after `since`, oldest change first, every page read (§1.5)."""

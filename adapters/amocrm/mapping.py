@@ -14,18 +14,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from adapters.aliases import by_alias
 from adapters.amocrm.schemas import CustomFieldValue, LeadOut
 from core.model import Lead
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 WON, LOST = 142, 143  # the same ids in every pipeline (§2.8)
 CLOSED = {WON: "won", LOST: "lost"}
-ALIASES = {
-    "city": ("город", "city"),
-    "region": ("регион", "region", "область"),
-    "inn": ("инн", "inn"),
-    "source": ("источник", "source", "источник лида"),
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,15 +70,6 @@ def coded(custom: Iterable[CustomFieldValue] | None, code: str) -> str | None:
     return None
 
 
-def _alias(what: str, *sources: Mapping[str, object] | None) -> str | None:
-    names = ALIASES[what]
-    for fields in sources:
-        for name, value in (fields or {}).items():
-            if name.casefold().strip() in names and value is not None:
-                return str(value[0] if isinstance(value, tuple) else value)
-    return None
-
-
 def to_lead(raw: LeadOut, *, pipeline: str | None, stage: str | None, client: ClientInfo) -> Lead:
     """The core Lead for an API lead, its pipeline and stage names, and its client."""
     custom = raw.custom_fields_values
@@ -104,15 +90,15 @@ def to_lead(raw: LeadOut, *, pipeline: str | None, stage: str | None, client: Cl
         stage=stage,
         pipeline_id=str(raw.pipeline_id) if raw.pipeline_id is not None else None,
         stage_id=str(raw.status_id) if raw.status_id is not None else None,
-        source=source or _alias("source", fields) or utm.get("utm_source"),
+        source=source or by_alias("source", fields) or utm.get("utm_source"),
         utm=utm,
         tags=tuple(t.name for t in raw.embedded.tags if t.name),
-        city=_alias("city", fields, client.company_fields),
-        region=_alias("region", fields, client.company_fields),
+        city=by_alias("city", fields, client.company_fields),
+        region=by_alias("region", fields, client.company_fields),
         phone=client.phone,
         email=client.email,
         company=client.company,
-        inn=_alias("inn", fields, client.company_fields),
+        inn=by_alias("inn", fields, client.company_fields),
         fields=fields,
         field_ids=field_ids,
         responsible_user_id=raw.responsible_user_id,

@@ -194,6 +194,17 @@ class TokenOut(Lenient):
     expires_in: int = 86400
 
 
+class TaskOut(Lenient):
+    """A task as `GET /api/v4/tasks` lists it (§2.5): what tells our own task apart."""
+
+    id: int
+    entity_id: int | None = None
+    entity_type: str | None = None
+    responsible_user_id: int | None = None
+    text: str | None = ""
+    complete_till: int | None = None
+
+
 def embedded(body: dict[str, Any] | None, key: str, model: type[M]) -> list[M]:
     """The items of `_embedded.<key>` as models (none for a 204)."""
     if not body:

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from adapters.amocrm.catalog import Catalog
-from adapters.amocrm.schemas import LeadOut, embedded
+from adapters.amocrm.schemas import LeadOut, TaskOut, embedded
 from adapters.amocrm.transport import AmoHttp
 from adapters.errors import AuthError, Blocked, CrmError, RateLimited, TransientCrmError, ValidationFailed
 from core.ports import CrmWrite, WriteKind, WriteResult, WriteStatus
@@ -74,6 +74,19 @@ class Writer:
             chunk, items = items[: self.cap], items[self.cap :]
             results |= self._send(method, path, chunk)
         return [results[i] for i in range(len(writes))]
+
+    def landed(self, writes: Sequence[CrmWrite]) -> list[bool]:
+        """Whether amoCRM already holds each task write: a task of the lead with the same responsible,
+        text and deadline (open or done), read with `GET /api/v4/tasks` per 125 leads (§2.5)."""
+        leads = sorted({int(w.lead_id) for w in writes if w.lead_id.isascii() and w.lead_id.isdigit()})
+        held: set[tuple[int | None, int | None, str, int | None]] = set()
+        for start in range(0, len(leads), READ_BATCH):
+            params: list[tuple[str, str | int]] = [("filter[entity_type]", "leads"), ("limit", 250)]
+            params += [("filter[entity_id][]", lead) for lead in leads[start : start + READ_BATCH]]
+            for body in self.http.pages("/api/v4/tasks", params):
+                for task in embedded(body, "tasks", TaskOut):
+                    held.add((task.entity_id, task.responsible_user_id, task.text or "", task.complete_till))
+        return [_task_key(write) in held for write in writes]
 
     def _body(self, write: CrmWrite) -> dict[str, Any] | WriteResult:
         """The JSON item for one write: only the fields we change (§6: never echo a whole lead)."""
@@ -125,8 +138,10 @@ class Writer:
         owners: dict[str, dict[int, int]] = {kind: {} for kind in PARTIES}  # party id → user
         served: dict[tuple[str, int], list[int]] = {}  # (kind, party id) → the writes it answers
         for index, lead in leads.items():
-            if lead not in links:
-                results[index] = _refused("no such lead in amoCRM", lead=str(lead))
+            if lead not in links:  # the list and a read of its own (204) found nothing: deleted
+                results[index] = WriteResult(
+                    WriteStatus.GONE, "no such lead in amoCRM", detail={"lead": str(lead)}
+                )
                 continue
             for kind, ids in zip(PARTIES, links[lead], strict=True):
                 for party in ids:
@@ -191,6 +206,13 @@ class Writer:
         return results | _all(items, WriteResult(WriteStatus.TRANSIENT, "batch kept being refused"))
 
 
+def _task_key(write: CrmWrite) -> tuple[int | None, int | None, str, int | None]:
+    """What `landed` compares: the lead, the responsible, the text, the deadline as `_body` sends it."""
+    lead = int(write.lead_id) if write.lead_id.isascii() and write.lead_id.isdigit() else None
+    due = int(write.due.timestamp()) if write.due else None  # no deadline of ours: never matched
+    return lead, write.user_id, write.text, due
+
+
 def _parties(lead: LeadOut) -> tuple[list[int], list[int]]:
     """A lead's contacts (the main one first) and its company (§2.2: at most one)."""
     contacts = sorted(lead.embedded.contacts, key=lambda c: not c.is_main)
@@ -225,8 +247,19 @@ def _failed(error: CrmError) -> WriteResult:
 def _item_refused(error: ValidationFailed, problems: list[tuple[str, str]]) -> WriteResult:
     where, what = problems[0]
     said = str(error).split(":")[0]
+    gone = next(((p, w) for p, w in problems if _lead_missing(p, w)), None)
+    if gone is not None:  # the lead (the task's or note's entity) is deleted: not a refusal to replay
+        where, what = gone
+        reason = f"{said}: {what} at {where}"
+        return WriteResult(WriteStatus.GONE, reason, detail={"status": str(error.status), "path": where})
     reason = f"{said}: {what}" + (f" at {where}" if where else "")
     return _refused(reason, status=str(error.status), path=where, problem=what)
+
+
+def _lead_missing(path: str, problem: str) -> bool:
+    """amoCRM's answer for an item whose lead does not exist: `NotFound` on the lead's `id`, or
+    "Entity not found" on a task's or note's `entity_id`."""
+    return path in ("id", "entity_id") and ("NotFound" in problem or "Entity not found" in problem)
 
 
 def _blame(error: ValidationFailed, items: list[Item]) -> dict[int, list[tuple[str, str]]]:

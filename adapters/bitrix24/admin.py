@@ -9,15 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import Engine
 
-from adapters.admin import CrmField, CrmInventory, CrmPipeline, CrmUser
+from adapters.admin import NO_URL, CrmField, CrmInventory, CrmPipeline, CrmUser, HookStatus
 from adapters.bitrix24 import directory
 from adapters.bitrix24.auth import WebhookUrl
 from adapters.bitrix24.batch import run_batch
 from adapters.bitrix24.client import Bitrix24Client
 from adapters.bitrix24.factory import build_client
+from adapters.errors import CrmError
 
 EVENTS = {
     "lead": ["ONCRMLEADADD", "ONCRMLEADUPDATE", "ONCRMLEADDELETE"],
@@ -35,6 +37,7 @@ class Bitrix24Admin:
     def __init__(self, client: Bitrix24Client, *, webhook_secret: str | None) -> None:
         self.client = client
         self.secret = webhook_secret or "<LEADROUTER_WEBHOOK_SECRET>"
+        self.has_secret = bool(webhook_secret)
 
     @property
     def is_app(self) -> bool:
@@ -97,6 +100,45 @@ class Bitrix24Admin:
             count = result.get("count", 0) if isinstance(result, dict) else 0
             lines.append(f"FAILED: {event}: {error}" if error else f"unbound: {event} ({count} handler(s))")
         return lines
+
+    def hook_status(self) -> HookStatus:
+        """Our event bindings (handler URLs ending in our webhook secret) for every event we need
+        (bitrix24.md §1.1: an app update or an admin removes them; a portal never resends, §1.6)."""
+        if not self.has_secret:
+            return HookStatus(checkable=False, note="LEADROUTER_WEBHOOK_SECRET is not set")
+        if not self.is_app:
+            return HookStatus(
+                checkable=False,
+                note="an incoming webhook cannot read event bindings (event.get needs an app); "
+                "check the outgoing webhook in Bitrix24 by hand",
+            )
+        wanted = EVENTS[self.client.entity] + APP_ONLY[self.client.entity]
+        items = self.client.transport.call("event.get").get("result") or []
+        ours = [
+            (str(i.get("event", "")).upper(), str(i.get("handler", "")))
+            for i in items
+            if isinstance(i, dict) and self._is_ours(str(i.get("handler", "")))
+        ]
+        bound = {event for event, _ in ours}
+        handler = next((url for _, url in ours), None)
+        missing = tuple(e for e in wanted if e not in bound)
+        return HookStatus(found=bool(ours), missing=missing, handler=handler)
+
+    def repair_hook(self, status: HookStatus, public_url: str | None) -> HookStatus:
+        """Bind every missing event again, to the handler URL still bound or else `public_url`."""
+        handler = status.handler or (self.handler(public_url) if public_url else None)
+        if handler is None:
+            raise CrmError(NO_URL)
+        calls = {e: ("event.bind", {"event": e, "handler": handler}) for e in status.missing}
+        outcome = run_batch(self.client.transport, calls)
+        after = self.hook_status()
+        if not after.healthy and outcome.errors:  # the first refusal says why
+            event, error = next(iter(outcome.errors.items()))
+            raise CrmError(f"event.bind {event}: {error}")
+        return after
+
+    def _is_ours(self, handler: str) -> bool:
+        return urlsplit(handler).path.rstrip("/").endswith(f"/hooks/bitrix24/{self.secret}")
 
     def _bound(self, handler: str) -> set[str]:
         items = self.client.transport.call("event.get").get("result") or []

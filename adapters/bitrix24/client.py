@@ -18,6 +18,7 @@ from adapters.bitrix24 import directory
 from adapters.bitrix24.batch import MAX_COMMANDS, chunks, run_batch
 from adapters.bitrix24.catalog import Catalog, FieldMeta, Stage
 from adapters.bitrix24.clients import Found, find_clients
+from adapters.bitrix24.landed import landed
 from adapters.bitrix24.mapping import Extras, split_id, to_lead
 from adapters.bitrix24.parties import write_client_owners
 from adapters.bitrix24.status import is_not_found
@@ -27,7 +28,7 @@ from adapters.errors import CrmError
 from adapters.storage.engine import reading
 from adapters.storage.seen import seen_ids
 from core.model import Lead
-from core.ports import ChangedLead, CrmPort, CrmWrite, Reconcilable, WriteKind, WriteResult
+from core.ports import ChangedLead, CrmPort, CrmWrite, Reconcilable, WriteChecker, WriteKind, WriteResult
 
 
 def _utc_now() -> datetime:
@@ -134,6 +135,10 @@ class Bitrix24Client:
             return [result_of_error(exc)] * len(writes)
         return results(len(writes), outcome, refused)
 
+    def already_written(self, writes: Sequence[CrmWrite]) -> list[bool]:
+        """Which of these task writes the lead's timeline already holds (sent before, answer lost)."""
+        return landed(self.transport, writes, self._batch)
+
     def _field_for(self, entity: str, name: str) -> FieldMeta | None:
         return self.catalog(entity).field_for(name)
 
@@ -154,6 +159,6 @@ class Bitrix24Client:
         return directory.absences(self.transport, user_ids)
 
 
-def _conforms(client: Bitrix24Client) -> tuple[CrmPort, Reconcilable]:
+def _conforms(client: Bitrix24Client) -> tuple[CrmPort, Reconcilable, WriteChecker]:
     """A static check (mypy): the client is what the worker and the reconciler need."""
-    return client, client
+    return client, client, client

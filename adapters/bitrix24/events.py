@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Mapping
 from typing import Any
@@ -19,6 +20,9 @@ UPDATES = {
     "ONCRMDEALDELETE": "deal",
     "ONCRMDEALMOVETOCATEGORY": "deal",
 }
+
+
+_EVENT = re.compile(r"^ONCRM(?:LEAD|DEAL)(ADD|UPDATE|DELETE|MOVETOCATEGORY)$")
 
 
 def incoming_events(
@@ -54,4 +58,10 @@ def _event(event: Bitrix24Event, routed_entity: str) -> IncomingEvent:
         # storing a true duplicate is harmless — the handler reads the current state and finds
         # nothing new. So updates are never deduplicated; creations still are.
         key = f"{key}:{uuid.uuid4().hex[:12]}"
-    return IncomingEvent("bitrix24", key, event.event, lead_id, payload, kind)
+    return IncomingEvent("bitrix24", key, event.event, lead_id, payload, kind, action=_action(event.event))
+
+
+def _action(name: str) -> str:
+    """ONCRMDEALUPDATE → update, ONCRMLEADADD → add, ONCRMDEALMOVETOCATEGORY → category."""
+    match = _EVENT.match(name)
+    return match.group(1).lower().replace("movetocategory", "category") if match else name.lower()

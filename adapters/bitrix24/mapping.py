@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from adapters.aliases import by_alias
 from adapters.bitrix24.catalog import FieldMeta, Stage
 from core.model import Lead
 
@@ -112,8 +113,9 @@ def to_lead(
         stage_id=stage_id,
         source=text(raw.get("SOURCE_ID")),
         utm={key.lower(): value for key in UTM if (value := text(raw.get(key))) is not None},
-        city=text(raw.get("ADDRESS_CITY")),
-        region=text(raw.get("ADDRESS_REGION")),
+        city=text(raw.get("ADDRESS_CITY")) or by_alias("city", by_name),
+        region=text(raw.get("ADDRESS_REGION")) or by_alias("region", by_name),  # deals have no address
+        inn=by_alias("inn", by_name),
         phone=first_value(raw.get("PHONE")) or extras.phone,
         email=first_value(raw.get("EMAIL")) or extras.email,
         company=text(raw.get("COMPANY_TITLE")) or extras.company,

@@ -81,8 +81,10 @@ def _parties(links: BatchOutcome, index: int) -> list[tuple[str, int]] | WriteRe
         error = links.errors.get(key)
         if error is None:
             continue
-        if is_not_found(error):
-            return _refused("no such lead or deal in Bitrix24", code="NOT_FOUND")
+        if is_not_found(error):  # the lead or deal itself is deleted
+            return WriteResult(
+                WriteStatus.GONE, "no such lead or deal in Bitrix24", detail={"code": "NOT_FOUND"}
+            )
         if key.startswith("r") or not isinstance(error, PermanentCrmError):
             return result_of_error(error)
         # The record was read but its binding list refused (a portal without the method): the

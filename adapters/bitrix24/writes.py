@@ -20,6 +20,7 @@ from typing import Any
 from adapters.bitrix24.batch import BatchOutcome
 from adapters.bitrix24.catalog import FieldMeta
 from adapters.bitrix24.mapping import OWNER_TYPE, split_id
+from adapters.bitrix24.status import is_not_found
 from adapters.errors import AuthError, Blocked, CrmError, PermanentCrmError, RateLimited
 from core.ports import CrmWrite, WriteKind, WriteResult, WriteStatus
 
@@ -100,6 +101,10 @@ def results(count: int, outcome: BatchOutcome, refused: dict[int, WriteResult]) 
         key = f"w{index}"
         if index in refused:
             out.append(refused[index])
+        elif key in outcome.errors and is_not_found(outcome.errors[key]):
+            # "Not found" / OWNER_NOT_FOUND of a write on the lead itself: it is deleted (§2.2, §2.6)
+            error = outcome.errors[key]
+            out.append(WriteResult(WriteStatus.GONE, str(error), detail={"code": "NOT_FOUND"}))
         elif key in outcome.errors:
             out.append(result_of_error(outcome.errors[key]))
         else:

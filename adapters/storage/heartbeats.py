@@ -7,7 +7,9 @@ from datetime import datetime
 from sqlalchemy import Connection, func, select, text
 
 from adapters.storage.sql import upsert
-from adapters.storage.tables import heartbeats
+from adapters.storage.tables import heartbeats, kv
+
+WRITE_PROBE = "healthz:write_probe"  # the kv row /healthz rewrites to prove the database takes writes
 
 
 def record_heartbeat(connection: Connection, worker: str, at: datetime) -> None:
@@ -24,3 +26,11 @@ def last_heartbeat(connection: Connection) -> datetime | None:
 def ping(connection: Connection) -> None:
     """`SELECT 1`: raises if the database cannot be reached."""
     connection.execute(text("SELECT 1"))
+
+
+def probe_write(connection: Connection, at: datetime) -> None:
+    """Rewrite one small kv row, in the caller's transaction: raises if the database cannot write
+    (a full disk, a read-only file, a role without write rights)."""
+    connection.execute(
+        upsert(connection, kv, ["key"], key=WRITE_PROBE, value={"at": at.isoformat()}, updated_at=at)
+    )

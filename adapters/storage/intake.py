@@ -26,6 +26,7 @@ class IncomingEvent:
     lead_id: str | None
     payload: Mapping[str, Any] = field(default_factory=dict)
     job_kind: JobKind | None = None
+    action: str | None = None  # what happened, in the CRM-neutral words: add, update, status, delete…
 
 
 def store_events(engine: Engine, events: Sequence[IncomingEvent], now: datetime) -> list[bool]:
@@ -78,7 +79,9 @@ def _store_all(connection: Connection, events: Sequence[IncomingEvent], now: dat
             (AuditKind.RECEIVED, "received") if new else (AuditKind.DUPLICATE, "redelivered, already stored")
         )
         detail = (
-            {"event": event.event, "dedup_key": event.dedup_key} if new else {"dedup_key": event.dedup_key}
+            {"event": event.event, "action": event.action or event.event, "dedup_key": event.dedup_key}
+            if new
+            else {"dedup_key": event.dedup_key}
         )
         audit.append(
             audit_row(

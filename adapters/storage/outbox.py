@@ -1,9 +1,10 @@
 """The outbox: CRM writes decided in our transaction, sent later in batches, retried, dead-lettered.
 
 A write is `pending` until a flusher leases it (`sending`), then `sent` or, after the last
-attempt or a permanent refusal, `dead`. A flusher that dies mid-send leaves rows `sending`; their
-lease expires and they are sent again — CRM writes are at-least-once (the responsible user is
-idempotent; a task or note may, rarely, repeat after a crash).
+attempt or a permanent refusal, `dead` — or `cancelled` when its lead was deleted in the CRM. A
+flusher that dies mid-send leaves rows `sending`; their lease expires and they are sent again — CRM
+writes are at-least-once (the responsible user is idempotent; a task tried before is first looked
+for in the CRM, so it is not written twice; a note may, rarely, repeat after a crash).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from adapters.storage.sql import locked
 from adapters.storage.tables import outbox
 from core.ports import CrmWrite, WriteKind
 
-PENDING, SENDING, SENT, DEAD = "pending", "sending", "sent", "dead"
+PENDING, SENDING, SENT, DEAD, CANCELLED = "pending", "sending", "sent", "dead", "cancelled"
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +112,9 @@ def claim_writes(
         # CRM refused that owner (a dead letter), its task and note wait with it: replaying the
         # dead letter sends them after it, and nothing is written for an owner the CRM refused.
         owner = outbox.alias("owner")
-        refused = and_(owner.c.state == DEAD, owner.c.assignment_id == outbox.c.assignment_id)
+        # A responsible cancelled because the lead is gone holds them too, until the deletion is
+        # recorded and cancels them (nothing is sent onto a deleted lead).
+        refused = and_(owner.c.state.in_([DEAD, CANCELLED]), owner.c.assignment_id == outbox.c.assignment_id)
         unsettled = select(owner.c.id).where(
             owner.c.crm == outbox.c.crm,
             owner.c.lead_id == outbox.c.lead_id,
@@ -164,6 +167,26 @@ def mark_dead(connection: Connection, item: OutboxItem, error: str) -> None:
     connection.execute(
         update(outbox).where(outbox.c.id == item.id).values(state=DEAD, lease_expires=None, last_error=error)
     )
+
+
+def mark_cancelled(connection: Connection, item: OutboxItem, error: str) -> None:
+    """The CRM refused the write because the lead is gone: not a dead letter, nothing to replay."""
+    connection.execute(
+        update(outbox)
+        .where(outbox.c.id == item.id)
+        .values(state=CANCELLED, lease_expires=None, last_error=error)
+    )
+
+
+def cancel_writes(connection: Connection, crm: str, lead_id: str) -> int:
+    """Cancel a deleted lead's writes not sent yet (and its dead letters: nothing can land on a lead
+    that is gone); a write being sent right now settles by the CRM's answer. Returns how many."""
+    result = connection.execute(
+        update(outbox)
+        .where(outbox.c.crm == crm, outbox.c.lead_id == lead_id, outbox.c.state.in_([PENDING, DEAD]))
+        .values(state=CANCELLED, lease_expires=None)
+    )
+    return int(result.rowcount or 0)
 
 
 def list_dead(engine: Engine) -> list[Any]:

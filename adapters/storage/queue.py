@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, func, or_, select, update
+from sqlalchemy import Connection, Engine, Interval, and_, case, func, literal, or_, select, update
+from sqlalchemy.sql.elements import ColumnElement
 
 from adapters.storage.engine import reading
 from adapters.storage.sql import locked
@@ -182,13 +183,38 @@ def wait_for_crm(
     _finish(connection, job, worker, now, state=PENDING, run_at=run_at, last_error=f"{WAITING}: {error}")
 
 
-def cancel_pending(connection: Connection, crm: str, lead_id: str | None, now: datetime) -> None:
-    """Cancel a lead's pending jobs (it was deleted in the CRM), inside the caller's transaction."""
-    connection.execute(
+def cancel_pending(connection: Connection, crm: str, lead_id: str | None, now: datetime) -> int:
+    """Cancel a lead's pending jobs (it was deleted in the CRM), inside the caller's transaction;
+    returns how many."""
+    result = connection.execute(
         update(jobs)
         .where(jobs.c.crm == crm, jobs.c.lead_id == lead_id, jobs.c.state == PENDING)
         .values(state=CANCELLED, updated_at=now)
     )
+    return int(result.rowcount or 0)
+
+
+def shift_timers(
+    connection: Connection, kinds: Sequence[JobKind], set_before: datetime, by: timedelta, now: datetime
+) -> int:
+    """Move pending timers of `kinds` last written at or before `set_before` later by `by`, in one
+    UPDATE (the wall clock jumped ahead; time did not pass). A row it moves is written at `now`, so a
+    second worker that saw the same jump moves nothing again. Returns how many moved."""
+    result = connection.execute(
+        update(jobs)
+        .where(jobs.c.state == PENDING, jobs.c.kind.in_(list(kinds)), jobs.c.updated_at <= set_before)
+        .values(run_at=_later(connection, by), updated_at=now)
+    )
+    return int(result.rowcount or 0)
+
+
+def _later(connection: Connection, by: timedelta) -> ColumnElement[Any]:
+    """`run_at + by` in SQL. SQLite keeps moments as text 'YYYY-MM-DD HH:MM:SS.ffffff' (UTC), so the
+    sum is written back in that form (to the millisecond, padded) and compares as text still does."""
+    if connection.dialect.name == "sqlite":
+        moved = func.strftime("%Y-%m-%d %H:%M:%f", jobs.c.run_at, f"{by.total_seconds():+.3f} seconds")
+        return moved.op("||")("000")
+    return jobs.c.run_at + literal(by, Interval())
 
 
 def has_open_job(connection: Connection, kind: JobKind, crm: str) -> bool:
@@ -199,10 +225,42 @@ def has_open_job(connection: Connection, kind: JobKind, crm: str) -> bool:
     return connection.execute(query).first() is not None
 
 
+def due_now(connection: Connection, kind: JobKind, crm: str, now: datetime) -> None:
+    """Make a waiting job of this kind for this CRM due at `now` (if it was due later)."""
+    connection.execute(
+        update(jobs)
+        .where(jobs.c.kind == kind, jobs.c.crm == crm, jobs.c.state == PENDING, jobs.c.run_at > now)
+        .values(run_at=now, updated_at=now)
+    )
+
+
 def job_counts(connection: Connection) -> dict[str, int]:
     """Jobs by state (for /metrics and /healthz)."""
     rows = connection.execute(select(jobs.c.state, func.count()).group_by(jobs.c.state))
     return {state: count for state, count in rows}
+
+
+def due_and_later(connection: Connection, now: datetime) -> tuple[int, int]:
+    """Jobs due now (pending and due, or running) and jobs set for later (timers not yet due)."""
+    due = or_(and_(jobs.c.state == PENDING, jobs.c.run_at <= now), jobs.c.state == RUNNING)
+    later = and_(jobs.c.state == PENDING, jobs.c.run_at > now)
+    query = select(
+        func.coalesce(func.sum(case((due, 1), else_=0)), 0),
+        func.coalesce(func.sum(case((later, 1), else_=0)), 0),
+    ).where(jobs.c.state.in_((PENDING, RUNNING)))
+    row = connection.execute(query).one()
+    return int(row[0]), int(row[1])
+
+
+def scheduled_jobs(connection: Connection, now: datetime, limit: int = 20) -> list[Any]:
+    """The next jobs set for later (kind, lead id, run_at), soonest first."""
+    query = (
+        select(jobs.c.kind, jobs.c.lead_id, jobs.c.run_at)
+        .where(jobs.c.state == PENDING, jobs.c.run_at > now)
+        .order_by(jobs.c.run_at, jobs.c.id)
+        .limit(limit)
+    )
+    return list(connection.execute(query))
 
 
 def oldest_pending(connection: Connection, now: datetime) -> datetime | None:

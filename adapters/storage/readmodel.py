@@ -4,12 +4,13 @@ writes they caused. Each function runs in the caller's (read) transaction."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, case, func, select
+from sqlalchemy import Connection, RowMapping, case, func, or_, select
 
-from adapters.storage.tables import assignments, outbox, split_adjustments
+from adapters.storage.tables import assignments, audit, lead_lives, outbox, split_adjustments
 
 
 def split_counts(connection: Connection, starts: Mapping[str, datetime]) -> list[Any]:
@@ -91,3 +92,52 @@ def decision_with_writes(connection: Connection, assignment_id: int) -> tuple[An
         select(outbox).where(outbox.c.assignment_id == assignment_id).order_by(outbox.c.id)
     ).all()
     return row, writes
+
+
+# What a lead's story leaves out of the audit: told from the assignment and outbox rows instead.
+_TOLD_ELSEWHERE = ("decision", "handoff", "crm_write", "crm_retry", "dead_letter")
+
+
+@dataclass(frozen=True)
+class LeadRows:
+    """Everything stored about one lead, each list oldest first."""
+
+    audit: list[RowMapping]
+    assignments: list[RowMapping]
+    writes: list[RowMapping]
+    life: dict[str, Any] | None
+
+
+def lead_rows(connection: Connection, crm: str, lead_id: str, *, limit: int = 1000) -> LeadRows:
+    """One lead's audit rows (but what the assignments and writes tell), its assignments, its CRM
+    writes and its stored life, for the lead's story; at most `limit` of each (its first ones)."""
+    trail = connection.execute(
+        select(audit)
+        .where(
+            audit.c.lead_id == lead_id,
+            or_(audit.c.crm == crm, audit.c.crm.is_(None)),
+            audit.c.kind.not_in(_TOLD_ELSEWHERE),
+        )
+        .order_by(audit.c.at, audit.c.id)
+        .limit(limit)
+    )
+    decided = connection.execute(
+        select(assignments)
+        .where(assignments.c.crm == crm, assignments.c.lead_id == lead_id)
+        .order_by(assignments.c.decided_at, assignments.c.id)
+        .limit(limit)
+    )
+    written = connection.execute(
+        select(outbox)
+        .where(outbox.c.lead_id == lead_id, outbox.c.crm == crm)
+        .order_by(outbox.c.id)
+        .limit(limit)
+    )
+    where = (lead_lives.c.crm == crm, lead_lives.c.lead_id == lead_id)
+    life = connection.execute(select(lead_lives.c.life).where(*where)).first()
+    return LeadRows(
+        audit=[row._mapping for row in trail],
+        assignments=[row._mapping for row in decided],
+        writes=[row._mapping for row in written],
+        life=dict(life.life) if life is not None else None,
+    )

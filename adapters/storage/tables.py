@@ -162,7 +162,7 @@ outbox = Table(
     Column("lead_id", String(40), nullable=False),
     Column("kind", String(16), nullable=False),
     Column("payload", JSON, nullable=False),
-    Column("state", String(16), nullable=False),  # pending | sending | sent | dead
+    Column("state", String(16), nullable=False),  # pending | sending | sent | dead | cancelled
     Column("attempts", Integer, nullable=False, default=0),
     Column("next_attempt_at", Moment, nullable=False),
     Column("lease_expires", Moment),

@@ -65,6 +65,9 @@ class Choice:
     notify: tuple[ManagerKey, ...] = ()
     detail: Mapping[str, str] = field(default_factory=dict)
     wait_until: datetime | None = None
+    # The members whose absence mattered (sticky: the key's owner and those ahead in its order);
+    # None means every skipped member was a candidate.
+    passed_over: tuple[ManagerKey, ...] | None = None
 
 
 class Strategy(Protocol):

@@ -96,28 +96,36 @@ class Sticky:
     def choose(self, view: PoolView) -> Choice:
         """Pick the owner of the lead's key among the available members, or wait for them."""
         options = view.pool.sticky or _DEFAULT
-        key = sticky_key(options, _getter(options.key)(view.lead))
+        raw = _getter(options.key)(view.lead)
+        key = sticky_key(options, raw)
         territory = owner_by_partition(options, key) if key else None
         until = _back_soon(view, territory)
         if territory is not None and until is not None:
-            return Choice(territory, view.state, detail={"key": key}, wait_until=until)
+            detail = _why(options, raw, key, territory, "owner", territory)
+            return Choice(territory, view.state, detail=detail, wait_until=until, passed_over=(territory,))
         effective = effective_counts(view)
         if not key:
             chosen = quota_pick(view, effective)
-            return Choice(chosen, advance(view, effective, chosen), detail={"key": ""})
-        chosen = self._owner(view, key, territory)
-        return Choice(chosen, advance(view, effective, chosen), detail={"key": key})
+            detail = {"key": "", "key_field": options.key, "by": "no_key"}
+            return Choice(chosen, advance(view, effective, chosen), detail=detail)
+        owner = territory or ranking(view.pool, key)[0]
+        chosen, how, passed = self._owner(view, key, owner)
+        detail = _why(options, raw, key, owner, how, territory)
+        return Choice(chosen, advance(view, effective, chosen), detail=detail, passed_over=passed)
 
-    def _owner(self, view: PoolView, key: str, territory: ManagerKey | None) -> ManagerKey:
+    def _owner(
+        self, view: PoolView, key: str, owner: ManagerKey
+    ) -> tuple[ManagerKey, str, tuple[ManagerKey, ...]]:
+        """Who takes the key, how (`owner`, `substitute`, `next`), and whom that passed over."""
         eligible = set(view.keys)
-        order = ranking(view.pool, key)
-        owner = territory or order[0]
         if owner in eligible:
-            return owner
+            return owner, "owner", ()
         substitute = self._substitute(view, owner)
         if substitute in eligible:
-            return substitute
-        return next(member for member in order if member in eligible)
+            return substitute, "substitute", (owner,)
+        order = ranking(view.pool, key)
+        chosen = next(member for member in order if member in eligible)
+        return chosen, "next", (owner, *order[: order.index(chosen)])
 
     @staticmethod
     def _substitute(view: PoolView, owner: ManagerKey) -> ManagerKey | None:
@@ -129,6 +137,24 @@ class Sticky:
 
 
 _DEFAULT = StickyOptions()
+
+
+def _why(
+    options: StickyOptions, raw: object, key: str, owner: ManagerKey, how: str, territory: ManagerKey | None
+) -> dict[str, str]:
+    """The reason as data: the key (as written on the lead) and its field, how its owner was found,
+    who took it and why.
+
+    `by` is `value` or `range` when the config gives the key to `owner`, `hash` when nobody owns it
+    (spread evenly by hashing, the same key to the same member); `how` says whether the owner took
+    the lead, their substitute did, or the next member by the hash order.
+    """
+    by = "hash" if territory is None else "value" if options.by_value.get(key) == territory else "range"
+    value = raw[0] if isinstance(raw, list | tuple) and raw else raw
+    written = " ".join(str(value).split())
+    return {"key": key, "value": written, "key_field": options.key, "by": by, "owner": owner, "how": how}
+
+
 # An owner skipped only for these comes back by the calendar alone: their leads may wait for them.
 _BACK_BY_CALENDAR = (SkipReason.OFF_HOURS, SkipReason.HOLIDAY)
 

@@ -1,6 +1,8 @@
 """Every word people read, one catalog per language (`ru.py`, `en.py`), looked up here.
 
-A catalog maps an area (who reads it: `reason`, `admin`, `simulate`, `whatif`, `task`) to its words.
+A catalog maps an area (who reads it: `reason`, `admin`, `simulate`, `whatif`, `task`, `audit` (the
+audit log when read), `cli` (the commands), `summary` (`check-config`), `config` (advice on config
+mistakes), `leadfile` (problems with `simulate`'s lead files)) to its words.
 One fallback rule: a language we have no catalog for gets Russian, the product's default (the config
 only allows ru and en, so this is a guard, not a feature). A missing key cannot happen: every catalog
 has the same keys with the same `{placeholders}` (tests/unit/test_texts.py).
@@ -13,7 +15,9 @@ from typing import Literal
 
 from core.texts import en, ru
 
-Area = Literal["reason", "admin", "simulate", "whatif", "task"]
+Area = Literal[
+    "reason", "admin", "simulate", "whatif", "task", "audit", "cli", "summary", "config", "leadfile"
+]
 Catalog = Mapping[str, Mapping[str, str]]
 
 DEFAULT_LANGUAGE = "ru"

@@ -80,6 +80,34 @@ def more_blueprint(account: Account, tokens: Tokens) -> Blueprint:
                 done.append({"id": task["id"], "request_id": str(item.get("request_id", index))})
         return hal({"_links": {"self": link("/api/v4/tasks")}, "_embedded": {"tasks": done}})
 
+    @bp.get("/api/v4/tasks")
+    def list_tasks() -> Response:
+        """§2.5: `filter[entity_type]`, `filter[entity_id][]`, `filter[responsible_user_id]`,
+        `filter[is_completed]`; paged by 250 at most, 204 when nothing matches."""
+        args = request.args
+        wanted_type = args.get("filter[entity_type]")
+        ids = {
+            int(v)
+            for v in args.getlist("filter[entity_id][]") + args.getlist("filter[entity_id]")
+            if v.isdigit()
+        }
+        user = args.get("filter[responsible_user_id]")
+        done = args.get("filter[is_completed]")
+        items = []
+        with account.lock:
+            for task in account.tasks:
+                if wanted_type is not None and task.get("entity_type") != wanted_type:
+                    continue
+                if ids and task.get("entity_id") not in ids:
+                    continue
+                if user is not None and str(task.get("responsible_user_id")) != user:
+                    continue
+                if done is not None and bool(task.get("is_completed")) != (done in ("1", "true")):
+                    continue
+                shown = {k: v for k, v in task.items() if k != "request_id"}  # not stored by amoCRM
+                items.append(shown | {"_links": {"self": link(f"/api/v4/tasks/{task['id']}")}})
+        return page(items, "tasks")
+
     @bp.post("/api/v4/leads/notes")
     @bp.post("/api/v4/leads/<int:lead_id>/notes")
     def notes(lead_id: int | None = None) -> Response:

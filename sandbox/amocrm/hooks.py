@@ -1,6 +1,9 @@
 """Account webhooks as amoCRM sends them (§1.1, §1.5, §8.1–3): form-encoded v2 payloads, a 2 s
 timeout, 100–299 = delivered, retries after 5 min, 15 min (any failure), 15 min and 1 h (499/5xx
-only) in emulated time, auto-disable after more than 100 invalid answers within 2 hours.
+only) in emulated time, auto-disable after more than 100 invalid answers within 2 hours (and the
+latest one invalid). A disabled (or deleted) hook gets nothing more — neither new events nor the
+retries still queued — until it is subscribed again (POST /api/v4/webhooks upserts and re-enables);
+its invalid answers stay counted, so within the 2 hours one more failure switches it off again.
 """
 
 from __future__ import annotations
@@ -8,7 +11,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import httpx
@@ -38,6 +41,7 @@ class _Post:
     action: str
     leads: tuple[dict[str, Any], ...]
     attempt: int = 1
+    once: bool = False  # a Digital Pipeline webhook: not an account hook, sent once (§1.8)
 
 
 class HookSender:
@@ -47,6 +51,7 @@ class HookSender:
         self.account, self.faults, self.per_post = account, faults, per_post
         self.deliveries: list[Delivery] = []
         self.retries: list[tuple[float, _Post]] = []
+        self.withheld = 0  # POSTs not sent because their hook is disabled (or was deleted meanwhile)
         self._queue: queue.Queue[_Post | None] = queue.Queue()
         self._http = httpx.Client(timeout=2.0, headers=HEADERS)
         self._lock = threading.Lock()
@@ -57,16 +62,18 @@ class HookSender:
     def emit(self, action: str, leads: list[dict[str, Any]]) -> None:
         """Send `leads[<action>]` to every enabled hook subscribed to `<action>_lead` (§1.2)."""
         with self.account.lock:
-            hooks = [
-                h for h in self.account.webhooks.values() if f"{action}_lead" in h.settings and not h.disabled
-            ]
+            subscribed = [h for h in self.account.webhooks.values() if f"{action}_lead" in h.settings]
+            hooks = [h for h in subscribed if not h.disabled]
+        posts = -(-len(leads) // self.per_post)
+        with self._lock:
+            self.withheld += posts * (len(subscribed) - len(hooks))
         for hook in hooks:
             for start in range(0, len(leads), self.per_post):
                 self._queue.put(_Post(hook.destination, action, tuple(leads[start : start + self.per_post])))
 
     def send_once(self, destination: str, action: str, leads: list[dict[str, Any]]) -> None:
         """A Digital Pipeline webhook (§1.8): sent once, never retried, whatever the answer."""
-        self._queue.put(_Post(destination, action, tuple(leads), attempt=len(RETRIES) + 1))
+        self._queue.put(_Post(destination, action, tuple(leads), attempt=len(RETRIES) + 1, once=True))
 
     def wait(self, timeout: float = 30.0) -> bool:
         """Block until every queued POST was sent; False on timeout."""
@@ -104,6 +111,10 @@ class HookSender:
                 self._queue.task_done()
 
     def _deliver(self, post: _Post) -> None:
+        if not post.once and not self._enabled(post.destination):
+            with self._lock:
+                self.withheld += 1
+            return
         ids = tuple(int(lead["id"]) for lead in post.leads)
         if self.faults.roll(self.faults.drop_hooks):
             self._record(Delivery(post.destination, post.action, ids, -1, post.attempt))
@@ -118,6 +129,11 @@ class HookSender:
             self._record(Delivery(post.destination, post.action, ids, status, post.attempt))
         if status is None or not 100 <= status <= 299:
             self._failed(post, status)
+
+    def _enabled(self, destination: str) -> bool:
+        with self.account.lock:
+            hook = self.account.webhooks.get(destination)
+            return hook is not None and not hook.disabled
 
     def _post(self, destination: str, body: str) -> int | None:
         try:
@@ -136,9 +152,7 @@ class HookSender:
         server_error = status is not None and (status == 499 or 500 <= status <= 599)
         if retry is not None and (server_error or not retry[1]):
             with self._lock:
-                self.retries.append(
-                    (now + retry[0], _Post(post.destination, post.action, post.leads, post.attempt + 1))
-                )
+                self.retries.append((now + retry[0], replace(post, attempt=post.attempt + 1)))
 
     def _record(self, delivery: Delivery) -> None:
         with self._lock:

@@ -131,6 +131,14 @@ class AmoEmulator:
             self.account, self.hooks, [(self.account.leads[lead_id], {"status_id": status_id})], by
         )
 
+    def delete_lead(self, lead_id: int) -> None:
+        """A person deletes the lead in the UI: from then on `GET /api/v4/leads/{id}` answers 204, a
+        PATCH naming it is refused (NotFound at `id`), a task or note on it "Entity not found"; the
+        hooks subscribed to `delete_lead` get `leads[delete]` with its id (§1.1)."""
+        with self.account.lock:
+            self.account.leads.pop(lead_id)
+        self.hooks.emit("delete", [{"id": lead_id}])
+
     def dp_webhook(self, destination: str, lead_id: int, old_status_id: int) -> None:
         """The stage's "send webhook" action (§1.8): minimal `leads[status]`, sent once, no retries."""
         lead = self.account.leads[lead_id]

@@ -9,7 +9,7 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 
-from sandbox.bitrix24.portal import MULTI, PAGE, ApiError, Portal, as_list, not_found
+from sandbox.bitrix24.portal import ENTITY_TYPE, MULTI, PAGE, ApiError, Portal, as_list, not_found
 from sandbox.bitrix24.timeline import comment, fields_param, task, todo
 
 Emit = Callable[[str, str], None]  # (event, entity id)
@@ -102,6 +102,37 @@ def list_records(portal: Portal, entity: str, params: dict[str, Any]) -> Listed:
     )
 
 
+def list_activities(portal: Portal, params: dict[str, Any]) -> Listed:
+    """crm.activity.list: the timeline's activities (our to-dos) in the legacy upper-case shape,
+    filtered (e.g. `OWNER_TYPE_ID`, `OWNER_ID`), 50 a page, by ID (`order` ASC or DESC)."""
+    rows = [_activity(a) for a in portal.activities]
+    rows = [r for r in rows if matches(r, params.get("filter") or {})]
+    if str((params.get("order") or {}).get("ID", "ASC")).upper() == "DESC":
+        rows.reverse()
+    start = int(params.get("start") or 0)
+    page = rows[max(start, 0) : max(start, 0) + PAGE]
+    select = [str(s) for s in as_list(params.get("select"))]
+    more = start >= 0 and len(rows) > start + PAGE
+    return Listed(
+        [_select(r, select) for r in page], None if start < 0 else len(rows), start + PAGE if more else None
+    )
+
+
+def _activity(todo: dict[str, Any]) -> dict[str, Any]:
+    """A to-do added by `crm.activity.todo.add`, as `crm.activity.list` shows it (ids as strings)."""
+    return {
+        "ID": str(todo["id"]),
+        "OWNER_TYPE_ID": str(todo.get("ownerTypeId") or ""),
+        "OWNER_ID": str(todo.get("ownerId") or ""),
+        "PROVIDER_ID": "CRM_TODO",
+        "SUBJECT": todo.get("title") or "",
+        "DESCRIPTION": todo.get("description") or "",
+        "RESPONSIBLE_ID": str(todo.get("responsibleId") or ""),
+        "DEADLINE": str(todo.get("deadline") or ""),
+        "COMPLETED": "N",
+    }
+
+
 def _sort_key(field: str, record: dict[str, Any]) -> Any:
     return _comparable(field, record.get(field))
 
@@ -113,6 +144,7 @@ def crm_methods(portal: Portal) -> dict[str, Callable[[dict[str, Any], Ctx], Any
         methods |= _entity_methods(portal, entity)
     methods["crm.duplicate.findbycomm"] = lambda p, c: _duplicates(portal, p)
     methods["crm.activity.todo.add"] = lambda p, c: todo(portal, p)
+    methods["crm.activity.list"] = lambda p, c: list_activities(portal, p)
     methods["crm.timeline.comment.add"] = lambda p, c: comment(portal, p)
     methods["tasks.task.add"] = lambda p, c: task(portal, p)
     return methods
@@ -145,7 +177,11 @@ def _entity_methods(portal: Portal, entity: str) -> dict[str, Callable[[dict[str
         f"{prefix}.list": list_,
         f"{prefix}.add": add,
     }
-    methods |= {f"{prefix}.update": update, f"{prefix}.fields": fields}
+
+    def delete(params: dict[str, Any], ctx: Ctx) -> Any:
+        return _delete(portal, entity, params, ctx)
+
+    methods |= {f"{prefix}.update": update, f"{prefix}.fields": fields, f"{prefix}.delete": delete}
     if entity in ("lead", "deal"):
         methods[f"{prefix}.contact.items.get"] = contacts
     return methods
@@ -185,6 +221,24 @@ def _update(portal: Portal, entity: str, params: dict[str, Any], ctx: Ctx) -> bo
     portal.apply(entity, record, fields)
     # §1.2: no "not my own change" filter — a subscriber gets the echo of its own update
     ctx.emit(f"ONCRM{entity.upper()}UPDATE", record["ID"])
+    return True
+
+
+def _delete(portal: Portal, entity: str, params: dict[str, Any], ctx: Ctx) -> bool:
+    """crm.<entity>.delete: the record is gone (get/update then answer "Not found", §2.2); its to-dos
+    go with it, and ONCRM<ENTITY>DELETE follows with the ID."""
+    number = _record_id(params)
+    record = portal.records[entity].pop(number, None)
+    if record is None:
+        raise not_found()
+    portal.bindings.pop((entity, number), None)
+    owner = str(next(type_id for type_id, name in ENTITY_TYPE.items() if name == entity))
+    portal.activities[:] = [
+        a
+        for a in portal.activities
+        if not (str(a.get("ownerTypeId")) == owner and str(a.get("ownerId")) == str(number))
+    ]
+    ctx.emit(f"ONCRM{entity.upper()}DELETE", record["ID"])
     return True
 
 

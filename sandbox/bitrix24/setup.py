@@ -40,6 +40,21 @@ class PortalSetup:
         for event in events:
             self.portal.handlers.append(Handler(self.portal.next_id("handler"), event, url, "webhook", token))
 
+    def remove_bindings(self, events: list[str] | None = None) -> int:
+        """The app's event bindings go (all, or those of `events`), as when an admin removes them or
+        the app is updated — "its actions will be removed" (§1.1); `event.get` then lists the rest.
+        Returns how many went."""
+        wanted = {e.upper() for e in events} if events is not None else None
+        with self.portal.lock:
+            keep = [
+                h
+                for h in self.portal.handlers
+                if h.kind != "app" or (wanted is not None and h.event not in wanted)
+            ]
+            gone = len(self.portal.handlers) - len(keep)
+            self.portal.handlers[:] = keep
+        return gone
+
     def issue_tokens(self) -> tuple[str, str]:
         """A fresh OAuth pair, as the app receives at install (ONAPPINSTALL)."""
         access, refresh = secrets.token_hex(16), secrets.token_hex(16)
@@ -107,6 +122,11 @@ class PortalSetup:
             self.methods[f"crm.{entity}.update"](
                 {"id": number, "fields": fields}, self._ctx("app", 1, ALL_SCOPES)
             )
+
+    def delete(self, entity: str, number: int) -> None:
+        """Delete a record as a person in the UI; ONCRM<ENTITY>DELETE follows."""
+        with self.portal.lock:
+            self.methods[f"crm.{entity}.delete"]({"id": number}, self._ctx("app", 1, ALL_SCOPES))
 
     def record(self, entity: str, number: int) -> dict[str, Any]:
         """A record as stored."""

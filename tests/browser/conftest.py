@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -82,10 +83,9 @@ class Served:
         self.stack.worker.run_once()
 
 
-@pytest.fixture
-def served(tmp_path, browser) -> Iterator[Served]:
-    """A fresh app and database per test, served by werkzeug in a background thread."""
-    stack = make_stack(tmp_path, admin_token=TOKEN)
+@contextmanager
+def serving(stack: Stack) -> Iterator[Served]:
+    """The stack's app served by werkzeug in a background thread, until the block ends."""
     server = make_server("127.0.0.1", 0, stack.client.application, threaded=True, request_handler=_Quiet)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -95,6 +95,13 @@ def served(tmp_path, browser) -> Iterator[Served]:
         server.shutdown()
         server.server_close()
         thread.join()
+
+
+@pytest.fixture
+def served(tmp_path, browser) -> Iterator[Served]:
+    """A fresh app and database per test (the small config of tests/web), served over HTTP."""
+    with serving(make_stack(tmp_path, admin_token=TOKEN)) as served:
+        yield served
 
 
 @pytest.fixture

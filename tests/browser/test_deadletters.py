@@ -22,20 +22,20 @@ def test_a_dead_letter_replayed_from_the_page_is_sent_and_the_decision_shows_it(
     screenshot(page, "deadletters")
 
     served.stack.crm.refuse_leads.clear()  # the CRM accepts again (the user was re-activated)
-    responsible = kind_row(page, "#deadletters", "responsible")
+    responsible = kind_row(page, "#deadletters", "ответственный")
     letter = responsible.locator("td").first.inner_text()
     responsible.get_by_role("button", name="Повторить").click()
-    expect(page.locator(".flash")).to_have_text(f"replayed [{letter}]")
+    expect(page.locator(".flash")).to_have_text(f"Поставлены в очередь снова: {letter}")
     served.stack.worker.run_once()
     page.reload()
     expect(rows).to_have_count(0)
     expect(page.locator("#deadletters")).to_contain_text("Нет записей")
 
     page.get_by_role("link", name="Решения").click()
-    page.locator("#decisions tr", has_text="777").get_by_role("link").click()
-    expect(kind_row(page, "#writes", "responsible")).to_contain_text("sent")
-    expect(kind_row(page, "#writes", "task")).to_contain_text("sent")  # sent after the owner was
-    expect(kind_row(page, "#writes", "note")).to_contain_text("sent")
+    page.locator("#decisions tr", has_text="777").locator("td").first.get_by_role("link").click()
+    expect(kind_row(page, "#writes", "ответственный")).to_contain_text("отправлено")
+    expect(kind_row(page, "#writes", "задача")).to_contain_text("отправлено")  # sent after the owner was
+    expect(kind_row(page, "#writes", "примечание")).to_contain_text("отправлено")
     screenshot(page, "decision-after-replay")
     expect(page.get_by_role("link", name="Недоставленные (0)")).to_be_visible()
     assert served.stack.crm.owner_of("777") == 101

@@ -7,8 +7,8 @@ from tests.browser.conftest import PHONE, expect, log_in, screenshot
 
 def test_new_leads_change_todays_split_per_manager(page, served):
     log_in(page, served)
-    ivanova = page.locator("#pool-sales tr[data-manager=ivanova] td.received-today")
-    petrov = page.locator("#pool-sales tr[data-manager=petrov] td.received-today")
+    ivanova = page.locator("#pool-sales tr[data-manager=ivanova] .received-today")
+    petrov = page.locator("#pool-sales tr[data-manager=petrov] .received-today")
     expect(ivanova).to_have_text("0 / 0.0")
     expect(petrov).to_have_text("0 / 0.0")
     served.post_leads("1", "2", "3")

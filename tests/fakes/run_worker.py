@@ -11,7 +11,8 @@ import time
 from datetime import UTC, datetime, timedelta
 
 from adapters.storage.engine import make_engine
-from tests.fakes.shared_crm import SharedFakeCrm
+from core.ports import CrmPort
+from tests.fakes.shared_crm import BlindCrm, SharedFakeCrm
 from tests.integration.helpers import team_policy
 from webhook_app.pipeline.context import JobContext
 from webhook_app.pipeline.worker import Worker, WorkerOptions
@@ -27,12 +28,17 @@ def main() -> None:
     parser.add_argument("name")
     parser.add_argument("--strategy", default="weighted")
     parser.add_argument("--kill-on-write", type=int)
+    parser.add_argument(
+        "--kill-after-write", type=int, help="die right after the CRM took that call's writes"
+    )
+    parser.add_argument("--blind", action="store_true", help="never look in the CRM for a write tried before")
     parser.add_argument("--lease", type=float, default=2.0)
     parser.add_argument("--idle", type=float, default=3.0)
     parser.add_argument("--epoch", type=float, required=True, help="time.time() the test started at")
     args = parser.parse_args()
     engine = make_engine(args.db)
-    crm = SharedFakeCrm(args.crm, kill_on_write=args.kill_on_write)
+    shared = SharedFakeCrm(args.crm, kill_on_write=args.kill_on_write, kill_after_write=args.kill_after_write)
+    crm: CrmPort = BlindCrm(shared) if args.blind else shared
     policy = team_policy(args.strategy)
 
     def clock() -> datetime:  # real time, shared by every process, anchored at a working-day noon

@@ -19,16 +19,24 @@ class SharedFakeCrm:
 
     name = "amocrm"
 
-    def __init__(self, path: str, *, batch: int = 25, kill_on_write: int | None = None) -> None:
+    def __init__(
+        self,
+        path: str,
+        *,
+        batch: int = 25,
+        kill_on_write: int | None = None,
+        kill_after_write: int | None = None,
+    ) -> None:
         self.path = path
         self.batch = batch
         self.kill_on_write = kill_on_write
+        self.kill_after_write = kill_after_write  # die right after the CRM took the writes of that call
         self.write_calls = 0
         with self._db() as db:
             db.execute("CREATE TABLE IF NOT EXISTS leads (id TEXT PRIMARY KEY, responsible INTEGER)")
             db.execute(
                 "CREATE TABLE IF NOT EXISTS writes (seq INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT,"
-                " lead_id TEXT, user_id INTEGER, pid INTEGER)"
+                " lead_id TEXT, user_id INTEGER, pid INTEGER, text TEXT, due TEXT)"
             )
 
     def _db(self) -> sqlite3.Connection:
@@ -63,14 +71,40 @@ class SharedFakeCrm:
         db.execute("BEGIN IMMEDIATE")
         for w in writes:
             db.execute(
-                "INSERT INTO writes (kind, lead_id, user_id, pid) VALUES (?, ?, ?, ?)",
-                (w.kind.value, w.lead_id, w.user_id, os.getpid()),
+                "INSERT INTO writes (kind, lead_id, user_id, pid, text, due) VALUES (?, ?, ?, ?, ?, ?)",
+                (w.kind.value, w.lead_id, w.user_id, os.getpid(), w.text, _due(w)),
             )
             if w.kind is WriteKind.RESPONSIBLE:
                 db.execute("UPDATE leads SET responsible = ? WHERE id = ?", (w.user_id, w.lead_id))
         db.execute("COMMIT")
         db.close()
+        if self.kill_after_write is not None and self.write_calls == self.kill_after_write:
+            os.kill(os.getpid(), signal.SIGKILL)  # the CRM has them; our record of it never commits
         return [WriteResult(WriteStatus.OK)] * len(writes)
+
+    def already_written(self, writes: Sequence[CrmWrite]) -> list[bool]:
+        """Whether a task with the same lead, user, text and deadline is in the CRM."""
+        db = self._db()
+        found = [
+            db.execute(
+                "SELECT 1 FROM writes WHERE kind = ? AND lead_id = ? AND user_id IS ?"
+                " AND text = ? AND due IS ?",
+                (w.kind.value, w.lead_id, w.user_id, w.text, _due(w)),
+            ).fetchone()
+            is not None
+            for w in writes
+        ]
+        db.close()
+        return found
+
+    def tasks_per_lead(self) -> dict[str, int]:
+        """How many tasks each lead got."""
+        db = self._db()
+        rows = db.execute(
+            "SELECT lead_id, COUNT(*) FROM writes WHERE kind = 'task' GROUP BY lead_id"
+        ).fetchall()
+        db.close()
+        return dict(rows)
 
     def owners_written(self) -> dict[str, set[int]]:
         """Every distinct responsible ever written, per lead."""
@@ -88,3 +122,27 @@ class SharedFakeCrm:
         rows = dict(db.execute("SELECT id, responsible FROM leads").fetchall())
         db.close()
         return rows
+
+
+def _due(write: CrmWrite) -> str | None:
+    return write.due.isoformat(timespec="seconds") if write.due else None
+
+
+class BlindCrm:
+    """The shared fake without `already_written`: a worker that cannot look (the old behaviour)."""
+
+    def __init__(self, crm: SharedFakeCrm) -> None:
+        self.crm = crm
+        self.name = crm.name
+
+    def batch_size(self, kind: WriteKind) -> int:
+        """Writes per call."""
+        return self.crm.batch_size(kind)
+
+    def fetch_lead(self, lead_id: str) -> Lead | None:
+        """The lead."""
+        return self.crm.fetch_lead(lead_id)
+
+    def write(self, writes: Sequence[CrmWrite]) -> list[WriteResult]:
+        """The writes, sent blind."""
+        return self.crm.write(writes)

@@ -40,7 +40,7 @@ def test_a_new_lead_is_decided_written_back_and_explained(engine):
     assert task.text == "Связаться с клиентом" and task.user_id == 101
     assert task.due == clock.now.replace() + (task.due - clock.now)  # due set from the template
     assert (task.due - clock.now).total_seconds() == 15 * 60
-    assert crm.writes[2].text.startswith("leadrouter: правило «default» → пул «sales» (round_robin)")
+    assert crm.writes[2].text.startswith("leadrouter: правило «default» → пул «sales» (по очереди)")
     trail = [e.kind for e in read_audit(engine, lead_id="1")]
     assert trail == ["received", "decision", "crm_write", "crm_write", "crm_write"]
     decision = read_audit(engine, lead_id="1", kinds=("decision",))[0]

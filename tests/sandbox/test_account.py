@@ -10,10 +10,12 @@ import pytest
 import yaml
 
 from sandbox.amocrm import AmoEmulator
+from sandbox.bitrix24 import Bitrix24Emulator
+from sandbox.bitrix24.demo import seed_portal
 from sandbox.company import build_account
 from webhook_app.cli.check_config import online
 from webhook_app.config import load_config
-from webhook_app.config.sandbox import DEFAULT_ACCOUNT, derive, layout
+from webhook_app.config.sandbox import derive, layout
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -71,7 +73,7 @@ def test_the_sandbox_config_routes_at_any_hour_with_a_short_sla_and_says_so():
     assert "unworked_minutes 15 → 2" in header
 
 
-def test_a_bitrix24_config_becomes_an_amocrm_one_for_the_sandbox(tmp_path):
+def test_a_bitrix24_config_stays_bitrix24_pointed_at_the_bundled_emulator(tmp_path):
     source = ROOT / "examples" / "bitrix24.yaml"
     derived = derive(
         source.read_bytes(), source="bitrix24.yaml", base_url="http://127.0.0.1:9", sla_minutes=2
@@ -79,5 +81,27 @@ def test_a_bitrix24_config_becomes_an_amocrm_one_for_the_sandbox(tmp_path):
     config = tmp_path / "config.yaml"
     config.write_text(derived.text, encoding="utf-8")
     loaded = load_config(config)
-    assert loaded.crm.type == "amocrm" and loaded.crm.account_id == DEFAULT_ACCOUNT
-    assert "bitrix24 → amoCRM" in derived.changes[0] and "UF_CRM_" in derived.changes[0]
+    original = load_config(source)
+    assert loaded.crm.type == "bitrix24" and loaded.crm.base_url == "http://127.0.0.1:9"
+    assert loaded.crm.model_dump(exclude={"base_url"}) == original.crm.model_dump(exclude={"base_url"})
+    assert derived.changes[0] == "crm.base_url: http://127.0.0.1:9, the bundled Bitrix24 emulator " + (
+        "(portal example.bitrix24.ru)"
+    )
+
+
+def test_every_name_the_bitrix24_example_uses_resolves_in_the_emulated_portal(tmp_path, monkeypatch, capsys):
+    source = ROOT / "examples" / "bitrix24.yaml"
+    document = load_config(source).document
+    with Bitrix24Emulator(domain="example.bitrix24.ru") as emu:
+        portal = seed_portal(emu, layout(document))
+        derived = derive(source.read_bytes(), source=source.name, base_url=emu.url, sla_minutes=2)
+        config = tmp_path / "config.yaml"
+        config.write_text(derived.text, encoding="utf-8")
+        monkeypatch.chdir(tmp_path)
+        monkeypatch.setenv("LEADROUTER_BITRIX24_WEBHOOK_URL", emu.add_webhook(user=portal.form_user))
+        monkeypatch.setenv("LEADROUTER_DATABASE_URL", f"sqlite:///{tmp_path / 'check.db'}")
+        assert online(load_config(config)) == 0, capsys.readouterr().err
+    assert "every pipeline, stage, custom field and user resolves" in capsys.readouterr().out
+    managers = {m.crm_user_id for m in document.managers.values()}
+    assert portal.form_user not in managers  # new deals arrive with someone no rule routes to
+    assert portal.ownership_field == "UF_CRM_1712345678" and portal.vip_fields == ("UF_CRM_1712345690",)

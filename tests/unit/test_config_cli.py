@@ -35,19 +35,25 @@ def test_a_valid_config_prints_a_summary_and_exits_zero(capsys):
     assert main(["check-config", str(EXAMPLE)]) == 0
     out, err = capsys.readouterr()
     assert err == ""
-    assert "OK (version" in out and "language ru, time zone Europe/Moscow" in out
-    assert "crm: amocrm https://example.amocrm.ru" in out
-    assert "Соколов Дмитрий" in out and "weight 0.5" in out
-    assert "1. tenders:" in out and "→ territories" in out
-    assert "continuity: on, within 365 days" in out
-    assert "contract-signed: on stage" in out
+    # In the config's language (Russian), people by name, strategies and conditions in words.
+    assert "конфигурация верна (версия" in out and "язык: русский, часовой пояс Europe/Moscow" in out
+    assert "CRM: amoCRM https://example.amocrm.ru" in out
+    assert "Соколов Дмитрий       (sokolov, id 6102315) · вес 0.5 · пн-пт 09:00-18:00" in out
+    assert "territories       закрепление клиентов: Кузнецова Мария×2," in out
+    assert "по ключу «регион»: значений 77" in out
+    assert "1. tenders: источник = tender или utm_source — одно из: zakupki.gov.ru" in out
+    assert "10. territories: всегда → territories" in out
+    assert "повторные клиенты: к своему менеджеру, если контакт не старше 365 дн." in out
+    assert "contract-signed: на этапе «Договор подписан» в воронке «Продажи» → пул «account-managers»" in out
+    assert "никогда не забирает у: Белов Сергей, Гусев Андрей" in out
+    assert "round_robin" not in out and "weighted" not in out and "head of sales" not in out
 
 
 def test_the_config_can_be_given_with_the_option_or_the_environment(capsys, monkeypatch):
     assert main(["check-config", "--config", str(EXAMPLE)]) == 0
     monkeypatch.setenv("LEADROUTER_CONFIG", str(ROOT / "examples" / "bitrix24.yaml"))
     assert main(["check-config"]) == 0
-    assert "crm: bitrix24 https://example.bitrix24.ru" in capsys.readouterr().out
+    assert "CRM: Bitrix24 https://example.bitrix24.ru (сделки)" in capsys.readouterr().out
 
 
 def test_a_broken_config_prints_each_problem_and_exits_one(tmp_path, capsys):
@@ -63,7 +69,7 @@ def test_semantic_problems_are_all_printed(tmp_path, capsys):
     (tmp_path / "cfg.yaml").write_text(BROKEN.replace("weight: 0", "weight: 1"), encoding="utf-8")
     assert main(["check-config", "cfg.yaml"]) == 1
     assert capsys.readouterr().err.splitlines() == [
-        "cfg.yaml:5: pools.regions.members[1]: unknown manager 'petrov'"
+        "cfg.yaml:5: pools.regions.members[1]: неизвестный менеджер «petrov»"
     ]
 
 

@@ -57,7 +57,7 @@ def test_a_duplicate_pool_key_is_an_error(errors):
 def test_a_typo_in_a_field_is_named_with_a_suggestion(errors):
     text = BASE.replace("petrov: {crm_user_id: 2}", "petrov: {crm_user_id: 2, wieght: 2}")
     assert errors(text) == [
-        "cfg.yaml:5: managers.petrov.wieght: unknown field 'wieght'; did you mean 'weight'?"
+        "cfg.yaml:5: managers.petrov.wieght: неизвестное поле «wieght»; может быть, «weight»?"
     ]
 
 
@@ -65,7 +65,7 @@ def test_every_schema_error_is_collected_not_just_the_first(errors):
     text = BASE.replace("{crm_user_id: 1}", "{crm_user_id: 0}").replace("{crm_user_id: 2}", "{weight: 0}")
     assert errors(text) == [
         "cfg.yaml:4: managers.ivanova.crm_user_id: must be greater than or equal to 1 (got 0)",
-        "cfg.yaml:5: managers.petrov.crm_user_id: required field is missing",
+        "cfg.yaml:5: managers.petrov.crm_user_id: обязательное поле не заполнено",
         "cfg.yaml:5: managers.petrov.weight: must be greater than 0 (got 0)",
     ]
 
@@ -78,7 +78,7 @@ def test_a_pool_weight_of_zero_is_refused(errors):
 def test_an_unknown_pool_member_is_named_with_its_index(errors):
     text = BASE.replace("[ivanova, petrov]", "[ivanova, petrova]")
     assert errors(text) == [
-        "cfg.yaml:8: pools.regions.members[1]: unknown manager 'petrova'; did you mean 'petrov'?"
+        "cfg.yaml:8: pools.regions.members[1]: неизвестный менеджер «petrova»; может быть, «petrov»?"
     ]
 
 
@@ -138,7 +138,10 @@ def test_a_manager_cannot_substitute_for_themself(errors):
 
 def test_an_unknown_substitute_is_an_error(errors):
     text = ABSENCES.replace("2026-12-14, substitute: ivanova", "2026-12-14, substitute: sidorov")
-    assert errors(text)[0] == "cfg.yaml:8: managers.petrov.absences[0].substitute: unknown manager 'sidorov'"
+    assert (
+        errors(text)[0]
+        == "cfg.yaml:8: managers.petrov.absences[0].substitute: неизвестный менеджер «sidorov»"
+    )
 
 
 def test_a_rule_after_a_catch_all_is_unreachable(errors):
@@ -155,7 +158,7 @@ def test_duplicate_rule_names_are_an_error(errors):
 
 def test_an_unknown_pool_in_a_rule_is_an_error(errors):
     text = BASE.replace("{name: default, pool: regions}", "{name: default, pool: region}")
-    assert errors(text) == ["cfg.yaml:10: rules[0].pool: unknown pool 'region'; did you mean 'regions'?"]
+    assert errors(text) == ["cfg.yaml:10: rules[0].pool: неизвестный пул «region»; может быть, «regions»?"]
 
 
 def test_an_unknown_condition_operator_lists_the_valid_ones(errors):
@@ -164,7 +167,7 @@ def test_an_unknown_condition_operator_lists_the_valid_ones(errors):
     )
     ops = "equals, in, prefix, contains, regex, gte, gt, lte, lt, exists"
     assert errors(text) == [
-        f"cfg.yaml:11: rules[0].when.price.gtee: unknown operator 'gtee'; expected one of: {ops}"
+        f"cfg.yaml:11: rules[0].when.price.gtee: неизвестный оператор «gtee»; допустимы: {ops}"
     ]
 
 
@@ -172,7 +175,7 @@ def test_an_unknown_lead_field_in_a_condition_is_an_error(errors):
     text = BASE.replace("rules:\n", "rules:\n  - {name: x, when: {regoin: Москва}, pool: regions}\n")
     (line,) = errors(text)
     assert line.startswith(
-        "cfg.yaml:10: rules[0].when.regoin: unknown field 'regoin'; expected one of: id, name"
+        "cfg.yaml:10: rules[0].when.regoin: неизвестное поле «regoin»; допустимы: id, name"
     )
 
 
@@ -256,7 +259,7 @@ def test_a_fallback_name_that_is_both_a_pool_and_a_manager_is_an_error(errors):
 
 def test_an_unknown_head_of_sales_is_an_error(errors):
     text = BASE.replace("head_of_sales: head", "head_of_sales: boss")
-    assert errors(text) == ["cfg.yaml:2: head_of_sales: unknown manager 'boss'"]
+    assert errors(text) == ["cfg.yaml:2: head_of_sales: неизвестный менеджер «boss»"]
 
 
 def test_a_handoff_needs_exactly_one_trigger_and_a_known_pool(errors):
@@ -264,7 +267,7 @@ def test_a_handoff_needs_exactly_one_trigger_and_a_known_pool(errors):
     assert errors(text) == [
         "cfg.yaml:12: handoffs[0]: needs exactly one trigger: on_stage, after_days or unworked_minutes "
         "(found: on_stage, unworked_minutes)",
-        "cfg.yaml:12: handoffs[0].to: unknown pool 'farmers'",
+        "cfg.yaml:12: handoffs[0].to: неизвестный пул «farmers»",
     ]
 
 
@@ -284,14 +287,14 @@ def test_duplicate_handoff_names_and_unknown_never_move_are_errors(errors):
     )
     assert errors(text) == [
         "cfg.yaml:13: handoffs[1].name: duplicate handoff name 'won' (first at line 12)",
-        "cfg.yaml:13: handoffs[1].never_move[0]: unknown manager 'boss'",
+        "cfg.yaml:13: handoffs[1].never_move[0]: неизвестный менеджер «boss»",
     ]
 
 
 def test_a_secret_in_the_yaml_is_refused_without_echoing_it(errors):
     text = BASE.replace("https://example.amocrm.ru}", "https://example.amocrm.ru, token: s3cr3t-value}")
     (line,) = errors(text)
-    assert line.startswith("cfg.yaml:1: crm.token: unknown field 'token': secrets belong in the environment")
+    assert line.startswith("cfg.yaml:1: crm.token: неизвестное поле «token»: секреты задаются в окружении")
     assert "s3cr3t-value" not in line
 
 
@@ -338,11 +341,13 @@ def test_warnings_do_not_stop_the_config(tmp_path, monkeypatch):
     (tmp_path / "cfg.yaml").write_text(text, encoding="utf-8")
     warnings = [str(w) for w in load_config("cfg.yaml").warnings]
     assert warnings == [
-        "cfg.yaml:1: nobody_available: warning: no head_of_sales and no nobody_available.then: "
-        "a lead nobody can take is retried hourly",
-        "cfg.yaml:5: managers.head: warning: 'head' is in no pool and not used anywhere else",
-        "cfg.yaml:7: pools.spare: warning: no rule or handoff sends leads to pool 'spare'",
-        "cfg.yaml:9: rules: warning: no catch-all rule: a lead matching no rule goes to the fallback",
+        "cfg.yaml:1: nobody_available: предупреждение: нет ни head_of_sales, ни nobody_available.then: "
+        "лид, который никто не может взять, перепроверяется каждый час",
+        "cfg.yaml:5: managers.head: предупреждение: «head» не входит ни в один пул и нигде не используется",
+        "cfg.yaml:7: pools.spare: предупреждение: "
+        "ни одно правило и ни одна передача не направляют лиды в пул «spare»",
+        "cfg.yaml:9: rules: предупреждение: "
+        "нет правила для всех лидов: лид, не подошедший ни одному правилу, уходит в резерв",
     ]
 
 

@@ -138,7 +138,7 @@ def test_reason_in_russian_names_rule_pool_chosen_and_skipped():
     d = decide(lead(region="Москва"), team(), state, NOON)
     text = reason_text(d, team())
     assert text == (
-        "правило «default» → пул «regions» (round_robin); выбран: Петров; "
+        "правило «default» → пул «regions» (по очереди); выбран: Петров; "
         "пропущены: Иванова — на паузе до 02.12.2026 15:00"
     )
 
@@ -148,7 +148,7 @@ def test_reason_in_english():
     d = decide(lead(at=evening), team(), EMPTY, evening)
     text = reason_text(d, team(), "en")
     assert text.startswith(
-        "rule 'default' → pool 'regions' (round_robin); nobody available in pool 'regions'; "
+        "rule 'default' → pool 'regions' (in turn); nobody available in pool 'regions'; "
         "waiting for a shift until 2026-12-03 09:00; skipped: "
     )
     assert "Иванова — off hours until 2026-12-03 09:00" in text

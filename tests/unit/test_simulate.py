@@ -14,6 +14,7 @@ from core.policy import Continuity
 from tests.builders import MSK, NOON, lead, manager, policy, pool, weekdays
 from webhook_app.cli.main import main
 from webhook_app.offline.simulate import MAX_ATTEMPTS, Simulation
+from webhook_app.textwidth import width
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = str(ROOT / "config.example.yaml")
@@ -130,7 +131,7 @@ def test_the_example_config_and_leads_print_a_table_with_a_fairness_summary(caps
     assert out[0].split()[:3] == ["Время", "Лид", "Ответственный"]
     assert len([line for line in out if line[:2].isdigit()]) == 300
     assert out[-1].startswith("Итого лидов: 300")
-    assert any(line.startswith("Пул «shared» (weighted): лидов") for line in out)
+    assert any(line.startswith("Пул «shared» (по весам): лидов") for line in out)
 
 
 def test_json_output_has_a_decision_per_lead_then_members_and_pools(capsys):
@@ -168,13 +169,13 @@ def test_a_bad_row_exits_1_with_one_line_naming_the_file_and_line(tmp_path, caps
     leads.write_text("created_at,price\n2026-07-01T10:00,100\n2026-07-01T11:00,много\n", encoding="utf-8")
     assert main(["simulate", "--config", CONFIG, "--leads", str(leads)]) == 1
     err = capsys.readouterr().err
-    assert err == f"leadrouter simulate: {leads}:3: price 'много' is not a number\n"
+    assert err == f"leadrouter simulate: {leads}:3: price «много» — не число\n"
 
 
 def test_a_missing_leads_file_exits_1_without_a_traceback(tmp_path, capsys):
     assert main(["simulate", "--config", CONFIG, "--leads", str(tmp_path / "none.csv")]) == 1
     err = capsys.readouterr().err
-    assert "none.csv: cannot open" in err and "Traceback" not in err and err.count("\n") == 1
+    assert "none.csv: не открывается" in err and "Traceback" not in err and err.count("\n") == 1
 
 
 def test_a_broken_config_prints_its_problems_like_check_config(tmp_path, capsys):
@@ -200,3 +201,50 @@ def test_an_unsorted_file_is_simulated_in_time_order_with_a_note_on_stderr(tmp_p
     captured = capsys.readouterr()
     ids = [json.loads(line)["lead"] for line in captured.out.splitlines() if '"decision"' in line]
     assert ids == ["early", "late"] and "not in time order" in captured.err
+
+
+def _table(policy_, rows: str, tmp_path) -> list[str]:
+    import io
+
+    from webhook_app.cli.simulate import simulate_file
+
+    path = tmp_path / "leads.csv"
+    path.write_text("id,created_at,source\n" + rows, encoding="utf-8")
+    out = io.StringIO()
+    simulate_file(policy_, path, out)
+    return out.getvalue().splitlines()
+
+
+def test_the_table_lines_up_with_short_names_and_names_typed_with_combining_accents(tmp_path):
+    # Issue 18: with names shorter than «Ответственный» the reason column slid left of its heading.
+    # «Ли» typed as «Л» + «и» + a combining breve (й) is two columns wide, not three code points.
+    people = [manager("a", 1, name="Ли\u0306"), manager("b", 2, name="Бо")]
+    lines = _table(
+        policy(people, [pool("p", ["a", "b"])]), "1,2026-12-02T10:00,site\n2,2026-12-02T10:01,x\n", tmp_path
+    )
+    head, first, second = lines[:3]
+
+    def at(line: str, word: str) -> int:  # the terminal column `word` starts at
+        return width(line[: line.index(word)])
+
+    assert at(first, "правило") == at(second, "правило") == at(head, "Причина")
+    assert at(first, "default") == at(second, "default") == at(head, "Правило")
+    assert "Ли\u0306" in first and len("Ли\u0306") == 3  # three code points, two columns
+
+
+def test_a_bad_row_is_the_only_thing_printed_even_after_good_rows(tmp_path, capsys):
+    # Issue 18: the table's heading (and the rows before it) printed before a lead-file error.
+    path = tmp_path / "leads.csv"
+    path.write_text(
+        "event,id,created_at,at,stage\n"
+        "created,1,2026-12-02T10:00,,Новый\n"
+        "stage,2,,2026-12-02T10:05,В работе\n",
+        encoding="utf-8",
+    )
+    assert main(["simulate", "--config", CONFIG, "--leads", str(path)]) == 1
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err == (
+        f"leadrouter simulate: {path}:3: "
+        "строка stage для лида «2», которого раньше нет ни в одной строке created\n"
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -141,7 +142,8 @@ def test_an_unworked_lead_goes_to_the_next_member_never_back_and_after_k_hops_to
         ("1", "sla", "to-head", "sidorov", "head"),
     ]
     assert [h["at"][11:16] for h in result["handoff"]] == ["10:15", "10:30", "10:45"]
-    assert summary(result)["sla"]["pending"] == 1  # lead 2's check is after the file's last row
+    # Lead 2's check would ring after the file's last row, but it was worked on at 12:05: in time.
+    assert (summary(result)["sla"]["pending"], summary(result)["sla"]["in_time"]) == (0, 1)
     assert (
         "лид не взят в работу за 15 мин (переход 3); резерв: Руководитель" in result["handoff"][2]["reason"]
     )
@@ -166,6 +168,18 @@ def test_a_lead_whose_stage_changed_in_time_stays_and_counts_as_in_time(tmp_path
     result = run(tmp_path, company(SLA), rows)
     assert handoffs(result) == []
     assert summary(result)["sla"]["in_time"] == 2
+
+
+def test_a_lead_worked_on_in_time_is_in_time_even_when_its_check_is_after_the_file(tmp_path):
+    # Issue 18: the file ends at 10:05, before the 10:15 check; lead 1 moved at 10:05, lead 2 never.
+    rows = (
+        "created,1,2026-12-02T10:00,,,Новый,,\n"
+        "created,2,2026-12-02T10:01,,,Новый,,\n"
+        "stage,1,,2026-12-02T10:05,,В работе,,\n"
+    )
+    result = run(tmp_path, company(SLA), rows)
+    assert handoffs(result) == []
+    assert (summary(result)["sla"]["in_time"], summary(result)["sla"]["pending"]) == (1, 1)
 
 
 def test_an_exception_keeps_a_vip_deal_and_a_never_moved_owner_keeps_theirs(tmp_path):
@@ -291,9 +305,14 @@ def test_an_unsorted_file_with_stage_rows_is_run_in_time_order(tmp_path, capsys)
 def test_a_bad_stage_row_exits_1_naming_the_file_and_line(tmp_path, capsys, rows, message):
     leads = tmp_path / "leads.csv"
     leads.write_text(HEADER + rows, encoding="utf-8")
+    assert main(["simulate", "--config", CONFIG, "--leads", str(leads), "--language", "en"]) == 1
+    err = capsys.readouterr().err
+    assert f"leads.csv{message}" in err and "Traceback" not in err and err.count("\n") == 1
+    # In the config's own language (Russian) by default.
     assert main(["simulate", "--config", CONFIG, "--leads", str(leads)]) == 1
     err = capsys.readouterr().err
-    assert f"leads.csv{message}" in err and "Traceback" not in err
+    assert "leads.csv:" in err and f"leads.csv{message}" not in err
+    assert re.search(r" (не|ни|нужн\w*|строк\w*) ", err), err
 
 
 def test_the_example_file_shows_every_kind_of_handoff(capsys):
@@ -312,7 +331,7 @@ def test_the_example_file_shows_every_kind_of_handoff(capsys):
     }
     rows = {r["handoff"]: r for r in lines if r["type"] == "handoff_summary"}
     assert list(rows) == ["qualified", "contract-signed", "first-month", "sla", "return"]
-    assert (rows["sla"]["handed"], rows["sla"]["to_head"], rows["sla"]["in_time"]) == (2, 1, 5)
+    assert (rows["sla"]["handed"], rows["sla"]["to_head"], rows["sla"]["in_time"]) == (2, 1, 6)
 
 
 def test_the_example_file_as_a_table_and_as_csv(capsys):
@@ -437,7 +456,7 @@ def test_a_bad_closed_value_exits_1_naming_the_file_and_line(tmp_path, capsys):
         encoding="utf-8",
     )
     assert main(["simulate", "--config", CONFIG, "--leads", str(leads)]) == 1
-    assert "leads.csv:3: closed 'yes' is not one of: won, lost" in capsys.readouterr().err
+    assert "leads.csv:3: closed «yes» — не одно из: won, lost" in capsys.readouterr().err
 
 
 def test_owner_and_until_rows_read_ahead_and_as_json_lines_give_the_same_run(tmp_path):

@@ -72,6 +72,7 @@ def seeded(tmp_path) -> Seeded:
         "/api/v1/managers/{name}/resume": names,
         "/api/v1/decisions/{id}": [{"path_parameters": {"id": i}} for i in decisions],
         "/api/v1/deadletters/{id}/replay": [{"path_parameters": {"id": i}} for i in dead],
+        "/api/v1/leads/{lead_id}": [{"path_parameters": {"lead_id": i}} for i in ("1", "4")],
         "/api/v1/config/validate": configs,
         "/api/v1/config/load": configs,
     }

@@ -29,7 +29,7 @@ def test_audit_filters_by_lead_and_prints_json_lines(stack, monkeypatch, capsys)
 def test_audit_refuses_a_bad_since_with_a_clear_message(stack, monkeypatch, capsys):
     use_store(stack, monkeypatch)
     assert main(["audit", "--since", "yesterday-ish"], clock=stack.clock) == 2
-    assert "neither like 24h" in capsys.readouterr().err
+    assert "«yesterday-ish» — ни вида 24h / 7d, ни дата-время ISO" in capsys.readouterr().err
 
 
 def test_dead_letters_are_listed_and_replayed_and_the_replay_is_audited(stack, monkeypatch, capsys):
@@ -44,9 +44,9 @@ def test_dead_letters_are_listed_and_replayed_and_the_replay_is_audited(stack, m
     stack.crm.refuse_leads.clear()
     replay_one = ["deadletters", "replay", str(dead[0]["id"]), "999"]
     assert main(replay_one, clock=stack.clock) == 1  # 999 is not a dead letter
-    assert "replayed 1; not dead letters: [999]" in capsys.readouterr().out
+    assert "снова в очереди: 1; это не недоставленные записи: 999" in capsys.readouterr().out
     assert main(["deadletters", "replay", "--all"], clock=stack.clock) == 0
-    assert capsys.readouterr().out == "replayed 0\n"  # its task and note were waiting, not dead
+    assert capsys.readouterr().out == "снова в очереди: 0\n"  # its task and note were waiting, not dead
     stack.worker.run_once()
     assert stack.crm.owner_of("1") == 101
     assert main(["audit", "--kind", "replay", "--format", "json"], clock=stack.clock) == 0

@@ -60,7 +60,7 @@ def test_a_new_amocrm_lead_gets_an_owner_a_task_and_a_note_with_the_reason(stack
     assert stack.crm.owner_of("35168771") == 101
     assert [w.kind for w in stack.crm.writes] == [WriteKind.RESPONSIBLE, WriteKind.TASK, WriteKind.NOTE]
     decision = read_audit(stack.services.engine, lead_id="35168771", kinds=("decision",))[0]
-    assert decision.message == "правило «default» → пул «sales» (round_robin); выбран: Иванова"
+    assert decision.message == "правило «default» → пул «sales» (по очереди); выбран: Иванова"
 
 
 def test_several_leads_in_one_post_are_all_stored(stack):
@@ -126,6 +126,9 @@ def test_bitrix24_lead_event_is_verified_stored_and_decided(b24_stack):
     assert stack.hook(body, crm="bitrix24").status_code == 200
     stack.worker.run_once()
     assert stack.crm.owner_of("lead:1000983") == 101
+    received = [row for row in read_audit(stack.services.engine) if row.kind == "received"]
+    # What happened, named by the adapter in the words every CRM shares (the audit reads it so).
+    assert [(row.detail["event"], row.detail["action"]) for row in received] == [("ONCRMLEADADD", "add")]
 
 
 def test_bitrix24_wrong_application_token_is_refused(b24_stack):

@@ -34,7 +34,7 @@ def route(stack, *ids: str) -> list[int | None]:
 
 def test_a_paused_manager_is_skipped_from_the_next_lead_until_resumed(live, capsys):
     assert main(["pause", "ivanova", "--reason", "на обучении"], clock=live.clock) == 0
-    assert "ivanova paused until resumed" in capsys.readouterr().out
+    assert "Иванова на паузе до снятия" in capsys.readouterr().out
     assert route(live, "1", "2") == [102, 102]  # both to petrov
     decision = read_audit(live.services.engine, lead_id="1", kinds=("decision",))[0]
     assert any(s["manager"] == "ivanova" and s["reason"] == "paused" for s in decision.detail["skipped"])
@@ -48,13 +48,16 @@ def test_a_paused_manager_is_skipped_from_the_next_lead_until_resumed(live, caps
 
 def test_pause_until_a_time_and_bad_requests(live, capsys):
     assert main(["pause", "ivanova", "--until", "2h"], clock=live.clock) == 0
-    assert "until 20" in capsys.readouterr().out
+    assert "Иванова на паузе до " in capsys.readouterr().out
     assert main(["pause", "nobody"], clock=live.clock) == 1
-    assert "no manager 'nobody' in the config (managers: head, ivanova, petrov)" in capsys.readouterr().err
+    assert (
+        "в конфигурации нет менеджера «nobody» (менеджеры: ivanova (Иванова), petrov (Петров), "
+        "head (Руководитель))" in capsys.readouterr().err
+    )
     assert main(["pause", "petrov", "--until", "2020-01-01T00:00"], clock=live.clock) == 1
-    assert "is not in the future" in capsys.readouterr().err
+    assert "--until 01.01.2020 03:00 уже в прошлом" in capsys.readouterr().err
     assert main(["resume", "petrov"], clock=live.clock) == 0
-    assert capsys.readouterr().out == "petrov was not paused\n"
+    assert capsys.readouterr().out == "Петров: паузы не было\n"
 
 
 def test_reload_puts_a_valid_file_in_force_for_running_processes(live, capsys):
@@ -63,7 +66,7 @@ def test_reload_puts_a_valid_file_in_force_for_running_processes(live, capsys):
     path = holder.path
     path.write_text(path.read_text(encoding="utf-8").replace("round_robin", "least_loaded"), encoding="utf-8")
     assert main(["reload"], clock=live.clock) == 0
-    assert "in force; running processes switch to it within seconds" in capsys.readouterr().out
+    assert "действует; запущенные процессы перейдут на неё за несколько секунд" in capsys.readouterr().out
     assert holder.current.version == before  # this process has not looked yet…
     assert holder.sync(force=True) is True  # …and follows the newest version when it does
     assert holder.current.policy.pools["sales"].strategy == "least_loaded"
@@ -79,7 +82,7 @@ def main_user() -> str:
     return cli_user()
 
 
-def test_a_broken_file_is_refused_named_and_the_running_version_stays(live, capsys):
+def test_a_broken_file_is_refused_named_and_the_running_version_stays(live, capsys, caplog):
     holder = live.services.config
     before = holder.current.version
     holder.path.write_text(
@@ -88,7 +91,11 @@ def test_a_broken_file_is_refused_named_and_the_running_version_stays(live, caps
     )
     assert main(["reload"], clock=live.clock) == 1
     err = capsys.readouterr().err
-    assert f"{holder.path}:" in err and "pools.sales.strategy" in err and "running config stays" in err
+    assert f"{holder.path}:" in err and "pools.sales.strategy" in err
+    assert err.endswith("отклонено: действует прежняя конфигурация\n")
+    assert err.count("pools.sales.strategy") == 1  # each problem once (issue 18: it was printed twice)
+    # …and not a second time through the log, which goes to the same terminal.
+    assert not [r for r in caplog.records if "pools.sales.strategy" in r.getMessage()]
     assert holder.sync(force=True) is False and holder.current.version == before
     with live.services.engine.connect() as connection:
         refusal = last_refusal(connection)

@@ -245,7 +245,7 @@ def test_simulate_from_history_compare_prints_the_changes_and_the_split(tmp_path
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [x["lead"] for x in lines if x["type"] == "decision"] == [f"10{i}" for i in range(1, 10)]
     assert main(["simulate", "--config", same, "--from-history", "soon"], clock=later) == 1
-    assert "neither like 24h" in capsys.readouterr().err
+    assert "«soon» — ни вида 24h / 7d, ни дата-время ISO" in capsys.readouterr().err
     assert main(["simulate", "--config", same, "--leads", "x.csv", "--compare"], clock=later) == 2
 
 

@@ -9,7 +9,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "serve": ("serve", "webhook server and a worker in one process (the default setup)"),
     "sandbox": (
         "sandbox",
-        "try it without a CRM: serve a config against a bundled amoCRM emulator with live leads",
+        "try it without a CRM: serve a config against a bundled emulator of its CRM with live leads",
     ),
     "web": ("serve", "webhook server only (gunicorn); run workers separately"),
     "worker": ("serve", "job worker only; several may run"),

@@ -6,18 +6,23 @@ import argparse
 import sys
 from typing import Any
 
-from adapters.storage.audit import read_audit
+from adapters.storage.audit import AuditEntry, read_audit
 from webhook_app.cli import help_for
 from webhook_app.cli.common import open_database, parse_since, print_rows
+from webhook_app.cli.words import CliWords, words_for
 
 COLUMNS = ("at", "kind", "crm", "lead_id", "manager", "config_version", "message")
+# The table a person reads: the same rows, headings and cells in words.
+TABLE = ("at", "kind", "lead", "manager", "message")
 
 
 def register(sub: Any) -> None:
     """Add `audit`."""
     parser = sub.add_parser("audit", help=help_for("audit"))
     parser.add_argument(
-        "--config", help="accepted for symmetry; the database comes from LEADROUTER_DATABASE_URL"
+        "--config",
+        help="the config, for managers' names and the language (else LEADROUTER_CONFIG); "
+        "the database comes from LEADROUTER_DATABASE_URL",
     )
     parser.add_argument("--lead", help="only this lead id")
     parser.add_argument("--manager", help="only this manager (the key in the YAML)")
@@ -30,8 +35,9 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Print matching audit rows, oldest first."""
+    words = words_for(args)
     try:
-        since = parse_since(args.since, args.clock()) if args.since else None
+        since = parse_since(args.since, args.clock(), words.language) if args.since else None
     except ValueError as exc:
         print(f"leadrouter audit: {exc}", file=sys.stderr)
         return 2
@@ -39,10 +45,34 @@ def run(args: argparse.Namespace) -> int:
     entries = read_audit(engine, lead_id=args.lead, manager=args.manager, since=since, kinds=tuple(args.kind))
     if args.limit:
         entries = entries[-args.limit :]
+    if args.format == "table":
+        if not entries:
+            print(words["no_audit"])
+            return 0
+        table = [row_in_words(e, words) for e in entries]
+        print_rows(table, TABLE, "table", headings=words.columns(TABLE))
+        return 0
     rows = [
-        {**{c: getattr(e, c) for c in COLUMNS}, "at": e.at.isoformat(timespec="seconds"), "detail": e.detail}
+        {
+            **{c: getattr(e, c) for c in COLUMNS},
+            "at": e.at.isoformat(timespec="seconds"),
+            "message": words.audit.message(e.kind, e.message, e.detail, e.manager),
+            "manager_name": words.audit.manager(e.manager),
+            "detail": e.detail,
+        }
         for e in entries
     ]
-    columns = (*COLUMNS, "detail") if args.format != "table" else COLUMNS
-    print_rows(rows, columns, args.format)
+    print_rows(rows, (*COLUMNS, "manager_name", "detail"), args.format)
     return 0
+
+
+def row_in_words(entry: AuditEntry, words: CliWords) -> dict[str, str]:
+    """One audit row as a person reads it: local time, kind and message in words, the manager's name."""
+    audit = words.audit
+    return {
+        "at": words.render.moment(entry.at),
+        "kind": audit.kind(entry.kind),
+        "lead": entry.lead_id or "",
+        "manager": audit.manager(entry.manager),
+        "message": audit.message(entry.kind, entry.message, entry.detail, entry.manager),
+    }

@@ -13,6 +13,7 @@ from pydantic import SecretStr
 
 from adapters.admin import CrmInventory
 from adapters.errors import AdapterError
+from core.texts import texts
 from webhook_app.cli import help_for
 from webhook_app.config import ConfigError, LoadedConfig, load_config
 from webhook_app.config.online import check_online
@@ -70,7 +71,9 @@ def online(loaded: LoadedConfig) -> int:
     try:
         inventory = _inventory(loaded, settings)
     except Unreachable as exc:
-        print(f"leadrouter check-config: cannot check online: {_redact(str(exc), settings)}", file=sys.stderr)
+        why = _redact(str(exc), settings)
+        message = texts(loaded.policy.language, "cli")["online_failed"].format(why=why)
+        print(f"leadrouter check-config: {message}", file=sys.stderr)
         return 2
     source = read_source(loaded.path)
     report = Reporter(source.file, source.index)
@@ -79,12 +82,15 @@ def online(loaded: LoadedConfig) -> int:
         print(problem, file=sys.stderr)
     if report.errors:
         return 1
-    counts = (
-        f"{len(inventory.pipelines)} pipelines, {len(inventory.fields)} fields, {len(inventory.users)} users"
-    )
+    words = texts(loaded.policy.language, "cli")
     print(
-        f"Online: every pipeline, stage, custom field and user resolves in {crm} "
-        f"at {loaded.crm.base_url} ({counts})"
+        words["online_ok"].format(
+            crm=crm,
+            url=loaded.crm.base_url,
+            pipelines=len(inventory.pipelines),
+            fields=len(inventory.fields),
+            users=len(inventory.users),
+        )
     )
     return 0
 

@@ -15,7 +15,9 @@ from sqlalchemy import Engine
 
 from adapters.storage.engine import make_engine
 from adapters.storage.migrate import upgrade_database
+from core.texts import texts
 from webhook_app.settings import Settings
+from webhook_app.textwidth import ljust, width
 
 _RELATIVE = re.compile(r"^(\d+)\s*([mhdw])$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -28,15 +30,21 @@ def open_database(settings: Settings | None = None) -> Engine:
     return engine
 
 
-def parse_since(text: str, now: datetime) -> datetime:
-    """`30m`, `24h`, `7d`, `2w` back from now, or an ISO 8601 moment (naive = UTC); in UTC."""
-    return _moment(text, now, -1)
+def parse_since(text: str, now: datetime, language: str | None = None) -> datetime:
+    """`30m`, `24h`, `7d`, `2w` back from now, or an ISO 8601 moment (naive = UTC); in UTC.
+    A ValueError says what is wrong in `language` (the CLI passes the config's; the API none: English)."""
+    return _moment(text, now, -1, language)
 
 
 def print_rows(
-    rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: str, out: IO[str] | None = None
+    rows: Sequence[dict[str, Any]],
+    columns: Sequence[str],
+    fmt: str,
+    out: IO[str] | None = None,
+    *,
+    headings: Sequence[str] | None = None,
 ) -> None:
-    """Rows as an aligned table, JSON lines or CSV."""
+    """Rows as an aligned table (under `headings`, words for the columns), JSON lines or CSV."""
     out = out or sys.stdout  # looked up now, not at import: tests and redirections replace it
     if fmt == "json":
         for row in rows:
@@ -47,11 +55,12 @@ def print_rows(
         writer.writeheader()
         writer.writerows(rows)
         return
+    heads = list(headings or columns)
     cells = [[str(row.get(c, "") if row.get(c) is not None else "") for c in columns] for row in rows]
-    widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
-    out.write("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip() + "\n")
+    widths = [max([width(c)] + [width(r[i]) for r in cells]) for i, c in enumerate(heads)]
+    out.write("  ".join(ljust(c, w) for c, w in zip(heads, widths, strict=True)).rstrip() + "\n")
     for row_cells in cells:
-        out.write("  ".join(v.ljust(w) for v, w in zip(row_cells, widths, strict=True)).rstrip() + "\n")
+        out.write("  ".join(ljust(v, w) for v, w in zip(row_cells, widths, strict=True)).rstrip() + "\n")
 
 
 def cli_user() -> str:
@@ -63,12 +72,13 @@ def cli_user() -> str:
     return f"{user} (cli)"
 
 
-def parse_until(text: str, now: datetime) -> datetime:
+def parse_until(text: str, now: datetime, language: str | None = None) -> datetime:
     """`2h`, `3d`… from now, or an ISO 8601 moment (naive = UTC); in UTC."""
-    return _moment(text, now, 1)
+    return _moment(text, now, 1, language)
 
 
-def _moment(text: str, now: datetime, sign: int) -> datetime:
+def _moment(text: str, now: datetime, sign: int, language: str | None) -> datetime:
+    words = texts(language or "en", "cli")  # no language: the admin API's technical English
     match = _RELATIVE.match(text.strip())
     try:
         if match:
@@ -77,6 +87,6 @@ def _moment(text: str, now: datetime, sign: int) -> datetime:
         return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
     except OverflowError:
         # 99999999d, or an offset that pushes year 1 or 9999 over the edge: not a moment we can store.
-        raise ValueError(f"'{text}' is out of range") from None
+        raise ValueError(words["out_of_range"].format(text=text)) from None
     except ValueError as exc:
-        raise ValueError(f"'{text}' is neither like 24h / 7d nor an ISO date-time") from exc
+        raise ValueError(words["bad_since"].format(text=text)) from exc

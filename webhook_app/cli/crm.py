@@ -7,8 +7,11 @@ import re
 import sys
 from typing import Any
 
+from sqlalchemy import Engine
+
 from adapters.admin import CrmAdmin, CrmUser
 from adapters.errors import AdapterError
+from adapters.storage.hookstate import record_install, record_uninstall
 from webhook_app.cli import help_for
 from webhook_app.config import ConfigError, load_config
 from webhook_app.settings import Settings, resolve_config_path
@@ -93,6 +96,12 @@ def managers_block(users: list[CrmUser]) -> str:
 
 
 def _admin(args: argparse.Namespace) -> CrmAdmin | None:
+    found = _admin_for(args)
+    return found[0] if found is not None else None
+
+
+def _admin_for(args: argparse.Namespace) -> tuple[CrmAdmin, str, Engine] | None:
+    """The CRM's admin client, the CRM's type and our database; None (said why) when impossible."""
     from webhook_app.bootstrap import crm_arguments, crm_module
 
     settings = Settings()
@@ -107,8 +116,9 @@ def _admin(args: argparse.Namespace) -> CrmAdmin | None:
         return None
     from webhook_app.cli.common import open_database
 
-    admin: CrmAdmin = module.build_admin(**crm_arguments(loaded, settings, open_database(settings)))
-    return admin
+    engine = open_database(settings)
+    admin: CrmAdmin = module.build_admin(**crm_arguments(loaded, settings, engine))
+    return admin, str(loaded.crm.type), engine
 
 
 def run_users(args: argparse.Namespace) -> int:
@@ -131,14 +141,21 @@ def run_install(args: argparse.Namespace) -> int:
     if settings.webhook_secret is None:
         print("leadrouter install: set LEADROUTER_WEBHOOK_SECRET first", file=sys.stderr)
         return 2
-    admin = _admin(args)
-    if admin is None:
+    found = _admin_for(args)
+    if found is None:
         return 1
+    admin, crm_type, engine = found
     try:
         lines = admin.uninstall(args.public_url) if args.uninstall else admin.install(args.public_url)
     except AdapterError as exc:
         print(f"leadrouter install: {exc}", file=sys.stderr)
         return 1
+    # The hook check re-registers a vanished hook at this URL, and leaves an uninstalled one alone.
+    with engine.begin() as connection:
+        if args.uninstall:
+            record_uninstall(connection, crm_type, args.clock())
+        else:
+            record_install(connection, crm_type, args.public_url.rstrip("/"), args.clock())
     secret = settings.webhook_secret.get_secret_value()
     for line in lines:
         print(line if args.show_secret else line.replace(secret, "***"))

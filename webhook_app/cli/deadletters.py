@@ -9,36 +9,62 @@ from typing import Any
 from adapters.storage.outbox import list_dead
 from webhook_app.cli import help_for
 from webhook_app.cli.common import cli_user, open_database, print_rows
+from webhook_app.cli.words import CliWords, words_for
 from webhook_app.pipeline.operator_actions import replay_dead_letters
 
 COLUMNS = ("id", "crm", "lead_id", "kind", "attempts", "created_at", "last_error")
+# The table a person reads: the write's kind and the time in words.
+TABLE = ("id", "lead", "write", "attempts", "created", "error")
+CONFIG_HELP = (
+    "the config, for the language (else LEADROUTER_CONFIG); the database comes from LEADROUTER_DATABASE_URL"
+)
 
 
 def register(sub: Any) -> None:
-    """Add `deadletters list` and `deadletters replay`."""
+    """Add `deadletters list` and `deadletters replay`; `--config` is taken before or after the action."""
     parser = sub.add_parser("deadletters", help=help_for("deadletters"))
-    parser.add_argument(
-        "--config", help="accepted for symmetry; the database comes from LEADROUTER_DATABASE_URL"
-    )
+    parser.add_argument("--config", help=CONFIG_HELP)
     actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
     listing = actions.add_parser("list", help="show dead letters with their last error")
     listing.add_argument("--format", choices=("table", "json", "csv"), default="table")
     again = actions.add_parser("replay", help="queue dead letters again (the worker sends them)")
     again.add_argument("ids", nargs="*", type=int, help="dead-letter ids")
     again.add_argument("--all", action="store_true", help="replay every dead letter")
+    for action in (listing, again):  # `deadletters list --config FILE`, as people write it
+        action.add_argument("--config", default=argparse.SUPPRESS, help=CONFIG_HELP)
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """List or replay."""
+    words = words_for(args)
     engine = open_database()
     if args.action == "list":
-        table = [{c: getattr(r, c) for c in COLUMNS} for r in list_dead(engine)]
-        print_rows(table, COLUMNS, args.format)
+        dead = list_dead(engine)
+        if args.format != "table":
+            print_rows([{c: getattr(r, c) for c in COLUMNS} for r in dead], COLUMNS, args.format)
+            return 0
+        if not dead:
+            print(words["no_dead"])
+            return 0
+        table = [_in_words(r, words) for r in dead]
+        print_rows(table, TABLE, "table", headings=words.columns(TABLE))
         return 0
     if not args.ids and not args.all:
-        print("leadrouter deadletters replay: give ids or --all", file=sys.stderr)
+        print(f"leadrouter deadletters replay: {words['replay_usage']}", file=sys.stderr)
         return 2
     done = replay_dead_letters(engine, None if args.all else args.ids, by=cli_user(), now=args.clock())
-    print(f"replayed {len(done.ids)}" + (f"; not dead letters: {done.missing}" if done.missing else ""))
+    missing = words["not_dead"].format(ids=", ".join(map(str, done.missing))) if done.missing else ""
+    print(words["replayed"].format(count=len(done.ids)) + missing)
     return 1 if done.missing else 0
+
+
+def _in_words(row: Any, words: CliWords) -> dict[str, str]:
+    return {
+        "id": str(row.id),
+        "lead": row.lead_id or "",
+        "write": words.audit.write(row.kind),
+        "attempts": str(row.attempts),
+        "created": words.render.moment(row.created_at),
+        "error": row.last_error or "",
+    }

@@ -8,6 +8,7 @@ from typing import Any
 
 from webhook_app.cli import help_for
 from webhook_app.cli.common import cli_user, open_database, parse_until
+from webhook_app.cli.words import CliWords, words_for
 from webhook_app.config import ConfigError, load_config
 from webhook_app.settings import resolve_config_path
 
@@ -43,32 +44,46 @@ def run_reload(args: argparse.Namespace) -> int:
 
     path = resolve_config_path(args.config)
     try:
-        loaded = reload_file(path, open_database(), args.clock, cli_user())
+        loaded = reload_file(path, open_database(), args.clock, cli_user(), log_refusal=False)
     except ConfigError as exc:
-        for problem in exc.problems:
+        for problem in exc.problems:  # each once: the refusal is not logged to the same terminal too
             print(problem, file=sys.stderr)
-        print("refused: the running config stays in force", file=sys.stderr)
+        print(words_for(args)["refused"], file=sys.stderr)
         return 1
-    print(f"{path}: version {loaded.version} in force; running processes switch to it within seconds")
+    words = CliWords(loaded.policy)
+    print(words["in_force"].format(path=path, version=loaded.version))
     return 0
 
 
 def run_pause(args: argparse.Namespace) -> int:
     """Pause one manager for every worker."""
-    from webhook_app.pipeline.operator_actions import OperationError, pause
+    from webhook_app.pipeline.operator_actions import MAX_PAUSE, OperationError, pause
 
     now = args.clock()
     try:
-        until = parse_until(args.until, now) if args.until else None
         policy = load_config(resolve_config_path(args.config)).policy
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    words = CliWords(policy)
+    if args.name not in policy.managers:
+        print(f"leadrouter pause: {_unknown(words, args.name)}", file=sys.stderr)
+        return 1
+    try:
+        until = parse_until(args.until, now, policy.language) if args.until else None
+        if until is not None and until <= now:
+            raise ValueError(words["not_future"].format(until=words.render.moment(until)))
+        if until is not None and until - now > MAX_PAUSE:
+            raise ValueError(words["too_far"].format(until=words.render.moment(until)))
         pause(open_database(), policy, args.name, until=until, reason=args.reason, by=cli_user(), now=now)
     except (OperationError, ValueError) as exc:
         print(f"leadrouter pause: {exc}", file=sys.stderr)
         return 1
-    except ConfigError as exc:
-        print(exc, file=sys.stderr)
-        return 1
-    print(f"{args.name} paused" + (f" until {until.isoformat()}" if until else " until resumed"))
+    who = words.render.name(args.name)
+    if until is None:
+        print(words["paused_forever"].format(who=who))
+    else:
+        print(words["paused"].format(who=who, until=words.render.moment(until)))
     return 0
 
 
@@ -79,12 +94,25 @@ def run_resume(args: argparse.Namespace) -> int:
     now = args.clock()
     try:
         policy = load_config(resolve_config_path(args.config)).policy
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    words = CliWords(policy)
+    if args.name not in policy.managers:
+        print(f"leadrouter resume: {_unknown(words, args.name)}", file=sys.stderr)
+        return 1
+    try:
         done = resume(open_database(), policy, args.name, by=cli_user(), now=now)
     except OperationError as exc:
         print(f"leadrouter resume: {exc}", file=sys.stderr)
         return 1
-    except ConfigError as exc:
-        print(exc, file=sys.stderr)
-        return 1
-    print(f"{args.name} resumed" if done else f"{args.name} was not paused")
+    who = words.render.name(args.name)
+    print(words["resumed" if done else "not_paused"].format(who=who))
     return 0
+
+
+def _unknown(words: CliWords, name: str) -> str:
+    """No such manager: the keys people may write, each with the name it stands for."""
+    managers = words.policy.managers
+    known = ", ".join(f"{key} ({manager.label})" for key, manager in managers.items())
+    return words["no_manager"].format(name=name, known=known)

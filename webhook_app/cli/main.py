@@ -17,6 +17,8 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="leadrouter", description="Lead distribution and handoff for amoCRM and Bitrix24."
     )
+    # `leadrouter --config FILE COMMAND …` as well as `leadrouter COMMAND … --config FILE`.
+    parser.add_argument("--config", dest="global_config", metavar="FILE", help="the YAML config")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     chosen = COMMANDS[command][0] if command in COMMANDS else None
     registered = False
@@ -29,12 +31,25 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+def command_of(argv: Sequence[str]) -> str | None:
+    """The command a command line runs: its first word that is neither an option nor the value of
+    the top level's `--config`."""
+    words = iter(argv)
+    for word in words:
+        if word == "--config":
+            next(words, None)
+        elif not word.startswith("-"):
+            return word
+    return None
+
+
 def main(argv: Sequence[str] | None = None, *, clock: Clock = utc_now) -> int:
     """Run one subcommand and return its exit code; every command reads the time from `clock`."""
     argv = sys.argv[1:] if argv is None else list(argv)
-    # The first word that is not an option names the command (the top level has no other options).
-    parser = build_parser(next((word for word in argv if not word.startswith("-")), None))
+    parser = build_parser(command_of(argv))
     args = parser.parse_args(argv)
+    if getattr(args, "global_config", None) and not getattr(args, "config", None):
+        args.config = args.global_config
     args.clock = clock
     try:
         code: int = args.handler(args)

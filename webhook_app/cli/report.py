@@ -12,8 +12,10 @@ from typing import Any
 from adapters.storage.engine import reading
 from adapters.storage.reports import closed_between, decisions_between
 from core.report import Closed, Received, Report, build_report
+from core.texts import texts
 from webhook_app.cli import help_for
 from webhook_app.cli.common import open_database, parse_since, print_rows
+from webhook_app.cli.words import CliWords
 from webhook_app.config import ConfigError, load_config
 from webhook_app.settings import resolve_config_path
 
@@ -61,8 +63,9 @@ def run(args: argparse.Namespace) -> int:
     try:
         loaded = load_config(resolve_config_path(args.config))
         now = args.clock()
-        since = parse_since(args.since, now)
-        until = parse_since(args.until, now) if args.until else now
+        language = loaded.policy.language
+        since = parse_since(args.since, now, language)
+        until = parse_since(args.until, now, language) if args.until else now
     except ConfigError as exc:
         print("\n".join(str(p) for p in exc.problems), file=sys.stderr)
         return 1
@@ -78,6 +81,57 @@ def run(args: argparse.Namespace) -> int:
     report.advisory = advisory.advisory
     _print(report, policy, args.format, months)
     return 0
+
+
+# The table a person reads: names and headings in the config's language (csv and json keep COLUMNS).
+TABLE = (
+    "manager",
+    "leads",
+    "target",
+    "deviation",
+    "handoffs_in",
+    "handoffs_out",
+    "won",
+    "lost",
+    "amount",
+    "conversion",
+)
+TABLE_FROM = dict(
+    zip(
+        TABLE,
+        ("name", "received", "target", "deviation", "handed_in", "handed_out", "won", "lost", "won_amount"),
+        strict=False,
+    )
+)
+SOURCES = ("source", "received", "won", "lost", "conversion")
+
+
+def _print_table(
+    rows: list[dict[str, Any]], sources: list[dict[str, Any]], advisory: list[Any], policy: Any
+) -> None:
+    """The report for people: managers by name, headings in words, numbers with the decimal comma."""
+    words = CliWords(policy)
+    comma = texts(policy.language, "simulate")["decimal_point"]
+
+    def cell(value: object) -> str:
+        return str(value).replace(".", comma) if isinstance(value, float) else str(value)
+
+    table = [
+        {key: cell(row[TABLE_FROM.get(key, key)]) for key in TABLE}
+        | {"manager": row["name"] or row["manager"]}
+        for row in rows
+    ]
+    print_rows(table, TABLE, "table", headings=words.columns(TABLE))
+    print()
+    print(words["sources"])
+    heads = words.columns(("source", "leads", "won", "lost", "conversion"))
+    print_rows(sources, SOURCES, "table", headings=heads)
+    if advisory:
+        print()
+        print(words["advisory"])
+        months = [key for key in advisory[0] if key != "manager"]
+        named = [{**a, "manager": words.render.name(a["manager"])} for a in advisory]
+        print_rows(named, ("manager", *months), "table", headings=[words.columns(("manager",))[0], *months])
 
 
 def _rows(
@@ -154,6 +208,9 @@ def _print(report: Report, policy: Any, fmt: str, months: list[tuple[int, int]])
     ]
     if fmt == "json":
         print(json.dumps({"managers": rows, "sources": sources, "advisory": advisory}, ensure_ascii=False))
+        return
+    if fmt == "table":
+        _print_table(rows, sources, advisory, policy)
         return
     print_rows(rows, COLUMNS, fmt)
     print()

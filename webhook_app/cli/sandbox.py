@@ -1,4 +1,5 @@
-"""`leadrouter sandbox`: the service on a config, against the bundled amoCRM emulator, with leads coming in.
+"""`leadrouter sandbox`: the service on a config, against the bundled emulator of the config's CRM
+(amoCRM or Bitrix24, by `crm.type`), with leads coming in.
 
 It starts the emulator (seeded with the config's users, pipelines and fields), writes the sandbox's
 version of the config (see `webhook_app.config.sandbox`), registers the webhook with `leadrouter
@@ -22,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from webhook_app.cli import help_for
 
 if TYPE_CHECKING:
+    from webhook_app.cli.sandbox_crm import Emulated
     from webhook_app.config.schema import ConfigModel
 
 DEFAULT_CONFIG = "config.example.yaml"
@@ -99,50 +101,45 @@ class Sandbox:
 
     def run(self) -> int:
         """Start everything, play leads until a signal, stop everything."""
-        from sandbox.amocrm import AmoEmulator
-        from sandbox.company import build_account
-        from sandbox.leads import LeadStream
-        from sandbox.player import Player
-        from webhook_app.config.sandbox import layout
+        from webhook_app.cli.sandbox_crm import start
 
         # Any of these stops us in order; SIGHUP too (a closed terminal), else the service would be orphaned.
         for name in ("SIGINT", "SIGTERM", "SIGHUP"):
             if hasattr(signal, name):
                 signal.signal(getattr(signal, name), lambda *_: self.stop.set())
-        account, form_user = build_account(layout(self.document))
-        emu = AmoEmulator(account=account).start()
+        emu = start(self.document)
         try:
-            env = self._prepare(emu.url, emu.admin_token())
+            env = self._prepare(emu)
             if not self._install(env) or not self._serve(env):
                 return 0 if self.stop.is_set() else 1  # Ctrl-C while starting is a clean stop
-            self._banner(emu.url)
-            player = Player(emu, LeadStream(seed=self.args.seed), form_user, say=_say)
-            return self._play(player)
+            self._banner(emu)
+            return self._play(emu.player(self.args.seed, _say))
         finally:
             self._stop_service()
             emu.stop()
             print("leadrouter sandbox: stopped", flush=True)
 
-    def _prepare(self, emulator: str, token: str) -> dict[str, str]:
+    def _prepare(self, emu: Emulated) -> dict[str, str]:
         """A fresh directory (the emulator starts empty, so must the database) and the service's env."""
         from webhook_app.config.sandbox import derive
 
         self.dir.mkdir(parents=True, exist_ok=True)
         for stale in self.dir.glob("leadrouter.db*"):
             stale.unlink()
-        derived = derive(self.raw, source=self.path, base_url=emulator, sla_minutes=self.args.sla_minutes)
+        derived = derive(self.raw, source=self.path, base_url=emu.url, sla_minutes=self.args.sla_minutes)
         self.config.write_text(derived.text, encoding="utf-8")
         self.changes = derived.changes
         root = str(Path(__file__).resolve().parents[2])  # importable even when not pip-installed
         # Nothing of the caller's deployment leaks in: no other database, CRM credentials or config.
         env = {k: v for k, v in os.environ.items() if not k.startswith("LEADROUTER_")}
         env["PYTHONPATH"] = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)
-        env |= {
-            "LEADROUTER_DATABASE_URL": f"sqlite:///{self.dir / 'leadrouter.db'}",
-            "LEADROUTER_AMOCRM_TOKEN": token,
+        database = f"sqlite:///{self.dir / 'leadrouter.db'}"
+        env |= emu.env | {
+            "LEADROUTER_DATABASE_URL": database,
             "LEADROUTER_WEBHOOK_SECRET": os.environ.get("LEADROUTER_WEBHOOK_SECRET") or DEMO_SECRET,
             "LEADROUTER_ADMIN_TOKEN": os.environ.get("LEADROUTER_ADMIN_TOKEN") or DEMO_ADMIN,
         }
+        emu.store_tokens(database)
         return env
 
     def _command(self, *words: str) -> list[str]:
@@ -215,18 +212,18 @@ class Sandbox:
             service.kill()
             service.wait()
 
-    def _banner(self, emulator: str) -> None:
+    def _banner(self, emu: Emulated) -> None:
         secret = "$LEADROUTER_WEBHOOK_SECRET" if os.environ.get("LEADROUTER_WEBHOOK_SECRET") else DEMO_SECRET
-        hook = f"{self.public}/hooks/amocrm/{secret}"
+        hook = f"{self.public}/hooks/{emu.hook}/{secret}"
         token = self.token
         lines = [
             "",
-            f"leadrouter sandbox: {self.path} against a bundled amoCRM emulator — no CRM account needed",
+            f"leadrouter sandbox: {self.path} against a bundled {emu.name} emulator — no CRM account needed",
             "",
             f"  Admin page   {self.public}/admin   token: {token}",
             f"  API          curl -H 'Authorization: Bearer {token}' {self.public}/api/v1/split",
-            f"  Webhook      {hook}   (registered in the emulator by `leadrouter install`)",
-            f"  amoCRM       {emulator}   (emulated account; its token lives only in this process)",
+            f"  Webhook      {hook}   ({emu.note()})",
+            f"  {emu.name:<12} {emu.url}   (emulated; its credentials live only in this process)",
             f"  Config       {self.config}, which is {self.path} with:",
             *(f"                 - {change}" for change in self.changes),
             f"  Database     {self.dir / 'leadrouter.db'} (new at every start)   Log: {self.log}",

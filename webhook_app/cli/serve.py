@@ -16,6 +16,7 @@ from webhook_app.clock import Clock
 from webhook_app.config import ConfigError, LoadedConfig
 
 log = logging.getLogger("leadrouter")
+WORKER_FINISH_SECONDS = 5.0  # within gunicorn's graceful_timeout (10 s), after which it kills
 
 
 def register(sub: Any) -> None:
@@ -40,12 +41,16 @@ def _web_options(parser: argparse.ArgumentParser, *, workers: int) -> None:
         "--workers", type=int, default=workers, help=f"gunicorn processes (default {workers})"
     )
     parser.add_argument("--threads", type=int, default=8, help="threads per process (default 8)")
+    parser.add_argument(
+        "--pid-file", help="write the master's pid here (a SIGUSR2 upgrade renames it to <file>.oldbin)"
+    )
 
 
 def _app_factory(args: argparse.Namespace, *, with_worker: bool) -> Any:
     def factory() -> Flask:
         from webhook_app.bootstrap import build_services, build_worker
         from webhook_app.web.app import create_app
+        from webhook_app.web.server import ON_SHUTDOWN
 
         services = build_services(
             config_path=args.config, clock=args.clock, with_crm=with_worker, announce_fallback=False
@@ -54,11 +59,21 @@ def _app_factory(args: argparse.Namespace, *, with_worker: bool) -> Any:
         if with_worker:
             worker = build_worker(services)
             stop = threading.Event()
-            threading.Thread(target=worker.run, args=(stop,), name="leadrouter-worker", daemon=True).start()
+            loop = threading.Thread(target=worker.run, args=(stop,), name="leadrouter-worker", daemon=True)
+            loop.start()
+            app.extensions[ON_SHUTDOWN] = lambda: _finish_worker(stop, loop)
             log.info("worker %s started", worker.ctx.worker)
         return app
 
     return factory
+
+
+def _finish_worker(stop: threading.Event, loop: threading.Thread) -> None:
+    """When the process stops (SIGTERM, once its requests are answered): let the worker finish its
+    pass. Killed mid-pass, it would leave its jobs claimed under a lease, and a restarted service
+    would wait the lease out (a minute) before running them — the hook check too."""
+    stop.set()
+    loop.join(timeout=WORKER_FINISH_SECONDS)
 
 
 def _check(args: argparse.Namespace) -> int | None:
@@ -111,7 +126,8 @@ def _run_gunicorn(args: argparse.Namespace, *, with_worker: bool) -> int:
     failed = _check(args)
     if failed is not None:
         return failed
-    options = gunicorn_options(args.host, args.port, args.workers, args.threads)
+    extra = {"pidfile": args.pid_file} if args.pid_file else {}
+    options = gunicorn_options(args.host, args.port, args.workers, args.threads, **extra)
     GunicornServer(_app_factory(args, with_worker=with_worker), options, on_hup=_hup_reloader(args)).run()
     return 0
 

@@ -96,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
             progress=progress,
         )
     except LeadFileError as exc:
-        print(f"leadrouter simulate: {exc}", file=sys.stderr)
+        print(f"leadrouter simulate: {exc.text(args.language or policy.language)}", file=sys.stderr)
         return 1
     except BrokenPipeError:
         # `simulate … | head`: the reader has seen enough; keep Python from complaining at exit.
@@ -124,6 +124,8 @@ def simulate_file(
     ahead = ReadAhead(source, policy) if _reads_ahead(leads, read_ahead) else None
     try:
         count, disorder = source.scan()
+        if ahead is None:  # a bad row is the only thing printed: found before the table's header
+            source.check()
         language = language or policy.language
         writer = make_writer(output, out, Renderer(policy, language), language, show_leads)
         if ahead is not None and disorder is None:
@@ -169,7 +171,7 @@ def _with_handoffs(
             else:
                 writer.handoff(item)
     except RowError as exc:
-        raise LeadFileError(leads, exc.line, str(exc)) from None
+        raise LeadFileError(leads, exc.line, exc.problem) from None
     return simulation
 
 

@@ -17,6 +17,7 @@ from adapters.storage.history import read_events, read_handoffs, read_rings
 from adapters.storage.inputs import count_history, read_history
 from core.policy import Policy
 from core.reasons import Renderer
+from core.texts import texts
 from webhook_app.cli.common import open_database, parse_since
 from webhook_app.config import ConfigError, LoadedConfig, load_config
 from webhook_app.offline.whatif import LifeReplay, run_whatif, whatif_json
@@ -40,22 +41,22 @@ def in_force(engine: Engine, fallback: Policy) -> Policy:
 
 def run_history(args: argparse.Namespace, loaded: LoadedConfig, out: IO[str]) -> int:
     """Replay the stored decisions of the period under `loaded`; print them, or the comparison."""
+    language = args.language or loaded.policy.language
     try:
         now = args.clock()
-        since = parse_since(args.from_history, now)
+        since = parse_since(args.from_history, now, language)
     except ValueError as exc:
         print(f"leadrouter simulate: --from-history: {exc}", file=sys.stderr)
         return 1
     engine = open_database()
     policy = loaded.policy
     actual = in_force(engine, policy)
-    language = args.language or policy.language
     progress = sys.stderr.isatty() if args.progress is None else args.progress
     total = count_history(engine, since, now)
     if total == 0:
+        moment = Renderer(policy, language).moment(since)
         print(
-            f"leadrouter simulate: no stored decisions since {since.isoformat(timespec='minutes')} "
-            "(decisions are stored with their input from this version on)",
+            f"leadrouter simulate: {texts(language, 'cli')['no_history'].format(since=moment)}",
             file=sys.stderr,
         )
     bar = tqdm(total=total, disable=not progress, file=sys.stderr, unit=" leads")

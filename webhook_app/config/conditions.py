@@ -7,6 +7,7 @@ name / id) or a combinator (`all`, `any`, `not`). A test is a value, a list (any
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import date
 
 from core.conditions import (
@@ -73,8 +74,10 @@ def _entry(key: str, value: object, path: Path, report: Reporter) -> list[Condit
         ]
     if key in FIELDS:
         return _test(key, value, path, report)
+    valid = ", ".join((*FIELDS, *CUSTOM, *COMBINATORS))
     report.error(
-        path, f"unknown field '{key}'; expected one of: {', '.join((*FIELDS, *CUSTOM, *COMBINATORS))}"
+        path,
+        report.words["unknown_field"].format(name=key) + report.words["expected_one_of"].format(valid=valid),
     )
     return []
 
@@ -86,7 +89,23 @@ def _test(field: str, value: object, path: Path, report: Reporter) -> list[Condi
             return []
         return _operators(field, value, path, report)
     values = _scalars(value, path, report)
+    if field in LISTED_FIELDS and not one_string_list(values, path, report):
+        return []
     return [Equals(field, values)] if values else []
+
+
+# Fields whose values never hold a comma: "Москва, Московская область" there is a list written as text.
+LISTED_FIELDS = ("region", "city")
+
+
+def one_string_list(values: Sequence[object], path: Path, report: Reporter) -> bool:
+    """False (and an error saying to write a list) when a value is several values in one text."""
+    for value in values:
+        if isinstance(value, str) and "," in value:
+            items = ", ".join(part.strip() for part in value.split(",") if part.strip())
+            report.error(path, report.words["one_string_list"].format(value=value, items=items))
+            return False
+    return True
 
 
 def _operators(field: str, ops: dict[object, object], path: Path, report: Reporter) -> list[Condition]:
@@ -96,6 +115,8 @@ def _operators(field: str, ops: dict[object, object], path: Path, report: Report
         op, where = str(op_key), (*path, str(op_key))
         if op in ("equals", "in"):
             values = _scalars(operand, where, report)
+            if field in LISTED_FIELDS and not one_string_list(values, where, report):
+                continue
             result += [Equals(field, values)] if values else []
         elif op in ("prefix", "contains"):
             values = _scalars(operand, where, report)
@@ -113,7 +134,8 @@ def _operators(field: str, ops: dict[object, object], path: Path, report: Report
             else:
                 report.error(where, "'exists' needs true or false")
         else:
-            report.error(where, f"unknown operator '{op}'; expected one of: {', '.join(OPERATORS)}")
+            valid = report.words["expected_one_of"].format(valid=", ".join(OPERATORS))
+            report.error(where, report.words["unknown_operator"].format(name=op) + valid)
     if bounds:
         result.append(Range(field, **bounds))
     return result

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import difflib
+import re
 import types
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
+from itertools import pairwise
 from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
@@ -15,13 +17,70 @@ from webhook_app.config.problems import Path, PathPart, Reporter
 _SECRET_WORDS = ("token", "secret", "password", "api_key", "apikey")
 
 
+_DOTTED_DATE = re.compile(r"^\s*(\d{1,2})[./](\d{1,2})[./](\d{4})\s*$")
+
+
 def report_validation_error(
-    exc: ValidationError, data: object, root: type[BaseModel], report: Reporter
+    exc: ValidationError,
+    data: object,
+    root: type[BaseModel],
+    report: Reporter,
+    *,
+    skip: Collection[Path] = (),
 ) -> None:
-    """Record every error of one pydantic validation, each at its path in the document."""
+    """Record every error of one pydantic validation, each at its path in the document; errors at
+    `skip` (already explained, like a decimal comma's two halves) are left out."""
     for error in exc.errors():
         path = _path(data, error["loc"])
-        report.error(path, _message(error, path, root))
+        if path in skip:
+            continue
+        report.error(path, _date_advice(error, report) or _message(error, path, root, report.words))
+
+
+def decimal_commas(data: object, report: Reporter, path: Path = ()) -> set[Path]:
+    """Find `weight: 0,5` in flow mappings — YAML reads it as `weight: 0` and a key `5` with no
+    value — and report each once, saying to write 0.5; the paths of both halves are returned."""
+    found: set[Path] = set()
+    if isinstance(data, Mapping):
+        items = list(data.items())
+        for (key, value), (after, empty) in pairwise(items):
+            if (
+                isinstance(value, int)
+                and not isinstance(value, bool)
+                and isinstance(after, int)
+                and not isinstance(after, bool)
+                and empty is None
+            ):
+                where = (*path, str(key))
+                report.error(
+                    where,
+                    report.words["decimal_comma"].format(
+                        value=f"{value},{after}",
+                        whole=value,
+                        fraction=after,
+                        key=key,
+                        dotted=f"{value}.{after}",
+                    ),
+                )
+                found |= {where, (*path, str(after))}
+        for key, value in items:
+            found |= decimal_commas(value, report, (*path, str(key)))
+    elif isinstance(data, list):
+        for i, item in enumerate(data):
+            found |= decimal_commas(item, report, (*path, i))
+    return found
+
+
+def _date_advice(error: ErrorDetails, report: Reporter) -> str | None:
+    """`01.12.2026` where a date is expected: say to write 2026-12-01."""
+    value = error.get("input")
+    if not error["type"].startswith(("date_", "datetime_")) or not isinstance(value, str):
+        return None
+    match = _DOTTED_DATE.match(value)
+    if match is None:
+        return None
+    day, month, year = match.groups()
+    return report.words["date_format"].format(value=value, iso=f"{year}-{int(month):02d}-{int(day):02d}")
 
 
 def _path(data: object, loc: tuple[int | str, ...]) -> Path:
@@ -44,12 +103,12 @@ def _path(data: object, loc: tuple[int | str, ...]) -> Path:
     return tuple(path)
 
 
-def _message(error: ErrorDetails, path: Path, root: type[BaseModel]) -> str:
+def _message(error: ErrorDetails, path: Path, root: type[BaseModel], words: Mapping[str, str]) -> str:
     kind, msg = error["type"], error["msg"]
     if kind == "extra_forbidden":
-        return _unknown_field(str(path[-1]), _field_names(root, path[:-1]))
+        return _unknown_field(str(path[-1]), _field_names(root, path[:-1]), words)
     if kind == "missing":
-        return "required field is missing"
+        return words["missing"]
     if "[key]" in error["loc"]:
         return f"a key must be text; quote it: '{error['input']}'"
     if kind == "too_short":
@@ -75,14 +134,14 @@ def _kind(value: object) -> str:
     )
 
 
-def _unknown_field(name: str, valid: list[str]) -> str:
-    text = f"unknown field '{name}'"
+def _unknown_field(name: str, valid: list[str], words: Mapping[str, str]) -> str:
+    text = words["unknown_field"].format(name=name)
     if any(word in name.lower() for word in _SECRET_WORDS) and name not in valid:
-        return f"{text}: secrets belong in the environment (LEADROUTER_*), never in the YAML"
+        return words["secret_in_yaml"].format(name=name)
     close = difflib.get_close_matches(name, valid, n=1, cutoff=0.75)
     if close:
-        return f"{text}; did you mean '{close[0]}'?"
-    return f"{text}; expected one of: {', '.join(valid)}" if valid else text
+        return text + words["did_you_mean"].format(close=close[0])
+    return text + words["expected_one_of"].format(valid=", ".join(valid)) if valid else text
 
 
 def _field_names(root: type[BaseModel], path: Path) -> list[str]:

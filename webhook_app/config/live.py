@@ -174,16 +174,20 @@ def _write_atomically(path: Path, raw: bytes) -> None:
         raise
 
 
-def reload_file(path: Path, engine: Engine, clock: Callable[[], datetime], by: str) -> LoadedConfig:
+def reload_file(
+    path: Path, engine: Engine, clock: Callable[[], datetime], by: str, *, log_refusal: bool = True
+) -> LoadedConfig:
     """Validate the file and put it in force for every process (SIGHUP to gunicorn's master,
-    `leadrouter reload`); a refused file is recorded and raised, the running version stays."""
+    `leadrouter reload`); a refused file is recorded and raised, the running version stays.
+    `log_refusal=False` when the caller prints the problems itself (the CLI: once, not twice)."""
     try:
         fresh = load_config(path)
     except ConfigError as exc:
         with engine.begin() as connection:
             kept = newest(connection)
             record_refusal(connection, clock(), by, str(exc), kept.version if kept else "")
-        log.error("config refused, the running version stays:\n%s", exc)
+        if log_refusal:
+            log.error("config refused, the running version stays:\n%s", exc)
         raise
     with engine.begin() as connection:
         row = newest(connection)

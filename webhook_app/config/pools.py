@@ -9,7 +9,7 @@ from fractions import Fraction
 
 from core.model import ManagerKey, Pool, ReturnPolicy, StickyOptions
 from core.strategies.sticky import sticky_key
-from webhook_app.config.conditions import is_field_path
+from webhook_app.config.conditions import LISTED_FIELDS, is_field_path, one_string_list
 from webhook_app.config.problems import Path, Reporter
 from webhook_app.config.refs import nobody_available
 from webhook_app.config.schema import ConfigModel, PoolModel, StickyModel
@@ -66,6 +66,8 @@ def sticky_options(model: StickyModel, path: Path, report: Reporter) -> StickyOp
     options = StickyOptions(key=model.key)
     by_value: dict[str, ManagerKey] = {}
     for member, values in model.values.items():
+        if model.key in LISTED_FIELDS and not one_string_list(values, (*path, "values", member), report):
+            continue
         for i, value in enumerate(values):
             where = (*path, "values", member, i)
             norm = sticky_key(options, value)

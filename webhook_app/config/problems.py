@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from core.texts import texts
+
 PathPart = str | int
 Path = tuple[PathPart, ...]
 
@@ -29,10 +31,11 @@ class ConfigProblem:
     path: str
     message: str
     severity: str = "error"
+    label: str = "warning"  # how a warning is marked, in the file's language
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line is not None else self.file
-        what = f"warning: {self.message}" if self.severity == "warning" else self.message
+        what = f"{self.label}: {self.message}" if self.severity == "warning" else self.message
         return f"{where}: {self.path}: {what}" if self.path else f"{where}: {what}"
 
 
@@ -59,13 +62,20 @@ class LineIndex:
         return None
 
 
+def language_of(data: object) -> str | None:
+    """The `language` a config document asks for, if it names one we have (to word its problems)."""
+    language = data.get("language") if isinstance(data, Mapping) else None
+    return language if language in ("ru", "en") else None
+
+
 class Reporter:
     """Collects problems for one file, placing each on the line of its path."""
 
-    def __init__(self, file: str, index: LineIndex) -> None:
+    def __init__(self, file: str, index: LineIndex, language: str | None = None) -> None:
         self.file = file
         self.index = index
         self.problems: list[ConfigProblem] = []
+        self.words = texts(language, "config")  # the advice on common mistakes, in the file's language
 
     def error(self, path: Path, message: str) -> None:
         """Record an error at `path`."""
@@ -99,4 +109,5 @@ class Reporter:
         return [p for p in self.problems if p.severity == "warning"]
 
     def _problem(self, path: Path, message: str, severity: str) -> ConfigProblem:
-        return ConfigProblem(self.file, self.line_of(path), format_path(path), message, severity)
+        label = self.words["prefix_warning"]
+        return ConfigProblem(self.file, self.line_of(path), format_path(path), message, severity, label)

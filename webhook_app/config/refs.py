@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from datetime import timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -23,17 +23,19 @@ def zone(name: str, path: Path, report: Reporter) -> ZoneInfo:
         return UTC
 
 
-def unknown(kind: str, name: str, known: Collection[str]) -> str:
-    """The message for a name that is not defined, with a suggestion when one is close."""
+def unknown(kind: str, name: str, known: Collection[str], words: Mapping[str, str]) -> str:
+    """The message for a name that is not defined (`kind`: manager, pool, pool_or_manager), with a
+    suggestion when one is close, in the words of the file's language."""
     close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.75)
-    return f"unknown {kind} '{name}'" + (f"; did you mean '{close[0]}'?" if close else "")
+    text = words[f"unknown_{kind}"].format(name=name)
+    return text + (words["did_you_mean"].format(close=close[0]) if close else "")
 
 
 def check_manager(name: str, path: Path, doc: ConfigModel, report: Reporter) -> bool:
     """Report `name` unless it is a manager key; True when it is one."""
     if name in doc.managers:
         return True
-    report.error(path, unknown("manager", name, doc.managers))
+    report.error(path, unknown("manager", name, doc.managers, report.words))
     return False
 
 
@@ -47,7 +49,7 @@ def target(name: str, path: Path, doc: ConfigModel, report: Reporter) -> Target 
         return Target(TargetKind.POOL, name)
     if is_manager:
         return Target(TargetKind.MANAGER, name)
-    report.error(path, unknown("pool or manager", name, [*doc.pools, *doc.managers]))
+    report.error(path, unknown("pool_or_manager", name, [*doc.pools, *doc.managers], report.words))
     return None
 
 

@@ -1,5 +1,6 @@
-"""What `leadrouter sandbox` runs: the user's config pointed at the bundled amoCRM emulator and made
-to route at any hour, and the account the emulator must hold for that config.
+"""What `leadrouter sandbox` runs: the user's config pointed at the bundled emulator of its own CRM
+(amoCRM or Bitrix24, by `crm.type`) and made to route at any hour, and the account or portal the
+emulator must hold for that config.
 
 The user's file is never edited: the derived YAML is written to the sandbox's directory, with a
 header listing every difference, and the console prints the same list.
@@ -55,17 +56,14 @@ def derive(raw: bytes, *, source: str, base_url: str, sla_minutes: int) -> Sandb
 
 
 def _crm(data: dict[str, Any], base_url: str) -> str:
+    """Point the config at the emulator of its own CRM; nothing else of `crm` changes."""
     crm = dict(data.get("crm") or {})
-    if crm.get("type") == "amocrm":
-        crm.setdefault("account_id", DEFAULT_ACCOUNT)
+    if crm.get("type") == "bitrix24":
         data["crm"] = crm | {"base_url": base_url}
-        return f"crm.base_url: {base_url}, the bundled amoCRM emulator"
-    keep = {k: crm[k] for k in ("rate_limit_per_second",) if k in crm}
-    data["crm"] = {"type": "amocrm", "base_url": base_url, "account_id": DEFAULT_ACCOUNT} | keep
-    return (
-        f"crm: {crm.get('type')} → amoCRM at {base_url}, the bundled emulator (the sandbox is amoCRM: "
-        "conditions on Bitrix24 field ids such as UF_CRM_… cannot match there)"
-    )
+        return f"crm.base_url: {base_url}, the bundled Bitrix24 emulator (portal {crm.get('domain')})"
+    crm.setdefault("account_id", DEFAULT_ACCOUNT)
+    data["crm"] = crm | {"base_url": base_url}
+    return f"crm.base_url: {base_url}, the bundled amoCRM emulator"
 
 
 def _always(data: dict[str, Any]) -> bool:
@@ -95,6 +93,7 @@ def layout(doc: ConfigModel) -> Layout:
     pipelines: list[str] = []
     fields: list[tuple[str, tuple[str, ...]]] = []
     field_ids: list[str] = []
+    id_values: list[tuple[str, tuple[str, ...]]] = []
     conditions: list[object] = [rule.when for rule in doc.rules]
     for handoff in doc.handoffs:
         for stage in (handoff.on_stage, handoff.in_stage):
@@ -114,6 +113,7 @@ def layout(doc: ConfigModel) -> Layout:
                 fields.append((name, values))  # values a condition expects: the choices of a list
             else:
                 field_ids.append(name)
+                id_values.append((name, values))
     for pool in doc.pools.values():
         kind, _, name = pool.sticky.key.partition(":") if pool.sticky else ("", "", "")
         if kind == "field":
@@ -128,4 +128,5 @@ def layout(doc: ConfigModel) -> Layout:
         pipelines=tuple(pipelines),
         fields=tuple(fields),
         field_ids=tuple(field_ids),
+        id_values=tuple(id_values),
     )

@@ -68,7 +68,36 @@ def _intervals(value: str, path: Path, report: Reporter) -> list[Interval]:
             report.error(path, f"'{text}' is empty: start equals end")
             continue
         result.append((start, end))
-    return result
+    return result if _apart(result, path, report) else []
+
+
+def _apart(intervals: list[Interval], path: Path, report: Reporter) -> bool:
+    """Whether one day's intervals do not overlap; if two do, say what to write instead.
+
+    "09:00-18:00, 13:00-14:00" reads like a lunch break but means 09:00-18:00: refused, with
+    "09:00-13:00, 14:00-18:00" as the fix. Touching intervals ("09:00-13:00, 13:00-18:00") are fine;
+    a night shift (end before start) is left to the day it spills into.
+    """
+    day = sorted((a, b) for a, b in intervals if a < b)
+    for i, (a, b) in enumerate(day):
+        for c, d in day[i + 1 :]:
+            if c >= b:
+                continue
+            if d <= b:  # (c, d) lies inside (a, b): a lunch break written as a second interval
+                fixed = ", ".join(_span(x, y) for x, y in ((a, c), (d, b)) if x < y)
+                message = report.words["lunch_break"].format(
+                    inner=_span(c, d), outer=_span(a, b), fixed=fixed
+                )
+            else:
+                merged = _span(a, d)
+                message = report.words["overlap"].format(first=_span(a, b), second=_span(c, d), fixed=merged)
+            report.error(path, message)
+            return False
+    return True
+
+
+def _span(start: int, end: int) -> str:
+    return f"{start // 60:02d}:{start % 60:02d}-{end // 60:02d}:{end % 60:02d}"
 
 
 def _merged(intervals: list[Interval]) -> tuple[Interval, ...]:

@@ -189,6 +189,12 @@ class OverridesModel(Strict):
     count_toward_share: bool = False
 
 
+class HooksModel(Strict):
+    """The hook check: how often our webhook in the CRM is read (and re-enabled when it is off)."""
+
+    check_every_seconds: Annotated[int, Field(ge=10, le=3600)] = 60
+
+
 class ConfigModel(Strict):
     """The whole config file."""
 
@@ -207,3 +213,4 @@ class ConfigModel(Strict):
     on_assign: OnAssignModel = OnAssignModel()
     overrides: OverridesModel = OverridesModel()
     retention: RetentionModel = RetentionModel()
+    hooks: HooksModel = HooksModel()

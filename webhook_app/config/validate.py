@@ -106,7 +106,7 @@ def _member_of(
             path,
             f"'{member}' is not a member of pool '{name}'"
             if known
-            else unknown("manager", member, doc.managers),
+            else unknown("manager", member, doc.managers, report.words),
         )
 
 

@@ -84,7 +84,7 @@ def _rules(doc: ConfigModel, policy: Policy, report: Reporter) -> None:
         path: Path = ("rules", i)
         _unique(model.name, (*path, "name"), names, "rule", report)
         if model.pool not in doc.pools:
-            report.error((*path, "pool"), unknown("pool", model.pool, doc.pools))
+            report.error((*path, "pool"), unknown("pool", model.pool, doc.pools, report.words))
         if catch_all is not None:
             name, line = catch_all
             report.error(path, f"unreachable: rule '{name}' (line {line}) above matches every lead")
@@ -111,7 +111,7 @@ def _handoff(handoff: HandoffModel, path: Path, doc: ConfigModel, report: Report
         if not sla:
             report.error((*path, "to"), "'next_in_pool' only applies to an SLA handoff (unworked_minutes)")
     elif handoff.to not in doc.pools:
-        report.error((*path, "to"), unknown("pool", handoff.to, doc.pools))
+        report.error((*path, "to"), unknown("pool", handoff.to, doc.pools, report.words))
     for j, key in enumerate(handoff.never_move):
         check_manager(key, (*path, "never_move", j), doc, report)
     for j, name in enumerate(handoff.from_ or []):
@@ -126,17 +126,16 @@ def _handoff(handoff: HandoffModel, path: Path, doc: ConfigModel, report: Report
 
 def _warnings(doc: ConfigModel, policy: Policy, report: Reporter) -> None:
     if not any(rule.condition.is_catch_all for rule in policy.rules):
-        report.warning(("rules",), "no catch-all rule: a lead matching no rule goes to the fallback")
+        report.warning(("rules",), report.words["no_catch_all"])
     if doc.head_of_sales is None and policy.nobody_available.then is None:
-        message = "no head_of_sales and no nobody_available.then: a lead nobody can take is retried hourly"
-        report.warning(("nobody_available",), message)
+        report.warning(("nobody_available",), report.words["no_fallback"])
     used_managers, used_pools = _used(doc, policy)
     for key in doc.managers:
         if key not in used_managers:
-            report.warning(("managers", key), f"'{key}' is in no pool and not used anywhere else")
+            report.warning(("managers", key), report.words["unused_manager"].format(key=key))
     for name in doc.pools:
         if name not in used_pools:
-            report.warning(("pools", name), f"no rule or handoff sends leads to pool '{name}'")
+            report.warning(("pools", name), report.words["unused_pool"].format(name=name))
 
 
 def _used(doc: ConfigModel, policy: Policy) -> tuple[set[str], set[str]]:

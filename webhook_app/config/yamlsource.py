@@ -12,10 +12,13 @@ from pathlib import Path as FsPath
 
 import yaml
 
+from core.texts import texts
 from webhook_app.config.problems import ConfigError, ConfigProblem, LineIndex, Path, format_path
 
 _MERGE = "tag:yaml.org,2002:merge"
 _TIMESTAMP = "tag:yaml.org,2002:timestamp"
+_INT = "tag:yaml.org,2002:int"
+_FLOAT = "tag:yaml.org,2002:float"
 
 
 @dataclass
@@ -59,6 +62,7 @@ def _parse(file: str, raw: bytes, text: str) -> Source:
     try:
         node = loader.get_single_node()
         if node is not None:
+            walker.words = texts(_language(node), "config")
             walker.walk(node, ())
         if walker.problems:
             # Bad values (e.g. 2026-13-45) were reported with their lines; constructing would fail.
@@ -81,11 +85,25 @@ def _parse(file: str, raw: bytes, text: str) -> Source:
     return Source(file, data, raw, LineIndex(walker.lines), walker.duplicates)
 
 
+def _language(node: yaml.Node) -> str | None:
+    """The top-level `language:` of a composed document, before it is constructed."""
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            if (
+                isinstance(key, yaml.ScalarNode)
+                and key.value == "language"
+                and isinstance(value, yaml.ScalarNode)
+            ):
+                return value.value if value.value in ("ru", "en") else None
+    return None
+
+
 class _Walker:
     """Visits the composed node tree once, recording lines and duplicate keys."""
 
     def __init__(self, file: str) -> None:
         self.file = file
+        self.words = texts(None, "config")
         self.lines: dict[Path, int] = {}
         self.duplicates: list[ConfigProblem] = []
         self.problems: list[ConfigProblem] = []
@@ -106,6 +124,8 @@ class _Walker:
                 self.walk(item, (*path, i), merged=merged)
         elif isinstance(node, yaml.ScalarNode) and node.tag == _TIMESTAMP:
             self._check_timestamp(node, path)
+        elif isinstance(node, yaml.ScalarNode) and node.tag in (_INT, _FLOAT) and ":" in node.value:
+            self._sexagesimal(node, path)
 
     def _mapping(self, node: yaml.MappingNode, path: Path, *, merged: bool) -> None:
         first: dict[str, int] = {}
@@ -130,6 +150,19 @@ class _Walker:
                 if isinstance(source, yaml.MappingNode):
                     self._seen.discard(id(source))
                     self._mapping(source, path, merged=True)
+
+    def _sexagesimal(self, node: yaml.ScalarNode, path: Path) -> None:
+        """`sat: 10:00` unquoted: YAML 1.1 reads base-60 numbers, so it would be 600. Never meant."""
+        number = yaml.SafeLoader("").construct_object(node)
+        key = str(path[-1]) if path else ""
+        text = node.value
+        if len(path) >= 2 and path[-2] in ("schedule", "working_hours"):
+            hour = int(text.split(":", 1)[0]) if text.split(":", 1)[0].isdigit() else 9
+            end = f"{min(hour + 6, 24):02d}:00"
+            message = self.words["sexagesimal_hours"].format(text=text, number=number, key=key, end=end)
+        else:
+            message = self.words["sexagesimal"].format(text=text, number=number, key=key)
+        self.problems.append(ConfigProblem(self.file, node.start_mark.line + 1, format_path(path), message))
 
     def _check_timestamp(self, node: yaml.ScalarNode, path: Path) -> None:
         try:

@@ -18,6 +18,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from core.decision import Decision, Route
 from core.fairness import FairnessTracker
 from core.handoff import outcome_of, sla, stop_outcome
+from core.handoff_steps import sla_settled
 from core.kinds import AuditKind, JobKind
 from core.lifecycle_types import Assign, Note, Override, SetTimer, Wait
 from core.model import ManagerKey
@@ -25,6 +26,7 @@ from core.policy import Matched, Policy
 from webhook_app.offline.leadevents import OwnerEvent, StageEvent, UntilEvent
 from webhook_app.offline.leadfile import Row, row_time
 from webhook_app.offline.lives import MAX_WAITS, Happened, Lives
+from webhook_app.offline.rowproblem import RowProblem
 from webhook_app.offline.simulate import Simulated
 from webhook_app.offline.tally import (
     CANCELLED,
@@ -81,17 +83,26 @@ class HandoffSimulation:
                 lives.owner_changed(row.lead_id, row.user, at)
             else:
                 if row.id in lives.leads:
-                    raise RowError(None, f"lead id {row.id!r} is created twice; event rows need unique ids")
+                    raise RowError(None, RowProblem("created_twice", id=row.id))
                 lives.arrive(row, at)
             yield from self._report()
         for _ in lives.waiting():  # leads still waiting are decided, as without event rows
             yield from self._report()
-        for _, kind, _, data in lives.pending():
-            self.tally.add(self._timer_handoff(kind, data), PENDING, None, None)
+        for _, kind, lead_id, data in lives.pending():
+            # An SLA timer whose lead was worked on (or changed hands) in the file is settled: in time,
+            # however late it would ring; only what nobody knows yet is "after the file".
+            life, lead = lives.lives.get(lead_id), lives.leads.get(lead_id)
+            settled = (
+                kind == JobKind.SLA.value
+                and life is not None
+                and lead is not None
+                and sla_settled(life, data, lead)
+            )
+            self.tally.add(self._timer_handoff(kind, data), IN_TIME if settled else PENDING, None, None)
 
     def _known(self, lead_id: str, line: int, kind: str) -> None:
         if lead_id not in self.lives.leads:
-            raise RowError(line, f"{kind} row for lead {lead_id!r}, which has no earlier created row")
+            raise RowError(line, RowProblem(f"{kind}_unknown_lead", id=lead_id))
 
     def _report(self) -> Iterator[Simulated | Handed]:
         """What the events fed so far did, as `simulate` prints it (the history is then let go)."""

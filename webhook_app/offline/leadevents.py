@@ -19,15 +19,12 @@ from datetime import datetime, tzinfo
 
 from core.model import UserId
 from webhook_app.offline.leadrow import Record, parse_time
+from webhook_app.offline.rowproblem import RowProblem
 
 CREATED, STAGE, OWNER, UNTIL = "created", "stage", "owner", "until"
 EVENT_KINDS = (CREATED, STAGE, OWNER, UNTIL)
 CLOSED = ("won", "lost")
-_AT = {
-    STAGE: "a stage row needs `at`: when the lead entered the stage",
-    OWNER: "an owner row needs `at`: when the responsible changed",
-    UNTIL: "an until row needs `at`: the moment up to which the file tells everything",
-}
+_AT = {STAGE: "stage_at_missing", OWNER: "owner_at_missing", UNTIL: "until_at_missing"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,17 +67,17 @@ def event_kind(value: object) -> str:
         return CREATED
     if text in EVENT_KINDS:
         return text
-    raise ValueError(f"event {str(value).strip()!r} is not one of: {', '.join(EVENT_KINDS)}")
+    raise RowProblem("event_bad", value=str(value).strip(), kinds=", ".join(EVENT_KINDS))
 
 
 def event_time(kind: str, value: object, tz: tzinfo) -> datetime:
     """The `at` of an event row, with messages that name `at`."""
     if value is None or not str(value).strip():
-        raise ValueError(_AT[kind])
+        raise RowProblem(_AT[kind])
     try:
         return parse_time(value, tz)
     except ValueError:
-        raise ValueError(f"at {str(value).strip()!r} is not a date and time (expected ISO 8601)") from None
+        raise RowProblem("at_bad", value=str(value).strip()) from None
 
 
 def event_row(kind: str, record: Record, line: int, tz: tzinfo, owner: Callable[[object], UserId]) -> Event:
@@ -92,18 +89,18 @@ def event_row(kind: str, record: Record, line: int, tz: tzinfo, owner: Callable[
         return UntilEvent(at, line)
     lead_id = record.get("id")
     if not lead_id:
-        raise ValueError(f"{'a stage' if kind == STAGE else 'an owner'} row needs the `id` of its lead")
+        raise RowProblem("stage_id_missing" if kind == STAGE else "owner_id_missing")
     if kind == OWNER:
         value = record.get("owner")
         if not value:
-            raise ValueError("an owner row needs the `owner`: who became responsible")
+            raise RowProblem("owner_missing")
         return OwnerEvent(str(lead_id), at, owner(value), line)
     stage = record.get("stage")
     if not stage:
-        raise ValueError("a stage row needs the `stage` the lead entered")
+        raise RowProblem("stage_missing")
     closed = record.get("closed")
     if closed is not None:
         closed = str(closed).strip().lower()
         if closed not in CLOSED:
-            raise ValueError(f"closed {record['closed']!r} is not one of: {', '.join(CLOSED)}")
+            raise RowProblem("closed_bad", value=record["closed"], kinds=", ".join(CLOSED))
     return StageEvent(str(lead_id), at, str(stage), record.get("pipeline"), line, closed)

@@ -17,8 +17,17 @@ from typing import IO, Any
 from core.model import Lead
 from core.policy import Policy
 from webhook_app.offline.csvrows import CsvRows
-from webhook_app.offline.leadevents import CREATED, Event, event_kind, event_row, event_time
+from webhook_app.offline.leadevents import (
+    CREATED,
+    Event,
+    OwnerEvent,
+    StageEvent,
+    event_kind,
+    event_row,
+    event_time,
+)
 from webhook_app.offline.leadrow import Columns, Record, RowParser, is_known, json_record, parse_time
+from webhook_app.offline.rowproblem import RowProblem, worded
 
 JSON_SUFFIXES = (".jsonl", ".ndjson")
 Row = Lead | Event  # what a row of a lead file becomes
@@ -29,15 +38,26 @@ def row_time(row: Row) -> datetime:
     return row.created_at if isinstance(row, Lead) else row.at
 
 
+def _problem(exc: ValueError) -> str | RowProblem:
+    """A parser's ValueError as the message of a LeadFileError: worded later if it is a RowProblem."""
+    return exc if isinstance(exc, RowProblem) else str(exc)
+
+
 class LeadFileError(Exception):
     """A lead file that cannot be read; the message names the file and, when known, the line."""
 
-    def __init__(self, path: Path, line: int | None, message: str) -> None:
+    def __init__(self, path: Path, line: int | None, message: str | RowProblem) -> None:
         super().__init__(f"{path}:{line}: {message}" if line else f"{path}: {message}")
         self.parts = (path, line, message)
 
-    def __reduce__(self) -> tuple[type[LeadFileError], tuple[Path, int | None, str]]:
+    def __reduce__(self) -> tuple[type[LeadFileError], tuple[Path, int | None, str | RowProblem]]:
         return LeadFileError, self.parts  # it crosses from the read-ahead process
+
+    def text(self, language: str | None) -> str:
+        """The message in words of `language` (the file and line first, as always)."""
+        path, line, message = self.parts
+        words = worded(message, language)
+        return f"{path}:{line}: {words}" if line else f"{path}: {words}"
 
 
 def _ignore(message: str) -> None:
@@ -55,7 +75,7 @@ class LeadFile:
         self.is_json = path.suffix.lower() in JSON_SUFFIXES
         self.event_rows = 0  # `stage`, `owner` and `until` rows, counted by scan()
         if path.suffix.lower() in (".xlsx", ".xls", ".ods"):
-            raise LeadFileError(path, None, "spreadsheets are not read: save the sheet as CSV (UTF-8)")
+            raise LeadFileError(path, None, RowProblem("spreadsheet"))
 
     def warn(self, message: str) -> None:
         """Pass a warning on, once."""
@@ -77,6 +97,24 @@ class LeadFile:
             previous = moment
         return count, disorder
 
+    def check(self) -> None:
+        """Read every row once, output aside, so a bad row is the only thing a run prints.
+
+        `simulate` calls it on files it does not read ahead (all but the largest): a row that does
+        not parse, or an event row for a lead the file never creates, is then reported before the
+        table's first line rather than after hundreds of them.
+        """
+        created: set[str] = set()
+        events: list[tuple[str, int, str]] = []
+        for row in self.rows():
+            if isinstance(row, Lead):
+                created.add(row.id)
+            elif isinstance(row, StageEvent | OwnerEvent):
+                events.append((row.lead_id, row.line, "stage" if isinstance(row, StageEvent) else "owner"))
+        for lead_id, line, kind in events:
+            if lead_id not in created:
+                raise LeadFileError(self.path, line, RowProblem(f"{kind}_unknown_lead", id=lead_id))
+
     def rows(self) -> Iterator[Row]:
         """The rows in file order: a Lead per `created` row, an event per `stage`, `owner`, `until` row."""
         lead, tz, owner = self.parser.lead, self.parser.tz, self.parser.owner
@@ -85,7 +123,7 @@ class LeadFile:
                 kind = event_kind(record["event"]) if "event" in record else CREATED
                 yield lead(record, number) if kind == CREATED else event_row(kind, record, line, tz, owner)
             except ValueError as exc:
-                raise LeadFileError(self.path, line, str(exc)) from None
+                raise LeadFileError(self.path, line, _problem(exc)) from None
 
     def leads(self) -> Iterator[Lead]:
         """The leads in file order (event rows left out)."""
@@ -116,7 +154,7 @@ class LeadFile:
                     try:
                         yield line, parse_time(row[column] if column < len(row) else "", tz)
                     except ValueError as exc:
-                        raise LeadFileError(self.path, line, str(exc)) from None
+                        raise LeadFileError(self.path, line, _problem(exc)) from None
                 return
             for line, row in rows:
                 width = len(row)
@@ -131,7 +169,7 @@ class LeadFile:
                 return event_time(kind, at, self.parser.tz)
             return parse_time(created, self.parser.tz)
         except ValueError as exc:
-            raise LeadFileError(self.path, line, str(exc)) from None
+            raise LeadFileError(self.path, line, _problem(exc)) from None
 
     def _records(self) -> Iterator[tuple[int, Record]]:
         if self.is_json:
@@ -139,7 +177,7 @@ class LeadFile:
                 try:
                     yield line, json_record(obj)
                 except ValueError as exc:
-                    raise LeadFileError(self.path, line, str(exc)) from None
+                    raise LeadFileError(self.path, line, _problem(exc)) from None
             return
         with self._open() as handle:
             rows, columns = self._csv(handle)
@@ -147,8 +185,8 @@ class LeadFile:
             for line, row in rows:
                 if len(row) != width:
                     if len(row) > width:
-                        message = f"{len(row)} cells but the header has {width} (an unquoted `,` or `;`?)"
-                        raise LeadFileError(self.path, line, message)
+                        problem = RowProblem("too_many_cells", cells=len(row), width=width)
+                        raise LeadFileError(self.path, line, problem)
                     row += [""] * (width - len(row))
                 yield line, columns.record(row)
 
@@ -156,7 +194,7 @@ class LeadFile:
         try:
             return self.path.open(encoding="utf-8-sig", newline="")
         except OSError as exc:
-            raise LeadFileError(self.path, None, f"cannot open: {exc.strerror or exc}") from None
+            raise LeadFileError(self.path, None, RowProblem("cannot_open", why=exc.strerror or exc)) from None
 
     def _csv(self, handle: IO[str], *, scan: bool = False) -> tuple[Iterator[tuple[int, list[str]]], Columns]:
         """The rows after the header, numbered by their last line, and the header's columns.
@@ -170,10 +208,10 @@ class LeadFile:
         columns = Columns(rows.header())
         header = columns.names
         if columns.created_at < 0:
-            raise LeadFileError(self.path, 1, f"no created_at column (columns: {', '.join(header) or '—'})")
+            raise LeadFileError(self.path, 1, RowProblem("no_created_at", columns=", ".join(header) or "—"))
         duplicates = sorted({name for name in header if header.count(name) > 1})
         if duplicates:
-            raise LeadFileError(self.path, 1, f"duplicate columns: {', '.join(duplicates)}")
+            raise LeadFileError(self.path, 1, RowProblem("duplicate_columns", columns=", ".join(duplicates)))
         if columns.unknown:
             self.warn(f"{self.path}:1: ignoring unknown columns: {', '.join(columns.unknown)}")
         last = max(columns.created_at, columns.event, columns.at)
@@ -181,14 +219,14 @@ class LeadFile:
 
     def _row_error(self, line: int, problem: str) -> LeadFileError:
         if problem == "decode":
-            return LeadFileError(self.path, line, "not UTF-8 text: save the file as CSV (UTF-8)")
-        return LeadFileError(self.path, line, f"broken CSV: {problem}")
+            return LeadFileError(self.path, line, RowProblem("not_utf8_csv"))
+        return LeadFileError(self.path, line, RowProblem("broken_csv", why=problem))
 
     def _decode(self, read: Callable[[], str], line: int) -> str:
         try:
             return read()
         except UnicodeDecodeError:
-            raise LeadFileError(self.path, line, "not UTF-8 text: save the file as UTF-8") from None
+            raise LeadFileError(self.path, line, RowProblem("not_utf8")) from None
 
     def _json_records(self, *, warn: bool = False) -> Iterator[tuple[int, dict[str, Any]]]:
         seen: set[str] = set()
@@ -204,7 +242,7 @@ class LeadFile:
                         seen.update(record.keys())
                     yield number, record
             except UnicodeDecodeError:
-                raise LeadFileError(self.path, number + 1, "not UTF-8 text: save the file as UTF-8") from None
+                raise LeadFileError(self.path, number + 1, RowProblem("not_utf8")) from None
 
     def _warn_unknown(self, line: int, keys: set[str]) -> None:
         unknown = sorted(key for key in keys if not is_known(key))
@@ -216,7 +254,7 @@ def _json_object(path: Path, line: int, text: str) -> dict[str, Any]:
     try:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise LeadFileError(path, line, f"not valid JSON: {exc.msg} (column {exc.colno})") from None
+        raise LeadFileError(path, line, RowProblem("bad_json", why=exc.msg, column=exc.colno)) from None
     if not isinstance(value, dict):
-        raise LeadFileError(path, line, "each line must be a JSON object")
+        raise LeadFileError(path, line, RowProblem("json_not_object"))
     return value

@@ -16,6 +16,7 @@ from typing import Any
 from core.conditions import UTM_FIELDS
 from core.model import Lead, StickyOptions, UserId
 from core.strategies.sticky import sticky_key
+from webhook_app.offline.rowproblem import RowProblem
 
 PLAIN_KEYS = (
     "id",
@@ -58,7 +59,7 @@ def parse_time(value: object, tz: tzinfo) -> datetime:
     """ISO 8601 (or DD.MM.YYYY HH:MM); a time without an offset is in `tz`."""
     text = "" if value is None else str(value).strip()
     if not text:
-        raise ValueError("created_at is required")
+        raise RowProblem("created_at_required")
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
@@ -75,7 +76,7 @@ def _local_time(text: str) -> datetime:
             return datetime.strptime(text, pattern)
         except ValueError:
             continue
-    raise ValueError(f"created_at {text!r} is not a date and time (expected ISO 8601, e.g. 2026-12-02T14:30)")
+    raise RowProblem("created_at_bad", value=text)
 
 
 def parse_price(value: object) -> float:
@@ -85,7 +86,7 @@ def parse_price(value: object) -> float:
     try:
         return float(str(value).translate(_SPACES).replace(",", "."))
     except ValueError:
-        raise ValueError(f"price {value!r} is not a number") from None
+        raise RowProblem("price_bad", value=value) from None
 
 
 def parse_tags(value: object) -> tuple[str, ...]:
@@ -133,7 +134,7 @@ def json_record(obj: Mapping[str, Any]) -> Record:
 
 def _object(key: str, value: object) -> dict[str, Any]:
     if not isinstance(value, Mapping):
-        raise ValueError(f"{key} must be an object of name → value, not {value!r}")
+        raise RowProblem("object_bad", key=key, value=value)
     return {str(k): v for k, v in value.items() if v is not None and v != ""}
 
 
@@ -151,14 +152,14 @@ class RowParser:
             return int(text)
         if text in self.owners:
             return self.owners[text]
-        raise ValueError(f"owner {text!r} is neither a manager in the config nor a numeric CRM user id")
+        raise RowProblem("owner_bad", value=text)
 
     def lead(self, record: Record, number: int) -> Lead:
         """The lead in one record; `number` (the row number) is its id when the record has none."""
         get = record.get
         created, price, tags, owner = get("created_at"), get("price"), get("tags"), get("owner")
         if created is None:
-            raise ValueError("created_at is required")
+            raise RowProblem("created_at_required")
         phone, email, company = get("phone"), get("email"), get("company")
         return Lead(
             id=get("id") or str(number),

@@ -11,6 +11,7 @@ from core.reasons import Renderer
 from core.texts import texts
 from webhook_app.offline.simulate import Simulated
 from webhook_app.offline.tally import OUTCOMES, Handed, HandoffTally
+from webhook_app.textwidth import ljust, rjust, width
 
 # The columns' headings, in order: keys of the `simulate` area of the catalogs (core/texts/).
 HEAD = ("head_time", "head_lead", "head_assignee", "head_rule", "head_pool", "head_reason")
@@ -35,15 +36,21 @@ class TableWriter:
     def __init__(self, out: IO[str], render: Renderer, language: str, *, with_decisions: bool = True) -> None:
         self.out, self.render = out, render
         self.words = texts(language, "simulate")
+        # The handoffs leadrouter names itself (a return after an absence, a person's change), in words.
+        self._builtin = {name: self.words[f"kind_{name}"] for name in ("return", "owner")}
         policy = render.policy
-        names = [m.label for m in policy.managers.values()]
-        rules = [r.name for r in policy.rules] + [h.name for h in policy.handoffs]
-        self.widths = (
-            16,
-            10,
-            max(map(len, names), default=8),
-            max(map(len, rules), default=8),
-            max(map(len, policy.pools), default=8),
+        # Each column as wide as its longest possible cell or its heading, whichever is wider, so a
+        # company of short names (or a short language) still lines up under "Ответственный".
+        names = [m.label for m in policy.managers.values()] + [self._waiting()]
+        rules = (
+            [r.name for r in policy.rules]
+            + [h.name for h in policy.handoffs]
+            + ["—", *self._builtin.values()]
+        )
+        cells = (["00.00.0000 00:00"], ["0" * 10], names, rules, [*policy.pools, "—"])
+        self.widths = tuple(
+            max(width(heading), *(width(cell) for cell in column))
+            for heading, column in zip(self._headings(HEAD), cells, strict=False)
         )
         if with_decisions:
             self._row(self._headings(HEAD))
@@ -51,14 +58,17 @@ class TableWriter:
     def _headings(self, keys: tuple[str, ...]) -> list[str]:
         return [self.words[key] for key in keys]
 
+    def _waiting(self) -> str:
+        return f"— ({self.words['waiting']})"
+
     def _row(self, cells: list[str]) -> None:
-        padded = [cell.ljust(width) for cell, width in zip(cells, self.widths, strict=False)]
+        padded = [ljust(cell, columns) for cell, columns in zip(cells, self.widths, strict=False)]
         self.out.write("  ".join([*padded, *cells[len(self.widths) :]]).rstrip() + "\n")
 
     def decision(self, item: Simulated) -> None:
         """One aligned line: time, lead, assignee, rule, pool, reason."""
         d = item.decision
-        who = self.render.name(d.assignee) if d.outcome is Outcome.ASSIGN else f"— ({self.words['waiting']})"
+        who = self.render.name(d.assignee) if d.outcome is Outcome.ASSIGN else self._waiting()
         cells = [self.render.moment(d.decided_at), item.lead.id, who, d.rule or "—", d.pool or "—"]
         arrived = ""
         if d.decided_at != item.lead.created_at:  # it waited for a shift: say since when
@@ -70,13 +80,15 @@ class TableWriter:
         d = item.decision
         reason = self.render.reason(d) if d else self.render.step(item.step) if item.step else ""
         pool = d.pool if d and d.pool else "—"
-        cells = [self.render.moment(item.at), item.lead.id, self.render.name(item.owner), item.handoff, pool]
+        handoff = self._builtin.get(item.handoff, item.handoff)
+        cells = [self.render.moment(item.at), item.lead.id, self.render.name(item.owner), handoff, pool]
         self._row([*cells, reason])
 
     def fairness(self, pools: list[PoolFairness]) -> None:
         """One block per pool: a title with its figures, then a line per member."""
         for pool in pools:
-            title = self.words["pool"].format(pool=pool.pool, strategy=pool.strategy, leads=pool.leads)
+            strategy = self.render.strategy(pool.strategy)
+            title = self.words["pool"].format(pool=pool.pool, strategy=strategy, leads=pool.leads)
             if pool.max_deviation is not None and pool.leads:
                 title += self.words["stats"].format(
                     max=self._num(pool.max_deviation), jain=self._num(pool.jain, 3)
@@ -88,7 +100,11 @@ class TableWriter:
         """Outcomes per handoff, then who handed deals to whom, most often first."""
         self.out.write("\n" + self.words["handoffs"].format(handovers=tally.handovers) + "\n")
         rows = [self._headings(HANDOFF_HEAD)]
-        rows += [[r.handoff, r.kind, *(str(r.counts[o]) for o in OUTCOMES)] for r in tally.report()]
+        kinds = {r.kind: self.words.get(f"kind_{r.kind}", r.kind) for r in tally.report()}
+        rows += [
+            [self._builtin.get(r.handoff, r.handoff), kinds[r.kind], *(str(r.counts[o]) for o in OUTCOMES)]
+            for r in tally.report()
+        ]
         self._block(rows, left=2)
         pairs = tally.top_pairs()
         if pairs:
@@ -100,10 +116,10 @@ class TableWriter:
 
     def _block(self, rows: list[list[str]], left: int) -> None:
         """Rows indented, the first `left` columns aligned left and the rest (numbers) right."""
-        widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+        widths = [max(width(r[i]) for r in rows) for i in range(len(rows[0]))]
         for row in rows:
             cells = [
-                c.ljust(w) if i < left else c.rjust(w)
+                ljust(c, w) if i < left else rjust(c, w)
                 for i, (c, w) in enumerate(zip(row, widths, strict=True))
             ]
             self.out.write("  " + "  ".join(cells).rstrip() + "\n")

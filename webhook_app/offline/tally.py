@@ -10,6 +10,7 @@ from core.decision import Decision, Step
 from core.handoff import BLOCKED, HANDED, KEPT, TO_HEAD
 from core.model import Lead, ManagerKey
 from core.policy import Handoff, Policy
+from webhook_app.offline.rowproblem import RowProblem
 
 CANCELLED = "cancelled"  # after N days: the deal left the stage; return: the substitute moved it on
 IN_TIME = "in-time"  # SLA: the lead's stage changed (or it changed hands) within the minutes
@@ -22,9 +23,9 @@ OVERRIDE = "override"  # its outcome; it is printed among the handoffs but count
 class RowError(Exception):
     """A row the run cannot follow (a stage row for an unknown lead); `line` when known."""
 
-    def __init__(self, line: int | None, message: str) -> None:
-        super().__init__(message)
-        self.line = line
+    def __init__(self, line: int | None, message: str | RowProblem) -> None:
+        super().__init__(str(message))
+        self.line, self.problem = line, message
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,10 +28,11 @@ from adapters.storage.lives import (
     save_events,
     save_lives,
 )
-from adapters.storage.outbox import enqueue_rows, outbox_row, pending_write
-from adapters.storage.queue import Job, complete_many, enqueue_many, job_row, reschedule
+from adapters.storage.outbox import cancel_writes, enqueue_rows, outbox_row, pending_write
+from adapters.storage.queue import Job, cancel_pending, complete_many, enqueue_many, job_row, reschedule
 from adapters.storage.routing import insert_assignments, load_routing_state, save_routing_state
 from adapters.storage.seen import remember_rows, seen_row
+from core.audit_text import AuditText
 from core.decide import apply_decision
 from core.decision import decision_to_dict
 from core.handoff import BLOCKED, KEPT, outcome_of
@@ -40,6 +41,7 @@ from core.lifecycle import Transition, step
 from core.lifecycle_types import (
     Arrived,
     Assign,
+    Cancel,
     ClientFollows,
     Event,
     LeadLife,
@@ -54,6 +56,7 @@ from core.policy import Policy
 from core.ports import CrmWrite, WriteKind
 from core.reasons import Renderer
 from core.state import RoutingState
+from core.texts import texts
 from webhook_app.pipeline.assign import Planned, plan
 from webhook_app.pipeline.context import JobContext
 from webhook_app.pipeline.decision_input import lead_to_json
@@ -203,6 +206,8 @@ class Carrier:
                 self.client_writes[(crm, lead_id)] = outbox_row(crm, write, self.now, None)
         elif isinstance(effect, Override):
             self._override(job, effect)
+        elif isinstance(effect, Cancel):
+            self._cancel(job, effect)
 
     def updated(self, job: Job, lead: Lead, payload: Mapping[str, Any]) -> Updated:
         """The lifecycle's `Updated` event: the lead as read, when the change happened (as the CRM
@@ -215,6 +220,19 @@ class Carrier:
             self.connection, job.crm, key[1], WriteKind.RESPONSIBLE
         )
         return Updated(lead, at, pending)
+
+    def _cancel(self, job: Job, effect: Cancel) -> None:
+        """The lead is gone: what this transaction collected is stored first, then the lead's pending
+        jobs and writes are cancelled; a new deletion is audited with what it cancelled."""
+        self.store()
+        key = (job.crm, job.lead_id or "")
+        jobs = cancel_pending(self.connection, job.crm, job.lead_id, self.now)
+        writes = cancel_writes(self.connection, job.crm, key[1])
+        self.writing.discard(key)
+        if effect.first:
+            message = texts(self.policy.language, "audit")["lead_deleted"].format(writes=writes, jobs=jobs)
+            detail = {"source": effect.source, "writes": writes, "jobs": jobs}
+            self._note(job, AuditKind.DELETED, message, detail, config_version=self.policy.version)
 
     def _override(self, job: Job, effect: Override) -> None:
         """A person's change: audited with names; counted toward the share if the config says so."""
@@ -233,11 +251,10 @@ class Carrier:
             )
             if self.state is not None:
                 self.before = self.state = load_routing_state(self.connection, self.policy.pools, self.now)
-        who = self.renderer.name(effect.manager) if effect.manager else f"user {effect.user}"
-        message = f"responsible changed in the CRM to {who}"
-        if counted is not None:
-            message += f"; counted toward {counted['to'] or 'nobody we route to'} in pool {counted['pool']}"
         detail = {"responsible_user_id": effect.user, "previous": effect.previous, "counted": counted}
+        # Stored in the config's language with names, as it is read (core/audit_text.py renders it
+        # again when read, in the reader's language).
+        message = AuditText(self.renderer).message(AuditKind.OVERRIDE, "", detail)
         self._note(job, AuditKind.OVERRIDE, message, detail, manager=effect.manager)
 
     def _note(self, job: Job, kind: AuditKind, message: str, detail: dict[str, Any], **more: Any) -> None:

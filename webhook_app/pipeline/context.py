@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine
 
+from adapters.admin import HookKeeper
 from adapters.storage.audit import write_audit
 from adapters.storage.queue import Job
 from core.kinds import AuditKind
@@ -31,6 +32,8 @@ class JobContext:
     on_handoff: Callable[[str, str], None] = lambda kind, outcome: None
     prefetched: dict[str, Lead | None] = field(default_factory=dict)
     handoffs: list[tuple[str, str]] = field(default_factory=list)  # this job's, reported once committed
+    hooks: HookKeeper | None = None  # reads and repairs our webhook in the CRM (the hook check)
+    hook_every: Callable[[], timedelta] = lambda: timedelta(minutes=1)  # how often the check runs
 
     def handed(self, kind: str, outcome: str) -> None:
         """Note a handoff's outcome; the worker reports it when the job's transaction has committed."""

@@ -20,10 +20,17 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection
 
 from adapters.storage.audit import audit_row, write_audit_rows
-from adapters.storage.outbox import OutboxItem, claim_writes, mark_dead, mark_retry, mark_sent_many
-from adapters.storage.queue import leads_in_flight
-from core.kinds import AuditKind
-from core.ports import WriteKind, WriteResult, WriteStatus
+from adapters.storage.outbox import (
+    OutboxItem,
+    claim_writes,
+    mark_cancelled,
+    mark_dead,
+    mark_retry,
+    mark_sent_many,
+)
+from adapters.storage.queue import enqueue, leads_in_flight
+from core.kinds import AuditKind, JobKind
+from core.ports import WriteChecker, WriteKind, WriteResult, WriteStatus
 from webhook_app.pipeline.backoff import backoff_delay
 from webhook_app.pipeline.context import JobContext
 
@@ -65,6 +72,9 @@ class Flusher:
             if not items:
                 continue
             total += len(items)
+            items = self._not_landed(kind, items)
+            if not items:
+                continue
             try:
                 results = crm.write([item.write for item in items])
             except Exception as exc:  # an adapter bug must not lose writes: treat as transient
@@ -76,6 +86,27 @@ class Flusher:
             elif all(r.status is WriteStatus.TRANSIENT for r in results):
                 self.on_outage(results[0].error)
         return total
+
+    def _not_landed(self, kind: WriteKind, items: list[OutboxItem]) -> list[OutboxItem]:
+        """A task is not idempotent in the CRM: one tried before (a worker killed between the CRM's
+        answer and our commit, a timeout) may be there already. Look for it rather than send it twice;
+        the ones found are recorded as written. If the CRM cannot say, they wait (nothing is sent)."""
+        crm = self.ctx.crm
+        unsure = [item for item in items if item.attempts > 1]
+        if kind is not WriteKind.TASK or not unsure or not isinstance(crm, WriteChecker):
+            return items
+        try:
+            landed = crm.already_written([item.write for item in unsure])
+        except Exception as exc:  # the CRM could not tell: retried later, like a failed send
+            error = f"could not check whether it was written: {type(exc).__name__}: {exc}"
+            self._record(unsure, [WriteResult(WriteStatus.TRANSIENT, error)] * len(unsure))
+            return [item for item in items if item.attempts == 1]
+        found = [item for item, there in zip(unsure, landed, strict=True) if there]
+        if found:
+            self._record(found, [WriteResult(WriteStatus.OK, detail={"landed": "before"})] * len(found))
+            log.info("%d task(s) already in the CRM from an earlier attempt; not sent again", len(found))
+        skip = {item.id for item in found}
+        return [item for item in items if item.id not in skip]
 
     def loop(self, stop: threading.Event, idle: float) -> None:
         """Flush until `stop`; woken by the job loop when it has stored decisions."""
@@ -105,13 +136,24 @@ class Flusher:
         now = self.ctx.clock()
         sent: list[OutboxItem] = []
         rows = []
+        gone: set[tuple[str, str]] = set()
         with self.ctx.engine.begin() as connection:
             for item, result in zip(items, results, strict=True):
+                if result.status is WriteStatus.GONE and (item.crm, item.lead_id) not in gone:
+                    # The lead is deleted in the CRM: the worker records it so (the lifecycle closes
+                    # it, its other pending work is cancelled), as the CRM's deletion webhook would.
+                    gone.add((item.crm, item.lead_id))
+                    payload = {"action": "delete", "source": "write"}
+                    enqueue(connection, JobKind.EVENT, item.crm, item.lead_id, payload, now, now)
+                extra: dict[str, int] = {}
                 if result.status is WriteStatus.OK:  # the common case: one statement for all of them
                     sent.append(item)
-                    kind, message = AuditKind.CRM_WRITE, f"{item.write.kind.value} written"
+                    what = item.write.kind.value
+                    kind, message = AuditKind.CRM_WRITE, f"{what} written"
+                    if result.detail.get("landed"):
+                        message = f"{what} already in the CRM (an earlier attempt); not sent again"
                 else:
-                    kind, message = self._settle(connection, item, result, now)
+                    kind, message, extra = self._settle(connection, item, result, now)
                 self.ctx.on_write(item.write.kind.value, kind)
                 detail = {
                     "write": item.write.kind.value,
@@ -120,6 +162,7 @@ class Flusher:
                     "error": result.error,
                     **result.detail,
                 }
+                detail.update(extra)
                 rows.append(
                     audit_row(kind, message, at=now, crm=item.crm, lead_id=item.lead_id, detail=detail)
                 )
@@ -128,7 +171,8 @@ class Flusher:
 
     def _settle(
         self, connection: Connection, item: OutboxItem, result: WriteResult, now: datetime
-    ) -> tuple[AuditKind, str]:
+    ) -> tuple[AuditKind, str, dict[str, int]]:
+        """How a failed write settles: the audit kind, its message, and data for its words."""
         what = item.write.kind.value
         if result.status is WriteStatus.TRANSIENT:
             # Never dead-lettered for the CRM's own failures: after `max_attempts` the write keeps
@@ -139,6 +183,14 @@ class Flusher:
             return (
                 AuditKind.CRM_RETRY,
                 f"{what} failed, retry in {delay.total_seconds():.0f}s: {result.error}",
+                {"retry_in": round(delay.total_seconds())},
+            )
+        if result.status is WriteStatus.GONE:  # not a dead letter: there is nothing to replay it onto
+            mark_cancelled(connection, item, result.error)
+            return (
+                AuditKind.WRITE_CANCELLED,
+                f"{what} not written, the lead is gone from the CRM: {result.error}",
+                {},
             )
         mark_dead(connection, item, result.error)
-        return AuditKind.DEAD_LETTER, f"{what} refused: {result.error}"
+        return AuditKind.DEAD_LETTER, f"{what} refused: {result.error}", {}

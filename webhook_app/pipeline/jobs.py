@@ -7,9 +7,9 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from adapters.storage.queue import Job, cancel_pending
+from adapters.storage.queue import Job
 from core.kinds import AuditKind, JobKind
-from core.lifecycle_types import LeadLife, TimerRang, Updated
+from core.lifecycle_types import Deleted, LeadLife, TimerRang, Updated
 from core.model import Lead
 from webhook_app.pipeline.carry import Carrier, as_int
 from webhook_app.pipeline.context import JobContext
@@ -35,8 +35,8 @@ def handle_event(ctx: JobContext, job: Job) -> None:
     """The CRM says a lead changed: the lifecycle tells a stage move, a person's change, our own
     echo or a late event apart. The lead is read unless the event already says all that matters."""
     payload = dict(job.payload)
-    if payload.get("action") == "delete":
-        return _deleted(ctx, job)
+    if payload.get("action") == "delete":  # the CRM's deletion webhook, or a write it refused as gone
+        return _deleted(ctx, job, str(payload.get("source") or "webhook"))
     now = ctx.clock()
     with ctx.engine.begin() as connection:
         carrier = Carrier(ctx, connection, ctx.policy(), now)
@@ -44,7 +44,7 @@ def handle_event(ctx: JobContext, job: Job) -> None:
         life = carrier.life(job)
     lead = stub_lead(job, payload, now) if needs_no_read(payload, life) else ctx.fetch(job.lead_id or "")
     if lead is None:
-        return _deleted(ctx, job)
+        return _deleted(ctx, job, "read")
     with ctx.engine.begin() as connection:
         carrier = Carrier(ctx, connection, ctx.policy(), ctx.clock())
         carrier.read([job], routing=True)
@@ -55,16 +55,16 @@ def handle_event(ctx: JobContext, job: Job) -> None:
 
 
 def timer_job(ctx: JobContext, job: Job) -> None:
-    """A timer rang (SLA, N days in a stage, an owner back): the lifecycle, on the lead as it is now."""
+    """A timer rang (SLA, N days in a stage, an owner back): the lifecycle, on the lead as it is now
+    (gone from the CRM: closed as deleted, its other pending work dropped)."""
     lead = ctx.fetch(job.lead_id or "")
     with ctx.engine.begin() as connection:
         carrier = Carrier(ctx, connection, ctx.policy(), ctx.clock())
         carrier.read([job], routing=True)
-        if job.kind == JobKind.STAGE:  # queued by an earlier version for a stage move: an update now
-            if lead is None:
-                carrier.note(job, AuditKind.LEAD_MISSING, LEAD_MISSING)
-            else:
-                carrier.feed(job, lead, Updated(lead))
+        if lead is None:
+            cancel_deleted(carrier, job)
+        elif job.kind == JobKind.STAGE:  # queued by an earlier version for a stage move: an update now
+            carrier.feed(job, lead, Updated(lead))
         else:
             carrier.feed(job, lead, TimerRang(JobKind(job.kind), timer_data(job), lead))
         carrier.store()
@@ -110,14 +110,15 @@ def carries_state(payload: Mapping[str, Any]) -> bool:
     return "responsible_user_id" in payload and "stage_id" in payload
 
 
-def _deleted(ctx: JobContext, job: Job) -> None:
+def _deleted(ctx: JobContext, job: Job, source: str) -> None:
     with ctx.engine.begin() as connection:
         carrier = Carrier(ctx, connection, ctx.policy(), ctx.clock())
-        cancel_deleted(carrier, job)
+        carrier.read([job], routing=False)
+        cancel_deleted(carrier, job, source)
         carrier.store()
 
 
-def cancel_deleted(carrier: Carrier, job: Job) -> None:
-    """The lead is gone from the CRM: cancel its pending work, and say so in the audit."""
-    cancel_pending(carrier.connection, job.crm, job.lead_id, carrier.now)
-    carrier.note(job, AuditKind.DELETED, "lead deleted in the CRM; pending work cancelled")
+def cancel_deleted(carrier: Carrier, job: Job, source: str = "read") -> None:
+    """The lead is gone from the CRM: the lifecycle closes it as deleted (audited once), and its
+    pending jobs, timers and writes are cancelled — none of it is a dead letter."""
+    carrier.feed(job, None, Deleted(source))

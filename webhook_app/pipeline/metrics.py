@@ -7,13 +7,14 @@ from datetime import datetime
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy import Engine
 
 from adapters.storage.configs import last_refusal
 from adapters.storage.engine import reading
 from adapters.storage.heartbeats import last_heartbeat
+from adapters.storage.hookstate import STATES, HookState, hook_states
 from adapters.storage.outage import outages
 from adapters.storage.outbox import outbox_counts
 from adapters.storage.queue import job_counts, oldest_pending
@@ -61,7 +62,7 @@ class _DatabaseCollector(Collector):
     def __init__(self, engine: Engine, clock: Any) -> None:
         self.engine, self.clock = engine, clock
 
-    def collect(self) -> Iterator[GaugeMetricFamily]:
+    def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
         now: datetime = self.clock()
         with reading(self.engine) as connection:
             jobs = job_counts(connection)
@@ -70,6 +71,7 @@ class _DatabaseCollector(Collector):
             beat = last_heartbeat(connection)
             refusal = last_refusal(connection)
             down = outages(connection)
+            hooks = hook_states(connection)
         yield _labelled("leadrouter_jobs", "Jobs by state", "state", jobs)
         yield _labelled("leadrouter_outbox", "CRM writes in the outbox by state", "state", writes)
         age = GaugeMetricFamily("leadrouter_oldest_due_job_seconds", "Age of the oldest due job not yet run")
@@ -101,6 +103,33 @@ class _DatabaseCollector(Collector):
             waiting.add_metric([outage.crm, "writes"], outage.writes)
         yield unreachable
         yield waiting
+        yield from _hook_metrics(hooks, now)
+
+
+def _hook_metrics(hooks: list[HookState], now: datetime) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
+    """Our webhook per CRM: its state (1 for the one it is in), the age of the last check, repairs."""
+    state = GaugeMetricFamily(
+        "leadrouter_hook_state",
+        "Our webhook in the CRM as last checked: ok, down (off, not repaired), unknown (unreadable "
+        "this time) or unchecked (not readable in this setup, or uninstalled)",
+        labels=["crm", "state"],
+    )
+    age = GaugeMetricFamily(
+        "leadrouter_hook_check_age_seconds", "Seconds since the hook check last ran", labels=["crm"]
+    )
+    repairs = CounterMetricFamily(
+        "leadrouter_hook_repairs",
+        "Times our webhook was found disabled or missing and re-enabled",
+        labels=["crm"],
+    )
+    for hook in hooks:
+        for name in STATES:
+            state.add_metric([hook.crm, name], 1.0 if hook.state == name else 0.0)
+        age.add_metric([hook.crm], max(0.0, (now - hook.checked_at).total_seconds()))
+        repairs.add_metric([hook.crm], hook.repairs)
+    yield state
+    yield age
+    yield repairs
 
 
 def _labelled(name: str, doc: str, label: str, values: dict[str, int]) -> GaugeMetricFamily:

@@ -96,7 +96,7 @@ def replay_dead_letters(engine: Engine, ids: list[int] | None, *, by: str, now: 
                 at=now,
                 crm=row.crm,
                 lead_id=row.lead_id,
-                detail={"outbox": row.id, "by": by},
+                detail={"outbox": row.id, "by": by, "write": row.kind},
             )
     done = [row.id for row in rows]
     return Replayed(done, sorted(set(ids) - set(done)) if ids is not None else [])

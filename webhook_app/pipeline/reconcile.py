@@ -58,7 +58,7 @@ def reconcile(ctx: JobContext, job: Job) -> None:
                 f"{missed} event(s) no webhook brought, fed into the intake",
                 at=now,
                 crm=job.crm,
-                detail={"since": watermark.isoformat()},
+                detail={"since": watermark.isoformat(), "missed": missed},
             )
         reschedule(connection, job, ctx.worker, now, now + INTERVAL)
 

@@ -11,23 +11,40 @@ from datetime import datetime, timedelta
 
 from adapters.errors import AuthError, Blocked, RateLimited, TransientCrmError
 from adapters.storage.audit import write_audit
+from adapters.storage.clockstep import claim_step, note_shifted
 from adapters.storage.heartbeats import record_heartbeat
 from adapters.storage.outage import mark_down, mark_up
-from adapters.storage.queue import Job, LeaseLost, claim_jobs, reschedule, retry_or_fail, wait_for_crm
+from adapters.storage.queue import (
+    Job,
+    LeaseLost,
+    claim_jobs,
+    reschedule,
+    retry_or_fail,
+    shift_timers,
+    wait_for_crm,
+)
 from core.kinds import AuditKind, JobKind
 from core.ports import BatchReader, Reconcilable
+from core.texts import texts
+from webhook_app.clock import Elapsed, elapsed_of
 from webhook_app.pipeline.backoff import backoff_delay
 from webhook_app.pipeline.batch_jobs import batchable, prepare, settle
 from webhook_app.pipeline.context import JobContext
 from webhook_app.pipeline.flusher import Flusher
+from webhook_app.pipeline.hookcheck import check_hook, ensure_hook_check_job
 from webhook_app.pipeline.jobs import decide_lead, handle_event, timer_job
 from webhook_app.pipeline.pacing import Pacing
 from webhook_app.pipeline.reconcile import ensure_reconcile_job, reconcile
 
 log = logging.getLogger("leadrouter.worker")
 NEEDS_LEAD = (JobKind.LEAD, JobKind.EVENT, JobKind.STAGE, JobKind.AFTER_DAYS, JobKind.SLA, JobKind.RETURN)
-_CALLS_CRM = (*NEEDS_LEAD, JobKind.RECONCILE)
+_CALLS_CRM = (*NEEDS_LEAD, JobKind.RECONCILE, JobKind.HOOK_CHECK)
+_PERIODIC = (JobKind.RECONCILE, JobKind.HOOK_CHECK)  # never given up: they wait out any error
 _RECHECK = timedelta(seconds=10)  # how stale this worker's idea of "no outage recorded" may be
+# Timers that measure a duration from an event (an SLA's minutes, N days in a stage): a clock set
+# forward must not make them ring early. A return after an absence and a wait for the shift are
+# moments of the calendar, and move with the clock.
+DURATION_TIMERS = (JobKind.SLA, JobKind.AFTER_DAYS)
 
 
 def _needs_lead(job: Job) -> bool:
@@ -43,6 +60,7 @@ HANDLERS: dict[str, Callable[[JobContext, Job], None]] = {
     JobKind.AFTER_DAYS: timer_job,
     JobKind.SLA: timer_job,
     JobKind.RETURN: timer_job,
+    JobKind.HOOK_CHECK: check_hook,
 }
 
 
@@ -59,6 +77,7 @@ class WorkerOptions:
     max_write_attempts: int = 8
     idle_sleep: float = 0.5
     hold: float = 1.0  # seconds a part-filled read or write batch may wait for the burst to fill it
+    clock_step: float = 60.0  # seconds the wall clock may run ahead of elapsed time before it is a step
 
 
 @dataclass
@@ -71,14 +90,18 @@ class Worker:
     pacing: Pacing = field(init=False)
     flusher: Flusher = field(init=False)
     maintenance: Callable[[datetime], None] | None = None  # periodic housekeeping (retention)
+    elapsed: Elapsed | None = None  # a clock nobody sets, read beside the wall clock (see clock.py)
     _burst: bool = field(default=False, init=False)  # the last claim found a burst of new leads
     _reached_crm: bool = field(default=False, init=False)  # a job of this pass got its CRM answers
     _down_checked: datetime | None = field(default=None, init=False)  # when we last read the outage row
     _down: bool = field(default=False, init=False)  # an outage is recorded (as of `_down_checked`)
     _reconcile_checked: datetime | None = field(default=None, init=False)
+    _tick: tuple[datetime, float] | None = field(default=None, init=False)  # (wall, elapsed) last pass
 
     def __post_init__(self) -> None:
         options = self.options
+        if self.elapsed is None:
+            self.elapsed = elapsed_of(self.ctx.clock)
         hold = timedelta(seconds=options.hold)
         self.pacing = Pacing(options.claim_batch, options.read_batch, hold)
         self.flusher = Flusher(
@@ -102,6 +125,7 @@ class Worker:
     def process(self) -> int:
         """Claim due jobs and run them (in batches where possible); returns how many were claimed."""
         now = self.ctx.clock()
+        self.watch_clock(now)
 
         def cut(due: list[Job]) -> int:
             take, self._burst = self.pacing.cut(due, now, _needs_lead)
@@ -118,6 +142,40 @@ class Worker:
         if self._reached_crm:
             self.crm_answered()
         return len(claimed)
+
+    def watch_clock(self, now: datetime) -> None:
+        """Between two passes the wall clock moved ahead of elapsed time by more than `clock_step`:
+        it was set forward (by hand, or NTP fixing a clock that was behind), and that time did not
+        pass for the leads. The duration timers set before the step are moved by it (one UPDATE),
+        the step is audited once (and shown in /healthz). A worker that was stopped meanwhile starts
+        with no reading, so what really became due then rings."""
+        if self.elapsed is None:
+            return
+        tick = self.elapsed()
+        last = self._tick
+        passed = tick - last[1] if last is not None else 0.0
+        jump = (now - last[0]).total_seconds() - passed if last is not None else 0.0
+        if last is None or jump <= self.options.clock_step:
+            self._tick = (now, tick)
+            return
+        before = last[0] + timedelta(seconds=passed)  # what the clock would say now without the step
+        within = timedelta(seconds=max(self.options.clock_step, 600.0))
+        with self.ctx.engine.begin() as connection:
+            if not claim_step(connection, now, jump, within, self.options.clock_step):
+                self._tick = (now, tick)
+                return  # another worker saw this step first and moved the timers
+            moved = shift_timers(connection, DURATION_TIMERS, before, timedelta(seconds=jump), now)
+            note_shifted(connection, now, moved)
+            words = texts(self.ctx.policy().language, "audit")
+            write_audit(
+                connection,
+                AuditKind.CLOCK_STEP,
+                words["clock_step"].format(seconds=round(jump), timers=moved),
+                at=now,
+                detail={"seconds": round(jump, 1), "timers": moved, "before": before.isoformat()},
+            )
+        self._tick = (now, tick)  # only now: if storing it failed, the next pass sees the step again
+        log.warning("the wall clock was set forward by %.0f s; %d timers moved with it", jump, moved)
 
     def crm_answered(self) -> None:
         """The CRM answered: if an outage is recorded, end it, making everything that waits due now.
@@ -157,14 +215,16 @@ class Worker:
         self._down, self._down_checked = True, now
 
     def keep_reconciling(self, now: datetime) -> None:
-        """The reconciler can never die: re-create its job if it is gone (checked every few minutes)."""
-        if not isinstance(self.ctx.crm, Reconcilable):
-            return
+        """The reconciler and the hook check can never die: re-create their jobs if they are gone
+        (checked every few minutes)."""
         last = self._reconcile_checked
         if last is not None and abs(now - last) < timedelta(seconds=self.options.reconcile_check):
             return
         with self.ctx.engine.begin() as connection:
-            ensure_reconcile_job(connection, self.ctx.crm.name, now)
+            if isinstance(self.ctx.crm, Reconcilable):
+                ensure_reconcile_job(connection, self.ctx.crm.name, now)
+            if self.ctx.hooks is not None:
+                ensure_hook_check_job(connection, self.ctx.crm.name, now, at_once=last is None)
         self._reconcile_checked = now
 
     def run(self, stop: threading.Event) -> None:
@@ -278,7 +338,7 @@ class Worker:
                 pass
             return
         error = f"{type(exc).__name__}: {exc}"
-        if isinstance(exc, TransientCrmError | AuthError) or job.kind == JobKind.RECONCILE:
+        if isinstance(exc, TransientCrmError | AuthError) or job.kind in _PERIODIC:
             self._wait_for_crm(job, error, now)
             return
         log.warning("job %s (%s) failed: %s", job.id, job.kind, error)
@@ -302,7 +362,8 @@ class Worker:
 
     def _wait_for_crm(self, job: Job, error: str, now: datetime) -> None:
         """The CRM is down (or refuses our credentials): the job waits, however long it takes. The
-        reconciler waits out any error: it is what finds the leads a lost webhook hid."""
+        reconciler and the hook check wait out any error: they are what finds the leads a lost webhook
+        hid, and what brings the webhook back."""
         self._crm_failed(error)
         delay = backoff_delay(job.attempts, self.rng, cap=self.options.outage_retry_cap)
         try:

@@ -11,6 +11,7 @@ a2wsgi. gunicorn's master stays (`--workers`, graceful SIGTERM, the SIGHUP reloa
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -29,19 +30,25 @@ AsgiApp = Callable[[MutableMapping[str, Any], Receive, Send], Awaitable[None]]
 TOO_LARGE = json.dumps({"error": "The data value transmitted exceeds the capacity limit."}).encode()
 
 
-def asgi_front(app: Flask, *, threads: int, max_body: int) -> AsgiApp:
-    """The Flask app behind whole-request buffering, in a pool of `threads` threads."""
-    return WholeRequests(WSGIMiddleware(app, workers=threads), max_body)  # type: ignore[arg-type]
+def asgi_front(
+    app: Flask, *, threads: int, max_body: int, on_shutdown: Callable[[], None] | None = None
+) -> AsgiApp:
+    """The Flask app behind whole-request buffering, in a pool of `threads` threads; `on_shutdown`
+    runs when the server stops, after the last request was answered."""
+    return WholeRequests(WSGIMiddleware(app, workers=threads), max_body, on_shutdown)  # type: ignore[arg-type]
 
 
 class WholeRequests:
     """Reads each request's body to its end in the event loop, then hands the app the whole request."""
 
-    def __init__(self, app: AsgiApp, max_body: int) -> None:
-        self.app, self.max_body = app, max_body
+    def __init__(self, app: AsgiApp, max_body: int, on_shutdown: Callable[[], None] | None = None) -> None:
+        self.app, self.max_body, self.on_shutdown = app, max_body, on_shutdown
 
     async def __call__(self, scope: MutableMapping[str, Any], receive: Receive, send: Send) -> None:
         """Buffer an HTTP request's body (413 past the cap); pass anything else straight through."""
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -61,6 +68,20 @@ class WholeRequests:
             if not message.get("more_body", False):
                 break
         await self.app(_whole(scope, len(body)), _replay(bytes(body), receive), send)
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        """ASGI lifespan: nothing to start; at shutdown (SIGTERM, once in-flight requests are answered)
+        `on_shutdown` runs — the last chance: uvicorn then re-raises the signal, and the process dies
+        without running `atexit` or `finally` blocks."""
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                if self.on_shutdown is not None:
+                    await asyncio.to_thread(self.on_shutdown)
+                await send({"type": "lifespan.shutdown.complete"})
+                return
 
 
 def _whole(scope: MutableMapping[str, Any], length: int) -> MutableMapping[str, Any]:

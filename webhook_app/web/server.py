@@ -22,6 +22,7 @@ from webhook_app.web.front import AsgiApp, FrontWorker, asgi_front
 from webhook_app.web.redact import redact_path
 
 log = logging.getLogger("leadrouter")
+ON_SHUTDOWN = "leadrouter.on_shutdown"  # an app's extension: what to run when its process stops
 
 
 class RedactingLogger(Logger):  # type: ignore[misc]
@@ -55,7 +56,9 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]
     def load(self) -> AsgiApp:
         """Build the app behind the asyncio front (called by gunicorn in the worker process)."""
         threads = int(self.options.get("threads", 8))
-        return asgi_front(self.factory(), threads=threads, max_body=MAX_BODY_BYTES)
+        app = self.factory()
+        on_shutdown = app.extensions.get(ON_SHUTDOWN)
+        return asgi_front(app, threads=threads, max_body=MAX_BODY_BYTES, on_shutdown=on_shutdown)
 
     def run(self) -> None:
         """Run the master; SIGHUP reloads our config, not gunicorn's workers."""

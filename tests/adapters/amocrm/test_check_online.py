@@ -89,7 +89,7 @@ def test_a_config_whose_names_all_exist_in_the_account_passes(env, emu, capsys):
     config = write(env / "good.yaml", GOOD, emu)
     assert main(["check-config", "--online", config]) == 0
     out = capsys.readouterr().out
-    assert f"Online: every pipeline, stage, custom field and user resolves in amoCRM at {emu.url}" in out
+    assert f"Онлайн: все воронки, этапы, поля и пользователи найдены в amoCRM по адресу {emu.url}" in out
 
 
 def test_every_name_the_account_lacks_is_named_with_its_line(env, emu, capsys):
@@ -120,7 +120,9 @@ def test_without_a_token_it_exits_2_naming_what_to_set(env, emu, monkeypatch, ca
     config = write(env / "good.yaml", GOOD, emu)
     assert main(["check-config", "--online", config]) == 2
     err = capsys.readouterr().err
-    assert "cannot check online" in err and "LEADROUTER_AMOCRM_TOKEN" in err and "Traceback" not in err
+    assert (
+        "проверить онлайн не удалось" in err and "LEADROUTER_AMOCRM_TOKEN" in err and "Traceback" not in err
+    )
 
 
 def test_an_unreachable_account_exits_2_without_showing_the_token(env, emu, capsys):
@@ -130,7 +132,7 @@ def test_an_unreachable_account_exits_2_without_showing_the_token(env, emu, caps
     config = write(env / "good.yaml", GOOD.replace('"%(url)s"', closed), emu)
     assert main(["check-config", "--online", config]) == 2
     err = capsys.readouterr().err
-    assert f"cannot check online: amoCRM at {closed}" in err
+    assert f"проверить онлайн не удалось: amoCRM at {closed}" in err
     assert emu.admin_token() not in err and "Traceback" not in err
 
 

@@ -180,7 +180,8 @@ def test_a_client_write_for_an_inactive_user_or_a_gone_lead_is_refused_and_the_r
     results = emu_client(db, emu).write(
         [client_write(lead1.id, 504160), client_write(lead2.id, 504141), client_write(999, 504141)]
     )
-    assert [r.status for r in results] == [WriteStatus.PERMANENT, WriteStatus.OK, WriteStatus.PERMANENT]
+    # A gone lead is GONE, not refused: the worker records the lead deleted instead of a dead letter.
+    assert [r.status for r in results] == [WriteStatus.PERMANENT, WriteStatus.OK, WriteStatus.GONE]
     assert results[0].detail["path"] == "responsible_user_id"  # 504160 is deactivated
     assert "no such lead" in results[2].error
     assert (

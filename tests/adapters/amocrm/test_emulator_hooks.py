@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 from adapters.amocrm.webhook import parse_amocrm_webhook
@@ -100,3 +101,71 @@ def test_webhooks_can_be_delayed(emu, catcher):
     emu.create_lead()
     assert catcher.received == []
     assert emu.hooks.wait() and len(catcher.received) == 1
+
+
+def _api_hooks(emu) -> list[dict]:
+    answer = httpx.get(f"{emu.url}/api/v4/webhooks", headers={"Authorization": f"Bearer {emu.admin_token()}"})
+    return answer.json()["_embedded"]["webhooks"]
+
+
+def _disable(emu, catcher) -> None:
+    """101 invalid answers within 2 hours, the last one invalid: amoCRM switches the hook off (§1.5)."""
+    emu.subscribe(catcher.url, ["add_lead"])
+    catcher.status = 500
+    emu.create_leads(101)
+    assert emu.hooks.wait()
+
+
+def test_100_invalid_answers_are_not_yet_enough_to_disable_the_hook(emu, catcher):
+    emu.subscribe(catcher.url, ["add_lead"])
+    catcher.status = 500
+    emu.create_leads(100)
+    assert emu.hooks.wait() and not emu.account.webhooks[catcher.url].disabled
+
+
+def test_invalid_answers_older_than_two_hours_do_not_count(emu, catcher):
+    emu.subscribe(catcher.url, ["add_lead"])
+    catcher.status = 500
+    emu.create_leads(60)
+    assert emu.hooks.wait()
+    catcher.status = 200
+    emu.advance(7201)  # the retries succeed; the 60 invalid answers are over 2 hours old now
+    assert emu.hooks.wait()
+    catcher.status = 500
+    emu.create_leads(60)
+    assert emu.hooks.wait() and not emu.account.webhooks[catcher.url].disabled
+
+
+def test_a_disabled_hook_gets_nothing_more_not_even_the_retries_already_queued(emu, catcher):
+    _disable(emu, catcher)
+    sent = len(catcher.received)
+    assert sent == 101 and len(emu.hooks.retries) == 101
+    catcher.status = 200
+    emu.create_leads(5)
+    emu.advance(301)  # the retries' time has come
+    assert emu.hooks.wait()
+    assert len(catcher.received) == sent and emu.hooks.withheld == 5 + 101
+
+
+def test_the_webhooks_api_shows_the_hook_disabled_and_subscribing_again_re_enables_it(emu, catcher):
+    _disable(emu, catcher)
+    (hook,) = _api_hooks(emu)
+    assert (hook["destination"], hook["disabled"]) == (catcher.url, True)
+    body = {"destination": catcher.url, "settings": ["add_lead"], "sort": 10}
+    answer = httpx.post(
+        f"{emu.url}/api/v4/webhooks", json=body, headers={"Authorization": f"Bearer {emu.admin_token()}"}
+    )
+    assert answer.status_code == 201 and answer.json()["disabled"] is False
+    assert _api_hooks(emu)[0]["disabled"] is False
+    catcher.status = 200
+    lead = emu.create_lead()
+    assert emu.hooks.wait()
+    assert ("leads[add][0][id]", str(lead.id)) in catcher.received[-1][1]
+
+
+def test_a_re_enabled_hook_still_has_its_failures_counted_for_two_hours(emu, catcher):
+    _disable(emu, catcher)
+    with emu.account.lock:
+        emu.account.webhooks[catcher.url].disabled = False  # re-enabled by hand in the UI
+    emu.create_lead()  # one more invalid answer: still more than 100 in 2 hours, the last invalid
+    assert emu.hooks.wait() and emu.account.webhooks[catcher.url].disabled

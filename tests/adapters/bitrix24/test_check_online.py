@@ -55,7 +55,7 @@ def write(tmp_path, emulator, **values: str) -> str:
 def test_a_config_whose_names_all_exist_in_the_portal_passes(portal, tmp_path, capsys):
     assert main(["check-config", "--online", write(tmp_path, portal)]) == 0
     out = capsys.readouterr().out
-    assert "resolves in Bitrix24" in out and "(2 pipelines, 3 fields, 4 users)" in out
+    assert "найдены в Bitrix24" in out and "(воронок 2, полей 3, пользователей 4)" in out
 
 
 def test_a_misspelt_stage_an_unknown_field_and_unknown_or_dismissed_users_are_named(portal, tmp_path, capsys):
@@ -84,7 +84,7 @@ def test_a_wrong_webhook_exits_2_without_printing_its_secret(portal, tmp_path, m
     monkeypatch.setenv("LEADROUTER_BITRIX24_WEBHOOK_URL", f"{portal.url}/rest/1/wrong-Secret-777/")
     assert main(["check-config", "--online", write(tmp_path, portal)]) == 2
     err = capsys.readouterr().err
-    assert "cannot check online: Bitrix24 at" in err
+    assert "проверить онлайн не удалось: Bitrix24 at" in err
     assert "wrong-Secret-777" not in err and "Traceback" not in err
 
 

@@ -1,10 +1,10 @@
-"""Won and lost from a Bitrix24 record's stage semantics (bitrix24.md §2.2–2.3), pure."""
+"""A Bitrix24 record as a core Lead (bitrix24.md §2.2–2.3), pure: won and lost, region and INN."""
 
 from __future__ import annotations
 
 import pytest
 
-from adapters.bitrix24.catalog import Stage
+from adapters.bitrix24.catalog import FieldMeta, Stage
 from adapters.bitrix24.mapping import to_lead
 
 WON = Stage("WON", "Сделка успешна", "0", "Общая", "S")
@@ -33,3 +33,18 @@ WORK = Stage("PREPARATION", "Подготовка", "0", "Общая", None)
 def test_closed_follows_the_stage_semantics(entity, raw, stage, closed):
     lead = to_lead(entity, {"OPPORTUNITY": "1500.00", **raw}, stage=stage, fields={})
     assert lead.closed == closed and lead.price == 1500.0
+
+
+REGION = FieldMeta("UF_CRM_REGION", "Регион", "enumeration", items={"45": "Самарская область"})
+INN = FieldMeta("UF_CRM_INN", "ИНН")
+
+
+def test_a_deal_without_an_address_takes_its_region_and_inn_from_the_fields_named_so():
+    raw = {"ID": "11", "STAGE_ID": "NEW", "UF_CRM_REGION": "45", "UF_CRM_INN": "7707083893"}
+    lead = to_lead("deal", raw, stage=WORK, fields={"UF_CRM_REGION": REGION, "UF_CRM_INN": INN})
+    assert (lead.region, lead.inn) == ("Самарская область", "7707083893")
+
+
+def test_a_leads_own_address_region_wins_over_a_field_named_region():
+    raw = {"ID": "12", "STATUS_ID": "NEW", "ADDRESS_REGION": "Краснодарский край", "UF_CRM_REGION": "45"}
+    assert to_lead("lead", raw, stage=None, fields={"UF_CRM_REGION": REGION}).region == "Краснодарский край"

@@ -86,7 +86,7 @@ def test_each_command_of_a_batch_gets_its_own_outcome(make_client, server):
     results = make_client().write(writes)
     assert [r.status for r in results] == [
         WriteStatus.OK,
-        WriteStatus.PERMANENT,
+        WriteStatus.GONE,  # "Not found": the lead is deleted (the worker records it so)
         WriteStatus.PERMANENT,
         WriteStatus.TRANSIENT,
         WriteStatus.TRANSIENT,
@@ -154,7 +154,11 @@ def test_a_client_write_reads_the_links_then_updates_each_contact_and_company_qu
     server.script += [batch_answer(links, refused), batch_answer({f"u{n}": True for n in range(4)})]
     writes = [CrmWrite(WriteKind.CLIENT, f"deal:{n}", user_id=3) for n in (9, 10, 11)]
     results = make_client(entity="deal").write(writes)
-    assert [r.status for r in results] == [WriteStatus.OK, WriteStatus.OK, WriteStatus.PERMANENT]
+    assert [r.status for r in results] == [
+        WriteStatus.OK,
+        WriteStatus.OK,
+        WriteStatus.GONE,
+    ]  # deal 11 deleted
     assert results[0].detail == {"contacts": "2", "companies": "1"} and results[2].detail == {
         "code": "NOT_FOUND"
     }

@@ -14,7 +14,7 @@ from webhook_app.bootstrap import Services
 from webhook_app.cli.common import parse_since, parse_until
 from webhook_app.config import ConfigError
 from webhook_app.pipeline.operator_actions import OperationError, pause, replay_dead_letters, resume
-from webhook_app.web.admin import readmodel, whatif_runs
+from webhook_app.web.admin import readmodel, story, whatif_runs
 from webhook_app.web.admin.auth import actor, api_required
 from webhook_app.web.admin.openapi import document
 
@@ -133,6 +133,18 @@ def decision(assignment_id: int) -> ResponseReturnValue:
     """One decision with its reasoning and the CRM writes it caused."""
     found = readmodel.decision_detail(services().engine, assignment_id)
     return jsonify(found) if found is not None else bad("no such decision", 404)
+
+
+@bp.get("/leads/<lead_id>")
+@api_required
+def lead(lead_id: str) -> ResponseReturnValue:
+    """A lead's story: every event oldest first, worded in the config's language."""
+    s = services()
+    current = s.config.current
+    told = story.lead_story(s.engine, current.policy, current.crm.type, lead_id)
+    if not told.events:
+        return bad("nothing is recorded about this lead", 404)
+    return jsonify(readmodel.as_json(told))
 
 
 @bp.get("/deadletters")

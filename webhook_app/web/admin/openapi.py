@@ -30,11 +30,16 @@ SHARE = _obj(
     name=STR,
     weight=INT,
     received=INT,
-    target=NUM,
-    deviation=NUM,
+    target={**NNUM, "description": "null in a pool that does not share by weight (by_key)"},
+    deviation=NNUM,
 )
 POOL = _obj(
-    ["pool", "strategy", "total", "members"], pool=STR, strategy=STR, total=INT, members=_array(SHARE)
+    ["pool", "strategy", "total", "members", "by_key"],
+    pool=STR,
+    strategy=STR,
+    total=INT,
+    members=_array(SHARE),
+    by_key={"type": "boolean", "description": "sticky, manual or claim: counts by member, no target"},
 )
 MANAGER = _obj(
     ["manager", "name", "state", "paused"],
@@ -76,6 +81,31 @@ DETAIL = {
     **DECISION,
     "properties": {**DECISION["properties"], "decision": {"type": "object"}, "writes": _array(WRITE)},
 }
+STORY_EVENT = _obj(
+    ["at", "kind", "title", "text"],
+    at={**STR, "description": "ISO 8601, UTC"},
+    kind={**STR, "description": "an audit kind; decision, sla, return, handoff (assignments); write"},
+    title=STR,
+    text=STR,
+    manager=NSTR,
+    name=NSTR,
+    decision_id=NINT,
+    skipped=_array({"type": "object"}),
+    state={**NSTR, "description": "a write's outcome: pending, sending, sent, dead"},
+    rank=INT,
+    writes=_array({"type": "object"}),
+    error={**NSTR, "description": "what the CRM or a failed job said, quoted as it is"},
+    minor={"type": "boolean", "description": "bookkeeping the page folds away by default"},
+)
+STORY = _obj(
+    ["lead_id", "events"],
+    lead_id=STR,
+    events=_array(STORY_EVENT),
+    owner=NSTR,
+    owner_name=NSTR,
+    stage=NSTR,
+    closed=NSTR,
+)
 DEAD = _obj(
     ["id", "crm", "lead_id", "kind", "attempts", "created_at"],
     id=INT,
@@ -90,6 +120,8 @@ HEALTH = _obj(
     ["queue_depth", "dead_letters", "stale"],
     heartbeat_age=NNUM,
     queue_depth=INT,
+    queue_due={**INT, "description": "jobs due now or running"},
+    queue_later={**INT, "description": "timers set for later (SLA checks, returns, waits for a shift)"},
     oldest_due_age=NNUM,
     dead_letters=INT,
     last_reconcile=NSTR,
@@ -101,6 +133,25 @@ HEALTH = _obj(
         "description": "the CRM fails us: since when, and the jobs and writes waiting for it",
         "required": ["crm", "since", "jobs", "writes"],
         "properties": {"crm": STR, "since": STR, "jobs": INT, "writes": INT},
+    },
+    hooks=_array(
+        _obj(
+            ["crm", "state", "checked_at", "repairs"],
+            crm=STR,
+            state={"type": "string", "enum": ["ok", "down", "unknown", "unchecked"]},
+            checked_at=STR,
+            problem=STR,
+            error=STR,
+            since=NSTR,
+            repaired_at=NSTR,
+            repaired=STR,
+            repairs=INT,
+        )
+    ),
+    hook_repaired=_array(STR),
+    config_fallback={
+        "type": ["object", "null"],
+        "description": "the config file was refused at start-up: the stored version that runs instead",
     },
 )
 VERSION = _obj(
@@ -324,6 +375,14 @@ def document() -> dict[str, Any]:
                     responses=NOT_FOUND,
                 )
             },
+            "/api/v1/leads/{lead_id}": {
+                "get": _op(
+                    "A lead's story: received, decided, written, stage moves, handoffs, won or lost",
+                    STORY,
+                    params=[_path("lead_id")],
+                    responses=NOT_FOUND,
+                )
+            },
             "/api/v1/deadletters": {
                 "get": _op("CRM writes refused for good", _obj(["deadletters"], deadletters=_array(DEAD)))
             },
@@ -385,7 +444,7 @@ def document() -> dict[str, Any]:
                 )
             },
             "/api/v1/health": {
-                "get": _op("Worker heartbeat, queue, dead letters, reconcile, rate limit", HEALTH)
+                "get": _op("Worker heartbeat, queue, dead letters, reconcile, rate limit, webhooks", HEALTH)
             },
             "/api/v1/openapi.json": {"get": _op("This document", {"type": "object"})},
         },

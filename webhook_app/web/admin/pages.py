@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import difflib
+import re
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,7 +18,7 @@ from core.texts import texts
 from webhook_app.cli.common import parse_since, parse_until
 from webhook_app.config import ConfigError
 from webhook_app.pipeline.operator_actions import OperationError, pause, replay_dead_letters, resume
-from webhook_app.web.admin import readmodel, whatif_runs
+from webhook_app.web.admin import readmodel, story, whatif_runs
 from webhook_app.web.admin.api import services
 from webhook_app.web.admin.auth import actor, admin_required, csrf_token, local_admin_path, log_in
 from webhook_app.web.admin.svg import share_chart
@@ -39,6 +41,11 @@ def render(template: str, **values: Any) -> str:
     )
 
 
+def _words() -> Mapping[str, str]:
+    """The admin page's words in the config's language."""
+    return texts(services().config.current.policy.language, "admin")
+
+
 @bp.app_template_filter("local")
 def local_time(value: str | datetime | None, seconds: bool = False) -> str:
     """A stored moment (UTC) in the company's time zone, as the reasons and notes give it."""
@@ -51,6 +58,50 @@ def local_time(value: str | datetime | None, seconds: bool = False) -> str:
     except (ValueError, OverflowError):
         return str(value)
     return local.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
+
+
+@bp.app_template_filter("who")
+def who(key: str | None) -> str:
+    """A manager's name, as people know them («Кузнецова Мария», not `kuznetsova`)."""
+    if not key:
+        return ""
+    manager = services().config.current.policy.managers.get(key)
+    return manager.label if manager is not None else key
+
+
+@bp.app_template_filter("words")
+def words(value: str | None, prefix: str) -> str:
+    """A stored identifier (a strategy, route, write kind or outcome) in the reader's words."""
+    if not value:
+        return ""
+    catalog = texts(services().config.current.policy.language, "admin")
+    return catalog.get(f"{prefix}_{value}", value)
+
+
+@bp.app_template_filter("actor")
+def actor_words(value: str | None) -> str:
+    """Who did it, as stored (`admin (web, 10.0.0.5)`, `startup`, `sighup`), in the reader's words."""
+    if not value:
+        return ""
+    catalog = _words()
+    found = re.fullmatch(r"admin \((web|api), (.*)\)", value)
+    if found:
+        return catalog[f"by_admin_{found.group(1)}"].format(address=found.group(2))
+    key = {"startup": "by_startup", "sighup": "by_sighup"}.get(value)
+    return catalog[key] if key else value
+
+
+@bp.app_template_filter("purpose")
+def purpose_words(value: str | None) -> str:
+    """What an assignment was for: a new lead, an SLA hop, a return, a named handoff."""
+    catalog = texts(services().config.current.policy.language, "admin")
+    if not value or value == "new":
+        return catalog["purpose_new"]
+    if value.startswith("sla:"):
+        return catalog["purpose_sla"].format(hop=value.partition(":")[2])
+    if value == "return":
+        return catalog["purpose_return"]
+    return catalog["purpose_handoff"].format(name=value)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -101,7 +152,16 @@ def today() -> ResponseReturnValue:
         for m in split.members
     }
     managers = readmodel.managers_now(s.engine, policy, now)
-    return render("today.html", period=period, pools=pools, charts=charts, figures=figures, managers=managers)
+    later = readmodel.scheduled(s.engine, now)
+    return render(
+        "today.html",
+        period=period,
+        pools=pools,
+        charts=charts,
+        figures=figures,
+        managers=managers,
+        later=later,
+    )
 
 
 @bp.post("/managers/<name>/pause")
@@ -111,13 +171,33 @@ def pause_manager(name: str) -> ResponseReturnValue:
     s = services()
     now = s.clock()
     try:
-        until_text = request.form.get("until", "").strip()
+        until_text = _people_until(request.form.get("until", ""))
         until = parse_until(until_text, now) if until_text else None
         reason = request.form.get("reason", "").strip()[:500]
         pause(s.engine, s.config.policy(), name, until=until, reason=reason, by=actor(), now=now)
     except (OperationError, ValueError) as exc:
         flash(str(exc), "error")
     return redirect(url_for("admin.today"))
+
+
+_RUSSIAN_UNITS = {"м": "m", "мин": "m", "ч": "h", "д": "d", "дн": "d", "н": "w", "нед": "w"}
+
+
+def _people_until(text: str) -> str:
+    """A moment in a form (the pause's "until", the decisions' "since") as people write it: `2ч` /
+    `3д` as well as `2h` / `3d`, and a date and time without a zone in the company's time zone (the
+    page shows times in it), not UTC."""
+    text = text.strip()
+    found = re.fullmatch(r"(\d+)\s*([а-яё]+)\.?", text, re.IGNORECASE)
+    if found and found.group(2).lower() in _RUSSIAN_UNITS:
+        return found.group(1) + _RUSSIAN_UNITS[found.group(2).lower()]
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return text
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=services().config.current.policy.tz)
+    return moment.isoformat()
 
 
 @bp.post("/managers/<name>/resume")
@@ -141,7 +221,7 @@ def decisions() -> ResponseReturnValue:
     filters = {k: args.get(k, "").strip() for k in ("lead", "manager", "pool", "rule", "since")}
     error = None
     try:
-        since = parse_since(filters["since"], s.clock()) if filters["since"] else None
+        since = parse_since(_people_until(filters["since"]), s.clock()) if filters["since"] else None
         before = readmodel.parse_id(args["before"], "before") if args.get("before") else None
     except ValueError as exc:
         since, before, error = None, None, str(exc)
@@ -156,7 +236,13 @@ def decisions() -> ResponseReturnValue:
         limit=100,
     )
     older = rows[-1]["id"] if len(rows) == 100 else None
-    return render("decisions.html", rows=rows, filters=filters, error=error, older=older)
+    policy = s.config.policy()
+    # Filters by name, as people know them: the managers and pools of the config in force.
+    choices = {
+        "manager": sorted(((m.key, m.label) for m in policy.managers.values()), key=lambda c: c[1]),
+        "pool": [(name, name) for name in policy.pools],
+    }
+    return render("decisions.html", rows=rows, filters=filters, error=error, older=older, choices=choices)
 
 
 @bp.get("/decisions/<id:assignment_id>")
@@ -166,8 +252,30 @@ def decision(assignment_id: int) -> ResponseReturnValue:
     s = services()
     found = readmodel.decision_detail(s.engine, assignment_id)
     if found is None:
-        return render("message.html", message=f"no decision {assignment_id}"), 404
+        return render("message.html", message=_words()["no_decision"].format(id=assignment_id)), 404
     return render("decision.html", d=found, crm_link=_crm_link(found["lead_id"]))
+
+
+@bp.get("/leads/<lead_id>")
+@admin_required
+def lead(lead_id: str) -> ResponseReturnValue:
+    """A lead's whole story on one page, oldest first, with names and local times."""
+    s = services()
+    current = s.config.current
+    told = story.lead_story(s.engine, current.policy, current.crm.type, lead_id)
+    status = 200 if told.events else 404
+    everything = request.args.get("all") == "1"
+    shown = [e for e in told.events if everything or not e.minor]
+    hidden = len(told.events) - len(shown)
+    page = render(
+        "lead.html",
+        story=told,
+        shown=shown,
+        hidden=hidden,
+        everything=everything,
+        crm_link=_crm_link(lead_id),
+    )
+    return page, status
 
 
 def _crm_link(lead_id: str) -> str | None:
@@ -193,7 +301,9 @@ def replay_one(letter_id: int) -> ResponseReturnValue:
     """Queue one dead letter again."""
     s = services()
     done = replay_dead_letters(s.engine, [letter_id], by=actor(), now=s.clock())
-    flash(f"replayed {done.ids}" if done.ids else f"{letter_id} is not a dead letter", "info")
+    said = _words()
+    ids = ", ".join(str(i) for i in done.ids)
+    flash(said["replayed"].format(ids=ids) if done.ids else said["not_dead"].format(id=letter_id), "info")
     return redirect(url_for("admin.deadletters"))
 
 
@@ -203,7 +313,7 @@ def replay_all() -> ResponseReturnValue:
     """Queue every dead letter again."""
     s = services()
     done = replay_dead_letters(s.engine, None, by=actor(), now=s.clock())
-    flash(f"replayed {len(done.ids)}", "info")
+    flash(_words()["replayed_count"].format(count=len(done.ids)), "info")
     return redirect(url_for("admin.deadletters"))
 
 
@@ -312,7 +422,7 @@ def whatif_run(run_id: str) -> ResponseReturnValue:
     s = services()
     run = whatif_runs.get(s.engine, run_id, s.clock())
     if run is None:
-        return render("message.html", message=f"no what-if run {run_id}"), 404
+        return render("message.html", message=_words()["no_whatif"].format(id=run_id)), 404
     result = run.get("result")
     actual = (result or {}).get("actual_fairness", [])
     actual_by_pool = {pool["pool"]: {m["manager"]: m["received"] for m in pool["members"]} for pool in actual}
@@ -333,5 +443,11 @@ def whatif_run(run_id: str) -> ResponseReturnValue:
     handed = " → ".join(dict.fromkeys(str(sum(h[side] for h in handoffs)) for side in ("actual", "would")))
     titles = {"title": words["handoffs"].format(handovers=handed), "name": words["handoff_name"]}
     return render(
-        "whatif_run.html", run=run, result=result, actual_by_pool=actual_by_pool, gone=gone, handoff=titles
+        "whatif_run.html",
+        run=run,
+        result=result,
+        actual_by_pool=actual_by_pool,
+        gone=gone,
+        handoff=titles,
+        by_key=readmodel.BY_KEY,  # pools without a target share: counts only
     )

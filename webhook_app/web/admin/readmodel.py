@@ -10,13 +10,15 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from adapters.storage.configs import last_refusal
 from adapters.storage.engine import reading
 from adapters.storage.heartbeats import last_heartbeat
+from adapters.storage.hookstate import DOWN, HookState, hook_states
 from adapters.storage.kv import entries_like
 from adapters.storage.outage import Outage, outages
 from adapters.storage.outbox import DEAD, list_dead, outbox_counts
 from adapters.storage.pausing import current_pauses
-from adapters.storage.queue import job_counts, oldest_pending
+from adapters.storage.queue import due_and_later, oldest_pending, scheduled_jobs
 from adapters.storage.readmodel import decision_with_writes, find_decisions, split_counts
 from adapters.storage.routing import manager_loads
 from core.availability import SkipReason, unavailability
@@ -25,7 +27,12 @@ from core.policy import Policy
 from core.state import RoutingState
 
 PERIODS = ("today", "week", "month")
+# Strategies whose members do not share the leads by weight: a territory (sticky) goes to its owner,
+# a manual pool to whom the head picks, a claim pool to whoever takes it first. Their split is a count
+# by member, with no target to fall short of or exceed.
+BY_KEY = frozenset({"sticky", "manual", "claim"})
 MAX_ID = 2**63 - 1  # the largest BIGINT: no row has a bigger id, and the drivers refuse one
+REPAIR_SHOWN = timedelta(hours=24)  # how long the header mentions that our webhook was re-enabled
 STALE_HEARTBEAT = 60.0  # seconds without a worker pass before the header turns red
 STALE_JOB = 300.0  # a due job waiting this long means the workers are behind
 
@@ -50,8 +57,8 @@ class ManagerShare:
     name: str
     weight: int
     received: int
-    target: float
-    deviation: float
+    target: float | None  # None in a pool that does not share by weight (BY_KEY)
+    deviation: float | None
 
 
 @dataclass
@@ -62,6 +69,7 @@ class PoolSplit:
     strategy: str
     total: int
     members: list[ManagerShare] = field(default_factory=list)
+    by_key: bool = False  # a territory, manual or claim pool: counts only, no target (BY_KEY)
 
 
 def split(engine: Engine, policy: Policy, now: datetime, period: str) -> list[PoolSplit]:
@@ -90,18 +98,23 @@ def splits(
 
 def _pool_split(policy: Policy, pool: Pool, got: dict[str, int]) -> PoolSplit:
     total = sum(got.values())
+    by_key = pool.strategy in BY_KEY
     weights = {m: pool.weights.get(m, 1) for m in pool.members}
     weight_sum = sum(weights.values()) or 1
     members = []
     for key in pool.members:
-        target = total * weights[key] / weight_sum
         received = got.get(key, 0)
-        members.append(
-            ManagerShare(key, _label(policy, key), weights[key], received, target, received - target)
-        )
+        target = None if by_key else total * weights[key] / weight_sum
+        deviation = None if target is None else received - target
+        members.append(ManagerShare(key, _label(policy, key), weights[key], received, target, deviation))
     extra = sorted(set(got) - set(pool.members))  # the head or a claim user on the pool's behalf
-    members += [ManagerShare(k, _label(policy, k), 0, got[k], 0.0, float(got[k])) for k in extra]
-    return PoolSplit(pool.name, pool.strategy, total, members)
+    members += [
+        ManagerShare(
+            k, _label(policy, k), 0, got[k], None if by_key else 0.0, None if by_key else float(got[k])
+        )
+        for k in extra
+    ]
+    return PoolSplit(pool.name, pool.strategy, total, members, by_key)
 
 
 def _label(policy: Policy, key: str) -> str:
@@ -154,7 +167,7 @@ class Health:
     """The header's figures; `stale` names the ones to show in red."""
 
     heartbeat_age: float | None
-    queue_depth: int
+    queue_depth: int  # queue_due + queue_later
     oldest_due_age: float | None
     dead_letters: int
     last_reconcile: str | None
@@ -162,17 +175,24 @@ class Health:
     last_crm_call_age: float | None
     stale: list[str]
     outage: Outage | None = None  # the CRM fails us: since when, and what waits for it
+    hooks: list[HookState] = field(default_factory=list)  # our webhook per CRM, as last checked
+    hook_repaired: list[str] = field(default_factory=list)  # CRMs whose hook was re-enabled lately
+    config_fallback: dict[str, Any] | None = None  # a refused file: which stored version runs, since
+    queue_due: int = 0  # work due now (or being done)
+    queue_later: int = 0  # timers set for later: SLA checks, returns, waits for a shift
 
 
 def health(engine: Engine, now: datetime) -> Health:
     """Worker heartbeat, queue, oldest due job, dead letters, reconcile and rate-limit state."""
     with reading(engine) as connection:
         beat = last_heartbeat(connection)
-        jobs = job_counts(connection)
+        due, later = due_and_later(connection, now)
         oldest = oldest_pending(connection, now)
         dead = outbox_counts(connection).get(DEAD, 0)
         down = outages(connection)
         rows = entries_like(connection, "reconcile%", "ratelimit:%")
+        hooks = hook_states(connection)
+        fallback = (last_refusal(connection) or {}).get("fallback")
     heartbeat_age = (now - beat).total_seconds() if beat else None
     oldest_age = (now - oldest).total_seconds() if oldest else None
     reconciled = [r.updated_at for r in rows if r.key.startswith("reconcile")]
@@ -188,9 +208,15 @@ def health(engine: Engine, now: datetime) -> Health:
         stale.append("dead_letters")
     if down:
         stale.append("crm")
+    if any(h.state == DOWN for h in hooks):
+        stale.append("hook")
+    if fallback:
+        stale.append("config_fallback")
     return Health(
         heartbeat_age=heartbeat_age,
-        queue_depth=jobs.get("pending", 0) + jobs.get("running", 0),
+        queue_depth=due + later,
+        queue_due=due,
+        queue_later=later,
         oldest_due_age=oldest_age,
         dead_letters=int(dead),
         last_reconcile=max(reconciled).isoformat() if reconciled else None,
@@ -198,7 +224,19 @@ def health(engine: Engine, now: datetime) -> Health:
         last_crm_call_age=(now - last_call).total_seconds() if last_call else None,
         stale=stale,
         outage=down[0] if down else None,
+        hooks=hooks,
+        hook_repaired=[
+            h.crm for h in hooks if h.repaired_at is not None and now - h.repaired_at < REPAIR_SHOWN
+        ],
+        config_fallback=fallback if isinstance(fallback, dict) else None,
     )
+
+
+def scheduled(engine: Engine, now: datetime, limit: int = 20) -> list[dict[str, Any]]:
+    """The next work set for later — leads waiting for a shift, SLA checks, returns — soonest first."""
+    with reading(engine) as connection:
+        rows = scheduled_jobs(connection, now, limit)
+    return [_plain({"kind": r.kind, "lead_id": r.lead_id, "run_at": r.run_at}) for r in rows]
 
 
 def parse_id(text: str, name: str) -> int:

@@ -1,0 +1,28 @@
+"""Custom fields with the usual names that stand in for what a CRM record has no field of its own for.
+
+amoCRM leads have no city, region or INN at all, and Bitrix24 deals no address; companies keep
+them in custom fields named «Город», «Регион», «ИНН». Both CRMs' mappings read them the same way:
+on the record first, then on its company.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+ALIASES = {
+    "city": ("город", "city"),
+    "region": ("регион", "region", "область"),
+    "inn": ("инн", "inn"),
+    "source": ("источник", "source", "источник лида"),
+}
+
+
+def by_alias(what: str, *sources: Mapping[str, object] | None) -> str | None:
+    """The first value of a custom field named as `what` usually is, in `sources` in order."""
+    names = ALIASES[what]
+    for fields in sources:
+        for name, value in (fields or {}).items():
+            if name.casefold().strip() in names and value is not None:
+                first = value[0] if isinstance(value, tuple | list) and value else value
+                return str(first) if first not in (None, "", [], ()) else None
+    return None
