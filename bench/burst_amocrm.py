@@ -2,7 +2,8 @@
 
     .venv/bin/python bench/burst_amocrm.py [--leads 10000] [--workers 1] [--claim-batch 250]
                                            [--serve] [--one-per-lead] [--client-only] [--phases]
-                                           [--postgres postgresql://…]
+                                           [--postgres postgresql://…] [--jitter 0.05]
+    .venv/bin/python bench/burst_amocrm.py --pacing [--jitter 0.05] [--outage 60] [--postgres …]
 
 N leads are created in the emulator at once; each announces itself with its own `add_lead`
 webhook POSTed to our intake (`leadrouter web`; `leadrouter serve` as shipped with --serve), and
@@ -14,6 +15,8 @@ and until every note is written, requests by endpoint, 429s and 403s, and the ra
 request and reads without read-ahead (the baseline); `--client-only` drives the amoCRM client
 alone (read every lead, write all three kinds) to show the adapter's own distance to the bound;
 `--phases` stores every webhook before any worker starts, to time intake and routing apart.
+The emulator counts requests on arrival behind a network that delays each by 0…`--jitter` s;
+`--pacing` runs the matrix of bench/burst_pacing.py (1, 2, 3 workers and a catch-up).
 """
 
 from __future__ import annotations
@@ -56,13 +59,26 @@ def main() -> None:
     parser.add_argument("--client-only", action="store_true")
     parser.add_argument("--phases", action="store_true", help="all webhooks first, then start the workers")
     parser.add_argument("--postgres", help="run on this PostgreSQL server (a fresh schema) instead of SQLite")
+    parser.add_argument("--pacing", action="store_true", help="1, 2, 3 workers, a catch-up")
+    parser.add_argument("--jitter", type=float, default=0.05, help="network delay 0…s per request")
+    parser.add_argument("--outage", type=float, default=60.0, help="seconds the CRM is down (--pacing)")
+    parser.add_argument("--timeout", type=float, default=1800.0, help="give up on a run after this many s")
+    parser.add_argument("--runs", default="1,2,3,catch-up", help="which runs of --pacing, comma-separated")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--read-batch", type=int, default=125, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    # SIGTERM ends the run through its `finally`s: the workers stopped, the PostgreSQL schema dropped.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     if args.worker:
         return run_worker(args.claim_batch, args.read_batch)
     batch, read_batch = (1, 1) if args.one_per_lead else (250, 125)
-    with tempfile.TemporaryDirectory() as workdir, AmoEmulator(rate=7, hook_threads=8) as emu:
+    if args.pacing:
+        from bench.burst_pacing import matrix, table
+
+        print(table(matrix(args, pipeline, bound(args.leads, batch, read_batch))))
+        return None
+    emulator = AmoEmulator(rate=7, hook_threads=8, jitter=args.jitter)
+    with tempfile.TemporaryDirectory() as workdir, emulator as emu:
         schema = f"bench_{uuid.uuid4().hex[:8]}"
         url = pg_schema(args.postgres, schema) if args.postgres else f"sqlite:///{workdir}/lr.db"
         try:
@@ -70,15 +86,24 @@ def main() -> None:
                 elapsed = client_only(emu, url, args.leads, batch, read_batch)
                 summary(emu, args, batch, read_batch, None, elapsed)
             else:
-                pipeline(emu, args, workdir, url, batch, read_batch)
+                assigned, written, _ = pipeline(emu, args, workdir, url, batch, read_batch)
+                summary(emu, args, batch, read_batch, assigned, written)
         finally:
             if args.postgres:
                 pg_schema(args.postgres, schema, drop=True)
 
 
 def pipeline(
-    emu: AmoEmulator, args: argparse.Namespace, workdir: str, url: str, batch: int, read: int
-) -> None:
+    emu: AmoEmulator,
+    args: argparse.Namespace,
+    workdir: str,
+    url: str,
+    batch: int,
+    read: int,
+    outage: float = 0.0,
+) -> tuple[float | None, float, list[int]]:
+    """Route the burst; (all assigned after, all written after, the lead ids). With `outage`, the
+    API is down while the leads arrive and for `outage` seconds; times count from its return."""
     config = Path(workdir) / "config.yaml"
     config.write_text(CONFIG % {"url": emu.url, "account": emu.account.id, "batch": batch}, encoding="utf-8")
     env = os.environ | {
@@ -103,14 +128,22 @@ def pipeline(
         time.sleep(2.0)  # the workers start, and the reconciler takes its first look
         emu.log.clear()
         started = time.monotonic()
+        emu.faults.down = outage > 0
         leads = emu.create_leads(args.leads)
+        if outage:  # every webhook stored while the CRM is down, then the outage lasts on
+            emu.hooks.wait(timeout=3600)
+            time.sleep(max(0.0, outage - (time.monotonic() - started)))
+            emu.faults.down = False
+            emu.log.clear()  # the 503s of the outage are not the catch-up's
+            started = time.monotonic()
         if args.phases:  # intake first, with no worker competing; then routing alone
             emu.hooks.wait(timeout=3600)
             print(f"intake: {args.leads} add_lead webhooks stored in {time.monotonic() - started:.1f} s")
             processes += [subprocess.Popen(w, **quiet) for w in workers]  # type: ignore[call-overload]
             started = time.monotonic()
         assigned_at = written_at = None
-        while written_at is None:
+        deadline = started + args.timeout
+        while written_at is None and time.monotonic() < deadline:
             time.sleep(0.5)
             with emu.account.lock:
                 assigned = sum(emu.account.leads[lead.id].responsible_user_id in MANAGERS for lead in leads)
@@ -119,7 +152,8 @@ def pipeline(
                 assigned_at = time.monotonic() - started
             if noted == len(leads):
                 written_at = time.monotonic() - started
-        summary(emu, args, batch, read, assigned_at, written_at)
+        written = written_at if written_at is not None else float("nan")  # the timeout ran out
+        return assigned_at, written, [lead.id for lead in leads]
     finally:
         for process in processes:
             process.send_signal(signal.SIGTERM)

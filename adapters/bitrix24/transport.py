@@ -35,15 +35,16 @@ USER_AGENT = "leadrouter-bitrix24/0.1"  # §2.1: pass a real User-Agent
 class Bucket(SharedRateLimiter):
     """The shared GCRA limiter, plus `saturate` for when the portal says its bucket is full."""
 
-    def saturate(self) -> None:
-        """Assume the portal's bucket is full now: the next call waits one drain interval."""
+    def saturate(self, wait: float = 0.0) -> None:
+        """Assume the portal's bucket is full now: every process's next call waits one drain
+        interval, or `wait` seconds if that is longer (a Retry-After the portal sent)."""
         key, interval = f"ratelimit:{self.name}", 1.0 / self.rate
         now = self.clock()
         with self.engine.begin() as connection:
             value = lock_value(connection, key)
             if value is None:
                 return
-            tat = max(float(value["tat"]), now + self.burst * interval)
+            tat = max(float(value["tat"]), now + (self.burst - 1) * interval + max(interval, wait))
             write_value(connection, key, {"tat": tat}, datetime.fromtimestamp(now, UTC))
 
 
@@ -129,8 +130,12 @@ class Transport:
         description = str(body.get("error_description") or "")
         if code == QUERY_LIMIT:
             self.limited += 1
-            self.bucket.saturate()
-            return error_for(method, status, code, description, retry_after=1.0 / self.bucket.rate)
+            wait = max(1.0 / self.bucket.rate, _retry_after(response))
+            self.bucket.saturate(wait)  # every process backs off, not only this caller
+            limited = error_for(method, status, code, description, retry_after=wait)
+            if wait > self.max_inline_wait and isinstance(limited, RateLimited):
+                return _Deferred(limited)
+            return limited
         if code == OPERATION_LIMIT or status == 429:
             wait = self._operating_wait(method, body.get("time"))
             self._blocked[method] = self.clock() + wait
@@ -158,3 +163,11 @@ def _json(response: httpx.Response) -> Body | None:
     except ValueError:
         return None
     return body if isinstance(body, dict) else None
+
+
+def _retry_after(response: httpx.Response) -> float:
+    """A `Retry-After` header in seconds (not documented for Bitrix24, honoured if a proxy sends it)."""
+    try:
+        return max(0.0, float(response.headers.get("Retry-After", "")))
+    except ValueError:
+        return 0.0

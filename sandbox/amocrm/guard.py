@@ -2,8 +2,9 @@
 
 Tokens (§3): long-lived ones never expire unless told; OAuth access tokens live `expires_in`
 seconds of emulated time; a refresh token works once, its second use is answered 401 "Token has
-been revoked"; an authorization code lives 20 minutes. Rate (§4): more than `rate` requests within
-a second → 429 with `retry_after`; `ban_after` 429s within a minute → 403 on everything.
+been revoked"; an authorization code lives 20 minutes. Rate (§4): more than `rate` requests arriving
+within any one second → 429 with `retry_after` (after an optional, seeded network jitter);
+`ban_after` 429s within a minute → 403 on everything.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import secrets
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sandbox.amocrm.state import Clock
@@ -121,24 +123,48 @@ def _oauth_problem(hint: str) -> dict[str, object]:
 
 @dataclass
 class Limiter:
-    """More than `rate` requests in a second → 429; repeated 429s → a ban (403 on everything)."""
+    """More than `rate` requests within any one second of arrival → 429; repeated 429s → a ban.
+
+    amoCRM counts requests as they reach it (§4: "no more than 7 requests per second"), so the
+    window slides over *arrival* times and is a whole second: a client that spaces its calls exactly
+    1/7 s apart sees the eighth land inside the first one's second as soon as the network delays the
+    first a little more than the eighth. `jitter` models that network: each request waits a random
+    0…`jitter` seconds (seeded: runs repeat) before it arrives and is counted. A refused request is
+    not counted ([U] whether amoCRM counts it; not counting it is the lenient reading, so a client
+    that passes here does not lean on it).
+    """
 
     rate: int | None = 7
-    window: float = 0.95  # a second, less the jitter a server tolerates between our clocks
+    window: float = 1.0
     retry_after: int = 1
     ban_after: int = 20
     ban_seconds: float = 60.0
     html_429: bool = False
+    jitter: float = 0.0
+    seed: int = 7
+    clock: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], None] = time.sleep
     recent: deque[float] = field(default_factory=deque)
     refusals: deque[float] = field(default_factory=deque)
     banned_until: float = 0.0
     limited: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
+    def __post_init__(self) -> None:
+        self._rng = random.Random(self.seed)
+
+    def arrive(self) -> str | None:
+        """The request crosses the network (up to `jitter`), then is counted: see `check`."""
+        if self.jitter > 0:
+            with self.lock:
+                delay = self._rng.uniform(0.0, self.jitter)
+            self.sleep(delay)
+        return self.check()
+
     def check(self) -> str | None:
-        """None to serve the request, "429" or "403" to refuse it."""
-        now = time.monotonic()
+        """Count a request arriving now: None to serve it, "429" or "403" to refuse it."""
         with self.lock:
+            now = self.clock()
             if now < self.banned_until:
                 return "403"
             while self.recent and self.recent[0] <= now - self.window:
@@ -170,6 +196,7 @@ class Faults:
     drop_hooks: float = 0.0  # share of webhook deliveries silently lost
     duplicate_hooks: float = 0.0  # share delivered twice (a retry after a slow 2xx)
     hook_delay: float = 0.0  # seconds each webhook waits before it is sent
+    down: bool = False  # an outage: every API call is answered `fail_status` before it is counted
     rng: random.Random = field(default_factory=lambda: random.Random(7))
     lock: threading.Lock = field(default_factory=threading.Lock)
 

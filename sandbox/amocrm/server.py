@@ -46,13 +46,14 @@ class AmoEmulator:
         self,
         *,
         rate: int | None = 7,
+        jitter: float = 0.0,
         hook_threads: int = 4,
         hooks_per_post: int = 50,
         account: Account | None = None,
     ) -> None:
         self.account = account if account is not None else seed(Account())
         self.tokens = Tokens(self.account.clock)
-        self.limiter = Limiter(rate=rate)
+        self.limiter = Limiter(rate=rate, jitter=jitter)  # jitter: network delay, 0…s per request
         self.faults = Faults()
         self.hooks = HookSender(self.account, self.faults, threads=hook_threads, per_post=hooks_per_post)
         self.log: list[Logged] = []
@@ -211,7 +212,9 @@ class AmoEmulator:
     def _guard(self) -> Response | None:
         if self.faults.latency:
             time.sleep(self.faults.latency)
-        verdict = self.limiter.check()
+        if self.faults.down:  # the API is down: its gateway answers, nothing is counted
+            return problem(self.faults.fail_status, "Service unavailable", trace_id="emulated")
+        verdict = self.limiter.arrive()
         if verdict == "403":
             return problem(403, BANNED)
         if verdict == "429":

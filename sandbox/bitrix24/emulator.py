@@ -4,13 +4,15 @@ What it reproduces is listed in bitrix24.md §9: webhook-URL (`/rest/<user>/<sec
 and OAuth (`/rest/<method>` + `auth`) calls with JSON or form bodies (§9.6); the envelope with
 `time`, `total`, `next` (§9.7); legacy "Not found" with an empty code (§9.8); `batch` with its
 50-command cap, `halt`, `result_error`, `$result[...]` (§9.9); the leaky bucket → 503
-QUERY_LIMIT_EXCEEDED (§9.10); OPERATION_TIME_LIMIT on demand (§9.11); expired_token after an
-hour of emulated time and rotating refresh tokens (§9.12); 5xx and HTML faults (§9.13); events
-POSTed after every change, our own included (§9.1–9.4, bitrix24_events).
+QUERY_LIMIT_EXCEEDED (§9.10), counted on arrival, after an optional seeded network `jitter`;
+OPERATION_TIME_LIMIT on demand (§9.11); expired_token after an hour of emulated time and
+rotating refresh tokens (§9.12); 5xx and HTML faults (§9.13); events POSTed after every change,
+our own included (§9.1–9.4, bitrix24_events).
 """
 
 from __future__ import annotations
 
+import random
 import threading
 import time
 from dataclasses import dataclass
@@ -49,8 +51,19 @@ class Logged:
 class Bitrix24Emulator(PortalSetup):
     """Start with `with Bitrix24Emulator() as emu:`; `emu.url` is the portal's base URL."""
 
-    def __init__(self, *, domain: str = "b24.example.ru", rate: float = 2.0, burst: int = 50) -> None:
+    def __init__(
+        self,
+        *,
+        domain: str = "b24.example.ru",
+        rate: float = 2.0,
+        burst: int = 50,
+        jitter: float = 0.0,
+        seed: int = 7,
+    ) -> None:
         self.portal = Portal(domain=domain, bucket=Bucket(rate=rate, capacity=burst, at=0.0))
+        self.jitter = jitter  # network delay: each request arrives 0…`jitter` s after it was sent
+        self.down = False  # an outage: a gateway's 502 page for every REST call, nothing counted
+        self._rng = random.Random(seed)
         self.events = Outbox(self.portal)
         self.log: list[Logged] = []
         self.faults: list[Fault] = []
@@ -108,6 +121,13 @@ class Bitrix24Emulator(PortalSetup):
         return app
 
     def _rest(self, call: Call) -> Response | tuple[Response, int]:
+        if self.jitter > 0:
+            with self.portal.lock:
+                delay = self._rng.uniform(0.0, self.jitter)
+            time.sleep(delay)  # on its way: the bucket counts the request when it arrives
+        if self.down:
+            self._log(call, 502, "DOWN")
+            return Fault(status=502, html=True).response({})
         started = self.portal.clock()
         if self.latency:
             time.sleep(self.latency)
@@ -152,7 +172,7 @@ class Bitrix24Emulator(PortalSetup):
     def _answer(self, call: Call, ctx: Ctx, started: float) -> dict[str, Any]:
         if self.faults and self.faults[0].applies(call.method):
             raise self.faults.pop(0)
-        if not self.portal.bucket.admit(self.portal.clock()):  # §5.1: a batch counts once
+        if not self.portal.bucket.admit(started):  # §5.1: on arrival; a batch counts once
             raise ApiError(503, "QUERY_LIMIT_EXCEEDED", "Too many requests")
         result = (
             self.batch.run(call.params, ctx)

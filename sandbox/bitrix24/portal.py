@@ -51,7 +51,11 @@ class Clock:
 
 @dataclass
 class Bucket:
-    """The leaky bucket (§5.1): +1 per request, drains `rate`/s, over `capacity` → 503."""
+    """The leaky bucket (§5.1): +1 per request as it arrives, drains `rate`/s, over `capacity` → 503.
+
+    Counted on arrival at the portal, so requests sent evenly can still land bunched (the
+    emulator's `jitter`); a request refused is not counted.
+    """
 
     rate: float = 2.0
     capacity: int = 50
@@ -59,7 +63,9 @@ class Bucket:
     at: float = field(default_factory=time.time)
 
     def admit(self, now: float) -> bool:
-        """Count one request; False (and not counted) when the bucket is full."""
+        """Count one request arriving at `now`; False (and not counted) when the bucket is full."""
+        # Arrivals handled out of order by a few microseconds must not refill the bucket.
+        now = max(now, self.at)
         self.level = max(0.0, self.level - (now - self.at) * self.rate)
         self.at = now
         if self.level + 1 > self.capacity + 1e-9:
