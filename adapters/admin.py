@@ -46,6 +46,110 @@ class CrmInventory:
     team: tuple[CrmPerson, ...] = ()  # every user with their groups / departments (pools follow them)
 
 
+# What `install` and `install --uninstall` did, as data: the CLI words it in the config's language.
+# URLs hold the webhook secret where they are ours (the CLI masks it unless --show-secret).
+
+
+@dataclass(frozen=True, slots=True)
+class HookRegistered:
+    """amoCRM: our webhook subscribed at `destination` (`updated`: it was there, now refreshed)."""
+
+    destination: str
+    events: tuple[str, ...]
+    updated: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class OtherHookFound:
+    """amoCRM: another leadrouter hook (an older public URL) is still registered; secret masked."""
+
+    destination: str
+
+
+@dataclass(frozen=True, slots=True)
+class HookRemoved:
+    """Our webhook at `destination` was removed."""
+
+    destination: str
+
+
+@dataclass(frozen=True, slots=True)
+class NothingToRemove:
+    """No webhook of ours was registered at `destination`."""
+
+    destination: str
+
+
+@dataclass(frozen=True, slots=True)
+class EventBound:
+    """Bitrix24 app: `event` bound to `handler` now, or `already` before this run."""
+
+    event: str
+    handler: str
+    already: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class EventUnbound:
+    """Bitrix24 app: `event` unbound from `count` handlers of ours."""
+
+    event: str
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class EventFailed:
+    """Bitrix24 app: binding (or with `unbinding`, unbinding) `event` failed; `error` as the CRM said."""
+
+    event: str
+    error: str
+    unbinding: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class AppTokenNeeded:
+    """Bitrix24 app: LEADROUTER_BITRIX24_APP_TOKEN must hold the application_token sent at install."""
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingWebhookSteps:
+    """Bitrix24 incoming webhook: create an outgoing webhook by hand to `handler` for `events`
+    (`entity` lead or deal; each event's last word ADD / UPDATE / DELETE says what it reports)."""
+
+    handler: str
+    entity: str
+    events: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class MissingScopes:
+    """Bitrix24 incoming webhook: it lacks these scopes, which our calls need."""
+
+    scopes: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteOutgoingWebhook:
+    """Bitrix24 incoming webhook: it cannot unbind; delete the outgoing webhook to `handler` by hand."""
+
+    handler: str
+
+
+InstallStep = (
+    HookRegistered
+    | OtherHookFound
+    | HookRemoved
+    | NothingToRemove
+    | EventBound
+    | EventUnbound
+    | EventFailed
+    | AppTokenNeeded
+    | OutgoingWebhookSteps
+    | MissingScopes
+    | DeleteOutgoingWebhook
+)
+
+
 class CrmAdmin(Protocol):
     """Administrative calls, implemented by each adapter's `admin.py` as `build_admin(...)`."""
 
@@ -53,12 +157,12 @@ class CrmAdmin(Protocol):
         """Active users who can own leads (amoCRM: not free users; Bitrix24: with departments)."""
         ...
 
-    def install(self, public_url: str) -> list[str]:
-        """Register our webhook for `public_url` (or say exactly what to paste); lines to print."""
+    def install(self, public_url: str) -> list[InstallStep]:
+        """Register our webhook for `public_url` (or say exactly what to paste); what happened."""
         ...
 
-    def uninstall(self, public_url: str) -> list[str]:
-        """Remove our webhook; lines to print."""
+    def uninstall(self, public_url: str) -> list[InstallStep]:
+        """Remove our webhook; what happened."""
         ...
 
     def inventory(self) -> CrmInventory:

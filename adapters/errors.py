@@ -8,7 +8,8 @@
         ├── TransientCrmError        worth retrying: 5xx, timeouts, dropped connections
         │   └── RateLimited          the CRM asked us to slow down (`retry_after`, seconds)
         ├── PermanentCrmError        the CRM refused the request for good (`detail`)
-        │   └── ValidationFailed     a batch refused for what some items hold (`items`: per item)
+        │   ├── ValidationFailed     a batch refused for what some items hold (`items`: per item)
+        │   └── AdminRightsNeeded    refused because the call needs an account admin's token
         └── AuthError                the token is invalid, expired beyond refresh, or revoked
             └── Blocked              the CRM shut this account or IP out (amoCRM: 403 after repeated
                                      429s, 402 unpaid); stop calling until `retry_after` has passed
@@ -84,6 +85,15 @@ class ValidationFailed(PermanentCrmError):
         super().__init__(message)
         self.status = status
         self.items = items or {}
+
+
+class AdminRightsNeeded(PermanentCrmError):
+    """The CRM refused an administrative call (listing users): it needs an account admin's token.
+    `crm_said` is the CRM's own answer, for a message in the reader's language."""
+
+    def __init__(self, crm_said: str) -> None:
+        super().__init__(f"{crm_said} (listing users needs an account admin's token)")
+        self.crm_said = crm_said
 
 
 class AuthError(CrmError):

@@ -9,13 +9,24 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import Engine
 
-from adapters.admin import CrmField, CrmInventory, CrmPipeline, CrmUser, HookStatus
+from adapters.admin import (
+    CrmField,
+    CrmInventory,
+    CrmPipeline,
+    CrmUser,
+    HookRegistered,
+    HookRemoved,
+    HookStatus,
+    InstallStep,
+    NothingToRemove,
+    OtherHookFound,
+)
 from adapters.amocrm.catalog import SYSTEM_STAGES, Catalog
 from adapters.amocrm.factory import build_http
 from adapters.amocrm.schemas import Named, PipelineOut, UserOut, WebhookOut, embedded
 from adapters.amocrm.team import read_team
 from adapters.amocrm.transport import AmoHttp
-from adapters.errors import CrmError, PermanentCrmError
+from adapters.errors import AdminRightsNeeded, CrmError, PermanentCrmError
 
 # What we need to hear about leads (§1.2): new ones, changes (echo check, overrides), stage moves,
 # responsible changes, deletions.
@@ -54,7 +65,7 @@ class AmoAdmin:
                 for user_page in (page.get("_embedded") or {}).get("users") or []:
                     groups |= {g.id: g.name for g in _groups(user_page) if g.id is not None}
         except PermanentCrmError as exc:
-            raise PermanentCrmError(f"{exc} (listing users needs an account admin's token)") from exc
+            raise AdminRightsNeeded(str(exc)) from exc
         return [
             CrmUser(
                 id=u.id,
@@ -66,27 +77,29 @@ class AmoAdmin:
             for u in users
         ]
 
-    def install(self, public_url: str) -> list[str]:
-        """Register (or update: amoCRM upserts by destination) our webhook; lines to print."""
+    def install(self, public_url: str) -> list[InstallStep]:
+        """Register (or update: amoCRM upserts by destination) our webhook; what happened."""
         destination = self._destination(public_url)
+        before = self._hooks()
         body = {"destination": destination, "settings": EVENTS, "sort": 10}
         hook = WebhookOut.model_validate(self.http.send("POST", "/api/v4/webhooks", json=body) or {})
-        lines = [f"amoCRM webhook registered: {destination}", f"events: {', '.join(hook.settings or EVENTS)}"]
-        for other in self._hooks():
+        updated = any(other.destination == destination for other in before)
+        steps: list[InstallStep] = [HookRegistered(destination, tuple(hook.settings or EVENTS), updated)]
+        for other in before:
             if other.destination != destination and "/hooks/amocrm/" in other.destination:
-                lines.append(f"note: another leadrouter hook is registered: {_mask(other.destination)}")
-        return lines
+                steps.append(OtherHookFound(_mask(other.destination)))
+        return steps
 
-    def uninstall(self, public_url: str) -> list[str]:
-        """Remove our webhook; lines to print."""
+    def uninstall(self, public_url: str) -> list[InstallStep]:
+        """Remove our webhook; what happened."""
         destination = self._destination(public_url)
         try:
             self.http.send("DELETE", "/api/v4/webhooks", json={"destination": destination})
         except PermanentCrmError as exc:
             if str(exc).startswith("404"):
-                return [f"no amoCRM webhook was registered for {destination}"]
+                return [NothingToRemove(destination)]
             raise
-        return [f"amoCRM webhook removed: {destination}"]
+        return [HookRemoved(destination)]
 
     def hook_status(self) -> HookStatus:
         """Our hook (its URL ends in our webhook secret): registered, enabled, every event (§1.5, §1.7)."""

@@ -13,7 +13,22 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import Engine
 
-from adapters.admin import NO_URL, CrmField, CrmInventory, CrmPipeline, CrmUser, HookStatus
+from adapters.admin import (
+    NO_URL,
+    AppTokenNeeded,
+    CrmField,
+    CrmInventory,
+    CrmPipeline,
+    CrmUser,
+    DeleteOutgoingWebhook,
+    EventBound,
+    EventFailed,
+    EventUnbound,
+    HookStatus,
+    InstallStep,
+    MissingScopes,
+    OutgoingWebhookSteps,
+)
 from adapters.bitrix24 import directory
 from adapters.bitrix24.auth import WebhookUrl
 from adapters.bitrix24.batch import run_batch
@@ -27,7 +42,6 @@ EVENTS = {
     "deal": ["ONCRMDEALADD", "ONCRMDEALUPDATE", "ONCRMDEALDELETE"],
 }
 APP_ONLY = {"deal": ["ONCRMDEALMOVETOCATEGORY"], "lead": []}
-LABELS = {"ADD": "created", "UPDATE": "updated", "DELETE": "deleted"}
 SCOPES = ("crm", "user", "department", "im")  # what our calls need (§4.4); `basic` is implicit
 
 
@@ -65,8 +79,8 @@ class Bitrix24Admin:
             team=tuple(directory.team(self.client.transport)),
         )
 
-    def install(self, public_url: str) -> list[str]:
-        """Bind our events (app), or say exactly what to set up by hand (webhook)."""
+    def install(self, public_url: str) -> list[InstallStep]:
+        """Bind our events (app), or say exactly what to set up by hand (webhook); what happened."""
         entity, handler = self.client.entity, self.handler(public_url)
         if not self.is_app:
             return self._webhook_instructions(entity, handler)
@@ -75,32 +89,30 @@ class Bitrix24Admin:
         todo = [e for e in wanted if e not in bound]
         calls = {e: ("event.bind", {"event": e, "handler": handler}) for e in todo}
         outcome = run_batch(self.client.transport, calls)
-        lines = [f"already bound: {e} → {handler}" for e in wanted if e in bound]
+        steps: list[InstallStep] = [EventBound(e, handler, already=True) for e in wanted if e in bound]
         for event in todo:
             error = outcome.errors.get(event)
-            lines.append(f"bound: {event} → {handler}" if error is None else f"FAILED: {event}: {error}")
-        lines.append("Set LEADROUTER_BITRIX24_APP_TOKEN to the app's application_token (sent at install).")
-        return lines
+            steps.append(EventBound(event, handler) if error is None else EventFailed(event, str(error)))
+        steps.append(AppTokenNeeded())
+        return steps
 
-    def uninstall(self, public_url: str) -> list[str]:
-        """Unbind our events (app), or say what to delete (webhook)."""
+    def uninstall(self, public_url: str) -> list[InstallStep]:
+        """Unbind our events (app), or say what to delete (webhook); what happened."""
         entity, handler = self.client.entity, self.handler(public_url)
         if not self.is_app:
-            return [
-                "Bitrix24: delete the outgoing webhook whose handler is",
-                f"  {handler}",
-                "in Developer resources → Other → Outgoing webhook (an incoming webhook cannot unbind).",
-            ]
+            return [DeleteOutgoingWebhook(handler)]
         calls = {
             e: ("event.unbind", {"event": e, "handler": handler}) for e in EVENTS[entity] + APP_ONLY[entity]
         }
         outcome = run_batch(self.client.transport, calls)
-        lines = []
+        steps: list[InstallStep] = []
         for event in calls:
             error, result = outcome.errors.get(event), outcome.results.get(event)
             count = result.get("count", 0) if isinstance(result, dict) else 0
-            lines.append(f"FAILED: {event}: {error}" if error else f"unbound: {event} ({count} handler(s))")
-        return lines
+            steps.append(
+                EventFailed(event, str(error), unbinding=True) if error else EventUnbound(event, count)
+            )
+        return steps
 
     def hook_status(self) -> HookStatus:
         """Our event bindings (handler URLs ending in our webhook secret) for every event we need
@@ -149,24 +161,12 @@ class Bitrix24Admin:
             if isinstance(i, dict) and i.get("handler") == handler
         }
 
-    def _webhook_instructions(self, entity: str, handler: str) -> list[str]:
-        noun = "Lead" if entity == "lead" else "Deal"
-        prefix = len(f"ONCRM{entity.upper()}")
-        events = ", ".join(f"{e} ({noun} {LABELS[e[prefix:]]})" for e in EVENTS[entity])
-        lines = [
-            "Bitrix24: an incoming webhook cannot bind events (event.bind needs an app), so create an",
-            "outgoing webhook by hand: Developer resources → Other → Outgoing webhook, with",
-            f"  Handler URL:  {handler}   (`install --show-secret` prints it unmasked)",
-            f"  Events:       {events}",
-            "Save it, then put the «Application token» it shows into LEADROUTER_BITRIX24_APP_TOKEN and",
-            "restart leadrouter: every event is checked against it.",
-        ]
+    def _webhook_instructions(self, entity: str, handler: str) -> list[InstallStep]:
+        steps: list[InstallStep] = [OutgoingWebhookSteps(handler, entity, tuple(EVENTS[entity]))]
         missing = self._missing_scopes()
         if missing:
-            lines.append(
-                f"WARNING: the incoming webhook lacks the scope(s) {', '.join(missing)}; add them to it."
-            )
-        return lines
+            steps.append(MissingScopes(tuple(missing)))
+        return steps
 
     def _missing_scopes(self) -> list[str]:
         granted = self.client.transport.call("scope").get("result") or []

@@ -596,6 +596,40 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "online_cannot_own": "cannot own leads: {names}",
         "online_failed": "cannot check online: {why}",
         "no_history": "no stored decisions since {since}",
+        "install_registered": "{crm} webhook registered: {url}",
+        "install_updated": "{crm} webhook was there, updated: {url}",
+        "install_events": "events: {events}",
+        "install_other_hook": "note: another leadrouter hook is registered in {crm}: {url}",
+        "install_removed": "{crm} webhook removed: {url}",
+        "install_nothing_to_remove": "no {crm} webhook was registered for {url}",
+        "install_bound": "bound: {event} → {url}",
+        "install_already_bound": "already bound: {event} → {url}",
+        "install_unbound": "unbound: {event} ({count} handler(s))",
+        "install_bind_failed": "could not bind {event}: {error}",
+        "install_unbind_failed": "could not unbind {event}: {error}",
+        "install_app_token": "Set LEADROUTER_BITRIX24_APP_TOKEN to the app's application_token (sent at "
+        "install).",
+        "install_outgoing": "Bitrix24: an incoming webhook cannot bind events (event.bind needs an app), so "
+        "create an outgoing webhook by hand: Developer resources → Other → Outgoing webhook, with\n"
+        "  Handler URL:  {url}   (`install --show-secret` prints it unmasked)\n"
+        "  Events:       {events}\n"
+        "Save it, then put the «Application token» it shows into LEADROUTER_BITRIX24_APP_TOKEN and "
+        "restart leadrouter: every event is checked against it.",
+        "install_missing_scopes": "WARNING: the incoming webhook lacks the scope(s) {scopes}; add them to "
+        "it.",
+        "install_delete_outgoing": "Bitrix24: delete the outgoing webhook whose handler is\n  {url}\n"
+        "in Developer resources → Other → Outgoing webhook (an incoming webhook cannot unbind).",
+        "install_event_lead_add": "Lead created",
+        "install_event_lead_update": "Lead updated",
+        "install_event_lead_delete": "Lead deleted",
+        "install_event_deal_add": "Deal created",
+        "install_event_deal_update": "Deal updated",
+        "install_event_deal_delete": "Deal deleted",
+        "install_failed": "could not register the webhook: {error}",
+        "uninstall_failed": "could not remove the webhook: {error}",
+        "users_failed": "could not list the CRM's users: {error}",
+        "users_need_admin": "could not list the CRM's users: this needs an account admin's token (the CRM "
+        "said: {error})",
     },
     # `check-config`'s summary of a valid config.
     "summary": {

@@ -607,6 +607,40 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "online_cannot_own": "не могут быть ответственными: {names}",
         "online_failed": "проверить онлайн не удалось: {why}",
         "no_history": "нет сохранённых решений с {since}",
+        "install_registered": "вебхук {crm} зарегистрирован: {url}",
+        "install_updated": "вебхук {crm} уже был, обновлён: {url}",
+        "install_events": "события: {events}",
+        "install_other_hook": "обратите внимание: в {crm} зарегистрирован ещё один вебхук leadrouter: {url}",
+        "install_removed": "вебхук {crm} удалён: {url}",
+        "install_nothing_to_remove": "вебхук {crm} по адресу {url} не был зарегистрирован",
+        "install_bound": "подписано: {event} → {url}",
+        "install_already_bound": "уже подписано: {event} → {url}",
+        "install_unbound": "отписано: {event} (обработчиков: {count})",
+        "install_bind_failed": "не удалось подписаться на {event}: {error}",
+        "install_unbind_failed": "не удалось отписаться от {event}: {error}",
+        "install_app_token": "Задайте LEADROUTER_BITRIX24_APP_TOKEN: это application_token приложения, "
+        "который Bitrix24 присылает при установке.",
+        "install_outgoing": "Bitrix24: входящий вебхук не может подписаться на события (event.bind доступен "
+        "только приложению), поэтому создайте исходящий вебхук вручную: Разработчикам → Другое → Исходящий "
+        "вебхук, с настройками\n"
+        "  URL обработчика:  {url}   (`install --show-secret` покажет его полностью)\n"
+        "  События:          {events}\n"
+        "Сохраните его, впишите показанный им «Токен приложения» в LEADROUTER_BITRIX24_APP_TOKEN и "
+        "перезапустите leadrouter: каждое событие сверяется с этим токеном.",
+        "install_missing_scopes": "ВНИМАНИЕ: у входящего вебхука нет прав {scopes}; добавьте их ему.",
+        "install_delete_outgoing": "Bitrix24: удалите исходящий вебхук с обработчиком\n  {url}\n"
+        "в разделе Разработчикам → Другое → Исходящий вебхук (входящий вебхук не может отписаться сам).",
+        "install_event_lead_add": "создание лида",
+        "install_event_lead_update": "изменение лида",
+        "install_event_lead_delete": "удаление лида",
+        "install_event_deal_add": "создание сделки",
+        "install_event_deal_update": "изменение сделки",
+        "install_event_deal_delete": "удаление сделки",
+        "install_failed": "не удалось зарегистрировать вебхук: {error}",
+        "uninstall_failed": "не удалось удалить вебхук: {error}",
+        "users_failed": "не удалось получить пользователей CRM: {error}",
+        "users_need_admin": "не удалось получить пользователей CRM: нужен токен администратора аккаунта "
+        "(ответ CRM: {error})",
     },
     # `check-config`'s summary of a valid config.
     "summary": {

@@ -66,6 +66,7 @@ def stack(request, tmp_path) -> Iterator[tuple[Bitrix24Emulator, dict[str, str],
         assert installed.returncode == 0, installed.stderr
         # A webhook URL may not bind events: install says what to paste, with the secret masked.
         assert f"{public}/hooks/bitrix24/***" in installed.stdout and SECRET not in installed.stdout
+        assert f"  URL обработчика:  {public}/hooks/bitrix24/***" in installed.stdout  # the config's ru
         assert "LEADROUTER_BITRIX24_APP_TOKEN" in installed.stdout and EVENTS[entity][0] in installed.stdout
         # … which the admin does: an outgoing webhook to our hook URL, its token in our env.
         emu.add_outgoing_webhook(f"{public}/hooks/bitrix24/{SECRET}", EVENTS[entity], token=APP_TOKEN)

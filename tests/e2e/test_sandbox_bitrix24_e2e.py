@@ -53,7 +53,7 @@ def test_the_bitrix24_sandbox_binds_its_events_and_fills_the_admin_api(bitrix24)
     assert "against a bundled Bitrix24 emulator" in banner and "amoCRM" not in banner
     assert f"{sandbox.url}/hooks/bitrix24/demo-secret" in banner
     for event in ("ONCRMDEALADD", "ONCRMDEALUPDATE"):  # bound by `install` with event.bind, as an app
-        assert f"bound: {event} → {sandbox.url}/hooks/bitrix24/***" in banner
+        assert f"подписано: {event} → {sandbox.url}/hooks/bitrix24/***" in banner
     derived = yaml.safe_load((sandbox.state / "config.yaml").read_text(encoding="utf-8"))
     assert derived["crm"]["type"] == "bitrix24" and derived["crm"]["entity"] == "deal"  # no conversion
 

@@ -70,7 +70,7 @@ def test_the_sandbox_fills_the_admin_api_and_stops_cleanly_on_sigint(sandbox):
     banner = sandbox.output()
     assert f"{sandbox.url}/admin   token: demo-admin" in banner
     assert f"{sandbox.url}/hooks/amocrm/demo-secret" in banner
-    assert "amoCRM webhook registered" in banner and "unworked_minutes 15 → 1" in banner
+    assert "вебхук amoCRM зарегистрирован" in banner and "unworked_minutes 15 → 1" in banner
 
     def purposes() -> set[str]:
         return {d["purpose"].split(":")[0] for d in sandbox.decisions()}

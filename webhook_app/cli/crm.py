@@ -5,14 +5,31 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Engine
 
-from adapters.admin import CrmAdmin, CrmUser
-from adapters.errors import AdapterError
+from adapters.admin import (
+    AppTokenNeeded,
+    CrmAdmin,
+    CrmUser,
+    DeleteOutgoingWebhook,
+    EventBound,
+    EventFailed,
+    EventUnbound,
+    HookRegistered,
+    HookRemoved,
+    InstallStep,
+    MissingScopes,
+    NothingToRemove,
+    OtherHookFound,
+    OutgoingWebhookSteps,
+)
+from adapters.errors import AdapterError, AdminRightsNeeded
 from adapters.storage.hookstate import record_install, record_uninstall
 from webhook_app.cli import help_for
+from webhook_app.cli.words import CliWords, words_for
 from webhook_app.config import ConfigError, load_config
 from webhook_app.settings import Settings, resolve_config_path
 
@@ -95,13 +112,26 @@ def managers_block(users: list[CrmUser]) -> str:
     return "\n".join(lines)
 
 
-def _admin(args: argparse.Namespace) -> CrmAdmin | None:
-    found = _admin_for(args)
-    return found[0] if found is not None else None
+@dataclass(frozen=True)
+class _Crm:
+    """What `users` and `install` work with: the admin client, the CRM, our database, the words."""
+
+    admin: CrmAdmin
+    type: str
+    engine: Engine
+    words: CliWords
+
+    @property
+    def label(self) -> str:
+        """The CRM's name as people know it."""
+        return _LABELS.get(self.type, self.type)
 
 
-def _admin_for(args: argparse.Namespace) -> tuple[CrmAdmin, str, Engine] | None:
-    """The CRM's admin client, the CRM's type and our database; None (said why) when impossible."""
+_LABELS = {"amocrm": "amoCRM", "bitrix24": "Bitrix24"}
+
+
+def _crm_for(args: argparse.Namespace) -> _Crm | None:
+    """The CRM's admin client, its type, our database and the config's words; None (said why)."""
     from webhook_app.bootstrap import crm_arguments, crm_module
 
     settings = Settings()
@@ -110,26 +140,32 @@ def _admin_for(args: argparse.Namespace) -> tuple[CrmAdmin, str, Engine] | None:
     except ConfigError as exc:
         print("\n".join(str(p) for p in exc.problems), file=sys.stderr)
         return None
+    words = CliWords(loaded.policy)
     module = crm_module(loaded.crm.type, "admin")
     if module is None:
-        print(f"leadrouter: no {loaded.crm.type} client in this version", file=sys.stderr)
+        print(f"leadrouter: {words['no_client'].format(crm=loaded.crm.type)}", file=sys.stderr)
         return None
     from webhook_app.cli.common import open_database
 
     engine = open_database(settings)
     admin: CrmAdmin = module.build_admin(**crm_arguments(loaded, settings, engine))
-    return admin, str(loaded.crm.type), engine
+    return _Crm(admin, str(loaded.crm.type), engine, words)
 
 
 def run_users(args: argparse.Namespace) -> int:
     """Print the block."""
-    admin = _admin(args)
-    if admin is None:
+    crm = _crm_for(args)
+    if crm is None:
         return 1
     try:
-        users = admin.list_users()
+        users = crm.admin.list_users()
+    except AdminRightsNeeded as exc:
+        print(
+            f"leadrouter users: {crm.words['users_need_admin'].format(error=exc.crm_said)}", file=sys.stderr
+        )
+        return 1
     except AdapterError as exc:  # no rights, bad token, CRM unreachable: say so, no traceback
-        print(f"leadrouter users: {exc}", file=sys.stderr)
+        print(f"leadrouter users: {crm.words['users_failed'].format(error=exc)}", file=sys.stderr)
         return 1
     print(managers_block([u for u in users if u.active]))
     return 0
@@ -139,24 +175,65 @@ def run_install(args: argparse.Namespace) -> int:
     """Register or remove the webhook."""
     settings = Settings()
     if settings.webhook_secret is None:
-        print("leadrouter install: set LEADROUTER_WEBHOOK_SECRET first", file=sys.stderr)
+        print(f"leadrouter install: {words_for(args)['need_secret']}", file=sys.stderr)
         return 2
-    found = _admin_for(args)
-    if found is None:
+    crm = _crm_for(args)
+    if crm is None:
         return 1
-    admin, crm_type, engine = found
     try:
-        lines = admin.uninstall(args.public_url) if args.uninstall else admin.install(args.public_url)
+        steps = crm.admin.uninstall(args.public_url) if args.uninstall else crm.admin.install(args.public_url)
     except AdapterError as exc:
-        print(f"leadrouter install: {exc}", file=sys.stderr)
+        failed = crm.words["uninstall_failed" if args.uninstall else "install_failed"]
+        print(f"leadrouter install: {failed.format(error=exc)}", file=sys.stderr)
         return 1
     # The hook check re-registers a vanished hook at this URL, and leaves an uninstalled one alone.
-    with engine.begin() as connection:
+    with crm.engine.begin() as connection:
         if args.uninstall:
-            record_uninstall(connection, crm_type, args.clock())
+            record_uninstall(connection, crm.type, args.clock())
         else:
-            record_install(connection, crm_type, args.public_url.rstrip("/"), args.clock())
+            record_install(connection, crm.type, args.public_url.rstrip("/"), args.clock())
     secret = settings.webhook_secret.get_secret_value()
-    for line in lines:
-        print(line if args.show_secret else line.replace(secret, "***"))
+    for step in steps:
+        for line in install_lines(step, crm.words, crm.label):
+            print(line if args.show_secret else line.replace(secret, "***"))
     return 0
+
+
+def install_lines(step: InstallStep, words: CliWords, crm: str) -> list[str]:
+    """What `install` did, in the config's language (URLs as they are: the caller masks the secret)."""
+    match step:
+        case HookRegistered(destination, events, updated):
+            done = words["install_updated" if updated else "install_registered"].format(
+                crm=crm, url=destination
+            )
+            return [done, words["install_events"].format(events=", ".join(events))]
+        case OtherHookFound(destination):
+            return [words["install_other_hook"].format(crm=crm, url=destination)]
+        case HookRemoved(destination):
+            return [words["install_removed"].format(crm=crm, url=destination)]
+        case NothingToRemove(destination):
+            return [words["install_nothing_to_remove"].format(crm=crm, url=destination)]
+        case EventBound(event, handler, already):
+            key = "install_already_bound" if already else "install_bound"
+            return [words[key].format(event=event, url=handler)]
+        case EventUnbound(event, count):
+            return [words["install_unbound"].format(event=event, count=count)]
+        case EventFailed(event, error, unbinding):
+            key = "install_unbind_failed" if unbinding else "install_bind_failed"
+            return [words[key].format(event=event, error=error)]
+        case AppTokenNeeded():
+            return [words["install_app_token"]]
+        case OutgoingWebhookSteps(handler, entity, events):
+            named = ", ".join(f"{e} ({_event_name(e, entity, words)})" for e in events)
+            return words["install_outgoing"].format(url=handler, events=named).splitlines()
+        case MissingScopes(scopes):
+            return [words["install_missing_scopes"].format(scopes=", ".join(scopes))]
+        case DeleteOutgoingWebhook(handler):
+            return words["install_delete_outgoing"].format(url=handler).splitlines()
+    raise AssertionError(f"an install step nobody words: {step!r}")
+
+
+def _event_name(event: str, entity: str, words: CliWords) -> str:
+    """«создание лида» for ONCRMLEADADD: what a Bitrix24 event reports, as its settings page lists it."""
+    action = event.removeprefix(f"ONCRM{entity.upper()}").lower()
+    return words[f"install_event_{entity}_{action}"]

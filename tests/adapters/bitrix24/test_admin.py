@@ -3,8 +3,25 @@ exactly what to paste; users come with their departments."""
 
 from __future__ import annotations
 
+from datetime import UTC
+
+import pytest
+
+from adapters.admin import (
+    AppTokenNeeded,
+    DeleteOutgoingWebhook,
+    EventBound,
+    EventFailed,
+    EventUnbound,
+    MissingScopes,
+    OutgoingWebhookSteps,
+)
 from adapters.bitrix24.admin import build_admin
 from adapters.bitrix24.oauth import TokenPair, install_tokens
+from core.policy import Policy
+from tests.web.test_cli_in_russian import offending
+from webhook_app.cli.crm import install_lines
+from webhook_app.cli.words import CliWords
 
 PUBLIC = "https://leadrouter.example.com"
 SECRET = "hook-secret-Zq7"
@@ -27,40 +44,37 @@ def admin_for(engine, emu, *, app: bool, entity: str = "lead", scopes=None):
 
 def test_an_app_binds_the_deal_events_to_our_hook_once(engine, emulator):
     admin = admin_for(engine, emulator, app=True, entity="deal")
-    lines = admin.install(PUBLIC)
+    steps = admin.install(PUBLIC)
     handler = f"{PUBLIC}/hooks/bitrix24/{SECRET}"
     bound = {(h.event, h.url) for h in emulator.portal.handlers}
     events = ["ONCRMDEALADD", "ONCRMDEALUPDATE", "ONCRMDEALDELETE", "ONCRMDEALMOVETOCATEGORY"]
     assert bound == {(e, handler) for e in events}
-    assert sum(line.startswith("bound:") for line in lines) == 4
+    assert steps == [*(EventBound(e, handler) for e in events), AppTokenNeeded()]
     again = admin.install(PUBLIC)
-    assert (
-        sum(line.startswith("already bound:") for line in again) == 4 and len(emulator.portal.handlers) == 4
-    )
+    assert again == [*(EventBound(e, handler, already=True) for e in events), AppTokenNeeded()]
+    assert len(emulator.portal.handlers) == 4
 
 
 def test_an_app_unbinds_what_it_bound(engine, emulator):
     admin = admin_for(engine, emulator, app=True)
     admin.install(PUBLIC)
-    lines = admin.uninstall(PUBLIC)
-    assert emulator.portal.handlers == [] and "unbound: ONCRMLEADADD (1 handler(s))" in lines
+    steps = admin.uninstall(PUBLIC)
+    assert emulator.portal.handlers == [] and EventUnbound("ONCRMLEADADD", 1) in steps
 
 
 def test_a_webhook_setup_gets_the_outgoing_webhook_settings_to_paste(engine, emulator):
-    lines = "\n".join(admin_for(engine, emulator, app=False).install(PUBLIC))
-    assert f"Handler URL:  {PUBLIC}/hooks/bitrix24/{SECRET}" in lines
-    assert (
-        "ONCRMLEADADD (Lead created), ONCRMLEADUPDATE (Lead updated), ONCRMLEADDELETE (Lead deleted)" in lines
-    )
-    assert "LEADROUTER_BITRIX24_APP_TOKEN" in lines and "WARNING" not in lines
+    steps = admin_for(engine, emulator, app=False).install(PUBLIC)
+    handler = f"{PUBLIC}/hooks/bitrix24/{SECRET}"
+    assert steps == [
+        OutgoingWebhookSteps(handler, "lead", ("ONCRMLEADADD", "ONCRMLEADUPDATE", "ONCRMLEADDELETE"))
+    ]
     assert emulator.portal.handlers == [] and not emulator.requests("event.bind")
+    assert admin_for(engine, emulator, app=False).uninstall(PUBLIC) == [DeleteOutgoingWebhook(handler)]
 
 
 def test_a_webhook_without_the_needed_scopes_is_warned_about(engine, emulator):
-    lines = admin_for(engine, emulator, app=False, scopes=["crm"]).install(PUBLIC)
-    assert (
-        lines[-1] == "WARNING: the incoming webhook lacks the scope(s) user, department, im; add them to it."
-    )
+    steps = admin_for(engine, emulator, app=False, scopes=["crm"]).install(PUBLIC)
+    assert steps[-1] == MissingScopes(("user", "department", "im"))
 
 
 def test_users_are_the_active_employees_with_their_departments(engine, emulator):
@@ -71,3 +85,76 @@ def test_users_are_the_active_employees_with_their_departments(engine, emulator)
     assert [(u.id, u.name, u.email, u.department) for u in users] == [
         (7, "Мария Кузнецова", "m@x.ru", "Отдел продаж")
     ]
+
+
+def words(language: str) -> CliWords:
+    return CliWords(Policy(tz=UTC, managers={}, pools={}, rules=()), language)
+
+
+HANDLER = f"{PUBLIC}/hooks/bitrix24/***"
+
+
+def test_the_outgoing_webhook_to_paste_is_told_in_russian():
+    steps = [
+        OutgoingWebhookSteps(HANDLER, "deal", ("ONCRMDEALADD", "ONCRMDEALUPDATE", "ONCRMDEALDELETE")),
+        MissingScopes(("user", "im")),
+    ]
+    lines = [line for step in steps for line in install_lines(step, words("ru"), "Bitrix24")]
+    assert lines[0].startswith("Bitrix24: входящий вебхук не может подписаться на события")
+    assert f"  URL обработчика:  {HANDLER}   (`install --show-secret` покажет его полностью)" in lines
+    assert (
+        "  События:          ONCRMDEALADD (создание сделки), ONCRMDEALUPDATE (изменение сделки), "
+        "ONCRMDEALDELETE (удаление сделки)" in lines
+    )
+    assert "«Токен приложения» в LEADROUTER_BITRIX24_APP_TOKEN" in lines[-2]
+    assert lines[-1] == "ВНИМАНИЕ: у входящего вебхука нет прав user, im; добавьте их ему."
+    assert offending("\n".join(lines[:-1])) == []  # the scopes are Bitrix24's own names
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        (
+            "ru",
+            [
+                f"уже подписано: ONCRMLEADADD → {HANDLER}",
+                f"подписано: ONCRMLEADUPDATE → {HANDLER}",
+                "не удалось подписаться на ONCRMLEADDELETE: 400 ERROR_EVENT: handler is not allowed",
+                "Задайте LEADROUTER_BITRIX24_APP_TOKEN: это application_token приложения, который Bitrix24 "
+                "присылает при установке.",
+                "отписано: ONCRMLEADADD (обработчиков: 1)",
+                "не удалось отписаться от ONCRMLEADUPDATE: 400 ERROR_EVENT: handler is not allowed",
+                "Bitrix24: удалите исходящий вебхук с обработчиком",
+                f"  {HANDLER}",
+                "в разделе Разработчикам → Другое → Исходящий вебхук (входящий вебхук не может отписаться "
+                "сам).",
+            ],
+        ),
+        (
+            "en",
+            [
+                f"already bound: ONCRMLEADADD → {HANDLER}",
+                f"bound: ONCRMLEADUPDATE → {HANDLER}",
+                "could not bind ONCRMLEADDELETE: 400 ERROR_EVENT: handler is not allowed",
+                "Set LEADROUTER_BITRIX24_APP_TOKEN to the app's application_token (sent at install).",
+                "unbound: ONCRMLEADADD (1 handler(s))",
+                "could not unbind ONCRMLEADUPDATE: 400 ERROR_EVENT: handler is not allowed",
+                "Bitrix24: delete the outgoing webhook whose handler is",
+                f"  {HANDLER}",
+                "in Developer resources → Other → Outgoing webhook (an incoming webhook cannot unbind).",
+            ],
+        ),
+    ],
+)
+def test_bindings_are_told_in_the_configs_language(language, expected):
+    error = "400 ERROR_EVENT: handler is not allowed"  # the CRM's own words stay as it said them
+    steps = [
+        EventBound("ONCRMLEADADD", HANDLER, already=True),
+        EventBound("ONCRMLEADUPDATE", HANDLER),
+        EventFailed("ONCRMLEADDELETE", error),
+        AppTokenNeeded(),
+        EventUnbound("ONCRMLEADADD", 1),
+        EventFailed("ONCRMLEADUPDATE", error, unbinding=True),
+        DeleteOutgoingWebhook(HANDLER),
+    ]
+    assert [line for step in steps for line in install_lines(step, words(language), "Bitrix24")] == expected
