@@ -113,12 +113,12 @@ class AppTokenNeeded:
 
 @dataclass(frozen=True, slots=True)
 class OutgoingWebhookSteps:
-    """Bitrix24 incoming webhook: create an outgoing webhook by hand to `handler` for `events`
-    (`entity` lead or deal; each event's last word ADD / UPDATE / DELETE says what it reports)."""
+    """Bitrix24 incoming webhook: create an outgoing webhook by hand to `handler` for `events`, each
+    with what it reports (`add`, `update` or `delete` of the `entity`, lead or deal)."""
 
     handler: str
     entity: str
-    events: tuple[str, ...]
+    events: tuple[tuple[str, str], ...]
 
 
 @dataclass(frozen=True, slots=True)

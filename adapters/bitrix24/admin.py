@@ -162,7 +162,9 @@ class Bitrix24Admin:
         }
 
     def _webhook_instructions(self, entity: str, handler: str) -> list[InstallStep]:
-        steps: list[InstallStep] = [OutgoingWebhookSteps(handler, entity, tuple(EVENTS[entity]))]
+        prefix = len(f"ONCRM{entity.upper()}")  # ONCRMLEADADD reports an ADD
+        events = tuple((e, e[prefix:].lower()) for e in EVENTS[entity])
+        steps: list[InstallStep] = [OutgoingWebhookSteps(handler, entity, events)]
         missing = self._missing_scopes()
         if missing:
             steps.append(MissingScopes(tuple(missing)))

@@ -31,6 +31,7 @@ from adapters.storage.hookstate import record_install, record_uninstall
 from webhook_app.cli import help_for
 from webhook_app.cli.words import CliWords, words_for
 from webhook_app.config import ConfigError, load_config
+from webhook_app.config.summary import CRM_NAMES
 from webhook_app.settings import Settings, resolve_config_path
 
 _TRANSLIT = dict(
@@ -124,10 +125,7 @@ class _Crm:
     @property
     def label(self) -> str:
         """The CRM's name as people know it."""
-        return _LABELS.get(self.type, self.type)
-
-
-_LABELS = {"amocrm": "amoCRM", "bitrix24": "Bitrix24"}
+        return CRM_NAMES.get(self.type, self.type)
 
 
 def _crm_for(args: argparse.Namespace) -> _Crm | None:
@@ -224,16 +222,10 @@ def install_lines(step: InstallStep, words: CliWords, crm: str) -> list[str]:
         case AppTokenNeeded():
             return [words["install_app_token"]]
         case OutgoingWebhookSteps(handler, entity, events):
-            named = ", ".join(f"{e} ({_event_name(e, entity, words)})" for e in events)
+            named = ", ".join(f"{e} ({words[f'install_event_{entity}_{action}']})" for e, action in events)
             return words["install_outgoing"].format(url=handler, events=named).splitlines()
         case MissingScopes(scopes):
             return [words["install_missing_scopes"].format(scopes=", ".join(scopes))]
         case DeleteOutgoingWebhook(handler):
             return words["install_delete_outgoing"].format(url=handler).splitlines()
     raise AssertionError(f"an install step nobody words: {step!r}")
-
-
-def _event_name(event: str, entity: str, words: CliWords) -> str:
-    """«создание лида» for ONCRMLEADADD: what a Bitrix24 event reports, as its settings page lists it."""
-    action = event.removeprefix(f"ONCRM{entity.upper()}").lower()
-    return words[f"install_event_{entity}_{action}"]

@@ -66,7 +66,11 @@ def test_a_webhook_setup_gets_the_outgoing_webhook_settings_to_paste(engine, emu
     steps = admin_for(engine, emulator, app=False).install(PUBLIC)
     handler = f"{PUBLIC}/hooks/bitrix24/{SECRET}"
     assert steps == [
-        OutgoingWebhookSteps(handler, "lead", ("ONCRMLEADADD", "ONCRMLEADUPDATE", "ONCRMLEADDELETE"))
+        OutgoingWebhookSteps(
+            handler,
+            "lead",
+            (("ONCRMLEADADD", "add"), ("ONCRMLEADUPDATE", "update"), ("ONCRMLEADDELETE", "delete")),
+        )
     ]
     assert emulator.portal.handlers == [] and not emulator.requests("event.bind")
     assert admin_for(engine, emulator, app=False).uninstall(PUBLIC) == [DeleteOutgoingWebhook(handler)]
@@ -96,7 +100,11 @@ HANDLER = f"{PUBLIC}/hooks/bitrix24/***"
 
 def test_the_outgoing_webhook_to_paste_is_told_in_russian():
     steps = [
-        OutgoingWebhookSteps(HANDLER, "deal", ("ONCRMDEALADD", "ONCRMDEALUPDATE", "ONCRMDEALDELETE")),
+        OutgoingWebhookSteps(
+            HANDLER,
+            "deal",
+            (("ONCRMDEALADD", "add"), ("ONCRMDEALUPDATE", "update"), ("ONCRMDEALDELETE", "delete")),
+        ),
         MissingScopes(("user", "im")),
     ]
     lines = [line for step in steps for line in install_lines(step, words("ru"), "Bitrix24")]
