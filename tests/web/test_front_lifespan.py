@@ -4,6 +4,8 @@ server stops — after uvicorn's lifespan shutdown it re-raises SIGTERM, so no `
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from webhook_app.web.front import WholeRequests
 
@@ -24,6 +26,13 @@ def test_lifespan_startup_completes_and_shutdown_runs_the_callback_first():
         sent.append(message["type"])
 
     front = WholeRequests(_never, 1024, on_shutdown=lambda: calls.append(f"shutdown after {sent}"))
-    asyncio.run(front({"type": "lifespan"}, receive, send))
+    _run(front({"type": "lifespan"}, receive, send))
     assert calls == ["shutdown after ['lifespan.startup.complete']"]
     assert sent == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
+
+
+def _run(coroutine: Any) -> None:
+    """Run the ASGI call on a loop of its own thread: the browser tests' Playwright keeps an event loop
+    running on the main thread when they ran first, where asyncio.run() refuses to start."""
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, coroutine).result()
