@@ -13,6 +13,7 @@ $(error CRM must be amocrm or bitrix24, not $(CRM))
 endif
 PORT ?= 8000
 EVERY ?= 3
+JOBS ?= 2
 
 .PHONY: run test lint typecheck unit bench clean
 
@@ -33,8 +34,9 @@ lint: $(BIN)/leadrouter
 typecheck: $(BIN)/leadrouter
 	$(BIN)/mypy
 
+# Two test processes: most of the end-to-end tests wait on other processes, so the wait overlaps.
 unit: $(BIN)/leadrouter
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(JOBS)
 
 test: lint typecheck unit
 
