@@ -20,13 +20,67 @@ Say = Callable[[str], None]
 
 
 @dataclass
-class _Waiting:
+class WaitingMove:
+    """A move of the stream kept for a later tick, and how many ticks it has waited."""
+
     move: Move
     ticks: int = 0
 
 
+class StreamPlayer:
+    """What both CRMs' players share: a tick of the stream, and moves that wait for their deal's owner.
+
+    A CRM's player says who owns a deal now (`_owner`), creates new ones (`_create`) and moves them
+    (`_move`); a move waits while the deal sits with the form's user or behind an earlier move."""
+
+    stream: LeadStream
+    patience: int
+    _waiting: list[WaitingMove]
+
+    def step(self) -> list[Action]:
+        """Play the next tick; the actions it held."""
+        actions = self.stream.tick()
+        pending, self._waiting = self._waiting, []
+        pending += [WaitingMove(a) for a in actions if isinstance(a, Move)]
+        held: set[int] = set()
+        for waiting in pending:
+            self._try(waiting, held)
+        for action in actions:
+            if isinstance(action, NewLead):
+                self._create(action)
+        return actions
+
+    def _try(self, waiting: WaitingMove, held: set[int]) -> None:
+        """Move the deal now if its owner can, else keep the move for the next tick (or drop it)."""
+        move = waiting.move
+        owner = self._owner(move.lead)
+        if owner is None:
+            return
+        if move.lead in held or owner == self._form_user():
+            waiting.ticks += 1
+            held.add(move.lead)
+            if waiting.ticks <= self.patience:
+                self._waiting.append(waiting)
+            return
+        self._move(move, owner)
+
+    def _owner(self, number: int) -> int | None:
+        """The responsible of the stream's deal `number` in the CRM (None: no such deal)."""
+        raise NotImplementedError
+
+    def _form_user(self) -> int:
+        """The user a web form leaves as the responsible (the service has not routed the deal yet)."""
+        raise NotImplementedError
+
+    def _create(self, lead: NewLead) -> None:
+        raise NotImplementedError
+
+    def _move(self, move: Move, owner: int) -> None:
+        raise NotImplementedError
+
+
 @dataclass
-class Player:
+class Player(StreamPlayer):
     """Applies the stream's actions to the emulator, one tick per `step()`."""
 
     emu: AmoEmulator
@@ -37,20 +91,7 @@ class Player:
     leads: dict[int, int] = field(default_factory=dict)  # stream number → CRM lead id
     _contacts: dict[int, int] = field(default_factory=dict, init=False)  # client number → contact id
     _companies: dict[str, int] = field(default_factory=dict, init=False)  # company key → company id
-    _waiting: list[_Waiting] = field(default_factory=list, init=False)
-
-    def step(self) -> list[Action]:
-        """Play the next tick; the actions it held."""
-        actions = self.stream.tick()
-        pending, self._waiting = self._waiting, []
-        pending += [_Waiting(a) for a in actions if isinstance(a, Move)]
-        held: set[int] = set()
-        for waiting in pending:
-            self._try(waiting, held)
-        for action in actions:
-            if isinstance(action, NewLead):
-                self._create(action)
-        return actions
+    _waiting: list[WaitingMove] = field(default_factory=list, init=False)
 
     # -- new leads ------------------------------------------------------------------------------------
     def _create(self, lead: NewLead) -> None:
@@ -130,22 +171,19 @@ class Player:
         return values
 
     # -- stage moves ----------------------------------------------------------------------------------
-    def _try(self, waiting: _Waiting, held: set[int]) -> None:
-        """Move the deal now if its owner can, else keep the move for the next tick (or drop it)."""
-        account, move = self.emu.account, waiting.move
-        lead_id = self.leads.get(move.lead)
-        lead = account.leads.get(lead_id) if lead_id is not None else None
-        if lead is None:
-            return
-        if move.lead in held or lead.responsible_user_id == self.form_user:
-            waiting.ticks += 1
-            held.add(move.lead)
-            if waiting.ticks <= self.patience:
-                self._waiting.append(waiting)
-            return
+    def _owner(self, number: int) -> int | None:
+        lead_id = self.leads.get(number)
+        lead = self.emu.account.leads.get(lead_id) if lead_id is not None else None
+        return lead.responsible_user_id if lead is not None else None
+
+    def _form_user(self) -> int:
+        return self.form_user
+
+    def _move(self, move: Move, owner: int) -> None:
+        account = self.emu.account
+        lead = account.leads[self.leads[move.lead]]
         with account.lock:
             status = stage_id(account, lead.pipeline_id, move.stage)
-            owner = lead.responsible_user_id
             name = account.users[owner].name if owner in account.users else str(owner)
         if status is None or status == lead.status_id:
             return

@@ -16,7 +16,6 @@ reads them from (adapters/aliases.py); the contact carries its own address too.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,13 +32,12 @@ from sandbox.leads import (
     SIGNED,
     WON,
     WORKING,
-    Action,
     LeadStream,
     Move,
     NewLead,
 )
+from sandbox.player import Say, StreamPlayer, WaitingMove
 
-Say = Callable[[str], None]
 GENERAL = "Общая"  # the portal's default deal funnel (category 0)
 SERVICE = "Гарантия и сервис"
 # The stream's stages as the example Bitrix24 company names them (examples/bitrix24.yaml: the
@@ -185,13 +183,7 @@ def _fields(emu: Bitrix24Emulator, layout: Layout, form_user: int) -> Portal:
 
 
 @dataclass
-class _Waiting:
-    move: Move
-    ticks: int = 0
-
-
-@dataclass
-class Bitrix24Player:
+class Bitrix24Player(StreamPlayer):
     """Applies the stream's actions to the emulated portal, one tick per `step()`."""
 
     emu: Bitrix24Emulator
@@ -202,20 +194,7 @@ class Bitrix24Player:
     deals: dict[int, int] = field(default_factory=dict)  # stream number → deal id
     _contacts: dict[int, int] = field(default_factory=dict, init=False)  # client number → contact id
     _companies: dict[str, int] = field(default_factory=dict, init=False)
-    _waiting: list[_Waiting] = field(default_factory=list, init=False)
-
-    def step(self) -> list[Action]:
-        """Play the next tick; the actions it held."""
-        actions = self.stream.tick()
-        pending, self._waiting = self._waiting, []
-        pending += [_Waiting(a) for a in actions if isinstance(a, Move)]
-        held: set[int] = set()
-        for waiting in pending:
-            self._try(waiting, held)
-        for action in actions:
-            if isinstance(action, NewLead):
-                self._create(action)
-        return actions
+    _waiting: list[WaitingMove] = field(default_factory=list, init=False)
 
     # -- new deals ------------------------------------------------------------------------------------
     def _create(self, lead: NewLead) -> None:
@@ -286,20 +265,17 @@ class Bitrix24Player:
         return self._companies[key]
 
     # -- stage moves ----------------------------------------------------------------------------------
-    def _try(self, waiting: _Waiting, held: set[int]) -> None:
-        """Move the deal now if its owner can, else keep the move for the next tick (or drop it)."""
-        move = waiting.move
-        deal_id = self.deals.get(move.lead)
+    def _owner(self, number: int) -> int | None:
+        deal_id = self.deals.get(number)
         deal = self.emu.portal.records["deal"].get(deal_id) if deal_id is not None else None
-        if deal is None or deal_id is None:
-            return
-        owner = int(deal.get("ASSIGNED_BY_ID") or 0)
-        if move.lead in held or owner == self.portal.form_user:
-            waiting.ticks += 1
-            held.add(move.lead)
-            if waiting.ticks <= self.patience:
-                self._waiting.append(waiting)
-            return
+        return int(deal.get("ASSIGNED_BY_ID") or 0) if deal is not None else None
+
+    def _form_user(self) -> int:
+        return self.portal.form_user
+
+    def _move(self, move: Move, owner: int) -> None:
+        deal_id = self.deals[move.lead]
+        deal = self.emu.portal.records["deal"][deal_id]
         stage = self._stage_of(int(deal.get("CATEGORY_ID") or 0), move.stage)
         if stage is None or stage == deal.get("STAGE_ID"):
             return
