@@ -225,14 +225,6 @@ def has_open_job(connection: Connection, kind: JobKind, crm: str) -> bool:
     return connection.execute(query).first() is not None
 
 
-def make_due(connection: Connection, kind: JobKind, crm: str, now: datetime) -> bool:
-    """Bring a waiting job of this kind forward to now; False if none is waiting."""
-    result = connection.execute(
-        update(jobs).where(jobs.c.kind == kind, jobs.c.crm == crm, jobs.c.state == PENDING).values(run_at=now)
-    )
-    return bool(result.rowcount)
-
-
 def due_now(connection: Connection, kind: JobKind, crm: str, now: datetime) -> None:
     """Make a waiting job of this kind for this CRM due at `now` (if it was due later)."""
     connection.execute(
@@ -240,6 +232,17 @@ def due_now(connection: Connection, kind: JobKind, crm: str, now: datetime) -> N
         .where(jobs.c.kind == kind, jobs.c.crm == crm, jobs.c.state == PENDING, jobs.c.run_at > now)
         .values(run_at=now, updated_at=now)
     )
+
+
+def ensure_job(
+    connection: Connection, kind: JobKind, crm: str, now: datetime, *, at_once: bool = False
+) -> None:
+    """Queue a periodic job of this kind for this CRM unless one is waiting or running (it must never
+    die); `at_once` also makes a waiting one due now."""
+    if not has_open_job(connection, kind, crm):
+        enqueue(connection, kind, crm, None, {}, now, now)
+    elif at_once:
+        due_now(connection, kind, crm, now)
 
 
 def job_counts(connection: Connection) -> dict[str, int]:

@@ -12,15 +12,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import Connection
 
 from adapters.errors import CrmError
 from adapters.storage.kv import put_value, read_value
-from adapters.storage.queue import Job, complete, enqueue, has_open_job, reschedule
+from adapters.storage.queue import Job, complete, reschedule
 from adapters.storage.routing import manager_loads
-from core.kinds import JobKind
 from core.policy import Policy
 from core.ports import LoadReader
 from core.state import ManagerLoad, RoutingState
@@ -32,12 +31,6 @@ log = logging.getLogger("leadrouter.load")
 
 def _key(crm: str) -> str:
     return f"load:{crm}"
-
-
-def ensure_load_job(connection: Connection, crm: str, now: datetime) -> None:
-    """Queue the periodic read of the CRM's loads unless one is already waiting or running."""
-    if not has_open_job(connection, JobKind.CRM_LOAD, crm):
-        enqueue(connection, JobKind.CRM_LOAD, crm, None, {}, now, now)
 
 
 def refresh_load(ctx: JobContext, job: Job) -> None:

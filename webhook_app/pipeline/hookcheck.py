@@ -28,21 +28,12 @@ from adapters.storage.hookstate import (
     last_install,
     save_hook_state,
 )
-from adapters.storage.queue import Job, complete, due_now, enqueue, has_open_job, reschedule
-from core.kinds import AuditKind, JobKind
+from adapters.storage.queue import Job, complete, reschedule
+from core.kinds import AuditKind
 from webhook_app.pipeline.context import JobContext
 
 log = logging.getLogger("leadrouter.hooks")
 REMOVED = "removed by `leadrouter install --uninstall`; not checked until installed again"
-
-
-def ensure_hook_check_job(connection: Connection, crm: str, now: datetime, *, at_once: bool = False) -> None:
-    """Queue the periodic hook check unless one is already waiting or running; `at_once` makes a
-    waiting one due now (a worker starting: a restart is when deliveries fail, so look right away)."""
-    if not has_open_job(connection, JobKind.HOOK_CHECK, crm):
-        enqueue(connection, JobKind.HOOK_CHECK, crm, None, {}, now, now)
-    elif at_once:
-        due_now(connection, JobKind.HOOK_CHECK, crm, now)
 
 
 def check_hook(ctx: JobContext, job: Job) -> None:

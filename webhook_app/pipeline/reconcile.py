@@ -12,7 +12,7 @@ from sqlalchemy import Connection
 from adapters.storage.audit import write_audit
 from adapters.storage.intake import IncomingEvent, store_events, stored_leads
 from adapters.storage.kv import put_value, read_value
-from adapters.storage.queue import Job, complete, enqueue, has_open_job, reschedule
+from adapters.storage.queue import Job, complete, ensure_job, reschedule
 from adapters.storage.seen import seen_times
 from core.kinds import AuditKind, JobKind
 from core.ports import ChangedLead, Reconcilable
@@ -28,8 +28,7 @@ def _key(crm: str) -> str:
 
 def ensure_reconcile_job(connection: Connection, crm: str, now: datetime) -> None:
     """Queue the periodic reconcile job unless one is already waiting or running."""
-    if not has_open_job(connection, JobKind.RECONCILE, crm):
-        enqueue(connection, JobKind.RECONCILE, crm, None, {}, now, now)
+    ensure_job(connection, JobKind.RECONCILE, crm, now)
 
 
 def reconcile(ctx: JobContext, job: Job) -> None:

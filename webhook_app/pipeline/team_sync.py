@@ -16,7 +16,7 @@ from sqlalchemy import Connection
 from adapters.errors import CrmError
 from adapters.storage.audit import write_audit
 from adapters.storage.kv import put_value, read_value
-from adapters.storage.queue import Job, complete, enqueue, has_open_job, make_due, reschedule
+from adapters.storage.queue import Job, complete, ensure_job, reschedule
 from adapters.storage.teams import read_team, save_team
 from core.kinds import AuditKind, JobKind
 from core.policy import Policy
@@ -28,18 +28,9 @@ INTERVAL = timedelta(minutes=3)
 log = logging.getLogger("leadrouter.team")
 
 
-def ensure_team_job(connection: Connection, crm: str, now: datetime) -> None:
-    """Queue the periodic team sync unless one is already waiting or running."""
-    if not has_open_job(connection, JobKind.TEAM_SYNC, crm):
-        enqueue(connection, JobKind.TEAM_SYNC, crm, None, {}, now, now)
-
-
 def request_team_sync(connection: Connection, crm: str, now: datetime) -> None:
     """Sync the team now (a reload: a pool may follow another group), not at the next interval."""
-    if not make_due(connection, JobKind.TEAM_SYNC, crm, now) and not has_open_job(
-        connection, JobKind.TEAM_SYNC, crm
-    ):
-        enqueue(connection, JobKind.TEAM_SYNC, crm, None, {}, now, now)
+    ensure_job(connection, JobKind.TEAM_SYNC, crm, now, at_once=True)
 
 
 def sync_team(ctx: JobContext, job: Job) -> None:

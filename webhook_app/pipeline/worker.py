@@ -18,6 +18,7 @@ from adapters.storage.queue import (
     Job,
     LeaseLost,
     claim_jobs,
+    ensure_job,
     reschedule,
     retry_or_fail,
     shift_timers,
@@ -30,13 +31,13 @@ from webhook_app.clock import Elapsed, elapsed_of
 from webhook_app.pipeline.backoff import backoff_delay
 from webhook_app.pipeline.batch_jobs import batchable, prepare, settle
 from webhook_app.pipeline.context import JobContext
-from webhook_app.pipeline.crm_load import ensure_load_job, refresh_load
+from webhook_app.pipeline.crm_load import refresh_load
 from webhook_app.pipeline.flusher import Flusher
-from webhook_app.pipeline.hookcheck import check_hook, ensure_hook_check_job
+from webhook_app.pipeline.hookcheck import check_hook
 from webhook_app.pipeline.jobs import decide_lead, handle_event, timer_job
 from webhook_app.pipeline.pacing import Pacing
 from webhook_app.pipeline.reconcile import ensure_reconcile_job, reconcile
-from webhook_app.pipeline.team_sync import ensure_team_job, sync_team
+from webhook_app.pipeline.team_sync import sync_team
 
 log = logging.getLogger("leadrouter.worker")
 NEEDS_LEAD = (
@@ -237,11 +238,12 @@ class Worker:
             if isinstance(self.ctx.crm, Reconcilable):
                 ensure_reconcile_job(connection, self.ctx.crm.name, now)
             if self.ctx.hooks is not None:
-                ensure_hook_check_job(connection, self.ctx.crm.name, now, at_once=last is None)
+                # A worker starting checks at once: a restart is when deliveries fail.
+                ensure_job(connection, JobKind.HOOK_CHECK, self.ctx.crm.name, now, at_once=last is None)
             if isinstance(self.ctx.crm, TeamReader):
-                ensure_team_job(connection, self.ctx.crm.name, now)
+                ensure_job(connection, JobKind.TEAM_SYNC, self.ctx.crm.name, now)
             if isinstance(self.ctx.crm, LoadReader) and self.ctx.policy().crm_load is not None:
-                ensure_load_job(connection, self.ctx.crm.name, now)
+                ensure_job(connection, JobKind.CRM_LOAD, self.ctx.crm.name, now)
         self._reconcile_checked = now
 
     def run(self, stop: threading.Event) -> None:
