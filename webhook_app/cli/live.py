@@ -6,6 +6,7 @@ import argparse
 import sys
 from typing import Any
 
+from core.policy import Policy
 from webhook_app.cli import help_for
 from webhook_app.cli.common import cli_user, open_database, parse_until
 from webhook_app.cli.words import CliWords, words_for
@@ -60,15 +61,10 @@ def run_pause(args: argparse.Namespace) -> int:
     from webhook_app.pipeline.operator_actions import MAX_PAUSE, OperationError, pause
 
     now = args.clock()
-    try:
-        policy = load_config(resolve_config_path(args.config)).policy
-    except ConfigError as exc:
-        print(exc, file=sys.stderr)
+    found = _manager_policy(args, "pause")
+    if found is None:
         return 1
-    words = CliWords(policy)
-    if args.name not in policy.managers:
-        print(f"leadrouter pause: {_unknown(words, args.name)}", file=sys.stderr)
-        return 1
+    policy, words = found
     try:
         until = parse_until(args.until, now, policy.language) if args.until else None
         if until is not None and until <= now:
@@ -92,15 +88,10 @@ def run_resume(args: argparse.Namespace) -> int:
     from webhook_app.pipeline.operator_actions import OperationError, resume
 
     now = args.clock()
-    try:
-        policy = load_config(resolve_config_path(args.config)).policy
-    except ConfigError as exc:
-        print(exc, file=sys.stderr)
+    found = _manager_policy(args, "resume")
+    if found is None:
         return 1
-    words = CliWords(policy)
-    if args.name not in policy.managers:
-        print(f"leadrouter resume: {_unknown(words, args.name)}", file=sys.stderr)
-        return 1
+    policy, words = found
     try:
         done = resume(open_database(), policy, args.name, by=cli_user(), now=now)
     except OperationError as exc:
@@ -116,3 +107,17 @@ def _unknown(words: CliWords, name: str) -> str:
     managers = words.policy.managers
     known = ", ".join(f"{key} ({manager.label})" for key, manager in managers.items())
     return words["no_manager"].format(name=name, known=known)
+
+
+def _manager_policy(args: argparse.Namespace, command: str) -> tuple[Policy, CliWords] | None:
+    """The config's policy and words when `args.name` is one of its managers; else None, said why."""
+    try:
+        policy = load_config(resolve_config_path(args.config)).policy
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return None
+    words = CliWords(policy)
+    if args.name not in policy.managers:
+        print(f"leadrouter {command}: {_unknown(words, args.name)}", file=sys.stderr)
+        return None
+    return policy, words
