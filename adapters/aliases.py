@@ -2,7 +2,8 @@
 
 amoCRM leads have no city, region or INN at all, and Bitrix24 deals no address; companies keep
 them in custom fields named «Город», «Регион», «ИНН». Both CRMs' mappings read them the same way:
-on the record first, then on its company.
+on the record first, then on its company. Bitrix24 deals have no loss reason either: portals keep
+it in a field named «Причина отказа» (amoCRM has its own, and reads such a field only without it).
 """
 
 from __future__ import annotations
@@ -14,6 +15,15 @@ ALIASES = {
     "region": ("регион", "region", "область"),
     "inn": ("инн", "inn"),
     "source": ("источник", "source", "источник лида"),
+    "loss_reason": (
+        "причина отказа",
+        "причина проигрыша",
+        "причина провала",
+        "причина потери",
+        "причина закрытия",
+        "loss reason",
+        "lost reason",
+    ),
 }
 
 

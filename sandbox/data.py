@@ -86,3 +86,5 @@ PRODUCTS = (
 )  # fmt: skip
 REPAIRS = ("ремонт ноутбука", "замена матрицы монитора", "диагностика сервера", "ремонт МФУ", "замена ИБП")
 TENDER_SITES = ("zakupki.gov.ru", "roseltorg", "sberbank-ast", "rts-tender")
+# The loss reasons a Russian sales team keeps (amoCRM's «Причины отказа», Bitrix24's list field).
+LOSS_REASONS = ("Дубль", "Спам", "Не целевой", "Дорого", "Выбрали конкурента")

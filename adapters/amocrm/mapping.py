@@ -5,7 +5,8 @@ A lead in status 142 is won and in 143 lost: the same ids in every pipeline (§2
 Custom fields are exposed by name (`fields`) and by id (`field_ids`): one value as itself, several
 as a tuple (§2.9). UTM marks are the tracking fields coded `UTM_*` (§2.9 [S]); amoCRM has no city,
 region or INN of its own, so those are read from custom fields with the usual names, on the lead
-first, then on its company.
+first, then on its company. A lost lead's loss reason is amoCRM's own (`_embedded.loss_reason` with
+`with=loss_reason`, or its `loss_reason_id` named by the catalog), else a field named so.
 """
 
 from __future__ import annotations
@@ -70,8 +71,16 @@ def coded(custom: Iterable[CustomFieldValue] | None, code: str) -> str | None:
     return None
 
 
-def to_lead(raw: LeadOut, *, pipeline: str | None, stage: str | None, client: ClientInfo) -> Lead:
-    """The core Lead for an API lead, its pipeline and stage names, and its client."""
+def to_lead(
+    raw: LeadOut,
+    *,
+    pipeline: str | None,
+    stage: str | None,
+    client: ClientInfo,
+    loss_reason: str | None = None,
+) -> Lead:
+    """The core Lead for an API lead, its pipeline and stage names, its client and, for a lead
+    without an embedded reason, the name of its `loss_reason_id`."""
     custom = raw.custom_fields_values
     fields = fields_by_name(custom)
     field_ids = {str(f.field_id): v for f in custom or () if (v := field_value(f)) is not None}
@@ -106,7 +115,14 @@ def to_lead(raw: LeadOut, *, pipeline: str | None, stage: str | None, client: Cl
         client_owner=client.client_owner,
         client_last_seen=client.client_last_seen,
         closed=closed_as(raw.status_id),
+        loss_reason=reason_of(raw, fields, loss_reason) if raw.status_id == LOST else None,
     )
+
+
+def reason_of(raw: LeadOut, fields: Mapping[str, object], named: str | None) -> str | None:
+    """Why a lost lead was lost: its embedded reason, the name of its reason id, else a field."""
+    embedded = next((r.name for r in raw.embedded.loss_reason if r.name), None)
+    return embedded or named or by_alias("loss_reason", fields)
 
 
 def closed_as(status_id: int | None) -> str | None:

@@ -7,6 +7,10 @@ will be asked for next) it reads those along with it and keeps them `ttl` second
 out once; our own writes forget them. A lead a list call did not return (a fresh lead the list
 index may not show yet) is read on its own. The worker reads in one thread and writes (which
 forget) in another, so the kept copies are guarded by a lock.
+
+Every read asks `with=contacts,loss_reason` (§2.2): the contacts find the client, and a lost lead
+then names its loss reason itself (`junk: {loss_reason: …}`); a bare `loss_reason_id` is named
+through the catalog's list of the account's reasons.
 """
 
 from __future__ import annotations
@@ -18,12 +22,13 @@ from dataclasses import dataclass, field
 
 from adapters.amocrm.catalog import Catalog
 from adapters.amocrm.clients import Clients
-from adapters.amocrm.mapping import to_lead
+from adapters.amocrm.mapping import LOST, to_lead
 from adapters.amocrm.schemas import LeadOut, embedded
 from adapters.amocrm.transport import AmoHttp
 from core.model import Lead
 
 Upcoming = Callable[[int], Sequence[str]]
+WITH = "contacts,loss_reason"  # amoCRM takes several `with` values comma-separated (§2.2)
 
 
 @dataclass
@@ -85,12 +90,19 @@ class LeadReader:
                 pipeline=self.catalog.pipeline(lead.pipeline_id),
                 stage=self.catalog.stage(lead.pipeline_id, lead.status_id),
                 client=clients[lead.id],
+                loss_reason=self._named_reason(lead),
             )
             for lead in raw
         }
 
+    def _named_reason(self, lead: LeadOut) -> str | None:
+        """The name of a lost lead's reason id, looked up only when the lead did not embed it."""
+        if lead.status_id != LOST or lead.loss_reason_id is None or lead.embedded.loss_reason:
+            return None
+        return self.catalog.loss_reason(lead.loss_reason_id)
+
     def _one(self, lead_id: str) -> Lead | None:
-        body = self.http.get(f"/api/v4/leads/{lead_id}", {"with": "contacts"})  # 204 → None (§2.1)
+        body = self.http.get(f"/api/v4/leads/{lead_id}", {"with": WITH})  # 204 → None (§2.1)
         return self.leads([LeadOut.model_validate(body)] if body else []).get(lead_id)
 
     def _ahead(self, lead_id: str, now: float) -> list[str]:
@@ -107,7 +119,7 @@ class LeadReader:
 
     def _list(self, ids: list[str]) -> list[LeadOut]:
         params: list[tuple[str, str | int]] = [("filter[id][]", i) for i in ids]
-        params += [("with", "contacts"), ("limit", 250)]
+        params += [("with", WITH), ("limit", 250)]
         found: list[LeadOut] = []
         for page in self.http.pages("/api/v4/leads", params):
             found += embedded(page, "leads", LeadOut)

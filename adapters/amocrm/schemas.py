@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -52,12 +52,21 @@ class Named(Lenient):
 
 
 class LeadEmbedded(Lenient):
-    """What `GET /api/v4/leads/{id}?with=contacts` embeds (§2.2)."""
+    """What `GET /api/v4/leads/{id}?with=contacts,loss_reason` embeds (§2.2)."""
 
     tags: list[Named] = []
     contacts: list[Ref] = []
     companies: list[Ref] = []
     source: Named | None = None
+    loss_reason: list[Named] = []  # with=loss_reason, on a lost lead: [{"id": …, "name": "…"}]
+
+    @field_validator("loss_reason", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        """One object is read as a list of one; null as none."""
+        if value is None:
+            return []
+        return [value] if isinstance(value, dict) else value
 
 
 class LeadOut(Lenient):
@@ -69,6 +78,7 @@ class LeadOut(Lenient):
     responsible_user_id: int | None = None
     status_id: int | None = None
     pipeline_id: int | None = None
+    loss_reason_id: int | None = None
     created_at: int = 0
     updated_at: int = 0
     custom_fields_values: list[CustomFieldValue] | None = None

@@ -5,6 +5,11 @@ Bitrix24 sends numbers as strings and empty values as "" or [] (§2.1): all of t
 A record is won or lost by its stage's semantics (§2.2–2.3): the record's own STATUS_SEMANTIC_ID
 (leads) / STAGE_SEMANTIC_ID (deals), else the SEMANTICS of its stage in the status list — `S`
 success → won, `F` failure → lost, `P` (in progress) or none → open.
+
+Bitrix24 has no loss reason of its own (§2.3): a lost record's reason is the custom field portals
+name «Причина отказа» (or «Причина проигрыша» …, adapters/aliases.py), read by its label like
+«Регион». Portals that keep a failure stage per reason («Дубль», «Спам») need no field: the stage's
+name is what `junk: {stage: …}` matches.
 """
 
 from __future__ import annotations
@@ -102,6 +107,7 @@ def to_lead(
     stage_id = text(raw.get("STATUS_ID" if entity == "lead" else "STAGE_ID"))
     price = text(raw.get("OPPORTUNITY"))
     by_name, by_id = custom_fields(raw, fields)
+    closed = closed_as(entity, raw, stage)
     return Lead(
         id=f"{entity}:{raw.get('ID')}",
         created_at=moment(raw.get("DATE_CREATE")) or moment(raw.get("DATE_MODIFY")) or EPOCH,
@@ -125,7 +131,8 @@ def to_lead(
         client_key=client.key if client else None,
         client_owner=client.owner if client else None,
         client_last_seen=client.last_seen if client else None,
-        closed=closed_as(entity, raw, stage),
+        closed=closed,
+        loss_reason=by_alias("loss_reason", by_name) if closed == "lost" else None,
     )
 
 

@@ -11,9 +11,19 @@ from sandbox.amocrm.changes import (
     apply_party_changes,
     check_lead_patch,
     check_party_patch,
+    misplaced_reasons,
 )
 from sandbox.amocrm.hooks import HookSender
-from sandbox.amocrm.render import hal, invalid, lead_json, page, party_json, problem
+from sandbox.amocrm.render import (
+    asked_with,
+    hal,
+    invalid,
+    lead_json,
+    page,
+    party_json,
+    problem,
+    reason_json,
+)
 from sandbox.amocrm.state import Account, Lead, Party
 
 MAX_BATCH = 250
@@ -49,7 +59,7 @@ def leads_blueprint(account: Account, hooks: HookSender) -> Blueprint:
             lead = account.leads.get(lead_id)
             if lead is None:
                 return Response(status=204)  # §2.1: an unknown id is "no content", not 404
-            return hal(lead_json(account, lead, with_contacts="contacts" in request.args.get("with", "")))
+            return hal(lead_json(account, lead, asked=asked_with()))
 
     @bp.get("/api/v4/leads")
     def list_leads() -> Response:
@@ -72,8 +82,8 @@ def leads_blueprint(account: Account, hooks: HookSender) -> Blueprint:
             leads.sort(
                 key=lambda lead: (getattr(lead, order[0], lead.id), lead.id), reverse=order[1] == "desc"
             )
-            with_contacts = "contacts" in request.args.get("with", "")
-            return page([lead_json(account, lead, with_contacts=with_contacts) for lead in leads], "leads")
+            asked = asked_with()
+            return page([lead_json(account, lead, asked=asked) for lead in leads], "leads")
 
     @bp.patch("/api/v4/leads")
     def patch_leads() -> Response:
@@ -105,6 +115,9 @@ def leads_blueprint(account: Account, hooks: HookSender) -> Blueprint:
                     changes.append((lead, item))
             if errors:
                 return invalid(errors)  # the whole batch is refused, nothing applied
+            misplaced = misplaced_reasons(changes)
+            if misplaced:  # its own shape, not validation-errors (§4 [S])
+                return problem(400, "Invalid request body", errors=misplaced)
             apply_lead_changes(account, hooks, changes, g.user_id)
             done = [
                 {"id": lead.id, "updated_at": lead.updated_at, "request_id": str(item.get("request_id", i))}
@@ -196,6 +209,21 @@ def leads_blueprint(account: Account, hooks: HookSender) -> Blueprint:
                 for i, (pid, (name, stages)) in enumerate(account.pipelines.items())
             ]
         return hal({"_total_items": len(items), "_embedded": {"pipelines": items}})
+
+    @bp.get("/api/v4/leads/loss_reasons")
+    def loss_reasons() -> Response:
+        """The account's loss reasons, in their order (§2.2 `with=loss_reason`)."""
+        with account.lock:
+            items = [reason_json(r) for r in sorted(account.loss_reasons.values(), key=lambda r: r.sort)]
+        return page(items, "loss_reasons", extra={})
+
+    @bp.get("/api/v4/leads/loss_reasons/<int:reason_id>")
+    def loss_reason(reason_id: int) -> Response:
+        with account.lock:
+            reason = account.loss_reasons.get(reason_id)
+            if reason is None:
+                return Response(status=204)
+            return hal(reason_json(reason))
 
     @bp.get("/api/v4/<any(leads, contacts, companies):entity>/custom_fields")
     def custom_fields(entity: str) -> Response:

@@ -29,6 +29,9 @@ def check_lead_patch(account: Account, item: Any, lead: Lead | None) -> list[Pro
         pipeline = item.get("pipeline_id", lead.pipeline_id)
         if not account.stage_exists(pipeline, item["status_id"]):
             problems.append(("NotSupportedChoice", "status_id", NOT_A_CHOICE))
+    reason = item.get("loss_reason_id")
+    if reason is not None and reason not in account.loss_reasons:
+        problems.append(("NotSupportedChoice", "loss_reason_id", NOT_A_CHOICE))
     for index, value in enumerate(item.get("custom_fields_values") or []):
         definition = account.fields.get("leads", {}).get(value.get("field_id"))
         if definition is None:
@@ -40,6 +43,16 @@ def check_lead_patch(account: Account, item: Any, lead: Lead | None) -> list[Pro
                     ("NotSupportedChoice", f"custom_fields_values.{index}.values.0.enum_id", NOT_A_CHOICE)
                 )
     return problems
+
+
+def misplaced_reasons(changes: list[tuple[Lead, dict[str, Any]]]) -> dict[str, str]:
+    """Leads given a loss reason that will not be lost after the change, by id: amoCRM refuses the
+    request with `errors` naming them (§4 [S], §6 "loss_reason_id on a non-lost lead → 400")."""
+    return {
+        str(lead.id): "Loss reason can be specified only for lost lead"
+        for lead, item in changes
+        if item.get("loss_reason_id") is not None and item.get("status_id", lead.status_id) != LOST
+    }
 
 
 def _responsible(account: Account, item: dict[str, Any]) -> list[Problem]:
@@ -81,7 +94,7 @@ def apply_lead_changes(
     with account.lock:
         for lead, item in changes:
             old_owner, old_stage, old_pipeline = lead.responsible_user_id, lead.status_id, lead.pipeline_id
-            for key in ("name", "price", "responsible_user_id", "status_id", "pipeline_id"):
+            for key in ("name", "price", "responsible_user_id", "status_id", "pipeline_id", "loss_reason_id"):
                 if key in item:
                     setattr(lead, key, item[key])
             for value in item.get("custom_fields_values") or []:
@@ -100,6 +113,8 @@ def apply_lead_changes(
             if (lead.status_id, lead.pipeline_id) != (old_stage, old_pipeline):
                 # won (142) and lost (143) close the lead; any other stage opens it again (§2.2, §2.8)
                 lead.closed_at = lead.updated_at if lead.status_id in (WON, LOST) else None
+                if lead.status_id != LOST:  # a reason belongs to a lost lead only (§4 [S])
+                    lead.loss_reason_id = None
                 old = {"status_id": old_stage} | (
                     {"pipeline_id": old_pipeline} if lead.pipeline_id != old_pipeline else {}
                 )

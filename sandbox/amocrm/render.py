@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 
 from flask import Response, request
 
-from sandbox.amocrm.state import Account, Lead, Party
+from sandbox.amocrm.state import Account, Lead, LossReason, Party
 
 TITLES = {
     400: "Bad Request",
@@ -87,13 +87,29 @@ def values_json(account: Account, entity: str, fields: dict[int, list[dict[str, 
     ]
 
 
-def lead_json(account: Account, lead: Lead, *, with_contacts: bool) -> dict[str, Any]:
+def asked_with() -> set[str]:
+    """The request's `with` values: comma-separated, in one or several `with` parameters (§2.2)."""
+    return {part.strip() for value in request.args.getlist("with") for part in value.split(",")}
+
+
+def reason_json(reason: LossReason) -> dict[str, Any]:
+    """A loss reason as `GET /api/v4/leads/loss_reasons` lists it (and `with=loss_reason` embeds it)."""
+    links = {"self": link(f"/api/v4/leads/loss_reasons/{reason.id}")}
+    stamps = {"created_at": reason.created_at, "updated_at": reason.created_at}
+    return {"id": reason.id, "name": reason.name, "sort": reason.sort, **stamps, "_links": links}
+
+
+def lead_json(account: Account, lead: Lead, *, asked: set[str]) -> dict[str, Any]:
+    """A lead as `GET /api/v4/leads` shows it, with what `with` asked for embedded (§2.2)."""
     embedded: dict[str, Any] = {
         "tags": [{"id": abs(hash(t)) % 10**6, "name": t, "color": None} for t in lead.tags],
         "companies": [{"id": lead.company_id}] if lead.company_id else [],
     }
-    if with_contacts:
+    if "contacts" in asked:
         embedded["contacts"] = [{"id": c, "is_main": i == 0} for i, c in enumerate(lead.contacts)]
+    reason = account.loss_reasons.get(lead.loss_reason_id or 0)
+    if "loss_reason" in asked and reason is not None:
+        embedded["loss_reason"] = [reason_json(reason)]
     return {
         "id": lead.id,
         "name": lead.name,
@@ -102,6 +118,7 @@ def lead_json(account: Account, lead: Lead, *, with_contacts: bool) -> dict[str,
         "group_id": 0,
         "status_id": lead.status_id,
         "pipeline_id": lead.pipeline_id,
+        "loss_reason_id": lead.loss_reason_id,
         "created_by": lead.created_by,
         "updated_by": lead.updated_by,
         "created_at": lead.created_at,
@@ -152,6 +169,7 @@ def hook_lead(account: Account, lead: Lead, **old: int) -> dict[str, Any]:
         "created_user_id": lead.created_by,
         "date_create": lead.created_at,
         "pipeline_id": lead.pipeline_id,
+        "loss_reason_id": lead.loss_reason_id,
         "tags": [{"id": abs(hash(t)) % 10**6, "name": t} for t in lead.tags] or None,
         "account_id": account.id,
         "custom_fields": custom or None,

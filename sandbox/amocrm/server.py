@@ -16,7 +16,7 @@ from sandbox.amocrm.changes import apply_lead_changes, create_lead
 from sandbox.amocrm.guard import Faults, Limiter, Tokens
 from sandbox.amocrm.hooks import HookSender
 from sandbox.amocrm.render import problem
-from sandbox.amocrm.state import Account, Lead, Party, User, seed
+from sandbox.amocrm.state import LOST, Account, Lead, Party, User, seed
 
 ADMIN = 504100
 BANNED = "Аккаунт заблокирован за неоднократное превышение количества запросов в секунду (account blocked)"
@@ -154,11 +154,20 @@ class AmoEmulator:
             self.account, self.hooks, [(self.account.leads[lead_id], {"responsible_user_id": user_id})], by
         )
 
-    def person_moves(self, lead_id: int, status_id: int, *, by: int = ADMIN) -> None:
-        """A person drags the lead to another stage: `status_lead` + `update_lead`."""
-        apply_lead_changes(
-            self.account, self.hooks, [(self.account.leads[lead_id], {"status_id": status_id})], by
-        )
+    def person_moves(
+        self, lead_id: int, status_id: int, *, by: int = ADMIN, loss_reason: str | None = None
+    ) -> None:
+        """A person drags the lead to another stage: `status_lead` + `update_lead`. Dropped on lost
+        (143), the lead asks why: `loss_reason` (one of the account's reasons, by name) is saved
+        with the move."""
+        change: dict[str, Any] = {"status_id": status_id}
+        with self.account.lock:
+            if loss_reason is not None:
+                reason = self.account.loss_reason_by_name(loss_reason)
+                if reason is None or status_id != LOST:
+                    raise ValueError(f"{loss_reason!r} is no loss reason of the account, or not on lost")
+                change["loss_reason_id"] = reason.id
+            apply_lead_changes(self.account, self.hooks, [(self.account.leads[lead_id], change)], by)
 
     def delete_lead(self, lead_id: int) -> None:
         """A person deletes the lead in the UI: from then on `GET /api/v4/leads/{id}` answers 204, a

@@ -11,6 +11,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from sandbox.data import LOSS_REASONS
+
 WON, LOST, UNSORTED = 142, 143, 1
 
 
@@ -64,6 +66,17 @@ class Lead:
     contacts: list[int] = field(default_factory=list)  # the first is the main contact
     company_id: int | None = None
     closed_at: int | None = None  # set when the lead enters won (142) or lost (143), §2.2
+    loss_reason_id: int | None = None  # only on a lost lead (§4: "only for lost lead")
+
+
+@dataclass
+class LossReason:
+    """One of the account's loss reasons (`GET /api/v4/leads/loss_reasons`)."""
+
+    id: int
+    name: str
+    sort: int
+    created_at: int
 
 
 @dataclass
@@ -109,11 +122,12 @@ class Account:
     tasks: list[dict[str, Any]] = field(default_factory=list)
     notes: list[dict[str, Any]] = field(default_factory=list)
     webhooks: dict[str, Webhook] = field(default_factory=dict)  # by destination
+    loss_reasons: dict[int, LossReason] = field(default_factory=dict)
     next_id: dict[str, int] = field(default_factory=dict)
 
     def new_id(self, kind: str) -> int:
         start = {"lead": 30_000_001, "party": 50_000_001, "field": 700_001, "task": 4_700_001}
-        start |= {"pipeline": 7_700_001, "stage": 61_000_001}
+        start |= {"pipeline": 7_700_001, "stage": 61_000_001, "loss_reason": 8_400_001}
         value = self.next_id.get(kind, start.get(kind, 9_000_001))
         self.next_id[kind] = value + 1
         return value
@@ -150,6 +164,15 @@ class Account:
         self.fields.setdefault(entity, {})[definition.id] = definition
         return definition
 
+    def add_loss_reason(self, name: str) -> LossReason:
+        """A loss reason an admin adds (lead settings → «Причины отказа»), listed after the others."""
+        reason = LossReason(self.new_id("loss_reason"), name, (len(self.loss_reasons) + 1) * 10, self.now())
+        self.loss_reasons[reason.id] = reason
+        return reason
+
+    def loss_reason_by_name(self, name: str) -> LossReason | None:
+        return next((r for r in self.loss_reasons.values() if r.name == name), None)
+
     def stage_exists(self, pipeline_id: int, status_id: int) -> bool:
         return pipeline_id in self.pipelines and status_id in self.pipelines[pipeline_id][1]
 
@@ -183,4 +206,6 @@ def seed(account: Account) -> Account:
     account.add_field("contacts", "Телефон", "multitext", code="PHONE")
     account.add_field("contacts", "Email", "multitext", code="EMAIL")
     account.add_field("companies", "ИНН")
+    for reason in LOSS_REASONS:
+        account.add_loss_reason(reason)
     return account

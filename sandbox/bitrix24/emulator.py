@@ -28,6 +28,7 @@ from sandbox.bitrix24.misc import misc_methods
 from sandbox.bitrix24.portal import ApiError, Bucket, Portal
 from sandbox.bitrix24.rest import Call, Fault, read_call, time_section
 from sandbox.bitrix24.setup import ALL_SCOPES, PortalSetup
+from sandbox.bitrix24.userfields import userfield_methods
 
 
 class _Quiet(WSGIRequestHandler):
@@ -70,7 +71,7 @@ class Bitrix24Emulator(PortalSetup):
         self.blocked: dict[str, float] = {}  # method → operating_reset_at (429 until then)
         self.latency = 0.0
         self.token_requests = 0
-        self.methods = crm_methods(self.portal) | misc_methods(self.portal)
+        self.methods = crm_methods(self.portal) | misc_methods(self.portal) | userfield_methods(self.portal)
         self.batch = BatchRunner(self.dispatch)
         self.app = self._build_app()
         self._server: Any = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from urllib.parse import parse_qs
 
 from tests.adapters.amocrm.conftest import emu_client
 
@@ -165,3 +166,34 @@ def test_many_leads_are_read_with_one_list_call_and_a_missing_one_is_none(db, em
     found = emu_client(db, emu).fetch_leads([*ids, "999", "deal:1"])
     assert [found[i].id for i in ids] == ids and found["999"] is None and found["deal:1"] is None
     assert len(emu.requests("GET", "/api/v4/leads")) == 1
+
+
+def test_a_lost_lead_names_its_loss_reason_as_the_lead_embeds_it(db, emu):
+    spam, costly, silent, open_ = emu.create_leads(4)
+    emu.person_moves(spam.id, 143, by=504141, loss_reason="Спам")
+    emu.person_moves(costly.id, 143, by=504141, loss_reason="Дорого")
+    emu.person_moves(silent.id, 143, by=504141)  # closed without saying why
+    ids = [str(lead.id) for lead in (spam, costly, silent, open_)]
+    got = emu_client(db, emu).fetch_leads(ids)
+    assert [got[i].loss_reason for i in ids] == ["Спам", "Дорого", None, None]
+    one = emu_client(db, emu).fetch_lead(str(spam.id))  # the single read asks for it too
+    assert one.closed == "lost" and one.loss_reason == "Спам"
+    ours = ("/api/v4/leads", f"/api/v4/leads/{spam.id}")  # the list read, then the single read
+    reads = [parse_qs(r.query) for r in emu.requests("GET") if r.path in ours]
+    assert len(reads) == 2 and all(q["with"] == ["contacts,loss_reason"] for q in reads)
+    assert not emu.requests("GET", "/api/v4/leads/loss_reasons")  # named by the leads themselves
+
+
+def test_a_reopened_lead_has_no_loss_reason(db, emu):
+    lead = emu.create_lead()
+    emu.person_moves(lead.id, 143, by=504141, loss_reason="Не целевой")
+    emu.person_moves(lead.id, 50288840, by=504141)  # back to «Переговоры»
+    got = emu_client(db, emu).fetch_lead(str(lead.id))
+    assert (got.closed, got.loss_reason) == (None, None)
+
+
+def test_without_its_own_reason_a_lost_lead_reads_a_field_named_loss_reason(db, emu):
+    emu.account.add_field("leads", "Причина отказа")
+    lead = emu.create_lead(fields=fields(emu, **{"Причина отказа": "Спам"}))
+    emu.person_moves(lead.id, 143, by=504141)
+    assert emu_client(db, emu).fetch_lead(str(lead.id)).loss_reason == "Спам"

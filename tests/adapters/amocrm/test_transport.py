@@ -44,12 +44,12 @@ def api_calls(handler) -> list[httpx.Request]:
     return [r for r in handler.seen if "/leads/101" in r.url.path]
 
 
-def test_every_call_carries_the_bearer_token_and_asks_for_contacts(db, fake_time):
+def test_every_call_carries_the_bearer_token_and_asks_for_contacts_and_the_loss_reason(db, fake_time):
     handler = script(ok())
     mock_client(db, handler, fake_time).fetch_lead("101")
     request = handler.seen[0]
     assert request.headers["Authorization"] == f"Bearer {TOKEN}"
-    assert request.url.path == "/api/v4/leads/101" and request.url.params["with"] == "contacts"
+    assert request.url.path == "/api/v4/leads/101" and request.url.params["with"] == "contacts,loss_reason"
 
 
 def test_a_missing_lead_is_none_not_an_error(db, fake_time):

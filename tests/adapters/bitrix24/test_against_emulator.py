@@ -7,9 +7,12 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 
+import httpx
+
 from adapters.bitrix24.factory import build_client
 from adapters.errors import PermanentCrmError
 from core.ports import CrmWrite, WriteKind, WriteStatus
+from sandbox.data import LOSS_REASONS
 
 LONG_AGO = 270 * 86400.0  # seconds before the portal's now: a client from long before the lead
 
@@ -144,6 +147,34 @@ def test_a_converted_lead_is_won_and_a_junk_lead_lost(engine, emulator):
     fresh = emulator.create("lead", {"TITLE": "C"})
     leads = client_for(engine, emulator).fetch_leads([f"lead:{n}" for n in (converted, junk, fresh)])
     assert [leads[f"lead:{n}"].closed for n in (converted, junk, fresh)] == ["won", "lost", None]
+
+
+def test_a_lost_deal_reads_its_loss_reason_from_the_portals_list_field(engine, emulator):
+    reasons = {str(61 + n): name for n, name in enumerate(LOSS_REASONS)}
+    emulator.add_field("deal", "UF_CRM_1712345678", "Причина отказа", reasons)
+    spam = next(k for k, v in reasons.items() if v == "Спам")
+    lost = emulator.create("deal", {"TITLE": "A"})
+    emulator.update("deal", lost, {"STAGE_ID": "LOSE", "UF_CRM_1712345678": spam})  # asked on closing
+    open_ = emulator.create("deal", {"TITLE": "B", "UF_CRM_1712345678": spam})
+    deals = client_for(engine, emulator, entity="deal").fetch_leads([f"deal:{lost}", f"deal:{open_}"])
+    assert (deals[f"deal:{lost}"].closed, deals[f"deal:{lost}"].loss_reason) == ("lost", "Спам")
+    assert deals[f"deal:{open_}"].loss_reason is None
+
+
+def test_the_portal_lists_its_deal_user_fields_with_labels_in_the_language_asked(emulator):
+    emulator.add_field("deal", "UF_CRM_1712345678", "Причина отказа", {"61": "Дубль", "62": "Спам"})
+    url = f"{emulator.add_webhook()}crm.deal.userfield.list.json"
+    bare = httpx.post(url, json={"filter": {"FIELD_NAME": "UF_CRM_1712345678"}}, timeout=5).json()
+    assert [f["FIELD_NAME"] for f in bare["result"]] == ["UF_CRM_1712345678"]
+    assert "EDIT_FORM_LABEL" not in bare["result"][0]  # labels only for a language asked (LANG)
+    ru = httpx.post(url, json={"filter": {"LANG": "ru"}}, timeout=5).json()["result"]
+    field = next(f for f in ru if f["FIELD_NAME"] == "UF_CRM_1712345678")
+    assert (field["ENTITY_ID"], field["USER_TYPE_ID"], field["LIST_COLUMN_LABEL"]) == (
+        "CRM_DEAL",
+        "enumeration",
+        "Причина отказа",
+    )
+    assert [(i["ID"], i["VALUE"]) for i in field["LIST"]] == [("61", "Дубль"), ("62", "Спам")]
 
 
 def test_fifty_leads_are_fetched_in_one_get_batch(engine, emulator):

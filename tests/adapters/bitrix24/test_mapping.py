@@ -48,3 +48,34 @@ def test_a_deal_without_an_address_takes_its_region_and_inn_from_the_fields_name
 def test_a_leads_own_address_region_wins_over_a_field_named_region():
     raw = {"ID": "12", "STATUS_ID": "NEW", "ADDRESS_REGION": "Краснодарский край", "UF_CRM_REGION": "45"}
     assert to_lead("lead", raw, stage=None, fields={"UF_CRM_REGION": REGION}).region == "Краснодарский край"
+
+
+REASON = FieldMeta("UF_CRM_1712345678", "Причина отказа", "enumeration", items={"61": "Спам", "62": "Дорого"})
+
+
+@pytest.mark.parametrize(
+    ("raw", "stage", "reason"),
+    [
+        ({"ID": "21", "STAGE_ID": "C1:LOSE", "UF_CRM_1712345678": "61"}, LOSE, "Спам"),
+        ({"ID": "22", "STAGE_ID": "C1:LOSE", "UF_CRM_1712345678": "62"}, LOSE, "Дорого"),
+        ({"ID": "23", "STAGE_ID": "C1:LOSE", "UF_CRM_1712345678": ""}, LOSE, None),
+        # Filled in while the deal was still open (or left from before it was reopened): no loss yet.
+        ({"ID": "24", "STAGE_ID": "PREPARATION", "UF_CRM_1712345678": "61"}, WORK, None),
+    ],
+)
+def test_a_lost_deal_takes_its_loss_reason_from_the_field_named_so(raw, stage, reason):
+    lead = to_lead("deal", raw, stage=stage, fields={REASON.id: REASON})
+    assert lead.loss_reason == reason
+
+
+@pytest.mark.parametrize("label", ["Причина отказа", "причина проигрыша", "Причина провала", "Loss reason"])
+def test_the_loss_reason_field_is_known_by_the_labels_portals_give_it(label):
+    meta = FieldMeta("UF_CRM_7", label)
+    raw = {"ID": "25", "STATUS_ID": "JUNK", "STATUS_SEMANTIC_ID": "F", "UF_CRM_7": "Дубль"}
+    assert to_lead("lead", raw, stage=None, fields={"UF_CRM_7": meta}).loss_reason == "Дубль"
+
+
+def test_a_failure_stage_named_for_its_reason_is_a_stage_not_a_loss_reason():
+    spam = Stage("C1:UC_SPAM", "Спам", "1", "Повторные продажи", "F")
+    lead = to_lead("deal", {"ID": "26", "STAGE_ID": "C1:UC_SPAM"}, stage=spam, fields={})
+    assert (lead.closed, lead.stage, lead.loss_reason) == ("lost", "Спам", None)  # junk: {stage: Спам}
