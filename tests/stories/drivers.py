@@ -81,7 +81,14 @@ def run_in_memory(story: Story, tmp_path: Path) -> Result:
         if isinstance(step, Arrive):
             lives.arrive(lead_of(step), step.at)
         elif isinstance(step, Move):
-            lives.stage(step.lead, step.at, stage=step.stage, pipeline=step.pipeline, closed=step.closed)
+            lives.stage(
+                step.lead,
+                step.at,
+                stage=step.stage,
+                pipeline=step.pipeline,
+                closed=step.closed,
+                loss_reason=step.reason,
+            )
         elif isinstance(step, Reassign):
             lives.owner_changed(step.lead, policy.managers[step.manager].crm_user_id, step.at)
         elif isinstance(step, LateEvent):
@@ -110,6 +117,7 @@ FILE_COLUMNS = (
     "pipeline",
     "stage",
     "closed",
+    "loss_reason",
     "owner",
     "source",
     "region",
@@ -136,6 +144,7 @@ def lead_file(story: Story, path: Path) -> None:
                 )
             elif isinstance(step, Move):
                 move = {"pipeline": step.pipeline, "stage": step.stage, "closed": step.closed or ""}
+                move["loss_reason"] = step.reason or ""
                 rows.writerow({"event": "stage", "id": step.lead, "at": step.at.isoformat(), **move})
             elif isinstance(step, Reassign):
                 rows.writerow(
@@ -231,7 +240,9 @@ def run_on_worker(story: Story, tmp_path: Path, engine: Engine | None = None) ->
                 ),
             )
         elif isinstance(step, Move):
-            lead = _in_crm(crm.leads[step.lead], step.pipeline, step.stage, closed=step.closed)
+            lead = _in_crm(
+                crm.leads[step.lead], step.pipeline, step.stage, closed=step.closed, loss_reason=step.reason
+            )
             crm.leads[step.lead] = lead
             post(engine, clock, _update(lead, lead.responsible_user_id, step.at, "status"))
         elif isinstance(step, Reassign):

@@ -30,13 +30,14 @@ class Arrive:
 
 @dataclass(frozen=True)
 class Move:
-    """Someone moves the deal to a stage (closed: won / lost)."""
+    """Someone moves the deal to a stage (closed: won / lost, and why a lost one was lost)."""
 
     at: datetime
     lead: str
     stage: str
     pipeline: str = "Продажи"
     closed: str | None = None
+    reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -158,6 +159,15 @@ rules:
   - {name: calls, pool: call-center}
 """
 
+JUNK_LOSS = JUNK.replace("junk: {stage: Спам,", "junk: {loss_reason: Спам,")
+LOST = "Закрыто и не реализовано"
+
+
+def lost(when: datetime, lead: str, reason: str) -> Move:
+    """The deal's owner closes it as lost, saying why."""
+    return Move(when, lead, LOST, closed="lost", reason=reason)
+
+
 STORIES = (
     Story(
         "an untouched marketplace callback ends with the head after two hops",
@@ -271,5 +281,22 @@ STORIES = (
         ),
         {f"c-{n}": ["fedorov" if n in (2, 5, 7) else "novikova"] for n in range(1, 10)},
         {"junk_credit": 3, "junk_refused": 1, "decision": 9},
+    ),
+    Story(
+        "a call closed as lost for being a dud gives the operator their turn back, one lost as too dear not",
+        "003 #2 with amoCRM's loss reasons, PRODUCT 'Fair by value' junk credit by loss reason",
+        JUNK_LOSS,
+        (
+            Arrive(at(7, 10), "c-1"),
+            Arrive(at(7, 10, 5), "c-2"),
+            lost(at(7, 10, 30), "c-1", "Спам"),  # credit 1: Новикова is a lead behind again
+            Arrive(at(7, 11), "c-3"),
+            lost(at(7, 11, 30), "c-3", "спам"),  # credit 2: the reason's case does not matter
+            Arrive(at(7, 12), "c-4"),  # hers again: without the credits it would be Федоров's
+            lost(at(7, 12, 30), "c-4", "Дорого"),  # lost, but not as junk: no credit
+            Arrive(at(7, 13), "c-5"),
+        ),
+        {f"c-{n}": ["fedorov" if n in (2, 5) else "novikova"] for n in range(1, 6)},
+        {"junk_credit": 2, "junk_refused": 0, "decision": 5},
     ),
 )

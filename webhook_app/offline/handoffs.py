@@ -77,6 +77,7 @@ class HandoffSimulation:
                     changes["pipeline"] = row.pipeline
                 if row.closed is not None:
                     changes["closed"] = row.closed
+                changes["loss_reason"] = row.loss_reason  # as the CRM shows the deal now: none when open
                 lives.stage(row.lead_id, at, **changes)
             elif isinstance(row, OwnerEvent):
                 self._known(row.lead_id, row.line, "owner")

@@ -4,8 +4,8 @@ A row's `event` is `created` (the default: an empty cell or no `event` column at
 lead, or one of:
 
 - `stage`: a move. `id` names the lead, `at` the moment, `stage` the stage it entered, `pipeline`
-  the pipeline when the move changes it (else the lead's own), and `closed` (`won` / `lost`) when
-  the move closes the deal;
+  the pipeline when the move changes it (else the lead's own), `closed` (`won` / `lost`) when
+  the move closes the deal, and `loss_reason` why a lost one was lost (for `junk: {loss_reason}`);
 - `owner`: a person made someone else responsible. `id`, `at`, and `owner`: a manager key from
   the config or a numeric CRM user id;
 - `until`: nothing else happened until `at` (the moment of the export): timers due by then ring.
@@ -37,6 +37,7 @@ class StageEvent:
     pipeline: str | None
     line: int  # the row's line, for messages about it
     closed: str | None = None  # "won" / "lost": the move closes the deal
+    loss_reason: str | None = None  # why a lost deal was lost, as the CRM names it
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,4 +104,5 @@ def event_row(kind: str, record: Record, line: int, tz: tzinfo, owner: Callable[
         closed = str(closed).strip().lower()
         if closed not in CLOSED:
             raise RowProblem("closed_bad", value=record["closed"], kinds=", ".join(CLOSED))
-    return StageEvent(str(lead_id), at, str(stage), record.get("pipeline"), line, closed)
+    reason = str(record.get("loss_reason") or "").strip() or None
+    return StageEvent(str(lead_id), at, str(stage), record.get("pipeline"), line, closed, reason)

@@ -38,6 +38,7 @@ PLAIN_KEYS = (
     "event",  # `created` (default), `stage`, `owner` or `until`, see leadevents.py
     "at",  # when an event row's change happened
     "closed",  # a `stage` row's `won` / `lost`
+    "loss_reason",  # a `stage` row's reason a lost deal was lost
 )
 UTM_KEYS = UTM_FIELDS
 GROUPS = ("fields", "field_ids", "utm")  # nested objects, JSON lines only
