@@ -44,6 +44,7 @@ class CrmInventory:
     fields: tuple[CrmField, ...]
     users: tuple[CrmUser, ...]  # active or not: `active` says whether they can own leads
     team: tuple[CrmPerson, ...] = ()  # every user with their groups / departments (pools follow them)
+    loss_reasons: tuple[str, ...] = ()  # the CRM's own loss reasons (amoCRM; Bitrix24 has none)
 
 
 # What `install` and `install --uninstall` did, as data: the CLI words it in the config's language.

@@ -46,13 +46,16 @@ class AmoAdmin:
         return [user for user in self._users() if user.active]
 
     def inventory(self) -> CrmInventory:
-        """Pipelines and their stages, lead fields with their choices, every user (§2.4, §2.8, §2.9)."""
-        pipelines, fields = Catalog(self.http).listing()
+        """Pipelines and their stages, lead fields with their choices, every user, the loss reasons
+        (§2.2, §2.4, §2.8, §2.9)."""
+        catalog = Catalog(self.http)
+        pipelines, fields = catalog.listing()
         return CrmInventory(
             pipelines=tuple(CrmPipeline(p.name, _stage_names(p)) for p in pipelines),
             fields=tuple(CrmField(str(f.id), f.name, tuple(e.value for e in f.enums or ())) for f in fields),
             users=tuple(self._users()),
             team=tuple(read_team(self.http)),
+            loss_reasons=tuple(catalog.loss_reasons()),
         )
 
     def _users(self) -> list[CrmUser]:

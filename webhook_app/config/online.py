@@ -2,7 +2,8 @@
 
 Pipelines and stages (handoffs' `on_stage` / `in_stage`, `pipeline` / `stage` values in conditions),
 custom fields by name and id (conditions, sticky keys, `keep_hunter_in_field`) and the values a
-condition expects of a list field, and every manager's `crm_user_id`, which must also be a user
+condition expects of a list field, a junk credit's loss reason (amoCRM's own reasons, or the list
+field named «Причина отказа»), and every manager's `crm_user_id`, which must also be a user
 who can own leads. Names compare as the router compares them: stages and list values without case,
 field names exactly. Each problem goes on the line of the YAML node that names it.
 """
@@ -14,6 +15,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from adapters.admin import CrmField, CrmInventory
+from adapters.aliases import ALIASES
 from core.conditions import normalize_text
 from core.policy import Policy
 from core.team import Team, with_team
@@ -40,6 +42,8 @@ def check_online(doc: ConfigModel, crm: CrmInventory, report: Reporter) -> None:
     for name, pool in doc.pools.items():
         if pool.junk is not None and pool.junk.stage is not None:
             _stage_ref(pool.junk.stage, ("pools", name, "junk", "stage"), crm, report)
+        if pool.junk is not None and pool.junk.loss_reason is not None:
+            _loss_reason(pool.junk.loss_reason, ("pools", name, "junk", "loss_reason"), crm, report)
         if pool.value is not None and pool.value.field is not None:
             _field("field", pool.value.field, [], ("pools", name, "value", "field"), crm, report)
         if pool.sticky is not None and pool.sticky.key.startswith(("field:", "field_id:")):
@@ -125,6 +129,24 @@ def _unknown_pipeline(name: str, crm: CrmInventory) -> str:
     if not names:
         return f"unknown pipeline '{name}': this CRM's leads have no pipelines; leave `pipeline` out"
     return _unknown("pipeline", name, names)
+
+
+def _loss_reason(reason: str, path: Path, crm: CrmInventory, report: Reporter) -> None:
+    """A loss reason the CRM can give: one of its own, or a value of a field named for it (as the
+    adapters read it, adapters/aliases.py); a free-text field of that name may hold anything."""
+    fields = [f for f in crm.fields if normalize_text(f.name) in ALIASES["loss_reason"]]
+    if any(not f.choices for f in fields):
+        return
+    known = [*crm.loss_reasons, *(choice for f in fields for choice in f.choices)]
+    if any(_same(known_reason, reason) for known_reason in known):
+        return
+    if known:
+        report.error(path, _unknown("loss reason", reason, known, every=True))
+        return
+    stage = next((s for p in crm.pipelines for s in p.stages if _same(s, reason)), None)
+    hint = f"; a stage '{stage}' exists: write `junk: {{stage: {stage}}}`" if stage else ""
+    message = "the CRM names no loss reasons (amoCRM: its own; Bitrix24: a list field «Причина отказа»)"
+    report.error(path, f"unknown loss reason '{reason}': {message}{hint}")
 
 
 def _hunter_field(name: str, path: Path, crm: CrmInventory, report: Reporter) -> None:

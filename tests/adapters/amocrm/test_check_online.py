@@ -165,3 +165,15 @@ def test_a_pool_following_a_group_shows_its_members_as_of_now_and_an_unknown_gro
         f"{typo}:11: pools.sales.members[1]: unknown amoCRM user group 'Отдел продаж!' (nobody is in it); "
         "did you mean 'Отдел продаж'?"
     ]
+
+
+def test_a_junk_loss_reason_must_be_one_of_the_accounts_reasons(env, emu, capsys):
+    junk = "sales: {members: [ivanova, petrov], strategy: round_robin, junk: {loss_reason: %s}}"
+    plain = "sales: {members: [ivanova, petrov], strategy: round_robin}"
+    good = write(env / "good.yaml", GOOD.replace(plain, junk % "спам"), emu)
+    assert main(["check-config", "--online", good]) == 0  # names compare without case
+    typo = write(env / "typo.yaml", GOOD.replace(plain, junk % "Спамм"), emu)
+    assert main(["check-config", "--online", typo]) == 1
+    assert capsys.readouterr().err.splitlines() == [
+        f"{typo}:11: pools.sales.junk.loss_reason: unknown loss reason 'Спамм'; did you mean 'Спам'?"
+    ]

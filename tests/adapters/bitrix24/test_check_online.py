@@ -116,3 +116,21 @@ def test_a_pool_following_a_department_takes_its_sub_departments_and_shows_them(
         "  sales ← «Отдел продаж»: Анна Иванова, petrov, Юлия Новикова "
         "(не могут быть ответственными: Олег Бывший)" in out
     )
+
+
+def test_a_junk_loss_reason_needs_the_portals_field_and_a_failure_stage_of_that_name_is_hinted(
+    portal, tmp_path, capsys
+):
+    portal.add_deal_stage("UC_SPAM", "Спам", sort=55)
+    plain = "sales: {members: [ivanova, petrov], strategy: round_robin}"
+    config = Path(write(tmp_path, portal))
+    text = config.read_text(encoding="utf-8").replace(plain, plain[:-1] + ", junk: {loss_reason: Спам}}")
+    config.write_text(text, encoding="utf-8")
+    assert main(["check-config", "--online", str(config)]) == 1
+    assert capsys.readouterr().err.splitlines() == [
+        f"{config}:10: pools.sales.junk.loss_reason: unknown loss reason 'Спам': the CRM names no "
+        "loss reasons (amoCRM: its own; Bitrix24: a list field «Причина отказа»); a stage 'Спам' exists: "
+        "write `junk: {stage: Спам}`"
+    ]
+    portal.add_field("deal", "UF_CRM_8", "Причина отказа", {"61": "Дубль", "62": "Спам"})
+    assert main(["check-config", "--online", str(config)]) == 0
