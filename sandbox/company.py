@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sandbox.amocrm.state import LOST, UNSORTED, WON, Account, User
+from sandbox.data import LOSS_REASONS
 from sandbox.leads import (
     CHAINS_PIPELINE,
     DIAGNOSIS,
@@ -52,6 +53,13 @@ class Layout:
     fields: tuple[tuple[str, tuple[str, ...]], ...] = ()  # lead field name, choices of a list field
     field_ids: tuple[str, ...] = ()
     id_values: tuple[tuple[str, tuple[str, ...]], ...] = ()  # a field id and the values conditions expect
+    loss_reasons: tuple[str, ...] = ()  # `junk: {loss_reason: …}` names, besides the usual reasons
+
+
+def loss_reasons(layout: Layout) -> list[str]:
+    """The account's loss reasons: the usual ones, then those the config names that they lack."""
+    usual = list(LOSS_REASONS)
+    return usual + [r for r in layout.loss_reasons if r.casefold() not in {u.casefold() for u in usual}]
 
 
 def build_account(layout: Layout) -> tuple[Account, int]:
@@ -76,6 +84,8 @@ def build_account(layout: Layout) -> tuple[Account, int]:
     for pipeline, stage in layout.stages:
         _stage(account, _pipeline(account, pipeline or MAIN_PIPELINE), stage)
     _fields(account, layout)
+    for reason in loss_reasons(layout):
+        account.add_loss_reason(reason)
     return account, admin
 
 

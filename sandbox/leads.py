@@ -86,6 +86,7 @@ class Move:
     lead: int
     stage: str
     takes_client: bool = False  # first touch: the owner also becomes the client's responsible
+    reason: str | None = None  # why a lost deal was lost: one of the account's loss reasons
 
 
 Action = NewLead | Move
@@ -254,7 +255,9 @@ class LeadStream:
         at = self.ticks
         for index, stage in enumerate(stages):
             at += rng.randint(2, 4)  # ticks between two steps of a story
-            self._due.setdefault(at, []).append(Move(lead.number, stage, takes_client=index == 0))
+            # Not drawn from the stream's random numbers: the same seed keeps giving the same leads.
+            reason = data.LOSS_REASONS[lead.number % len(data.LOSS_REASONS)] if stage == LOST else None
+            self._due.setdefault(at, []).append(Move(lead.number, stage, index == 0, reason))
 
 
 def _digits(rng: random.Random, count: int) -> str:

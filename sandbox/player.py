@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sandbox.amocrm import AmoEmulator
-from sandbox.amocrm.state import Party
+from sandbox.amocrm.state import LOST, Party
 from sandbox.company import OWNERSHIP, pipeline_id, stage_id
 from sandbox.leads import Action, Client, LeadStream, Move, NewLead
 
@@ -185,9 +185,11 @@ class Player(StreamPlayer):
         with account.lock:
             status = stage_id(account, lead.pipeline_id, move.stage)
             name = account.users[owner].name if owner in account.users else str(owner)
+            # Dropped on lost, the lead asks why (a reason its admin has since removed is not offered).
+            known = status == LOST and move.reason and account.loss_reason_by_name(move.reason)
         if status is None or status == lead.status_id:
             return
-        self.emu.person_moves(lead.id, status, by=owner)
+        self.emu.person_moves(lead.id, status, by=owner, loss_reason=move.reason if known else None)
         if move.takes_client:
             self._take_client(lead.contacts, lead.company_id, owner)
         self.say(f"→ lead {lead.id}  moved to «{move.stage}» by {name}")

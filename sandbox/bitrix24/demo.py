@@ -21,7 +21,7 @@ from typing import Any
 
 from sandbox.bitrix24.emulator import Bitrix24Emulator
 from sandbox.bitrix24.portal import status_row
-from sandbox.company import OWNERSHIP, OWNERSHIP_CHOICES, Layout
+from sandbox.company import OWNERSHIP, OWNERSHIP_CHOICES, Layout, loss_reasons
 from sandbox.leads import (
     CHAINS_PIPELINE,
     DIAGNOSIS,
@@ -53,6 +53,7 @@ FUNNELS = {MAIN_PIPELINE: GENERAL, CHAINS_PIPELINE: GENERAL, SERVICE_PIPELINE: S
 SOURCES = {"site": "WEB", "call": "CALL", "email": "EMAIL", "avito": "CALLBACK", "partner": "PARTNER"}
 UTM = ("utm_source", "utm_medium", "utm_campaign")
 CLIENT_FIELDS = ("Регион", "Город", "ИНН")  # deal UF fields by label: what a deal has no field of its own for
+LOSS_REASON_FIELD = "Причина отказа"  # a list the portal asks for on its failure stages (no field of its own)
 
 
 @dataclass
@@ -63,6 +64,7 @@ class Portal:
     ownership_field: str | None = None  # the UF list field «Форма собственности», if the config uses one
     vip_fields: tuple[str, ...] = ()  # UF fields a config tests for "Y": set on a VIP-tagged deal
     client_fields: dict[str, str] = field(default_factory=dict)  # «Регион», «Город», «ИНН» → UF id
+    loss_reasons: tuple[str, dict[str, str]] = ("", {})  # «Причина отказа»: UF id, reason → item id
 
 
 def seed_portal(emu: Bitrix24Emulator, layout: Layout) -> Portal:
@@ -143,7 +145,8 @@ def _fields(emu: Bitrix24Emulator, layout: Layout, form_user: int) -> Portal:
     """UF fields of deals: those named by label (with a list's choices) and those tested by id."""
     portal = Portal(form_user)
     known = set(emu.portal.fields["deal"])
-    labelled = [*((name, ()) for name in CLIENT_FIELDS), *layout.fields]
+    reasons = (LOSS_REASON_FIELD, tuple(loss_reasons(layout)))
+    labelled = [*((name, ()) for name in CLIENT_FIELDS), reasons, *layout.fields]
     counter = iter(range(1_712_345_000, 1_712_346_000))
 
     def new_id() -> str:
@@ -179,6 +182,9 @@ def _fields(emu: Bitrix24Emulator, layout: Layout, form_user: int) -> Portal:
     portal.vip_fields = tuple(vip)
     by_label = {str(meta.get("listLabel")).casefold(): fid for fid, meta in emu.portal.fields["deal"].items()}
     portal.client_fields = {name: by_label[name.casefold()] for name in CLIENT_FIELDS}
+    reason_field = by_label[LOSS_REASON_FIELD.casefold()]
+    listed = emu.portal.fields["deal"][reason_field].get("items") or []
+    portal.loss_reasons = (reason_field, {str(i["VALUE"]): str(i["ID"]) for i in listed})
     return portal
 
 
@@ -279,7 +285,9 @@ class Bitrix24Player(StreamPlayer):
         stage = self._stage_of(int(deal.get("CATEGORY_ID") or 0), move.stage)
         if stage is None or stage == deal.get("STAGE_ID"):
             return
-        self.emu.update("deal", deal_id, {"STAGE_ID": stage})
+        field, items = self.portal.loss_reasons
+        why = {field: items[move.reason]} if move.reason in items else {}  # asked on the failure stage
+        self.emu.update("deal", deal_id, {"STAGE_ID": stage, **why})
         if move.takes_client:
             self._take_client(deal_id, owner)
         user = self.emu.portal.users.get(owner, {})

@@ -11,7 +11,7 @@ import pytest
 
 from sandbox.bitrix24 import Bitrix24Emulator
 from sandbox.bitrix24.demo import Bitrix24Player, Portal, seed_portal
-from sandbox.leads import WON, LeadStream, Move, NewLead
+from sandbox.leads import LOST, WON, LeadStream, Move, NewLead
 from webhook_app.config import load_config
 from webhook_app.config.sandbox import layout
 
@@ -80,3 +80,18 @@ def test_deals_move_once_routed_and_a_won_deal_ends_in_the_success_stage(portal)
     assert emu.events.wait_idle()
     updates = {d.entity_id for d in emu.events.deliveries if d.event == "ONCRMDEALUPDATE"}
     assert {d["ID"] for d in won} <= updates  # every move announced, as the real portal does
+
+
+def test_a_lost_deal_ends_in_the_failure_stage_saying_why_in_the_portals_field(portal):
+    emu, seeded = portal
+    player = Bitrix24Player(emu, LeadStream(seed=1), seeded, say=lambda _: None)
+    moves: list[Move] = []
+    for _ in range(60):
+        moves += [a for a in player.step() if isinstance(a, Move)]
+        route_all(emu, seeded.form_user)
+    field, items = seeded.loss_reasons
+    reasons = {item_id: name for name, item_id in items.items()}
+    lost = [(m.reason, emu.record("deal", player.deals[m.lead])) for m in moves if m.stage == LOST]
+    assert lost and all(deal["STAGE_SEMANTIC_ID"] == "F" for _, deal in lost)
+    assert all(reasons[deal[field]] == reason for reason, deal in lost)
+    assert "Спам" in items  # the example's junk: {loss_reason: Спам} can be given

@@ -11,7 +11,7 @@ import pytest
 from sandbox.amocrm import AmoEmulator
 from sandbox.amocrm.state import Lead
 from sandbox.company import build_account, stage_id
-from sandbox.leads import LeadStream, Move, NewLead
+from sandbox.leads import LOST, LeadStream, Move, NewLead
 from sandbox.player import Player
 from webhook_app.config import load_config
 from webhook_app.config.sandbox import layout
@@ -125,3 +125,16 @@ def test_a_retail_chain_is_one_company_while_namesakes_elsewhere_are_not(emu_adm
     chains = {name: ids for name, ids in by_name.items() if name.startswith("ООО «Ситилинк»")}
     assert chains and all(len(ids) == 1 for ids in chains.values())
     assert any(len(ids) > 1 for name, ids in by_name.items() if name.startswith("ООО «"))
+
+
+def test_a_lost_lead_is_closed_with_one_of_the_accounts_loss_reasons(emu_admin):
+    emu, admin = emu_admin
+    player = Player(emu, LeadStream(seed=1), admin, say=lambda _: None)
+    moves: list[Move] = []
+    for _ in range(60):
+        moves += [a for a in player.step() if isinstance(a, Move)]
+        route_all(emu, admin)
+    reasons = {r.id: r.name for r in emu.account.loss_reasons.values()}
+    lost = [(m.reason, emu.account.leads[player.leads[m.lead]]) for m in moves if m.stage == LOST]
+    assert lost and all(lead.status_id == 143 for _, lead in lost)
+    assert all(reasons[lead.loss_reason_id] == reason for reason, lead in lost)

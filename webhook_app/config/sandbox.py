@@ -121,6 +121,7 @@ def layout(doc: ConfigModel) -> Layout:
             else:
                 field_ids.append(name)
                 id_values.append((name, values))
+    reasons: list[str] = []
     for pool in doc.pools.values():
         kind, _, name = pool.sticky.key.partition(":") if pool.sticky else ("", "", "")
         if kind == "field":
@@ -129,6 +130,8 @@ def layout(doc: ConfigModel) -> Layout:
             field_ids.append(name)
         if pool.junk is not None and pool.junk.stage is not None:
             stages.append((pool.junk.stage.pipeline, pool.junk.stage.stage))
+        if pool.junk is not None and pool.junk.loss_reason:
+            reasons.append(pool.junk.loss_reason)
         if pool.value is not None and pool.value.field is not None:
             fields.append((pool.value.field, ()))
     return Layout(
@@ -140,4 +143,5 @@ def layout(doc: ConfigModel) -> Layout:
         fields=tuple(fields),
         field_ids=tuple(field_ids),
         id_values=tuple(id_values),
+        loss_reasons=tuple(reasons),
     )
