@@ -34,6 +34,13 @@ def test_both_examples_load_without_errors_or_warnings(amo, bitrix):
     assert bitrix.crm.base_url == "https://example.bitrix24.ru"
 
 
+def test_the_bitrix24_example_balances_value_and_credits_calls_lost_as_spam(bitrix):
+    pools = bitrix.policy.pools
+    assert (pools["shared"].balance, pools["territories"].balance) == ("value", "count")
+    junk = pools["call-center"].junk
+    assert junk is not None and (junk.stage, junk.loss_reason, junk.max_per_week) == (None, "Спам", 3)
+
+
 def test_the_version_is_the_file_hash_and_is_stamped_on_the_policy(amo):
     assert len(amo.version) == 12
     assert amo.policy.version == amo.version
