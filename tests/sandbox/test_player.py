@@ -11,7 +11,7 @@ import pytest
 from sandbox.amocrm import AmoEmulator
 from sandbox.amocrm.state import Lead
 from sandbox.company import build_account, stage_id
-from sandbox.leads import LOST, LeadStream, Move, NewLead
+from sandbox.leads import LOST, Action, LeadStream, Move, NewLead
 from sandbox.player import Player
 from webhook_app.config import load_config
 from webhook_app.config.sandbox import layout
@@ -32,6 +32,15 @@ def route_all(emu: AmoEmulator, admin: int) -> None:
     for lead in list(emu.account.leads.values()):
         if lead.responsible_user_id == admin:
             emu.person_sets_responsible(lead.id, MANAGER)
+
+
+def played(emu: AmoEmulator, admin: int, player: Player, ticks: int) -> list[Action]:
+    """What `ticks` ticks of the stream did, the service routing every new lead after each."""
+    actions: list[Action] = []
+    for _ in range(ticks):
+        actions += player.step()
+        route_all(emu, admin)
+    return actions
 
 
 def first_stage(emu: AmoEmulator, lead: Lead) -> int:
@@ -95,10 +104,7 @@ def test_a_waiting_move_is_dropped_after_the_patience_runs_out(emu_admin):
 def test_repeat_clients_are_the_same_contact_or_a_duplicate_with_the_same_phone(emu_admin):
     emu, admin = emu_admin
     player = Player(emu, LeadStream(seed=1), admin, say=lambda _: None)
-    leads: list[NewLead] = []
-    for _ in range(150):
-        leads += [a for a in player.step() if isinstance(a, NewLead)]
-        route_all(emu, admin)
+    leads = [a for a in played(emu, admin, player, 150) if isinstance(a, NewLead)]
     first: dict[int, int] = {}
     seen = set()
     for new in leads:
@@ -130,10 +136,7 @@ def test_a_retail_chain_is_one_company_while_namesakes_elsewhere_are_not(emu_adm
 def test_a_lost_lead_is_closed_with_one_of_the_accounts_loss_reasons(emu_admin):
     emu, admin = emu_admin
     player = Player(emu, LeadStream(seed=1), admin, say=lambda _: None)
-    moves: list[Move] = []
-    for _ in range(60):
-        moves += [a for a in player.step() if isinstance(a, Move)]
-        route_all(emu, admin)
+    moves = [a for a in played(emu, admin, player, 60) if isinstance(a, Move)]
     reasons = {r.id: r.name for r in emu.account.loss_reasons.values()}
     lost = [(m.reason, emu.account.leads[player.leads[m.lead]]) for m in moves if m.stage == LOST]
     assert lost and all(lead.status_id == 143 for _, lead in lost)
