@@ -61,3 +61,14 @@ def test_an_admin_can_add_a_reason_and_a_person_closes_with_it(emu):
     reasons = call(emu, "GET", "/api/v4/leads/loss_reasons", emu.admin_token()).json()["_embedded"]
     assert reasons["loss_reasons"][-1]["name"] == "Нет бюджета"
     assert emu.account.loss_reasons[emu.account.leads[lead.id].loss_reason_id].name == "Нет бюджета"
+
+
+def test_the_hooks_of_a_loss_carry_the_reasons_id(emu, catcher):
+    emu.subscribe(catcher.url, ["status_lead", "update_lead"])
+    lead = emu.create_lead()
+    emu.person_moves(lead.id, LOST, by=504141, loss_reason="Дубль")
+    assert emu.hooks.wait()
+    reason = str(emu.account.loss_reason_by_name("Дубль").id)
+    pairs = [pair for _, posted in catcher.received for pair in posted]
+    sent = {value for key, value in pairs if key.endswith("[loss_reason_id]")}
+    assert sent == {reason}  # amocrm.md §1.3 lists it among the lead's fields
