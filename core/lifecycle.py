@@ -144,6 +144,11 @@ def _updated(
     if place_of(lead) != life.place:
         moved = _stage_moved(life, lead, policy, state, now)
         life, effects = moved.life or life, [*effects, *moved.effects]
+    elif life.closed == "lost" and life.share is not None:
+        # The reason given by a later edit of the lost deal (a person closes it, then picks why).
+        credit = junk_due(life, lead, policy, now)
+        if credit is not None:
+            life, effects = replace(life, share=None), [*effects, credit]
     if not effects:
         effects = [Note(AuditKind.ECHO, "echo of our own write (or no change we act on)")]
     return Transition(life, tuple(effects))

@@ -72,6 +72,22 @@ def test_a_loss_with_the_named_reason_is_junk_and_a_loss_for_another_reason_is_n
     )
 
 
+def test_a_reason_picked_after_the_loss_still_earns_the_credit_once_and_only_in_time():
+    p = team(JunkCredit(loss_reason="Спам", max_per_week=3))
+    life, item, state = arrive(p, RoutingState())
+    lost = replace(item, stage="Закрыто и не реализовано", closed="lost")
+    closed = step(life, Updated(lost, NOON), p, state, NOON + timedelta(hours=1))
+    assert not any(isinstance(e, Credit) for e in closed.effects) and closed.life.share is not None
+    spam = replace(lost, loss_reason="Спам")
+    named = step(closed.life, Updated(spam, NOON), p, state, NOON + timedelta(hours=2))
+    [credit] = [e for e in named.effects if isinstance(e, Credit)]
+    assert credit.manager == "a" and credit.why == "Спам" and named.life.share is None
+    again = step(named.life, Updated(spam, NOON), p, state, NOON + timedelta(hours=3))
+    assert not any(isinstance(e, Credit) for e in again.effects)  # one credit per lead
+    late = step(closed.life, Updated(spam, NOON), p, state, NOON + timedelta(hours=25))
+    assert not any(isinstance(e, Credit) for e in late.effects)
+
+
 def test_credits_stop_at_the_weekly_cap_and_start_again_next_week():
     p = team(balance="tiers", tiers=TIERS)
     state = RoutingState()
