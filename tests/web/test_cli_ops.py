@@ -101,7 +101,7 @@ def test_serve_web_and_worker_run_on_the_clock_main_was_given(stack, monkeypatch
     assert app.extensions["leadrouter"].clock is stack.clock
     ran = []
     monkeypatch.setattr(
-        webhook_app.web.server, "run_worker_until_signalled", lambda run, on_hup: ran.append(run)
+        webhook_app.web.server, "run_worker_until_signalled", lambda run, on_hup, words: ran.append(run)
     )
     assert main(["worker", "--config", config], clock=stack.clock) == 0
     assert [run.__self__.ctx.clock for run in ran] == [stack.clock]
