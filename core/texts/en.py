@@ -645,6 +645,9 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "worker_stopped": "worker {worker} stopped",
         "gunicorn_failed": "gunicorn could not start: {error}",
         "hup_refused": "SIGHUP: config not reloaded: {error}",
+        "config_in_force": "config version {version} now in force ({by})",
+        "config_refused_kept": "config refused, version {version} stays in force:\n{problems}",
+        "config_refused_stays": "config refused, the running version stays:\n{problems}",
         "fallback_running": "config file {path} refused: running stored version {version}",
         "fallback_announced": "config file {path} refused at start-up; running the newest good "
         "stored version "

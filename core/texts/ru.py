@@ -658,6 +658,9 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "worker_stopped": "воркер {worker} остановлен",
         "gunicorn_failed": "gunicorn не запустился: {error}",
         "hup_refused": "SIGHUP: конфигурация не перечитана: {error}",
+        "config_in_force": "действует версия конфигурации {version} ({by})",
+        "config_refused_kept": "конфигурация отклонена, действует прежняя версия {version}:\n{problems}",
+        "config_refused_stays": "конфигурация отклонена, действует прежняя версия:\n{problems}",
         "fallback_running": "файл конфигурации {path} отклонён: действует сохранённая версия {version}",
         "fallback_announced": "файл конфигурации {path} отклонён при запуске; пока его не исправят и не "
         "перечитают, действует последняя исправная сохранённая версия {version}:\n{problems}",

@@ -645,7 +645,7 @@ def test_the_corpus_covers_every_config_text_a_check_can_produce():
 
 def test_no_text_of_a_config_problem_or_a_run_banner_is_english():
     # The catalog itself, placeholders left out: what a reader sees beside what they wrote.
-    new_cli = ("online_", "serve_", "worker_", "gunicorn_", "hup_", "sandbox_", "fallback_")
+    new_cli = ("online_", "serve_", "worker_", "gunicorn_", "hup_", "sandbox_", "fallback_", "config_")
     texts_ru = dict(CATALOGS["ru"]["config"]) | {
         k: v for k, v in CATALOGS["ru"]["cli"].items() if k.startswith(new_cli)
     }

@@ -89,7 +89,8 @@ class _ConfigReloadingArbiter(Arbiter):  # type: ignore[misc]
         try:
             hook()
         except Exception as exc:  # a refused config is logged by the hook; the master must live on
-            log.error(self.app.words["hup_refused"].format(error=type(exc).__name__))
+            words = getattr(self.app, "words", None) or texts(None, "cli")
+            log.error(words["hup_refused"].format(error=type(exc).__name__))
 
 
 def gunicorn_options(host: str, port: int, workers: int, threads: int, **extra: Any) -> dict[str, Any]:
