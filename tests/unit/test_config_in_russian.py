@@ -18,16 +18,20 @@ from typing import Any, Literal, get_args, get_origin
 import pytest
 from pydantic import BaseModel
 
+from adapters.admin import CrmField, CrmInventory, CrmPipeline, CrmUser
 from core.conditions import LEAD_FIELDS, UTM_FIELDS
 from core.strategies import REGISTRY
+from core.team import CrmPerson
 from core.texts import CATALOGS, texts
 from tests.english import foreign_words, latin_words
 from webhook_app.cli.main import main
 from webhook_app.config import ConfigError, load_config
 from webhook_app.config.conditions import COMBINATORS, CUSTOM, OPERATORS
-from webhook_app.config.problems import ConfigProblem
+from webhook_app.config.online import check_online, resolved_teams
+from webhook_app.config.problems import ConfigProblem, Reporter
 from webhook_app.config.schedule import DAYS
 from webhook_app.config.schema import ConfigModel
+from webhook_app.config.yamlsource import read_source
 
 BASE = """\
 language: {language}
@@ -638,7 +642,7 @@ def test_the_corpus_covers_every_config_text_a_check_can_produce():
     }
     unreachable = {"less_than", "schema_other", "yaml_other"}  # no field has `lt`; guards for the unforeseen
     special = {"cannot_read", "not_utf8", "empty_file", "not_mapping"}  # below: no language to read
-    online = {key for key in CATALOGS["ru"]["config"] if key.startswith("online_")}  # test_online_in_russian
+    online = {key for key in CATALOGS["ru"]["config"] if key.startswith("online_")}  # test_check_online_…
     covered = {case.key for case in CASES} | parts | unreachable | special | online
     assert set(CATALOGS["ru"]["config"]) - covered == set()
 
@@ -727,3 +731,94 @@ def test_the_detector_catches_english_and_lets_the_files_own_words_through():
     ]
     assert foreign_words("«petrov» уже есть в members[0]; уберите повтор", allowed(text)) == []
     assert not worded_by("совсем другое", texts("ru", "config")["absence_overlap"])
+
+
+ONLINE = """\
+language: {language}
+crm: {{type: amocrm, base_url: https://example.amocrm.ru}}
+head_of_sales: head
+managers:
+  ivanova: {{crm_user_id: 1, name: Иванова Анна}}
+  petrov: {{crm_user_id: 2}}
+  head: {{crm_user_id: 404}}
+pools:
+  regions: {{members: [ivanova, petrov, {{crm_group: Отдел продж}}], strategy: weighted}}
+rules:
+  - {{name: vip, when: {{field: {{Тип: Госсектр}}, field_id: {{"77": x}}, pipeline: Сервис}}, pool: regions}}
+  - {{name: default, pool: regions}}
+handoffs:
+  - {{name: won, on_stage: {{stage: Договор, pipeline: Продажи}}, keep_hunter_in_field: Хантр, to: regions}}
+  - {{name: late, after_days: 5, in_stage: Архив, to: regions}}
+"""
+
+
+def _inventory(*, pipelines: bool = True) -> CrmInventory:
+    return CrmInventory(
+        pipelines=(CrmPipeline("Продажи", ("Новый", "Договор подписан")),) if pipelines else (),
+        fields=(CrmField("5", "Тип", ("Госсектор", "Частный")), CrmField("6", "Хантер")),
+        users=(CrmUser(11, "Иванова Анна"), CrmUser(2, "Петров", active=False)),
+        team=(CrmPerson(11, "Иванова Анна", teams=("Отдел продаж",)),),
+    )
+
+
+@pytest.mark.parametrize("pipelines", [True, False], ids=["pipelines", "no pipelines"])
+def test_check_online_names_what_the_crm_lacks_in_the_files_language(tmp_path, pipelines):
+    found = {}
+    for language in ("ru", "en"):
+        path = tmp_path / f"{language}.yaml"
+        path.write_text(ONLINE.format(language=language), encoding="utf-8")
+        loaded = load_config(path)
+        report = Reporter(str(path), read_source(path).index, loaded.policy.language)
+        check_online(loaded.document, _inventory(pipelines=pipelines), report)
+        found[language] = report.errors
+    text = ONLINE.format(language="ru")
+    assert [(p.line, p.path) for p in found["ru"]] == [(p.line, p.path) for p in found["en"]]
+    assert {p.path: foreign_words(p.message, allowed(text)) for p in found["ru"]} == {
+        p.path: [] for p in found["ru"]
+    }
+    assert all(foreign_words(p.message, allowed(text)) for p in found["en"])
+    russian = {p.path: p.message for p in found["ru"]}
+    assert russian["managers.ivanova.crm_user_id"] == (
+        "в CRM нет пользователя с номером 1; у «Иванова Анна» номер 11; поправьте crm_user_id "
+        "(список выводит leadrouter users)"
+    )
+    assert russian["managers.petrov.crm_user_id"].startswith("пользователь CRM 2 (Петров) деактивирован")
+    assert russian["pools.regions.members[2]"] == (
+        "в CRM не найдено: группа пользователей amoCRM «Отдел продж» (в такой команде никого нет); "
+        "может быть, «Отдел продаж»?"
+    )
+    assert russian["rules[0].when.field.Тип"] == (
+        "в CRM не найдено: значение поля «Тип» «Госсектр»; может быть, «Госсектор»?"
+    )
+    assert russian["rules[0].when.field_id.77"] == "в CRM не найдено: номер дополнительного поля «77»"
+    assert russian["handoffs[0].keep_hunter_in_field"].startswith(
+        "в CRM не найдено: дополнительное поле «Хантр»"
+    )
+    if pipelines:
+        assert russian["rules[0].when.pipeline"] == "в CRM не найдено: воронка «Сервис»"
+        assert russian["handoffs[0].on_stage.stage"] == (
+            "в CRM не найдено: этап «Договор» в воронке «Продажи»; может быть, «Договор подписан»?"
+        )
+        assert russian["handoffs[1].in_stage.stage"] == "в CRM не найдено: этап «Архив»"
+    else:
+        assert russian["rules[0].when.pipeline"] == (
+            "воронка «Сервис»: у лидов этой CRM воронок нет; уберите pipeline"
+        )
+        assert russian["handoffs[0].on_stage.pipeline"].startswith("воронка «Продажи»: у лидов")
+
+
+def test_check_online_lists_pools_following_a_team_in_the_files_language(tmp_path):
+    path = tmp_path / "team.yaml"
+    text = ONLINE.format(language="ru").replace(
+        "[ivanova, petrov, {crm_group: Отдел продж}], strategy: weighted", "{crm_group: Пустой отдел}"
+    )
+    path.write_text(text, encoding="utf-8")
+    team = (CrmPerson(2, "Петров", active=False, teams=("Пустой отдел",)),)
+    inventory = CrmInventory(pipelines=(), fields=(), users=(), team=team)
+    policy = load_config(path).policy
+    assert resolved_teams(policy, inventory, texts("ru", "cli")) == [
+        "  regions ← «Пустой отдел»: никого (не могут быть ответственными: petrov)"
+    ]
+    assert resolved_teams(policy, inventory, texts("en", "cli")) == [
+        "  regions ← «Пустой отдел»: nobody (cannot own leads: petrov)"
+    ]
