@@ -4,7 +4,7 @@ The area is the consumer: `reason` the decision reasons (`core/reasons.py`: the 
 view, `simulate`), `admin` the admin page, `simulate` the table of `simulate`, `whatif` the
 comparison of `simulate --from-history --compare`, `task` the tasks we create in the CRM, `audit`
 the audit log as read (`core/audit_text.py`), `cli` the commands' messages and tables, `summary`
-`check-config`'s summary, `config` the advice on config mistakes, `leadfile` the problems of a
+`check-config`'s summary, `config` every problem a config check reports, `leadfile` the problems of a
 lead file. Strategies are in words (`strategy_*` in `reason`), never identifiers. `en.py`
 has exactly the same keys with the same `{placeholders}` (tests/unit/test_texts.py).
 """
