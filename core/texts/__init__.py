@@ -1,8 +1,8 @@
 """Every word people read, one catalog per language (`ru.py`, `en.py`), looked up here.
 
 A catalog maps an area (who reads it: `reason`, `admin`, `simulate`, `whatif`, `task`, `audit` (the
-audit log when read), `cli` (the commands), `summary` (`check-config`), `config` (advice on config
-mistakes), `leadfile` (problems with `simulate`'s lead files)) to its words.
+audit log when read), `cli` (the commands), `summary` (`check-config`), `config` (every problem a
+config check reports), `leadfile` (problems with `simulate`'s lead files)) to its words.
 One fallback rule: a language we have no catalog for gets Russian, the product's default (the config
 only allows ru and en, so this is a guard, not a feature). A missing key cannot happen: every catalog
 has the same keys with the same `{placeholders}` (tests/unit/test_texts.py).

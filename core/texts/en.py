@@ -630,6 +630,62 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "users_failed": "could not list the CRM's users: {error}",
         "users_need_admin": "could not list the CRM's users: this needs an account admin's token (the CRM "
         "said: {error})",
+        # --- Issue 18: `check-config --online` when the CRM cannot be asked, and the run commands'
+        # banners (serve, web, worker, sandbox) ---
+        "online_no_database": "the database (LEADROUTER_DATABASE_URL) cannot be opened: {error}",
+        "online_need_admin": "{crm} at {url}: {error} (listing users needs an account admin's token)",
+        "online_crm_said": "{crm} at {url}: {error}",
+        "online_unreadable": "{crm} at {url}: unreadable answer ({error})",
+        "online_nobody": "nobody",
+        "serve_listening": "leadrouter {command}: listening on http://{address} ({workers} processes); "
+        "config {path}, version {version}; SIGTERM or Ctrl-C stops",
+        "serve_stopped": "leadrouter {command}: stopped",
+        "worker_started": "worker {worker} started",
+        "worker_stopping": "signal {signal}: finishing the current job, then stopping",
+        "worker_stopped": "worker {worker} stopped",
+        "gunicorn_failed": "gunicorn could not start: {error}",
+        "hup_refused": "SIGHUP: config not reloaded: {error}",
+        "config_in_force": "config version {version} now in force ({by})",
+        "config_refused_kept": "config refused, version {version} stays in force:\n{problems}",
+        "config_refused_stays": "config refused, the running version stays:\n{problems}",
+        "fallback_running": "config file {path} refused: running stored version {version}",
+        "fallback_announced": "config file {path} refused at start-up; running the newest good "
+        "stored version "
+        "{version} until it is fixed and reloaded:\n{problems}",
+        "sandbox_no_config": "no config: pass --config FILE (no ./{default} here)",
+        "sandbox_bad_options": "--every must be above 0 and --sla-minutes at least 1",
+        "sandbox_port_taken": "{address} is taken; pass --port",
+        "sandbox_install_failed": "install failed:\n{error}",
+        "sandbox_not_started": "the service did not start:",
+        "sandbox_exited": "the service exited; see {log}",
+        "sandbox_stopped": "stopped",
+        "sandbox_remind": "admin page {url}/admin, token {token}; Ctrl-C stops",
+        "sandbox_note_amocrm": "registered in the emulator by `leadrouter install`",
+        "sandbox_note_bitrix24": "its events bound in the emulated portal by `leadrouter install`, "
+        "as an app does",
+        "sandbox_banner": "leadrouter sandbox: {path} against a bundled {crm} emulator — no CRM "
+        "account needed\n"
+        "\n"
+        "  Admin page   {url}/admin   token: {token}\n"
+        "  API          curl -H 'Authorization: Bearer {token}' {url}/api/v1/split\n"
+        "  Webhook      {hook}   ({note})\n"
+        "  {crm_column} {crm_url}   (emulated; its credentials live only in this process)\n"
+        "  Config       {config}, which is {path} with:\n"
+        "{changes}\n"
+        "  Database     {database} (new at every start)   Log: {log}\n"
+        "\n"
+        "A new lead every {every} s (seed {seed}); owners move some deals through\n"
+        "the stages (handoffs), some are left untouched (SLA re-routes). Ctrl-C stops everything.",
+        "sandbox_header": "# leadrouter sandbox: {source} as `leadrouter sandbox` runs it. Written "
+        "at every start;\n"
+        "# edits here are lost. What differs from the original:",
+        "sandbox_change_amocrm": "crm.base_url: {url}, the bundled amoCRM emulator",
+        "sandbox_change_bitrix24": "crm.base_url: {url}, the bundled Bitrix24 emulator (portal {portal})",
+        "sandbox_change_always": "every schedule is `always` and holidays are dropped: the sandbox routes at "
+        "any hour (with the office hours, leads outside them would wait for the next shift)",
+        "sandbox_change_sla": "handoff '{name}': unworked_minutes {before} → {after}, so an SLA "
+        "re-route shows "
+        "within minutes",
     },
     # `check-config`'s summary of a valid config.
     "summary": {
@@ -743,5 +799,161 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "a lead nobody can take is retried hourly",
         "unused_manager": "'{key}' is in no pool and not used anywhere else",
         "unused_pool": "no rule or handoff sends leads to pool '{name}'",
+        # --- Issue 18: every other problem a config check can report (webhook_app/config/*) ---
+        # Reading the file (yamlsource.py); YAML syntax errors name the column, the line is the problem's.
+        "cannot_read": "cannot read config: {reason}",
+        "read_missing": "No such file or directory",
+        "read_denied": "Permission denied",
+        "read_directory": "Is a directory",
+        "read_other": "cannot be read ({code})",
+        "not_utf8": "not UTF-8 text (bad byte at offset {offset})",
+        "bad_character": "invalid YAML: character #x{code} is not allowed (special characters are "
+        "not allowed)",
+        "empty_file": "the config must be a YAML mapping; this file is empty",
+        "not_mapping": "the config must be a YAML mapping; this file is {kind}, not a mapping",
+        "duplicate_key": "duplicate key '{key}' (first at line {line})",
+        "bad_date": "'{value}' is not a valid date: write an existing year-month-day, like 2026-12-31",
+        "yaml_tab": "invalid YAML at column {column}: a tab; YAML indents with spaces only",
+        "yaml_colon": "invalid YAML at column {column}: a colon where a value was expected; put a "
+        "value with a colon in quotes, or check the indentation",
+        "yaml_no_colon": "invalid YAML at column {column}: a key without its colon; write key: value",
+        "yaml_quote": "invalid YAML at column {column}: a quote is never closed; close it at the end of "
+        "the value",
+        "yaml_bracket": "invalid YAML at column {column}: a [ ] or {{ }} list is not closed or lacks a "
+        "comma between its items",
+        "yaml_escape": "invalid YAML at column {column}: a backslash in double quotes starts an escape; "
+        "use single quotes for such a value",
+        "yaml_indent": "invalid YAML at column {column}: the indentation does not match the lines "
+        "around it; keys of one level start in the same column",
+        "yaml_alias": "invalid YAML at column {column}: *{name} refers to no anchor; define &{name} first",
+        "yaml_tag": "invalid YAML at column {column}: tags (!...) are not supported; remove it",
+        "yaml_documents": "invalid YAML at column {column}: several documents (---) in one file; keep one",
+        "yaml_character": "invalid YAML at column {column}: {name} cannot start a value; put the value "
+        "in quotes",
+        "yaml_other": "invalid YAML at column {column}: check the indentation, colons, quotes and "
+        "brackets on this line and the one above",
+        # The schema's checks (errors.py): pydantic's error types, and our own refusals (shorthands.SHAPES).
+        "key_not_text": "a key must be text; quote it: '{value}'",
+        "not_empty": "must not be empty",
+        "must_be_mapping": "must be a mapping, not {kind}",
+        "must_be_list": "must be a list, not {kind}",
+        "kind_empty": "empty",
+        "kind_text": "text",
+        "kind_number": "a number",
+        "kind_bool": "true/false",
+        "kind_list": "a list",
+        "kind_mapping": "a mapping",
+        "kind_date": "a date",
+        "kind_other": "something else",
+        "got": " (got {value})",
+        "or": " or ",
+        "int_type": "must be a valid integer",
+        "int_from_float": "must be a whole number, without a fraction",
+        "float_type": "must be a valid number",
+        "bool_type": "must be a valid boolean",
+        "string_type": "must be a valid string",
+        "string_too_short": "must not be empty",
+        "greater_than": "must be greater than {limit}",
+        "greater_than_equal": "must be greater than or equal to {limit}",
+        "less_than": "must be less than {limit}",
+        "less_than_equal": "must be less than or equal to {limit}",
+        "literal_error": "must be {expected}",
+        "date_type": "must be a valid date, written year-month-day like 2026-12-31",
+        "schema_other": "invalid value",
+        "not_http_url": "'{value}' is not an http(s) URL",
+        "team_source": "expected one of {{crm_group: NAME}} (amoCRM) or {{department: NAME}} (Bitrix24)",
+        "schedule_shape": 'expected "always" or a mapping of days to hours, like {{mon-fri: "09:00-18:00"}}',
+        "catch_up_max": "catch_up_max must be a whole number >= 1",
+        "on_return_shape": "expected resume, catch_up or {{catch_up_max: N}}",
+        "return_shape": "expected true, false or {{only_untouched: true}}",
+        "one_team": "members[{index}]: a pool follows one CRM team; name the others' people",
+        "task_shape": 'expected false or {{text: "...", due_minutes: N}}',
+        "value_shape": "expected price, {{field: NAME}} or {{tiers: [{{when: ..., points: N}}, "
+        "...], default: N}}",
+        # Meaning (validate.py, validate_flow.py, schedule.py, pools.py, balance.py, conditions.py, refs.py).
+        "user_id_taken": "crm_user_id {id} is already used by '{owner}'",
+        "other_crm_only": "'{name}' is for {other} only; this config is for {crm}",
+        "batch_limit": "{crm} accepts at most {limit} per batch",
+        "absence_backwards": "'to' {end} is before 'from' {start}",
+        "self_substitute": "a manager cannot substitute for themself",
+        "absence_overlap": "overlaps absences[{other}] ({first}..{last})",
+        "unknown_strategy": "unknown strategy '{name}'; expected one of: {valid}",
+        "needs_member": "a {strategy} pool needs at least one member",
+        "duplicate_member": "duplicate member '{member}' (already members[{index}])",
+        "strategy_option": "'{option}' only applies to strategy {owner} (this pool is {strategy})",
+        "team_not_amocrm": "'{used}' is not an amoCRM team; write {{crm_group: NAME}} instead",
+        "team_not_bitrix24": "'{used}' is not a Bitrix24 team; write {{department: NAME}} instead",
+        "sticky_team": "a sticky pool partitions among people named in the config, not a CRM team",
+        "not_pool_member": "'{member}' is not a member of pool '{pool}'",
+        "claim_needs_user": "a claim pool needs claim_user: the shared CRM user leads wait on",
+        "manual_needs_head": "a manual pool needs a head: set head here or head_of_sales at the top",
+        "never_runs": "never runs: handoffs[{other}] (line {line}) already fires on stage '{stage}'",
+        "sla_too_long": "impossible timing: {minutes} working minutes is longer than the longest working "
+        "week in the config ({week} min); the SLA would never expire",
+        "ten_years": "impossible timing: more than ten years",
+        "duplicate_rule": "duplicate rule name '{name}' (first at line {line})",
+        "duplicate_handoff": "duplicate handoff name '{name}' (first at line {line})",
+        "unreachable": "unreachable: rule '{name}' (line {line}) above matches every lead",
+        "one_trigger": "needs exactly one trigger: on_stage, after_days or unworked_minutes (found: {found})",
+        "no_trigger": "none",
+        "days_with_stage": "after_days and in_stage go together (N days after entering a stage)",
+        "sla_only": "'{option}' only applies to an SLA handoff (unworked_minutes)",
+        "not_for_sla": "'{option}' applies to on_stage and after_days handoffs, not to an SLA",
+        "day_taken": "{day} is already set by '{key}'",
+        "not_a_day": "'{key}' is not a day or day range (use {days}, mon-fri, mon,wed)",
+        "not_interval": "'{text}' is not HH:MM-HH:MM (or off)",
+        "bad_time": "'{text}' is not a valid time range",
+        "empty_interval": "'{text}' is empty: start equals end",
+        "sticky_key": "unknown sticky key '{key}'; use company, region, city, inn or a lead field",
+        "empty_value": "empty value",
+        "value_taken": "'{value}' is already given to '{owner}'",
+        "value_twice": "'{value}' is listed twice",
+        "range_overlap": "'{spec}' overlaps '{other}' of '{owner}'",
+        "not_letter_range": "'{spec}' is not a letter range like А-К",
+        "mixed_alphabets": "'{spec}' must use letters of one alphabet (Cyrillic or Latin)",
+        "range_backwards": "'{spec}' runs backwards",
+        "balance_strategy": "balance: {balance} only applies to weighted and round_robin pools (this pool "
+        "is {strategy}, which does not share leads by count)",
+        "tiers_needed": "balance: tiers needs tiers: [{{name: big, when: ...}}, {{name: rest}}]",
+        "tiers_without_balance": "'tiers' only applies with balance: tiers (this pool has {balance})",
+        "junk_strategy": "junk only applies to weighted and round_robin pools (this pool is {strategy})",
+        "duplicate_tier": "duplicate tier '{name}' (already tiers[{index}])",
+        "last_tier_only": "only the last tier may have no 'when' (it takes every lead the others do not)",
+        "one_tier": "one tier is the whole pool; name at least two, or use balance: count",
+        "value_both": "a value is a field or tiers of points, not both",
+        "value_tiers_empty": "name at least one tier of points: [{{when: ..., points: N}}]",
+        "default_points": "'default' only applies to tiers of points",
+        "junk_one": "junk needs exactly one of stage: NAME or loss_reason: NAME",
+        "when_mapping": "must be a mapping of lead fields to tests, like {{region: Москва}}",
+        "needs_conditions": "'{key}' needs a non-empty list of conditions",
+        "custom_names": "'{key}' needs a mapping of custom field names to tests",
+        "custom_ids": "'{key}' needs a mapping of custom field ids to tests",
+        "empty_test": "empty test: give a value, a list, or operators",
+        "needs_number": "'{op}' needs a number, not {value}",
+        "exists_bool": "'exists' needs true or false",
+        "regex_text": "'regex' needs a text pattern",
+        "bad_regex": "invalid regular expression /{pattern}/: it breaks at character {position}; check "
+        "its brackets and backslashes",
+        "empty_list": "empty list: give at least one value",
+        "not_values": "expected a value or a list of values (use {{exists: false}} for a missing field)",
+        "unknown_zone": "unknown time zone '{name}' (use an IANA name like Europe/Moscow)",
+        "pool_and_manager": "'{name}' is both a pool and a manager; rename one so the fallback is clear",
+        # `check-config --online` (online.py): names the CRM does not have.
+        "online_no_user": "no CRM user has id {id}{hint}",
+        "online_namesake": "; {name} is user {id}",
+        "online_inactive": "CRM user {id} ({name}) is deactivated or cannot own leads; set `active: false` "
+        "or remove the manager",
+        "online_unknown": "unknown {what} '{name}'{where}",
+        "online_group": "amoCRM user group",
+        "online_department": "Bitrix24 department",
+        "online_nobody_in": " (nobody is in it)",
+        "online_stage": "stage",
+        "online_in_pipeline": " in pipeline '{pipeline}'",
+        "online_pipeline": "pipeline",
+        "online_no_pipelines": "unknown pipeline '{name}': this CRM's leads have no pipelines; leave "
+        "`pipeline` out",
+        "online_field": "custom field",
+        "online_field_id": "custom field id",
+        "online_choice": "value of '{field}'",
     },
 }

@@ -4,7 +4,7 @@ The area is the consumer: `reason` the decision reasons (`core/reasons.py`: the 
 view, `simulate`), `admin` the admin page, `simulate` the table of `simulate`, `whatif` the
 comparison of `simulate --from-history --compare`, `task` the tasks we create in the CRM, `audit`
 the audit log as read (`core/audit_text.py`), `cli` the commands' messages and tables, `summary`
-`check-config`'s summary, `config` the advice on config mistakes, `leadfile` the problems of a
+`check-config`'s summary, `config` every problem a config check reports, `leadfile` the problems of a
 lead file. Strategies are in words (`strategy_*` in `reason`), never identifiers. `en.py`
 has exactly the same keys with the same `{placeholders}` (tests/unit/test_texts.py).
 """
@@ -641,6 +641,61 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "users_failed": "не удалось получить пользователей CRM: {error}",
         "users_need_admin": "не удалось получить пользователей CRM: нужен токен администратора аккаунта "
         "(ответ CRM: {error})",
+        # --- Issue 18: `check-config --online` when the CRM cannot be asked, and the run commands'
+        # banners (serve, web, worker, sandbox) ---
+        "online_no_database": "база данных (LEADROUTER_DATABASE_URL) не открывается: {error}; "
+        "проверьте адрес",
+        "online_need_admin": "{crm} по адресу {url}: для списка пользователей нужен токен администратора "
+        "аккаунта (ответ CRM: {error})",
+        "online_crm_said": "{crm} по адресу {url}: {error}",
+        "online_unreadable": "{crm} по адресу {url}: ответ не удалось прочитать ({error})",
+        "online_nobody": "никого",
+        "serve_listening": "leadrouter {command}: принимает запросы на http://{address} (процессов: "
+        "{workers}); конфигурация {path}, версия {version}; остановить — SIGTERM или Ctrl-C",
+        "serve_stopped": "leadrouter {command}: остановлен",
+        "worker_started": "воркер {worker} запущен",
+        "worker_stopping": "сигнал {signal}: воркер доделывает текущее задание и останавливается",
+        "worker_stopped": "воркер {worker} остановлен",
+        "gunicorn_failed": "gunicorn не запустился: {error}",
+        "hup_refused": "SIGHUP: конфигурация не перечитана: {error}",
+        "config_in_force": "действует версия конфигурации {version} ({by})",
+        "config_refused_kept": "конфигурация отклонена, действует прежняя версия {version}:\n{problems}",
+        "config_refused_stays": "конфигурация отклонена, действует прежняя версия:\n{problems}",
+        "fallback_running": "файл конфигурации {path} отклонён: действует сохранённая версия {version}",
+        "fallback_announced": "файл конфигурации {path} отклонён при запуске; пока его не исправят и не "
+        "перечитают, действует последняя исправная сохранённая версия {version}:\n{problems}",
+        "sandbox_no_config": "нет конфигурации: укажите --config ФАЙЛ (здесь нет ./{default})",
+        "sandbox_bad_options": "--every должно быть больше 0, а --sla-minutes — не меньше 1",
+        "sandbox_port_taken": "{address} занят; укажите другой порт в --port",
+        "sandbox_install_failed": "регистрация вебхука (leadrouter install) не удалась:\n{error}",
+        "sandbox_not_started": "сервис не запустился:",
+        "sandbox_exited": "сервис остановился; подробности в {log}",
+        "sandbox_stopped": "остановлена",
+        "sandbox_remind": "страница администратора {url}/admin, токен {token}; Ctrl-C — остановить",
+        "sandbox_note_amocrm": "зарегистрирован в эмуляторе командой leadrouter install",
+        "sandbox_note_bitrix24": "события подписаны в эмулированном портале командой leadrouter install, "
+        "как это делает приложение",
+        "sandbox_banner": "leadrouter sandbox: {path} на встроенном эмуляторе {crm} — аккаунт CRM не нужен\n"
+        "\n"
+        "  Админка      {url}/admin   токен: {token}\n"
+        "  API          curl -H 'Authorization: Bearer {token}' {url}/api/v1/split\n"
+        "  Вебхук       {hook}   ({note})\n"
+        "  {crm_column} {crm_url}   (эмулятор; его ключи доступа живут только в этом процессе)\n"
+        "  Конфигурация {config} — это {path}, но:\n"
+        "{changes}\n"
+        "  База данных  {database} (новая при каждом запуске)   Журнал: {log}\n"
+        "\n"
+        "Новый лид каждые {every} с (зерно {seed}); владельцы двигают часть сделок по этапам\n"
+        "(передачи), часть оставляют без движения (передачи по сроку). Ctrl-C останавливает всё.",
+        "sandbox_header": "# leadrouter sandbox: {source} в том виде, в каком его запускает песочница. "
+        "Пишется\n# заново при каждом запуске, правки здесь пропадут. Чем отличается от исходного файла:",
+        "sandbox_change_amocrm": "crm.base_url: {url} — встроенный эмулятор amoCRM",
+        "sandbox_change_bitrix24": "crm.base_url: {url} — встроенный эмулятор Bitrix24 (портал {portal})",
+        "sandbox_change_always": "все графики — always, праздники убраны: песочница распределяет "
+        "лиды в любое "
+        "время (с рабочими часами лиды вне их ждали бы следующей смены)",
+        "sandbox_change_sla": "передача «{name}»: unworked_minutes {before} → {after}, чтобы передача по "
+        "сроку случилась за минуты",
     },
     # `check-config`'s summary of a valid config.
     "summary": {
@@ -754,5 +809,202 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "перепроверяется каждый час",
         "unused_manager": "«{key}» не входит ни в один пул и нигде не используется",
         "unused_pool": "ни одно правило и ни одна передача не направляют лиды в пул «{name}»",
+        # --- Issue 18: every other problem a config check can report (webhook_app/config/*) ---
+        # Reading the file (yamlsource.py); YAML syntax errors name the column, the line is the problem's.
+        "cannot_read": "не удалось прочитать конфигурацию: {reason}",
+        "read_missing": "такого файла нет; проверьте путь",
+        "read_denied": "нет прав на чтение файла; дайте их или укажите другой файл",
+        "read_directory": "это папка, а не файл; укажите файл конфигурации",
+        "read_other": "файл не читается ({code}); укажите другой файл",
+        "not_utf8": "файл не в кодировке UTF-8 (неверный байт на позиции {offset}); сохраните его "
+        "как текст UTF-8",
+        "bad_character": "ошибка YAML: недопустимый невидимый символ #x{code}; сотрите эту строку и наберите "
+        "её заново",
+        "empty_file": "файл пуст: напишите конфигурацию — разделы crm:, managers:, pools: и rules:",
+        "not_mapping": "конфигурация состоит из разделов вида «ключ: значение» (crm:, managers:, pools:, "
+        "rules:), а в файле {kind}",
+        "duplicate_key": "ключ «{key}» повторяется (впервые в строке {line}); оставьте один, иначе YAML "
+        "молча возьмёт последний",
+        "bad_date": "«{value}» — такой даты нет; напишите существующую дату год-месяц-день, "
+        "например 2026-12-31",
+        "yaml_tab": "ошибка YAML в столбце {column}: табуляция; отступы в YAML делаются только пробелами",
+        "yaml_colon": "ошибка YAML в столбце {column}: лишнее двоеточие; значение с двоеточием возьмите "
+        "в кавычки или проверьте отступ",
+        "yaml_no_colon": "ошибка YAML в столбце {column}: после ключа нет двоеточия; пишите ключ: значение",
+        "yaml_quote": "ошибка YAML в столбце {column}: кавычка не закрыта; закройте её в конце значения",
+        "yaml_bracket": "ошибка YAML в столбце {column}: скобка [ ] или {{ }} не закрыта или между "
+        "элементами нет запятой",
+        "yaml_escape": "ошибка YAML в столбце {column}: обратная косая черта в двойных кавычках начинает "
+        "спецсимвол; возьмите такое значение в одинарные кавычки",
+        "yaml_indent": "ошибка YAML в столбце {column}: отступ не совпадает с соседними строками; ключи "
+        "одного уровня начинайте в одном столбце",
+        "yaml_alias": "ошибка YAML в столбце {column}: ссылка *{name} ведёт в никуда; сначала "
+        "объявите &{name}",
+        "yaml_tag": "ошибка YAML в столбце {column}: теги (!...) не поддерживаются; уберите тег",
+        "yaml_documents": "ошибка YAML в столбце {column}: в файле несколько документов (---); оставьте один",
+        "yaml_character": "ошибка YAML в столбце {column}: с символа {name} значение начинаться не может; "
+        "возьмите значение в кавычки",
+        "yaml_other": "ошибка YAML в столбце {column}: проверьте отступы, двоеточия, кавычки и скобки в этой "
+        "строке и строкой выше",
+        # The schema's checks (errors.py): pydantic's error types, and our own refusals (shorthands.SHAPES).
+        "key_not_text": "ключ должен быть текстом; возьмите его в кавычки: '{value}'",
+        "not_empty": "не может быть пустым; укажите хотя бы одно значение",
+        "must_be_mapping": "здесь нужны пары «ключ: значение», а написано {kind}",
+        "must_be_list": "здесь нужен список, например [первый, второй], а написано {kind}",
+        "kind_empty": "пусто",
+        "kind_text": "текст",
+        "kind_number": "число",
+        "kind_bool": "да/нет (true/false)",
+        "kind_list": "список",
+        "kind_mapping": "пары «ключ: значение»",
+        "kind_date": "дата",
+        "kind_other": "что-то другое",
+        "got": " (сейчас: {value})",
+        "or": " или ",
+        "int_type": "нужно целое число, например 5",
+        "int_from_float": "нужно целое число, без дробной части",
+        "float_type": "нужно число, например 1 или 0.5 — дробная часть через точку",
+        "bool_type": "нужно true (да) или false (нет)",
+        "string_type": "нужен текст; если это число или дата, возьмите значение в кавычки",
+        "string_too_short": "не может быть пустым; напишите значение",
+        "greater_than": "нужно число больше {limit}",
+        "greater_than_equal": "нужно число не меньше {limit}",
+        "less_than": "нужно число меньше {limit}",
+        "less_than_equal": "нужно число не больше {limit}",
+        "literal_error": "такого варианта нет; напишите {expected}",
+        "date_type": "нужна дата в виде год-месяц-день, например 2026-12-31",
+        "schema_other": "такое значение здесь не подходит; сверьтесь с описанием ключа в документации",
+        "not_http_url": "«{value}» — не адрес; напишите его целиком, с https://, например "
+        "https://example.amocrm.ru",
+        "team_source": "напишите что-то одно: {{crm_group: НАЗВАНИЕ}} (группа amoCRM) или "
+        "{{department: НАЗВАНИЕ}} (отдел Bitrix24)",
+        "schedule_shape": "напишите always (круглосуточно) или дни с часами, например "
+        '{{mon-fri: "09:00-18:00"}}',
+        "catch_up_max": "catch_up_max — целое число от 1, например {{catch_up_max: 3}}",
+        "on_return_shape": "напишите resume (с текущего места), catch_up (догнать пропущенное) или "
+        "{{catch_up_max: 3}} (догнать, но не больше 3)",
+        "return_shape": "напишите true, false или {{only_untouched: true}}",
+        "one_team": "members[{index}]: пул следует только за одной командой CRM; людей из других команд "
+        "перечислите по ключам из managers",
+        "task_shape": 'напишите false (без задачи) или {{text: "…", due_minutes: 15}}',
+        "value_shape": "напишите price (бюджет сделки), {{field: НАЗВАНИЕ}} (числовое поле) или "
+        "{{tiers: [{{when: …, points: 5}}, …], default: 1}} (баллы по условиям)",
+        # Meaning (validate.py, validate_flow.py, schedule.py, pools.py, balance.py, conditions.py, refs.py).
+        "user_id_taken": "crm_user_id {id} уже указан у «{owner}»; у каждого менеджера свой пользователь CRM",
+        "other_crm_only": "«{name}» бывает только у {other}, а эта конфигурация для {crm}; уберите этот ключ",
+        "batch_limit": "{crm} принимает не больше {limit} за раз; напишите batch_size: {limit} или меньше",
+        "absence_backwards": "to ({end}) раньше from ({start}); поменяйте даты местами",
+        "self_substitute": "менеджер не может замещать сам себя; укажите в substitute другого менеджера "
+        "или уберите substitute",
+        "absence_overlap": "пересекается с absences[{other}] ({first}..{last}); объедините их в одно "
+        "отсутствие или поправьте даты",
+        "unknown_strategy": "неизвестная стратегия «{name}»; допустимы: {valid}",
+        "needs_member": "в пуле со стратегией {strategy} нужен хотя бы один участник; перечислите "
+        "менеджеров в members",
+        "duplicate_member": "«{member}» уже есть в members[{index}]; уберите повтор",
+        "strategy_option": "«{option}» действует только при strategy: {owner}, а у этого пула {strategy}; "
+        "уберите {option} или смените стратегию",
+        "team_not_amocrm": "«{used}» — отдел Bitrix24, а конфигурация для amoCRM; напишите "
+        "{{crm_group: НАЗВАНИЕ}}",
+        "team_not_bitrix24": "«{used}» — группа amoCRM, а конфигурация для Bitrix24; напишите "
+        "{{department: НАЗВАНИЕ}}",
+        "sticky_team": "пул с закреплением клиентов (sticky) делит их между людьми, названными в "
+        "конфигурации, а не командой CRM; перечислите менеджеров в members",
+        "not_pool_member": "«{member}» не входит в пул «{pool}»; добавьте в members или уберите отсюда",
+        "claim_needs_user": "пулу со стратегией claim нужен claim_user — общий пользователь CRM, на котором "
+        "лиды ждут, пока их возьмут",
+        "manual_needs_head": "пулу со стратегией manual нужен руководитель; укажите head здесь или "
+        "head_of_sales в начале файла",
+        "never_runs": "никогда не сработает: handoffs[{other}] (строка {line}) уже срабатывает на этапе "
+        "«{stage}»; объедините их или выберите другой этап",
+        "sla_too_long": "невозможный срок: {minutes} рабочих минут — дольше самой длинной рабочей недели в "
+        "конфигурации ({week} мин), срок никогда не истечёт; укажите меньше",
+        "ten_years": "невозможный срок: больше десяти лет; укажите after_days меньше",
+        "duplicate_rule": "правило «{name}» уже есть (строка {line}); дайте правилам разные имена",
+        "duplicate_handoff": "передача «{name}» уже есть (строка {line}); дайте передачам разные имена",
+        "unreachable": "сюда не дойдёт ни один лид: правило «{name}» выше (строка {line}) подходит любому "
+        "лиду; перенесите его в конец списка",
+        "one_trigger": "нужен ровно один повод: on_stage, after_days или unworked_minutes (сейчас: {found})",
+        "no_trigger": "ни одного",
+        "days_with_stage": "after_days и in_stage пишутся вместе: через сколько дней после входа в "
+        "какой этап",
+        "sla_only": "«{option}» действует только в передаче по сроку (unworked_minutes); добавьте "
+        "unworked_minutes или уберите {option}",
+        "not_for_sla": "«{option}» действует в передачах с on_stage и after_days, а не по сроку "
+        "(unworked_minutes); уберите {option}",
+        "day_taken": "{day} уже задан в «{key}»; у каждого дня одна строка",
+        "not_a_day": "«{key}» — не день недели; пишите {days}, диапазон mon-fri или список mon,wed",
+        "not_interval": "«{text}» — не интервал времени; пишите ЧЧ:ММ-ЧЧ:ММ, например 09:00-18:00, или off "
+        "для выходного",
+        "bad_time": "«{text}» — такого времени нет; часы от 00 до 24, минуты от 00 до 59, например "
+        "09:00-18:00",
+        "empty_interval": "«{text}» — пустой интервал: начало равно концу; для круглых суток пишите "
+        "00:00-24:00",
+        "sticky_key": "неизвестный ключ закрепления «{key}»; пишите company, region, city, inn или поле "
+        "лида (field:НАЗВАНИЕ)",
+        "empty_value": "пустое значение; напишите значение или уберите строку",
+        "value_taken": "«{value}» уже закреплено за «{owner}»; у значения может быть только один менеджер",
+        "value_twice": "«{value}» указано дважды; уберите повтор",
+        "range_overlap": "«{spec}» пересекается с «{other}» у «{owner}»; диапазоны букв не должны "
+        "пересекаться",
+        "not_letter_range": "«{spec}» — не диапазон букв; пишите, например, А-К",
+        "mixed_alphabets": "«{spec}»: обе буквы должны быть из одного алфавита, русского или латинского",
+        "range_backwards": "«{spec}» идёт задом наперёд; первой пишите букву, что раньше по алфавиту",
+        "balance_strategy": "balance: {balance} действует только в пулах weighted и round_robin (у этого "
+        "пула {strategy}, он не делит лиды по счёту); уберите balance или смените стратегию",
+        "tiers_needed": "для balance: tiers нужен список tiers: [{{name: крупные, when: …}}, "
+        "{{name: остальные}}]",
+        "tiers_without_balance": "tiers действует только при balance: tiers (у этого пула {balance}); "
+        "добавьте balance: tiers или уберите tiers",
+        "junk_strategy": "junk действует только в пулах weighted и round_robin (у этого пула {strategy}); "
+        "уберите junk",
+        "duplicate_tier": "уровень «{name}» уже есть (tiers[{index}]); дайте уровням разные имена",
+        "last_tier_only": "без when может быть только последний уровень (ему достаются все лиды, не "
+        "подошедшие остальным); добавьте when или перенесите уровень в конец",
+        "one_tier": "один уровень — это весь пул; назовите хотя бы два или напишите balance: count",
+        "value_both": "ценность задаётся полем (field) или баллами (tiers), не тем и другим сразу; "
+        "оставьте одно",
+        "value_tiers_empty": "укажите хотя бы один уровень баллов: [{{when: …, points: 5}}]",
+        "default_points": "default действует только вместе с баллами (tiers); уберите default или "
+        "добавьте tiers",
+        "junk_one": "в junk укажите что-то одно: stage: НАЗВАНИЕ (этап) или loss_reason: НАЗВАНИЕ "
+        "(причина отказа)",
+        "when_mapping": "условие — это поля лида со значениями, например {{region: Москва}}",
+        "needs_conditions": "после «{key}» нужен непустой список условий, например [{{region: Москва}}, "
+        "{{source: сайт}}]",
+        "custom_names": "после «{key}» нужны названия дополнительных полей со значениями, например "
+        "{{Источник: сайт}}",
+        "custom_ids": "после «{key}» нужны номера дополнительных полей со значениями, например "
+        "{{123456: сайт}}",
+        "empty_test": "пустая проверка; напишите значение, список значений или операторы, например "
+        "{{gte: 100000}}",
+        "needs_number": "после «{op}» нужно число, а написано {value}",
+        "exists_bool": "после exists пишите true (поле заполнено) или false (не заполнено)",
+        "regex_text": "после regex нужен шаблон текстом, например regex: ^ООО",
+        "bad_regex": "регулярное выражение /{pattern}/ не разбирается (ошибка у символа {position}); "
+        "проверьте скобки и обратные косые черты",
+        "empty_list": "пустой список; укажите хотя бы одно значение",
+        "not_values": "нужно значение или список значений (для незаполненного поля пишите {{exists: false}})",
+        "unknown_zone": "неизвестный часовой пояс «{name}»; пишите название вида Europe/Moscow или "
+        "Asia/Yekaterinburg",
+        "pool_and_manager": "«{name}» — и пул, и менеджер; переименуйте одного из них, чтобы было ясно, "
+        "кому уходит лид",
+        # `check-config --online` (online.py): names the CRM does not have.
+        "online_no_user": "в CRM нет пользователя с номером {id}{hint}; поправьте crm_user_id (список "
+        "выводит leadrouter users)",
+        "online_namesake": "; у «{name}» номер {id}",
+        "online_inactive": "пользователь CRM {id} ({name}) деактивирован или не может быть ответственным; "
+        "напишите active: false или уберите менеджера",
+        "online_unknown": "в CRM не найдено: {what} «{name}»{where}",
+        "online_group": "группа пользователей amoCRM",
+        "online_department": "отдел Bitrix24",
+        "online_nobody_in": " (в такой команде никого нет)",
+        "online_stage": "этап",
+        "online_in_pipeline": " в воронке «{pipeline}»",
+        "online_pipeline": "воронка",
+        "online_no_pipelines": "воронка «{name}»: у лидов этой CRM воронок нет; уберите pipeline",
+        "online_field": "дополнительное поле",
+        "online_field_id": "номер дополнительного поля",
+        "online_choice": "значение поля «{field}»",
     },
 }

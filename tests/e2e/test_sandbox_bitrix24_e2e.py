@@ -48,9 +48,9 @@ def bitrix24(tmp_path) -> Iterator[Running]:
 
 def test_the_bitrix24_sandbox_binds_its_events_and_fills_the_admin_api(bitrix24):
     sandbox = bitrix24
-    wait_for(lambda: "Ctrl-C stops everything" in sandbox.output(), timeout=90, what="the sandbox's banner")
+    wait_for(lambda: "Ctrl-C останавливает всё" in sandbox.output(), timeout=90, what="the sandbox's banner")
     banner = sandbox.output()
-    assert "against a bundled Bitrix24 emulator" in banner and "amoCRM" not in banner
+    assert "на встроенном эмуляторе Bitrix24" in banner and "amoCRM" not in banner
     assert f"{sandbox.url}/hooks/bitrix24/demo-secret" in banner
     for event in ("ONCRMDEALADD", "ONCRMDEALUPDATE"):  # bound by `install` with event.bind, as an app
         assert f"подписано: {event} → {sandbox.url}/hooks/bitrix24/***" in banner
@@ -86,5 +86,5 @@ def test_the_bitrix24_sandbox_binds_its_events_and_fills_the_admin_api(bitrix24)
     log = (sandbox.state / "service.log").read_text(encoding="utf-8")
     for text in (sandbox.output(), sandbox.err.read_text(encoding="utf-8"), log):
         assert "Traceback" not in text
-    assert sandbox.output().rstrip().endswith("leadrouter sandbox: stopped")
+    assert sandbox.output().rstrip().endswith("leadrouter sandbox: остановлена")
     assert "Shutting down: Master" in log

@@ -66,9 +66,9 @@ def sandbox(tmp_path) -> Iterator[Running]:
 
 
 def test_the_sandbox_fills_the_admin_api_and_stops_cleanly_on_sigint(sandbox):
-    wait_for(lambda: "Ctrl-C stops everything" in sandbox.output(), timeout=90, what="the sandbox's banner")
+    wait_for(lambda: "Ctrl-C останавливает всё" in sandbox.output(), timeout=90, what="the sandbox's banner")
     banner = sandbox.output()
-    assert f"{sandbox.url}/admin   token: demo-admin" in banner
+    assert f"{sandbox.url}/admin   токен: demo-admin" in banner
     assert f"{sandbox.url}/hooks/amocrm/demo-secret" in banner
     assert "вебхук amoCRM зарегистрирован" in banner and "unworked_minutes 15 → 1" in banner
 
@@ -99,7 +99,7 @@ def test_the_sandbox_fills_the_admin_api_and_stops_cleanly_on_sigint(sandbox):
     log = (sandbox.state / "service.log").read_text(encoding="utf-8")
     for text in (sandbox.output(), sandbox.err.read_text(encoding="utf-8"), log):
         assert "Traceback" not in text
-    assert sandbox.output().rstrip().endswith("leadrouter sandbox: stopped")
+    assert sandbox.output().rstrip().endswith("leadrouter sandbox: остановлена")
     assert "Shutting down: Master" in log  # the service was stopped, not orphaned
     with pytest.raises(httpx.ConnectError):
         httpx.get(f"{sandbox.url}/healthz", timeout=2)

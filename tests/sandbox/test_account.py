@@ -84,8 +84,8 @@ def test_a_bitrix24_config_stays_bitrix24_pointed_at_the_bundled_emulator(tmp_pa
     original = load_config(source)
     assert loaded.crm.type == "bitrix24" and loaded.crm.base_url == "http://127.0.0.1:9"
     assert loaded.crm.model_dump(exclude={"base_url"}) == original.crm.model_dump(exclude={"base_url"})
-    assert derived.changes[0] == "crm.base_url: http://127.0.0.1:9, the bundled Bitrix24 emulator " + (
-        "(portal example.bitrix24.ru)"
+    assert derived.changes[0] == (  # in the example's language, Russian
+        "crm.base_url: http://127.0.0.1:9 — встроенный эмулятор Bitrix24 (портал example.bitrix24.ru)"
     )
 
 

@@ -23,6 +23,7 @@ pools:
   regions: {members: [ivanova, petrov], strategy: weighted}
 rules:
   - {name: default, pool: regions}
+language: en
 """
 POOL = "  regions: {members: [ivanova, petrov], strategy: weighted}\n"
 

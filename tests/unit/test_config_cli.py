@@ -61,7 +61,7 @@ def test_a_broken_config_prints_each_problem_and_exits_one(tmp_path, capsys):
     assert main(["check-config", "cfg.yaml"]) == 1
     out, err = capsys.readouterr()
     assert out == ""
-    assert err.splitlines() == ["cfg.yaml:3: managers.ivanova.weight: must be greater than 0 (got 0)"]
+    assert err.splitlines() == ["cfg.yaml:3: managers.ivanova.weight: нужно число больше 0 (сейчас: 0)"]
     assert "Traceback" not in err
 
 
@@ -75,14 +75,19 @@ def test_semantic_problems_are_all_printed(tmp_path, capsys):
 
 def test_a_missing_file_exits_one_with_a_clear_message(capsys):
     assert main(["check-config", "nope.yaml"]) == 1
-    assert capsys.readouterr().err == "nope.yaml: cannot read config: No such file or directory\n"
+    # No file, no language: the product's default, Russian.
+    assert capsys.readouterr().err == (
+        "nope.yaml: не удалось прочитать конфигурацию: такого файла нет; проверьте путь\n"
+    )
 
 
 def test_a_yaml_syntax_error_names_the_line(tmp_path, capsys):
     (tmp_path / "cfg.yaml").write_text("crm: {type: amocrm\nmanagers: [\n", encoding="utf-8")
     assert main(["check-config", "cfg.yaml"]) == 1
     err = capsys.readouterr().err
-    assert err.startswith("cfg.yaml:") and "invalid YAML" in err and "Traceback" not in err
+    assert (
+        err.startswith("cfg.yaml:1: ошибка YAML в столбце 6: скобка") and "Traceback" not in err
+    )  # the open {
 
 
 def test_no_config_at_all_exits_two_with_a_hint(capsys):

@@ -72,7 +72,7 @@ def test_the_description_reads_like_the_yaml():
 
 
 def test_every_mistake_in_a_condition_is_reported_with_its_path():
-    report = Reporter("cfg.yaml", LineIndex())
+    report = Reporter("cfg.yaml", LineIndex(), "en")
     compile_condition({"any": [], "tags": {"exists": "yes"}, "price": {"gte": "много"}}, ("when",), report)
     assert [str(p) for p in report.problems] == [
         "cfg.yaml: when.any: 'any' needs a non-empty list of conditions",

@@ -5,14 +5,17 @@ from __future__ import annotations
 import pytest
 
 from core.model import ALWAYS, WeeklySchedule
+from core.texts import texts
 from webhook_app.config.pools import integer_weights, letter_range
 from webhook_app.config.problems import LineIndex, Reporter
 from webhook_app.config.schedule import parse_schedule
 from webhook_app.config.schema import ManagerModel
 
+ENGLISH = texts("en", "config")  # the wording these tests quote; Russian: test_config_in_russian.py
+
 
 def parse(raw: dict[str, str]) -> tuple[WeeklySchedule, list[str]]:
-    report = Reporter("cfg.yaml", LineIndex())
+    report = Reporter("cfg.yaml", LineIndex(), "en")
     schedule = parse_schedule(raw, ("schedule",), report)
     return schedule, [str(p) for p in report.problems]
 
@@ -70,7 +73,7 @@ def test_weights_one_and_a_half_convert_to_two_and_one():
 
 
 def test_letter_ranges_are_upper_cased_with_yo_as_ye():
-    assert letter_range("а-к") == ("А", "К")
-    assert letter_range("Ё") == ("Е", "Е")
-    assert letter_range("K-A") == "'K-A' runs backwards"
-    assert letter_range("А-Z") == "'А-Z' must use letters of one alphabet (Cyrillic or Latin)"
+    assert letter_range("а-к", ENGLISH) == ("А", "К")
+    assert letter_range("Ё", ENGLISH) == ("Е", "Е")
+    assert letter_range("K-A", ENGLISH) == "'K-A' runs backwards"
+    assert letter_range("А-Z", ENGLISH) == "'А-Z' must use letters of one alphabet (Cyrillic or Latin)"

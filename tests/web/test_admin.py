@@ -154,7 +154,7 @@ def test_api_bad_input_gets_400_or_404_with_a_reason(admin):
     assert response.status_code == 400 and "yaml is not valid Unicode" in response.json["error"]
     response = client.post("/api/v1/config/validate", json={"yaml": "a: 1\nb: \x01"}, headers=BEARER)
     assert response.status_code == 422
-    assert response.json["errors"][0].startswith("edited.yaml:2: invalid YAML")
+    assert response.json["errors"][0].startswith("edited.yaml:2: ошибка YAML: недопустимый невидимый символ")
     assert route(admin, "1") == [101]  # nothing above paused anyone
 
 

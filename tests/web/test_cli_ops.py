@@ -101,7 +101,42 @@ def test_serve_web_and_worker_run_on_the_clock_main_was_given(stack, monkeypatch
     assert app.extensions["leadrouter"].clock is stack.clock
     ran = []
     monkeypatch.setattr(
-        webhook_app.web.server, "run_worker_until_signalled", lambda run, on_hup: ran.append(run)
+        webhook_app.web.server, "run_worker_until_signalled", lambda run, on_hup, words: ran.append(run)
     )
     assert main(["worker", "--config", config], clock=stack.clock) == 0
     assert [run.__self__.ctx.clock for run in ran] == [stack.clock]
+
+
+def test_serve_web_and_worker_say_they_started_and_stopped_in_the_configs_language(
+    stack, monkeypatch, capsys, caplog
+):
+    import logging
+
+    import webhook_app.web.server
+
+    use_store(stack, monkeypatch)
+    monkeypatch.setenv("LEADROUTER_AMOCRM_TOKEN", "long-lived-test-token")  # `worker` needs a CRM client
+    config = str(stack.services.settings.config)  # `language: ru`
+    masters = []
+    monkeypatch.setattr(webhook_app.web.server.GunicornServer, "run", lambda self: masters.append(self))
+    assert main(["web", "--config", config, "--port", "8123"], clock=stack.clock) == 0
+    out = capsys.readouterr().out.splitlines()
+    version = stack.services.config.current.version
+    assert out == [
+        f"leadrouter web: принимает запросы на http://127.0.0.1:8123 (процессов: 2); конфигурация {config}, "
+        f"версия {version}; остановить — SIGTERM или Ctrl-C",
+        "leadrouter web: остановлен",
+    ]
+    assert masters[0].words["hup_refused"].startswith("SIGHUP: конфигурация не перечитана")  # its own logs
+    said = []
+    monkeypatch.setattr(
+        webhook_app.web.server,
+        "run_worker_until_signalled",
+        lambda run, on_hup, words: said.append(words["worker_stopping"].format(signal="SIGTERM")),
+    )
+    with caplog.at_level(logging.INFO, logger="leadrouter"):
+        assert main(["worker", "--config", config], clock=stack.clock) == 0
+    logged = [r.getMessage() for r in caplog.records if r.name == "leadrouter"]
+    assert logged[0].startswith("воркер ") and logged[0].endswith(" запущен")
+    assert logged[-1].startswith("воркер ") and logged[-1].endswith(" остановлен")
+    assert said == ["сигнал SIGTERM: воркер доделывает текущее задание и останавливается"]

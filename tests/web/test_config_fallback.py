@@ -105,7 +105,7 @@ def test_leadrouter_web_starts_on_the_stored_version_when_the_file_is_refused(tm
     finally:
         server.terminate()
         _, err = server.communicate(timeout=30)
-    assert f"{path}:11" in err and "refused at start-up" in err
+    assert f"{path}:11" in err and "отклонён при запуске" in err  # in the running version's language
     assert refusal(stack)["fallback"]["running"] == good
 
 

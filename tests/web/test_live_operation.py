@@ -117,6 +117,18 @@ def test_the_holder_refuses_an_edited_text_and_writes_an_accepted_one_to_the_fil
     assert other.current.version == loaded.version and other.version_id == holder.version_id
 
 
+def test_what_a_reload_logs_is_in_the_configs_language(live, caplog):
+    holder: ConfigHolder = live.services.config
+    text, before = holder.path.read_bytes(), holder.current.version  # `language: ru`
+    with caplog.at_level("INFO", logger="leadrouter.config"):
+        with pytest.raises(ConfigError):
+            holder.load_text(text.replace(b"crm_user_id: 102", b"crm_user_id: -5"), "admin", name="e.yaml")
+        loaded = holder.load_text(text.replace(b"round_robin", b"weighted"), "admin")
+    logged = [r.getMessage() for r in caplog.records if r.name == "leadrouter.config"]
+    assert logged[0].startswith(f"конфигурация отклонена, действует прежняя версия {before}:\ne.yaml:")
+    assert logged[-1] == f"действует версия конфигурации {loaded.version} (admin)"
+
+
 def test_sighup_in_the_gunicorn_master_publishes_instead_of_restarting_workers():
     calls: list[str] = []
     arbiter = _ConfigReloadingArbiter.__new__(_ConfigReloadingArbiter)

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Mapping
 
 from pydantic import SecretStr
 
 from adapters.admin import CrmInventory
-from adapters.errors import AdapterError
+from adapters.errors import AdapterError, AdminRightsNeeded
 from core.texts import texts
 from webhook_app.cli import help_for
 from webhook_app.config import ConfigError, LoadedConfig, load_config
@@ -68,21 +69,20 @@ def online(loaded: LoadedConfig) -> int:
     """Resolve the config's names in the CRM; 0 when all resolve, 1 with the list, 2 if unreachable."""
     settings = Settings()
     crm = CRM_NAMES.get(loaded.crm.type, loaded.crm.type)
+    words = texts(loaded.policy.language, "cli")
     try:
-        inventory = _inventory(loaded, settings)
+        inventory = _inventory(loaded, settings, words)
     except Unreachable as exc:
         why = _redact(str(exc), settings)
-        message = texts(loaded.policy.language, "cli")["online_failed"].format(why=why)
-        print(f"leadrouter check-config: {message}", file=sys.stderr)
+        print(f"leadrouter check-config: {words['online_failed'].format(why=why)}", file=sys.stderr)
         return 2
     source = read_source(loaded.path)
-    report = Reporter(source.file, source.index)
+    report = Reporter(source.file, source.index, loaded.policy.language)
     check_online(loaded.document, inventory, report)
     for problem in sorted(report.errors, key=lambda p: p.line or 0):
         print(problem, file=sys.stderr)
     if report.errors:
         return 1
-    words = texts(loaded.policy.language, "cli")
     print(
         words["online_ok"].format(
             crm=crm,
@@ -92,35 +92,34 @@ def online(loaded: LoadedConfig) -> int:
             users=len(inventory.users),
         )
     )
-    teams = resolved_teams(loaded.policy, inventory, words["online_cannot_own"])
+    teams = resolved_teams(loaded.policy, inventory, words)
     if teams:
         print(words["online_teams"], *teams, sep="\n")
     return 0
 
 
-def _inventory(loaded: LoadedConfig, settings: Settings) -> CrmInventory:
+def _inventory(loaded: LoadedConfig, settings: Settings, words: Mapping[str, str]) -> CrmInventory:
+    """What the CRM has; Unreachable (worded in `words`, the `cli` catalog) when it cannot be asked."""
     from webhook_app.bootstrap import crm_arguments, crm_module
     from webhook_app.cli.common import open_database
 
     module = crm_module(loaded.crm.type, "admin")
     if module is None:
-        raise Unreachable(f"no {loaded.crm.type} client in this version")
-    crm = CRM_NAMES.get(loaded.crm.type, loaded.crm.type)
+        raise Unreachable(words["no_client"].format(crm=loaded.crm.type))
+    at = {"crm": CRM_NAMES.get(loaded.crm.type, loaded.crm.type), "url": loaded.crm.base_url}
     try:
         engine = open_database(settings)  # the shared rate limit and OAuth tokens live there
     except Exception as exc:  # a database URL that does not work: say which kind of failure, no URL
-        raise Unreachable(
-            f"the database (LEADROUTER_DATABASE_URL) cannot be opened: {type(exc).__name__}"
-        ) from None
+        raise Unreachable(words["online_no_database"].format(error=type(exc).__name__)) from None
     try:
         admin = module.build_admin(**crm_arguments(loaded, settings, engine), attempts=ONLINE_ATTEMPTS)
         inventory: CrmInventory = admin.inventory()
+    except AdminRightsNeeded as exc:  # the CRM's own words quoted, ours in the config's language
+        raise Unreachable(words["online_need_admin"].format(**at, error=exc.crm_said)) from None
     except AdapterError as exc:  # no or bad credentials, refused, down: the adapters' messages are safe
-        raise Unreachable(f"{crm} at {loaded.crm.base_url}: {exc}") from None
+        raise Unreachable(words["online_crm_said"].format(**at, error=exc)) from None
     except Exception as exc:  # an answer we cannot read is still "cannot check": never a traceback
-        raise Unreachable(
-            f"{crm} at {loaded.crm.base_url}: unreadable answer ({type(exc).__name__})"
-        ) from None
+        raise Unreachable(words["online_unreadable"].format(**at, error=type(exc).__name__)) from None
     finally:
         engine.dispose()
     return inventory

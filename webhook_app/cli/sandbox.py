@@ -17,9 +17,11 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from core.texts import texts
 from webhook_app.cli import help_for
 
 if TYPE_CHECKING:
@@ -53,7 +55,8 @@ def _config_path(args: argparse.Namespace) -> str:
         return str(args.config or os.environ["LEADROUTER_CONFIG"])
     if Path(DEFAULT_CONFIG).is_file():
         return DEFAULT_CONFIG
-    print(f"leadrouter sandbox: no config: pass --config FILE (no ./{DEFAULT_CONFIG} here)", file=sys.stderr)
+    words = texts(None, "cli")  # no config, no language: the product's default speaks
+    print(f"leadrouter sandbox: {words['sandbox_no_config'].format(default=DEFAULT_CONFIG)}", file=sys.stderr)
     raise SystemExit(2)
 
 
@@ -76,20 +79,25 @@ def run(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print("\n".join(str(p) for p in exc.problems), file=sys.stderr)
         return 1
+    words = texts(loaded.policy.language, "cli")
     if args.every <= 0 or args.sla_minutes < 1:
-        print("leadrouter sandbox: --every must be above 0 and --sla-minutes at least 1", file=sys.stderr)
+        print(f"leadrouter sandbox: {words['sandbox_bad_options']}", file=sys.stderr)
         return 2
     if not _port_free(args.host, args.port):
-        print(f"leadrouter sandbox: {args.host}:{args.port} is taken; pass --port", file=sys.stderr)
+        taken = words["sandbox_port_taken"].format(address=f"{args.host}:{args.port}")
+        print(f"leadrouter sandbox: {taken}", file=sys.stderr)
         return 1
-    return Sandbox(args, path, loaded.raw, loaded.document).run()
+    return Sandbox(args, path, loaded.raw, loaded.document, words).run()
 
 
 class Sandbox:
     """The emulator, the service process and the lead stream, started and stopped in order."""
 
-    def __init__(self, args: argparse.Namespace, path: str, raw: bytes, document: ConfigModel) -> None:
+    def __init__(
+        self, args: argparse.Namespace, path: str, raw: bytes, document: ConfigModel, words: Mapping[str, str]
+    ) -> None:
         self.args, self.path, self.raw, self.document = args, path, raw, document
+        self.words = words  # the `cli` catalog in the config's language
         self.dir = Path(args.dir).resolve()
         self.public = f"http://{args.host}:{args.port}"
         self.config, self.log = self.dir / "config.yaml", self.dir / "service.log"
@@ -117,7 +125,7 @@ class Sandbox:
         finally:
             self._stop_service()
             emu.stop()
-            print("leadrouter sandbox: stopped", flush=True)
+            print(f"leadrouter sandbox: {self.words['sandbox_stopped']}", flush=True)
 
     def _prepare(self, emu: Emulated) -> dict[str, str]:
         """A fresh directory (the emulator starts empty, so must the database) and the service's env."""
@@ -126,7 +134,9 @@ class Sandbox:
         self.dir.mkdir(parents=True, exist_ok=True)
         for stale in self.dir.glob("leadrouter.db*"):
             stale.unlink()
-        derived = derive(self.raw, source=self.path, base_url=emu.url, sla_minutes=self.args.sla_minutes)
+        derived = derive(
+            self.raw, source=self.path, base_url=emu.url, sla_minutes=self.args.sla_minutes, words=self.words
+        )
         self.config.write_text(derived.text, encoding="utf-8")
         self.changes = derived.changes
         root = str(Path(__file__).resolve().parents[2])  # importable even when not pip-installed
@@ -156,7 +166,8 @@ class Sandbox:
         )
         sys.stdout.write(done.stdout)
         if done.returncode != 0:
-            print(f"leadrouter sandbox: install failed:\n{done.stderr}", file=sys.stderr)
+            failed = self.words["sandbox_install_failed"].format(error=done.stderr)
+            print(f"leadrouter sandbox: {failed}", file=sys.stderr)
         return done.returncode == 0
 
     def _serve(self, env: dict[str, str]) -> bool:
@@ -184,7 +195,8 @@ class Sandbox:
             time.sleep(0.2)
         if not self.stop.is_set():
             tail = self.log.read_text(encoding="utf-8", errors="replace").splitlines()[-20:]
-            print("leadrouter sandbox: the service did not start:", *tail, sep="\n", file=sys.stderr)
+            said = f"leadrouter sandbox: {self.words['sandbox_not_started']}"
+            print(said, *tail, sep="\n", file=sys.stderr)
         return False
 
     def _play(self, player: Any) -> int:
@@ -194,9 +206,10 @@ class Sandbox:
             player.step()
             ticks += 1
             if ticks % REMIND_EVERY == 0:  # the banner has scrolled away by now
-                _say(f"admin page {self.public}/admin, token {self.token}; Ctrl-C stops")
+                _say(self.words["sandbox_remind"].format(url=self.public, token=self.token))
             if self.service is not None and self.service.poll() is not None:
-                print(f"leadrouter sandbox: the service exited; see {self.log}", file=sys.stderr)
+                exited = self.words["sandbox_exited"].format(log=self.log)
+                print(f"leadrouter sandbox: {exited}", file=sys.stderr)
                 return 1
             self.stop.wait(every)
         return 0
@@ -214,25 +227,23 @@ class Sandbox:
 
     def _banner(self, emu: Emulated) -> None:
         secret = "$LEADROUTER_WEBHOOK_SECRET" if os.environ.get("LEADROUTER_WEBHOOK_SECRET") else DEMO_SECRET
-        hook = f"{self.public}/hooks/{emu.hook}/{secret}"
-        token = self.token
-        lines = [
-            "",
-            f"leadrouter sandbox: {self.path} against a bundled {emu.name} emulator — no CRM account needed",
-            "",
-            f"  Admin page   {self.public}/admin   token: {token}",
-            f"  API          curl -H 'Authorization: Bearer {token}' {self.public}/api/v1/split",
-            f"  Webhook      {hook}   ({emu.note()})",
-            f"  {emu.name:<12} {emu.url}   (emulated; its credentials live only in this process)",
-            f"  Config       {self.config}, which is {self.path} with:",
-            *(f"                 - {change}" for change in self.changes),
-            f"  Database     {self.dir / 'leadrouter.db'} (new at every start)   Log: {self.log}",
-            "",
-            f"A new lead every {self.args.every:g} s (seed {self.args.seed}); owners move some deals through",
-            "the stages (handoffs), some are left untouched (SLA re-routes). Ctrl-C stops everything.",
-            "",
-        ]
-        print("\n".join(lines), flush=True)
+        banner = self.words["sandbox_banner"].format(
+            path=self.path,
+            crm=emu.name,
+            url=self.public,
+            token=self.token,
+            hook=f"{self.public}/hooks/{emu.hook}/{secret}",
+            note=self.words[f"sandbox_note_{emu.hook}"],
+            crm_column=f"{emu.name:<12}",
+            crm_url=emu.url,
+            config=self.config,
+            changes="\n".join(f"                 - {change}" for change in self.changes),
+            database=self.dir / "leadrouter.db",
+            log=self.log,
+            every=f"{self.args.every:g}",
+            seed=self.args.seed,
+        )
+        print(f"\n{banner}\n", flush=True)
 
 
 def _say(line: str) -> None:

@@ -34,12 +34,6 @@ class Emulated:
     stop: Callable[[], None]
     store_tokens: Callable[[str], None] = lambda database_url: None  # before `install` runs
 
-    def note(self) -> str:
-        """How the webhook gets registered, for the banner."""
-        if self.hook == "bitrix24":
-            return "its events bound in the emulated portal by `leadrouter install`, as an app does"
-        return "registered in the emulator by `leadrouter install`"
-
 
 def start(document: ConfigModel) -> Emulated:
     """The emulator of the config's CRM, started and seeded."""

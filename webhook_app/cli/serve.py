@@ -6,11 +6,13 @@ import argparse
 import logging
 import sys
 import threading
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
 
+from core.texts import texts
 from webhook_app.cli import help_for
 from webhook_app.clock import Clock
 from webhook_app.config import ConfigError, LoadedConfig
@@ -61,24 +63,29 @@ def _app_factory(args: argparse.Namespace, *, with_worker: bool) -> Any:
             stop = threading.Event()
             loop = threading.Thread(target=worker.run, args=(stop,), name="leadrouter-worker", daemon=True)
             loop.start()
-            app.extensions[ON_SHUTDOWN] = lambda: _finish_worker(stop, loop)
-            log.info("worker %s started", worker.ctx.worker)
+            words = texts(services.config.current.policy.language, "cli")
+            app.extensions[ON_SHUTDOWN] = lambda: _finish_worker(stop, loop, words, worker.ctx.worker)
+            log.info(words["worker_started"].format(worker=worker.ctx.worker))
         return app
 
     return factory
 
 
-def _finish_worker(stop: threading.Event, loop: threading.Thread) -> None:
+def _finish_worker(
+    stop: threading.Event, loop: threading.Thread, words: Mapping[str, str], name: str
+) -> None:
     """When the process stops (SIGTERM, once its requests are answered): let the worker finish its
     pass. Killed mid-pass, it would leave its jobs claimed under a lease, and a restarted service
     would wait the lease out (a minute) before running them — the hook check too."""
     stop.set()
     loop.join(timeout=WORKER_FINISH_SECONDS)
+    log.info(words["worker_stopped"].format(worker=name))
 
 
-def _check(args: argparse.Namespace) -> int | None:
-    """Fail fast in the parent process with the config's problems, before gunicorn forks — unless
-    the database holds a good version to run instead (announced here, once for the whole start)."""
+def _check(args: argparse.Namespace) -> LoadedConfig | int:
+    """The config to start on, or the exit code: fail fast in the parent process with the config's
+    problems, before gunicorn forks — unless the database holds a good version to run instead
+    (announced here, once for the whole start)."""
     from adapters.errors import AdapterError
     from adapters.storage.engine import make_engine
     from webhook_app.bootstrap import build_crm, crm_module
@@ -95,16 +102,17 @@ def _check(args: argparse.Namespace) -> int | None:
             return 1
         loaded = stored
     if not getattr(args, "needs_crm", False):
-        return None
+        return loaded
     if crm_module(loaded.crm.type, "factory") is None:
-        print(f"leadrouter: no CRM client for crm.type {loaded.crm.type!r} in this version", file=sys.stderr)
+        words = texts(loaded.policy.language, "cli")
+        print(f"leadrouter: {words['no_client'].format(crm=loaded.crm.type)}", file=sys.stderr)
         return 1
     try:  # missing credentials are a user mistake: say so before gunicorn forks, no traceback
         build_crm(loaded, Settings(), make_engine(Settings().database_url))
     except AdapterError as exc:
         print(f"leadrouter: {exc}", file=sys.stderr)
         return 1
-    return None
+    return loaded
 
 
 def _stored_instead(path: Path, refused: ConfigError, clock: Clock) -> LoadedConfig | None:
@@ -123,12 +131,23 @@ def _run_gunicorn(args: argparse.Namespace, *, with_worker: bool) -> int:
     from webhook_app.web.server import GunicornServer, gunicorn_options
 
     args.needs_crm = with_worker
-    failed = _check(args)
-    if failed is not None:
-        return failed
+    loaded = _check(args)
+    if isinstance(loaded, int):
+        return loaded
     extra = {"pidfile": args.pid_file} if args.pid_file else {}
     options = gunicorn_options(args.host, args.port, args.workers, args.threads, **extra)
-    GunicornServer(_app_factory(args, with_worker=with_worker), options, on_hup=_hup_reloader(args)).run()
+    words = texts(loaded.policy.language, "cli")
+    command = "serve" if with_worker else "web"
+    address = f"{args.host}:{args.port}"
+    print(
+        words["serve_listening"].format(
+            command=command, address=address, workers=args.workers, path=loaded.path, version=loaded.version
+        ),
+        flush=True,
+    )
+    factory = _app_factory(args, with_worker=with_worker)
+    GunicornServer(factory, options, on_hup=_hup_reloader(args), words=words).run()
+    print(words["serve_stopped"].format(command=command), flush=True)
     return 0
 
 
@@ -162,15 +181,17 @@ def run_worker(args: argparse.Namespace) -> int:
 
     args.needs_crm = True
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    failed = _check(args)
-    if failed is not None:
-        return failed
+    loaded = _check(args)
+    if isinstance(loaded, int):
+        return loaded
     services = build_services(config_path=args.config, clock=args.clock, announce_fallback=False)
     worker = build_worker(services)
     if args.metrics_port:
         from prometheus_client import start_http_server
 
         start_http_server(args.metrics_port, addr="127.0.0.1", registry=services.metrics.registry)
-    log.info("worker %s started", worker.ctx.worker)
-    run_worker_until_signalled(worker.run, on_hup=lambda: services.config.reload("sighup"))
+    words = texts(services.config.current.policy.language, "cli")
+    log.info(words["worker_started"].format(worker=worker.ctx.worker))
+    run_worker_until_signalled(worker.run, on_hup=lambda: services.config.reload("sighup"), words=words)
+    log.info(words["worker_stopped"].format(worker=worker.ctx.worker))
     return 0

@@ -17,26 +17,18 @@ def check_balance(name: str, pool: PoolModel, report: Reporter) -> None:
     path: Path = ("pools", name)
     counting = pool.strategy in BALANCED
     if pool.balance != "count" and not counting:
-        report.error(
-            (*path, "balance"),
-            f"balance: {pool.balance} only applies to weighted and round_robin pools "
-            f"(this pool is {pool.strategy}, which does not share leads by count)",
-        )
+        message = report.words["balance_strategy"].format(balance=pool.balance, strategy=pool.strategy)
+        report.error((*path, "balance"), message)
     if pool.balance == "tiers" and not pool.tiers:
-        report.error((*path, "balance"), "balance: tiers needs tiers: [{name: big, when: ...}, {name: rest}]")
+        report.error((*path, "balance"), report.words["tiers_needed"].format())
     if pool.tiers and pool.balance != "tiers":
-        report.error(
-            (*path, "tiers"), f"'tiers' only applies with balance: tiers (this pool has {pool.balance})"
-        )
+        report.error((*path, "tiers"), report.words["tiers_without_balance"].format(balance=pool.balance))
     _tiers(pool, path, report)
     if pool.value is not None:
         _value(pool.value, (*path, "value"), report)
     if pool.junk is not None:
         if not counting:
-            report.error(
-                (*path, "junk"),
-                f"junk only applies to weighted and round_robin pools (this pool is {pool.strategy})",
-            )
+            report.error((*path, "junk"), report.words["junk_strategy"].format(strategy=pool.strategy))
         _junk(pool.junk, (*path, "junk"), report)
 
 
@@ -45,28 +37,27 @@ def _tiers(pool: PoolModel, path: Path, report: Reporter) -> None:
     for i, tier in enumerate(pool.tiers):
         where = (*path, "tiers", i)
         if tier.name in seen:
-            report.error((*where, "name"), f"duplicate tier '{tier.name}' (already tiers[{seen[tier.name]}])")
+            message = report.words["duplicate_tier"].format(name=tier.name, index=seen[tier.name])
+            report.error((*where, "name"), message)
         seen.setdefault(tier.name, i)
         if tier.when is None and i != len(pool.tiers) - 1:
-            report.error(
-                where, "only the last tier may have no 'when' (it takes every lead the others do not)"
-            )
+            report.error(where, report.words["last_tier_only"])
     if len(pool.tiers) == 1:
-        report.error((*path, "tiers"), "one tier is the whole pool; name at least two, or use balance: count")
+        report.error((*path, "tiers"), report.words["one_tier"])
 
 
 def _value(model: ValueModel, path: Path, report: Reporter) -> None:
     if model.field is not None and model.tiers is not None:
-        report.error(path, "a value is a field or tiers of points, not both")
+        report.error(path, report.words["value_both"])
     if model.tiers is not None and not model.tiers:
-        report.error((*path, "tiers"), "name at least one tier of points: [{when: ..., points: N}]")
+        report.error((*path, "tiers"), report.words["value_tiers_empty"].format())
     if model.tiers is None and "default" in model.model_fields_set:
-        report.error((*path, "default"), "'default' only applies to tiers of points")
+        report.error((*path, "default"), report.words["default_points"])
 
 
 def _junk(model: JunkModel, path: Path, report: Reporter) -> None:
     if (model.stage is None) == (model.loss_reason is None):
-        report.error(path, "junk needs exactly one of stage: NAME or loss_reason: NAME")
+        report.error(path, report.words["junk_one"])
 
 
 def lead_value(model: ValueModel | None, path: Path, report: Reporter) -> LeadValue:

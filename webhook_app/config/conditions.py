@@ -45,7 +45,7 @@ def compile_condition(raw: object, path: Path, report: Reporter) -> Condition:
     if raw is None or raw == {}:
         return Always()
     if not isinstance(raw, dict):
-        report.error(path, "must be a mapping of lead fields to tests, like {region: Москва}")
+        report.error(path, report.words["when_mapping"].format())
         return Always()
     parts: list[Condition] = []
     for key, value in raw.items():
@@ -56,7 +56,7 @@ def compile_condition(raw: object, path: Path, report: Reporter) -> Condition:
 def _entry(key: str, value: object, path: Path, report: Reporter) -> list[Condition]:
     if key in ("all", "any"):
         if not isinstance(value, list) or not value:
-            report.error(path, f"'{key}' needs a non-empty list of conditions")
+            report.error(path, report.words["needs_conditions"].format(key=key))
             return []
         parts = tuple(compile_condition(item, (*path, i), report) for i, item in enumerate(value))
         return [All(parts) if key == "all" else AnyOf(parts)]
@@ -64,7 +64,9 @@ def _entry(key: str, value: object, path: Path, report: Reporter) -> list[Condit
         return [Not(compile_condition(value, path, report))]
     if key in CUSTOM:
         if not isinstance(value, dict) or not value:
-            report.error(path, f"'{key}' needs a mapping of custom field {key[6:] or 'name'}s to tests")
+            report.error(
+                path, report.words["custom_ids" if key == "field_id" else "custom_names"].format(key=key)
+            )
             return []
         prefix = "field:" if key == "field" else "field_id:"
         return [
@@ -85,7 +87,7 @@ def _entry(key: str, value: object, path: Path, report: Reporter) -> list[Condit
 def _test(field: str, value: object, path: Path, report: Reporter) -> list[Condition]:
     if isinstance(value, dict):
         if not value:
-            report.error(path, "empty test: give a value, a list, or operators")
+            report.error(path, report.words["empty_test"].format())
             return []
         return _operators(field, value, path, report)
     values = _scalars(value, path, report)
@@ -127,12 +129,12 @@ def _operators(field: str, ops: dict[object, object], path: Path, report: Report
             if isinstance(operand, int | float) and not isinstance(operand, bool):
                 bounds[op] = float(operand)
             else:
-                report.error(where, f"'{op}' needs a number, not {operand!r}")
+                report.error(where, report.words["needs_number"].format(op=op, value=repr(operand)))
         elif op == "exists":
             if isinstance(operand, bool):
                 result.append(Exists(field, operand))
             else:
-                report.error(where, "'exists' needs true or false")
+                report.error(where, report.words["exists_bool"])
         else:
             valid = report.words["expected_one_of"].format(valid=", ".join(OPERATORS))
             report.error(where, report.words["unknown_operator"].format(name=op) + valid)
@@ -143,12 +145,12 @@ def _operators(field: str, ops: dict[object, object], path: Path, report: Report
 
 def _regex(field: str, pattern: object, path: Path, report: Reporter) -> list[Condition]:
     if not isinstance(pattern, str):
-        report.error(path, "'regex' needs a text pattern")
+        report.error(path, report.words["regex_text"])
         return []
     try:
         re.compile(pattern)
     except re.error as exc:
-        report.error(path, f"invalid regular expression /{pattern}/: {exc}")
+        report.error(path, report.words["bad_regex"].format(pattern=pattern, position=(exc.pos or 0) + 1))
         return []
     return [Regex(field, pattern)]
 
@@ -156,10 +158,10 @@ def _regex(field: str, pattern: object, path: Path, report: Reporter) -> list[Co
 def _scalars(value: object, path: Path, report: Reporter) -> list[Scalar]:
     items = value if isinstance(value, list) else [value]
     if not items:
-        report.error(path, "empty list: give at least one value")
+        report.error(path, report.words["empty_list"])
         return []
     good = [v for v in items if isinstance(v, Scalar) and v != ""]
     if len(good) != len(items):
-        report.error(path, "expected a value or a list of values (use {exists: false} for a missing field)")
+        report.error(path, report.words["not_values"].format())
         return []
     return good

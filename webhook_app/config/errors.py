@@ -6,6 +6,7 @@ import difflib
 import re
 import types
 from collections.abc import Collection, Mapping
+from datetime import date
 from itertools import pairwise
 from typing import Annotated, Any, Union, get_args, get_origin
 
@@ -13,6 +14,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from webhook_app.config.problems import Path, PathPart, Reporter
+from webhook_app.config.shorthands import SHAPES
 
 _SECRET_WORDS = ("token", "secret", "password", "api_key", "apikey")
 
@@ -127,8 +129,26 @@ def _raw_member_index(members: list[Any], index: int) -> int:
     return named[index] if 0 <= index < len(named) else index
 
 
+# Pydantic's error types, each worded by one key of the `config` catalog (what is wrong and what to
+# write instead); a type not listed gets `schema_other`. Limits (`ge`, `gt`, …) come in `ctx`.
+_TYPE_WORDS = {
+    "int_type": "int_type",
+    "int_parsing": "int_type",
+    "int_from_float": "int_from_float",
+    "float_type": "float_type",
+    "float_parsing": "float_type",
+    "bool_type": "bool_type",
+    "bool_parsing": "bool_type",
+    "string_type": "string_type",
+    "string_too_short": "string_too_short",
+    "too_short": "not_empty",
+}
+_LIMITS = {"greater_than": "gt", "greater_than_equal": "ge", "less_than": "lt", "less_than_equal": "le"}
+
+
 def _message(error: ErrorDetails, path: Path, root: type[BaseModel], words: Mapping[str, str]) -> str:
-    kind, msg = error["type"], error["msg"]
+    kind = error["type"]
+    context: dict[str, Any] = dict(error.get("ctx") or {})
     if kind == "extra_forbidden":
         if "crm_team" in error["loc"]:  # a CRM team written among a pool's members
             return _unknown_field(str(path[-1]), ["crm_group", "department"], words)
@@ -136,28 +156,46 @@ def _message(error: ErrorDetails, path: Path, root: type[BaseModel], words: Mapp
     if kind == "missing":
         return words["missing"]
     if "[key]" in error["loc"]:
-        return f"a key must be text; quote it: '{error['input']}'"
-    if kind == "too_short":
-        return "must not be empty"
-    if kind == "value_error":
-        return msg.removeprefix("Value error, ")
-    if kind in ("model_type", "dict_type"):
-        return f"must be a mapping, not {_kind(error['input'])}"
+        return words["key_not_text"].format(value=error["input"])
+    if kind in SHAPES:  # our own refusals (shorthands, validators), worded in the catalog
+        return words[kind].format(**context)
+    if kind in ("model_type", "dict_type", "model_attributes_type"):
+        return words["must_be_mapping"].format(kind=kind_of(error["input"], words))
     if kind == "list_type":
-        return f"must be a list, not {_kind(error['input'])}"
-    text = msg.replace("Input should be", "must be", 1)
+        return words["must_be_list"].format(kind=kind_of(error["input"], words))
+    if kind in _LIMITS:
+        limit = context[_LIMITS[kind]]  # `gt=0` on a float field comes as 0.0: say 0, as written
+        text = words[kind].format(
+            limit=int(limit) if isinstance(limit, float) and limit.is_integer() else limit
+        )
+    elif kind == "literal_error":
+        text = words["literal_error"].format(expected=_choices(str(context.get("expected", "")), words))
+    elif kind.startswith(("date_", "datetime_")):
+        text = words["date_type"]
+    else:
+        text = words[_TYPE_WORDS.get(kind, "schema_other")]
     value = error["input"]
     if isinstance(value, str | int | float) and not isinstance(value, bool):
-        text += f" (got {value!r})"
+        text += words["got"].format(value=repr(value))
     return text
 
 
-def _kind(value: object) -> str:
+def _choices(expected: str, words: Mapping[str, str]) -> str:
+    """Pydantic's `'a', 'b' or 'c'` with the file's word for "or"."""
+    values = [f"'{v}'" for v in re.findall(r"'([^']*)'", expected)]
+    if len(values) < 2:
+        return ", ".join(values)
+    return ", ".join(values[:-1]) + words["or"] + values[-1]
+
+
+def kind_of(value: object, words: Mapping[str, str]) -> str:
+    """What a value is, in words: empty, text, a number, true/false, a list, a mapping."""
     if value is None:
-        return "empty"
-    return {str: "text", int: "a number", float: "a number", bool: "true/false", list: "a list"}.get(
-        type(value), f"a {type(value).__name__}"
-    )
+        return words["kind_empty"]
+    kinds = {str: "kind_text", int: "kind_number", float: "kind_number", bool: "kind_bool", list: "kind_list"}
+    if isinstance(value, date):
+        return words["kind_date"]
+    return words[kinds.get(type(value), "kind_mapping" if isinstance(value, Mapping) else "kind_other")]
 
 
 def _unknown_field(name: str, valid: list[str], words: Mapping[str, str]) -> str:

@@ -17,7 +17,7 @@ import os
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
 
@@ -25,9 +25,11 @@ from sqlalchemy import Engine
 
 from adapters.storage.configs import newest, newest_id, record_refusal, record_version, settle_fallback
 from core.policy import Policy
+from core.texts import texts
 from webhook_app.config import ConfigError, LoadedConfig, load_config
 from webhook_app.config.startup import load_at_startup
 from webhook_app.config.team import TeamFollower
+from webhook_app.config.yamlsource import language_in_text
 from webhook_app.pipeline.team_sync import request_team_sync
 
 log = logging.getLogger("leadrouter.config")
@@ -127,7 +129,7 @@ class ConfigHolder:
         with self._lock:
             self.current, self.version_id = fresh, row.id
             self.loaded_at = row.loaded_at
-        log.info("config version %s (%s) now in force", fresh.version, row.loaded_by)
+        log.info(_words(fresh)["config_in_force"].format(version=fresh.version, by=row.loaded_by))
         return True
 
     def _publish_startup(self, *, from_file: bool) -> None:
@@ -154,7 +156,7 @@ class ConfigHolder:
             self.current, self.version_id = fresh, version_id
             self.loaded_at = self.clock()
             self.last_error = None
-        log.info("config version %s now in force (%s)", fresh.version, by)
+        log.info(_words(fresh)["config_in_force"].format(version=fresh.version, by=by))
         return fresh
 
     def _file_loads_again(self) -> None:
@@ -166,7 +168,8 @@ class ConfigHolder:
 
     def _refused(self, exc: ConfigError, by: str) -> None:
         self.last_error = str(exc)
-        log.error("config refused, version %s stays in force:\n%s", self.current.version, exc)
+        words = _words(self.current)
+        log.error(words["config_refused_kept"].format(version=self.current.version, problems=exc))
         with self.engine.begin() as connection:
             record_refusal(connection, self.clock(), by, str(exc), self.current.version)
 
@@ -185,6 +188,19 @@ def _write_atomically(path: Path, raw: bytes) -> None:
         raise
 
 
+def _words(loaded: LoadedConfig) -> Mapping[str, str]:
+    """The command line's words in a config's language, for what the reloads log."""
+    return texts(loaded.policy.language, "cli")
+
+
+def _language_of_file(path: Path) -> str | None:
+    """The `language:` a (maybe broken) config file names, or None (then the default speaks)."""
+    try:
+        return language_in_text(path.read_text(encoding="utf-8", errors="replace"))
+    except OSError:
+        return None
+
+
 def reload_file(
     path: Path, engine: Engine, clock: Callable[[], datetime], by: str, *, log_refusal: bool = True
 ) -> LoadedConfig:
@@ -198,7 +214,8 @@ def reload_file(
             kept = newest(connection)
             record_refusal(connection, clock(), by, str(exc), kept.version if kept else "")
         if log_refusal:
-            log.error("config refused, the running version stays:\n%s", exc)
+            words = texts(_language_of_file(path), "cli")
+            log.error(words["config_refused_stays"].format(problems=exc))
         raise
     with engine.begin() as connection:
         row = newest(connection)
@@ -206,5 +223,5 @@ def reload_file(
             record_version(connection, fresh.version, str(path), fresh.raw, clock(), by)
         settle_fallback(connection, clock())
         request_team_sync(connection, str(fresh.crm.type), clock())  # `reload` re-reads the team too
-    log.info("config version %s put in force (%s)", fresh.version, by)
+    log.info(_words(fresh)["config_in_force"].format(version=fresh.version, by=by))
     return fresh

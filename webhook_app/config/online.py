@@ -11,7 +11,7 @@ field names exactly. Each problem goes on the line of the YAML node that names i
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from adapters.admin import CrmField, CrmInventory
@@ -58,46 +58,44 @@ def _users(doc: ConfigModel, crm: CrmInventory, report: Reporter) -> None:
         user = users.get(manager.crm_user_id)
         if user is None:
             namesake = next((u for u in crm.users if manager.name and _same(u.name, manager.name)), None)
-            hint = f"; {namesake.name} is user {namesake.id}" if namesake else ""
-            report.error(path, f"no CRM user has id {manager.crm_user_id}{hint}")
+            words = report.words
+            hint = words["online_namesake"].format(name=namesake.name, id=namesake.id) if namesake else ""
+            report.error(path, words["online_no_user"].format(id=manager.crm_user_id, hint=hint))
         elif not user.active and manager.active:
-            report.error(
-                path,
-                f"CRM user {user.id} ({user.name}) is deactivated or cannot own leads; "
-                "set `active: false` or remove the manager",
-            )
+            report.error(path, report.words["online_inactive"].format(id=user.id, name=user.name))
 
 
 def _teams(doc: ConfigModel, crm: CrmInventory, report: Reporter) -> None:
     """A pool's CRM team must exist: an amoCRM group, a Bitrix24 department someone is in."""
     known = sorted({team for person in crm.team for team in person.teams})
-    what = "amoCRM user group" if doc.crm.type == "amocrm" else "Bitrix24 department"
+    words = report.words
+    what = words["online_group" if doc.crm.type == "amocrm" else "online_department"]
     for name, pool in doc.pools.items():
         team = pool.crm_team
         if team is None or team.name in known:
             continue
         path: Path = ("pools", name, "members") if team.at is None else ("pools", name, "members", team.at)
-        report.error(path, _unknown(what, team.name, known, where=" (nobody is in it)", every=True))
+        nobody = words["online_nobody_in"]
+        report.error(path, _unknown(what, team.name, known, words, where=nobody, every=True))
 
 
-def resolved_teams(
-    policy: Policy, crm: CrmInventory, cannot_own: str = "cannot own leads: {names}"
-) -> list[str]:
-    """Each pool following a CRM team, with the members it has now (as a team sync would find them)."""
+def resolved_teams(policy: Policy, crm: CrmInventory, words: Mapping[str, str]) -> list[str]:
+    """Each pool following a CRM team, with the members it has now (as a team sync would find them);
+    `words`: the `cli` catalog of the config's language."""
     folded = with_team(policy, Team(crm.team))
     lines = []
     for name, pool in folded.pools.items():
         if pool.crm_team is None:
             continue
         members = [folded.managers[k] for k in pool.members]
-        names = ", ".join(m.label for m in members if m.active) or "nobody"
+        names = ", ".join(m.label for m in members if m.active) or words["online_nobody"]
         out = [
             m.label
             for m in folded.managers.values()
             if not m.active and m.crm_user_id in _team_ids(crm, pool.crm_team)
         ]
         line = f"  {name} ← «{pool.crm_team}»: {names}"
-        lines.append(line + (f" ({cannot_own.format(names=', '.join(out))})" if out else ""))
+        lines.append(line + (f" ({words['online_cannot_own'].format(names=', '.join(out))})" if out else ""))
     return lines
 
 
@@ -109,10 +107,12 @@ def _stage_ref(stage: StageModel, path: Path, crm: CrmInventory, report: Reporte
     if stage.pipeline is not None:
         pipeline = next((p for p in crm.pipelines if p.name and _same(p.name, stage.pipeline)), None)
         if pipeline is None:
-            report.error((*path, "pipeline"), _unknown_pipeline(stage.pipeline, crm))
+            report.error((*path, "pipeline"), _unknown_pipeline(stage.pipeline, crm, report.words))
             return
         if not any(_same(s, stage.stage) for s in pipeline.stages):
-            message = _unknown("stage", stage.stage, pipeline.stages, where=f" in pipeline '{pipeline.name}'")
+            words = report.words
+            where = words["online_in_pipeline"].format(pipeline=pipeline.name)
+            message = _unknown(words["online_stage"], stage.stage, pipeline.stages, words, where=where)
             report.error((*path, "stage"), message)
         return
     _any_stage(stage.stage, (*path, "stage"), crm, report)
@@ -121,14 +121,14 @@ def _stage_ref(stage: StageModel, path: Path, crm: CrmInventory, report: Reporte
 def _any_stage(stage: str, path: Path, crm: CrmInventory, report: Reporter) -> None:
     every = [s for p in crm.pipelines for s in p.stages]
     if not any(_same(s, stage) for s in every):
-        report.error(path, _unknown("stage", stage, every))
+        report.error(path, _unknown(report.words["online_stage"], stage, every, report.words))
 
 
-def _unknown_pipeline(name: str, crm: CrmInventory) -> str:
+def _unknown_pipeline(name: str, crm: CrmInventory, words: Mapping[str, str]) -> str:
     names = [p.name for p in crm.pipelines if p.name]
     if not names:
-        return f"unknown pipeline '{name}': this CRM's leads have no pipelines; leave `pipeline` out"
-    return _unknown("pipeline", name, names)
+        return words["online_no_pipelines"].format(name=name)
+    return _unknown(words["online_pipeline"], name, names, words)
 
 
 def _loss_reason(reason: str, path: Path, crm: CrmInventory, report: Reporter) -> None:
@@ -152,7 +152,9 @@ def _loss_reason(reason: str, path: Path, crm: CrmInventory, report: Reporter) -
 def _hunter_field(name: str, path: Path, crm: CrmInventory, report: Reporter) -> None:
     # The writers find this field by name without case (amoCRM) or by label or UF_ id (Bitrix24).
     if not any(f.id == name or _same(f.name, name) for f in crm.fields):
-        report.error(path, _unknown("custom field", name, [f.name for f in crm.fields]))
+        report.error(
+            path, _unknown(report.words["online_field"], name, [f.name for f in crm.fields], report.words)
+        )
 
 
 def _condition(raw: object, path: Path, crm: CrmInventory, report: Reporter) -> None:
@@ -162,7 +164,7 @@ def _condition(raw: object, path: Path, crm: CrmInventory, report: Reporter) -> 
             names = [p.name for p in crm.pipelines if p.name]
             for value in values:
                 if not any(_same(n, value) for n in names):
-                    report.error(where, _unknown_pipeline(str(value), crm))
+                    report.error(where, _unknown_pipeline(str(value), crm, report.words))
         elif key == "stage":
             for value in values:
                 _any_stage(str(value), where, crm, report)
@@ -199,15 +201,15 @@ def _field(kind: str, key: str, values: list[Any], path: Path, crm: CrmInventory
     found = _find_field(kind, key, crm.fields)
     if found is None:
         known = [f.id for f in crm.fields] if kind == "field_id" else [f.name for f in crm.fields]
-        what = "custom field id" if kind == "field_id" else "custom field"
-        report.error(path, _unknown(what, key, known))
+        words = report.words
+        what = words["online_field_id" if kind == "field_id" else "online_field"]
+        report.error(path, _unknown(what, key, known, words))
         return
     if found.choices:
+        what = report.words["online_choice"].format(field=found.name)
         for value in values:
             if not any(_same(choice, value) for choice in found.choices):
-                report.error(
-                    path, _unknown(f"value of '{found.name}'", str(value), found.choices, every=True)
-                )
+                report.error(path, _unknown(what, str(value), found.choices, report.words, every=True))
 
 
 def _find_field(kind: str, key: str, fields: tuple[CrmField, ...]) -> CrmField | None:
@@ -220,13 +222,15 @@ def _same(a: object, b: object) -> bool:
     return normalize_text(a) == normalize_text(b)
 
 
-def _unknown(what: str, name: str, known: Any, *, where: str = "", every: bool = False) -> str:
-    """`unknown … 'name'` with the closest known name, or (`every`) the whole short list."""
+def _unknown(
+    what: str, name: str, known: Any, words: Mapping[str, str], *, where: str = "", every: bool = False
+) -> str:
+    """`unknown … 'name'` with the closest known name, or (`every`) the whole short list, in `words`."""
     names = [str(n) for n in known]
     close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
     if not close:
         close = [n for n in names if _same(n, name)]  # the same but for case or spaces
-    text = f"unknown {what} '{name}'{where}"
+    text = words["online_unknown"].format(what=what, name=name, where=where)
     if close:
-        return f"{text}; did you mean '{close[0]}'?"
-    return text + (f"; expected one of: {', '.join(names)}" if every and names else "")
+        return text + words["did_you_mean"].format(close=close[0])
+    return text + (words["expected_one_of"].format(valid=", ".join(names)) if every and names else "")

@@ -65,10 +65,7 @@ def build_pool(name: str, model: PoolModel, doc: ConfigModel, report: Reporter) 
 def sticky_options(model: StickyModel, path: Path, report: Reporter) -> StickyOptions:
     """The partition: normalised values to members, and non-overlapping first-letter ranges."""
     if not is_field_path(model.key):
-        report.error(
-            (*path, "key"),
-            f"unknown sticky key '{model.key}'; use company, region, city, inn or a lead field",
-        )
+        report.error((*path, "key"), report.words["sticky_key"].format(key=model.key))
     options = StickyOptions(key=model.key)
     by_value: dict[str, ManagerKey] = {}
     for member, values in model.values.items():
@@ -78,15 +75,11 @@ def sticky_options(model: StickyModel, path: Path, report: Reporter) -> StickyOp
             where = (*path, "values", member, i)
             norm = sticky_key(options, value)
             if not norm:
-                report.error(where, "empty value")
+                report.error(where, report.words["empty_value"])
             elif norm in by_value:
                 owner = by_value[norm]
-                report.error(
-                    where,
-                    f"'{value}' is already given to '{owner}'"
-                    if owner != member
-                    else f"'{value}' is listed twice",
-                )
+                taken = report.words["value_taken" if owner != member else "value_twice"]
+                report.error(where, taken.format(value=value, owner=owner))
             else:
                 by_value[norm] = member
     return StickyOptions(key=model.key, by_value=by_value, ranges=_ranges(model, path, report))
@@ -97,29 +90,31 @@ def _ranges(model: StickyModel, path: Path, report: Reporter) -> tuple[tuple[str
     for member, specs in model.ranges.items():
         for i, spec in enumerate(specs):
             where = (*path, "ranges", member, i)
-            parsed = letter_range(spec)
+            parsed = letter_range(spec, report.words)
             if isinstance(parsed, str):
                 report.error(where, parsed)
                 continue
             first, last = parsed
             clash = next((r for r in ranges if first <= r[1] and r[0] <= last), None)
             if clash is not None:
-                report.error(where, f"'{spec}' overlaps '{clash[3]}' of '{clash[2]}'")
+                report.error(
+                    where, report.words["range_overlap"].format(spec=spec, other=clash[3], owner=clash[2])
+                )
                 continue
             ranges.append((first, last, member, spec))
     return tuple((first, last, member) for first, last, member, _ in ranges)
 
 
-def letter_range(spec: str) -> tuple[str, str] | str:
-    """("А", "К") for "а-к" (upper case, Ё as Е), or the reason the text is not a letter range."""
+def letter_range(spec: str, words: Mapping[str, str]) -> tuple[str, str] | str:
+    """("А", "К") for "а-к" (upper case, Ё as Е), or the reason (in `words`) it is not a letter range."""
     match = _RANGE.match(spec)
     if match is None or not all(ch.isalpha() for ch in match.group(0) if ch.isalnum()):
-        return f"'{spec}' is not a letter range like А-К"
+        return words["not_letter_range"].format(spec=spec)
     first = match.group(1).upper().replace("Ё", "Е")
     last = (match.group(2) or match.group(1)).upper().replace("Ё", "Е")
     alphabet = _CYRILLIC if first in _CYRILLIC else _LATIN
     if first not in alphabet or last not in alphabet:
-        return f"'{spec}' must use letters of one alphabet (Cyrillic or Latin)"
+        return words["mixed_alphabets"].format(spec=spec)
     if first > last:
-        return f"'{spec}' runs backwards"
+        return words["range_backwards"].format(spec=spec)
     return first, last

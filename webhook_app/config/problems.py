@@ -75,7 +75,7 @@ class Reporter:
         self.file = file
         self.index = index
         self.problems: list[ConfigProblem] = []
-        self.words = texts(language, "config")  # the advice on common mistakes, in the file's language
+        self.words = texts(language, "config")  # every problem, in the file's language
 
     def error(self, path: Path, message: str) -> None:
         """Record an error at `path`."""

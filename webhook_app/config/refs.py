@@ -19,7 +19,7 @@ def zone(name: str, path: Path, report: Reporter) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        report.error(path, f"unknown time zone '{name}' (use an IANA name like Europe/Moscow)")
+        report.error(path, report.words["unknown_zone"].format(name=name))
         return UTC
 
 
@@ -43,7 +43,7 @@ def target(name: str, path: Path, doc: ConfigModel, report: Reporter) -> Target 
     """A fallback target: a pool or a manager by name, never both and never neither."""
     is_pool, is_manager = name in doc.pools, name in doc.managers
     if is_pool and is_manager:
-        report.error(path, f"'{name}' is both a pool and a manager; rename one so the fallback is clear")
+        report.error(path, report.words["pool_and_manager"].format(name=name))
         return None
     if is_pool:
         return Target(TargetKind.POOL, name)

@@ -8,13 +8,16 @@ header listing every difference, and the console prints the same list.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import yaml
 
+from core.texts import texts
 from sandbox.company import Layout, Person
 from webhook_app.config.online import equal_values, references
+from webhook_app.config.problems import language_of
 from webhook_app.config.schema import ConfigModel
 
 DEFAULT_ACCOUNT = 29841576
@@ -29,41 +32,40 @@ class SandboxConfig:
     changes: list[str]
 
 
-def derive(raw: bytes, *, source: str, base_url: str, sla_minutes: int) -> SandboxConfig:
-    """The sandbox's version of a valid config file (`raw`, named `source` in the header)."""
+def derive(
+    raw: bytes, *, source: str, base_url: str, sla_minutes: int, words: Mapping[str, str] | None = None
+) -> SandboxConfig:
+    """The sandbox's version of a valid config file (`raw`, named `source` in the header); what
+    differs is said in `words` (the `cli` catalog; the config's own language when not given)."""
     data: dict[str, Any] = yaml.safe_load(raw)
-    changes = [_crm(data, base_url)]
+    said = words or texts(language_of(data), "cli")
+    changes = [_crm(data, base_url, said)]
     if _always(data):
-        changes.append(
-            "every schedule is `always` and holidays are dropped: the sandbox routes at any hour "
-            "(with the office hours, leads outside them would wait for the next shift)"
-        )
+        changes.append(said["sandbox_change_always"])
     for handoff in data.get("handoffs") or []:
         minutes = handoff.get("unworked_minutes")
         if isinstance(minutes, int) and minutes > sla_minutes:
             handoff["unworked_minutes"] = sla_minutes
             changes.append(
-                f"handoff '{handoff.get('name')}': unworked_minutes {minutes} → {sla_minutes}, "
-                "so an SLA re-route shows within minutes"
+                said["sandbox_change_sla"].format(name=handoff.get("name"), before=minutes, after=sla_minutes)
             )
     header = [
-        f"# leadrouter sandbox: {source} as `leadrouter sandbox` runs it. Written at every start;",
-        "# edits here are lost. What differs from the original:",
+        *said["sandbox_header"].format(source=source).splitlines(),
         *(f"#   - {change}" for change in changes),
     ]
     body = yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100)
     return SandboxConfig("\n".join(header) + "\n\n" + body, changes)
 
 
-def _crm(data: dict[str, Any], base_url: str) -> str:
+def _crm(data: dict[str, Any], base_url: str, words: Mapping[str, str]) -> str:
     """Point the config at the emulator of its own CRM; nothing else of `crm` changes."""
     crm = dict(data.get("crm") or {})
     if crm.get("type") == "bitrix24":
         data["crm"] = crm | {"base_url": base_url}
-        return f"crm.base_url: {base_url}, the bundled Bitrix24 emulator (portal {crm.get('domain')})"
+        return words["sandbox_change_bitrix24"].format(url=base_url, portal=crm.get("domain"))
     crm.setdefault("account_id", DEFAULT_ACCOUNT)
     data["crm"] = crm | {"base_url": base_url}
-    return f"crm.base_url: {base_url}, the bundled amoCRM emulator"
+    return words["sandbox_change_amocrm"].format(url=base_url)
 
 
 def _always(data: dict[str, Any]) -> bool:

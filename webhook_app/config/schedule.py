@@ -24,7 +24,7 @@ def parse_schedule(raw: Mapping[str, str], path: Path, report: Reporter) -> Week
         intervals = _intervals(value, (*path, key), report)
         for day in weekdays:
             if day in set_by:
-                report.error((*path, key), f"{DAYS[day]} is already set by '{set_by[day]}'")
+                report.error((*path, key), report.words["day_taken"].format(day=DAYS[day], key=set_by[day]))
                 continue
             set_by[day] = key
             for start, end in intervals:
@@ -42,7 +42,7 @@ def _weekdays(key: str, path: Path, report: Reporter) -> list[int]:
     for part in key.replace(" ", "").lower().split(","):
         first, sep, last = part.partition("-")
         if first not in DAYS or (sep and last not in DAYS):
-            report.error(path, f"'{key}' is not a day or day range (use {', '.join(DAYS)}, mon-fri, mon,wed)")
+            report.error(path, report.words["not_a_day"].format(key=key, days=", ".join(DAYS)))
             return []
         a, b = DAYS.index(first), DAYS.index(last if sep else first)
         result += [(a + i) % 7 for i in range((b - a) % 7 + 1)]  # fri-mon wraps over the weekend
@@ -57,15 +57,15 @@ def _intervals(value: str, path: Path, report: Reporter) -> list[Interval]:
         text = part.strip()
         match = _INTERVAL.match(text)
         if match is None:
-            report.error(path, f"'{text}' is not HH:MM-HH:MM (or off)")
+            report.error(path, report.words["not_interval"].format(text=text))
             continue
         h1, m1, h2, m2 = (int(g) for g in match.groups())
         if h1 > 23 or h2 > 24 or m1 > 59 or m2 > 59 or (h2 == 24 and m2 > 0):
-            report.error(path, f"'{text}' is not a valid time range")
+            report.error(path, report.words["bad_time"].format(text=text))
             continue
         start, end = h1 * 60 + m1, h2 * 60 + m2
         if start == end:
-            report.error(path, f"'{text}' is empty: start equals end")
+            report.error(path, report.words["empty_interval"].format(text=text))
             continue
         result.append((start, end))
     return result if _apart(result, path, report) else []

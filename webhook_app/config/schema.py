@@ -58,7 +58,7 @@ class CrmModel(Strict):
     def _http_url(cls, value: str) -> str:
         parts = urlsplit(value)
         if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ValueError(f"'{value}' is not an http(s) URL")
+            raise shorthands.refuse("not_http_url", value=value)
         return value.rstrip("/")
 
 
@@ -151,7 +151,7 @@ class TeamSourceModel(Strict):
     @model_validator(mode="after")
     def _one(self) -> TeamSourceModel:
         if (self.crm_group is None) == (self.department is None):
-            raise ValueError("expected one of {crm_group: NAME} (amoCRM) or {department: NAME} (Bitrix24)")
+            raise shorthands.refuse("team_source")
         return self
 
     @property

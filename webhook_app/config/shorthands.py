@@ -2,13 +2,40 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from pydantic_core import PydanticCustomError
+
+# Our own refusals of a value's shape: each is a key of the texts' `config` catalog, worded there in
+# the file's language (webhook_app/config/errors.py looks them up).
+SHAPES = frozenset(
+    (
+        "schedule_shape",
+        "catch_up_max",
+        "on_return_shape",
+        "return_shape",
+        "one_team",
+        "task_shape",
+        "value_shape",
+        "not_http_url",
+        "team_source",
+    )
+)
+
+
+def refuse(kind: str, **context: Any) -> PydanticCustomError:
+    """A validation error worded by the catalog's `kind` (one of SHAPES), its `{placeholders}` in "
+    "`context`."""
+    assert kind in SHAPES, kind
+    return PydanticCustomError(kind, kind, context or None)
+
 
 def schedule(value: object) -> object:
     """`always` → every day, all day; YAML's `off` (false) → "off"."""
     if value == "always":
         return {"mon-sun": "00:00-24:00"}
     if not isinstance(value, dict):
-        raise ValueError('expected "always" or a mapping of days to hours, like {mon-fri: "09:00-18:00"}')
+        raise refuse("schedule_shape")
     # YAML 1.1 reads a bare `off` as false; a bare number stays visible in the error later.
     return {k: "off" if v is False else v if isinstance(v, str) else str(v) for k, v in value.items()}
 
@@ -34,8 +61,8 @@ def on_return(value: object) -> object:
         limit = value["catch_up_max"]
         if isinstance(limit, int) and not isinstance(limit, bool) and limit >= 1:
             return limit
-        raise ValueError("catch_up_max must be a whole number >= 1")
-    raise ValueError("expected resume, catch_up or {catch_up_max: N}")
+        raise refuse("catch_up_max")
+    raise refuse("on_return_shape")
 
 
 def return_after_absence(value: object) -> object:
@@ -44,7 +71,7 @@ def return_after_absence(value: object) -> object:
         return {"enabled": value}
     if isinstance(value, dict):
         return {"enabled": True, **value}
-    raise ValueError("expected true, false or {only_untouched: true}")
+    raise refuse("return_shape")
 
 
 def split_members(data: object) -> object:
@@ -61,7 +88,7 @@ def split_members(data: object) -> object:
     if not teams:
         return data
     if len(teams) > 1:
-        raise ValueError(f"members[{teams[1]}]: a pool follows one CRM team; name the others' people")
+        raise refuse("one_team", index=teams[1])
     at = teams[0]
     named = [item for item in members if not isinstance(item, dict)]
     return {**data, "members": named, "crm_team": {**members[at], "at": at}}
@@ -82,7 +109,7 @@ def task(value: object) -> object:
     if value is False:
         return None
     if value is True:
-        raise ValueError('expected false or {text: "...", due_minutes: N}')
+        raise refuse("task_shape")
     return value
 
 
@@ -92,4 +119,4 @@ def lead_value(value: object) -> object:
         return {}
     if isinstance(value, dict):
         return value
-    raise ValueError("expected price, {field: NAME} or {tiers: [{when: ..., points: N}, ...], default: N}")
+    raise refuse("value_shape")

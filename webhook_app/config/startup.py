@@ -19,6 +19,7 @@ from sqlalchemy import Engine
 from adapters.storage.audit import write_audit
 from adapters.storage.configs import history, record_refusal
 from core.kinds import AuditKind
+from core.texts import texts
 from webhook_app.config import ConfigError, LoadedConfig, load_config
 
 log = logging.getLogger("leadrouter.config")
@@ -59,7 +60,8 @@ def fall_back(
     if announce:
         announce_fallback(path, engine, clock, refused, stored)
     else:
-        log.error("config file %s refused: running stored version %s", path, stored.version)
+        words = texts(stored.policy.language, "cli")
+        log.error(words["fallback_running"].format(path=path, version=stored.version))
     return stored
 
 
@@ -69,13 +71,8 @@ def announce_fallback(
     """Log, audit and record that the stored version runs because the file was refused."""
     at = clock()
     problems = [str(p) for p in refused.problems]
-    log.error(
-        "config file %s refused at start-up; running the newest good stored version %s until it is "
-        "fixed and reloaded:\n%s",
-        path,
-        stored.version,
-        refused,
-    )
+    words = texts(stored.policy.language, "cli")
+    log.error(words["fallback_announced"].format(path=path, version=stored.version, problems=refused))
     fallback = {"file": str(path), "since": at.isoformat(), "running": stored.version}
     with engine.begin() as connection:
         record_refusal(connection, at, BY, str(refused), stored.version, fallback=fallback)

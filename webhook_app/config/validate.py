@@ -30,9 +30,8 @@ def check_document(doc: ConfigModel, policy: Policy, report: Reporter) -> None:
         path: Path = ("managers", key)
         owner = users.setdefault(manager.crm_user_id, key)
         if owner != key:
-            report.error(
-                (*path, "crm_user_id"), f"crm_user_id {manager.crm_user_id} is already used by '{owner}'"
-            )
+            message = report.words["user_id_taken"].format(id=manager.crm_user_id, owner=owner)
+            report.error((*path, "crm_user_id"), message)
         _absences(key, manager, doc, report)
     for name, pool in doc.pools.items():
         _pool(name, pool, doc, report)
@@ -43,10 +42,11 @@ def _crm(crm: CrmModel, report: Reporter) -> None:
     other = "bitrix24" if crm.type == "amocrm" else "amocrm"
     for name in _CRM_ONLY[other]:
         if name in crm.model_fields_set:
-            report.error(("crm", name), f"'{name}' is for {other} only; this config is for {crm.type}")
+            message = report.words["other_crm_only"].format(name=name, other=other, crm=crm.type)
+            report.error(("crm", name), message)
     limit = _MAX_BATCH[crm.type]
     if crm.batch_size is not None and crm.batch_size > limit:
-        report.error(("crm", "batch_size"), f"{crm.type} accepts at most {limit} per batch")
+        report.error(("crm", "batch_size"), report.words["batch_limit"].format(crm=crm.type, limit=limit))
 
 
 def _absences(key: str, manager: ManagerModel, doc: ConfigModel, report: Reporter) -> None:
@@ -55,16 +55,16 @@ def _absences(key: str, manager: ManagerModel, doc: ConfigModel, report: Reporte
         path: Path = ("managers", key, "absences", i)
         start, end = absence.from_, absence.to
         if end < start:
-            report.error((*path, "to"), f"'to' {end} is before 'from' {start}")
+            report.error((*path, "to"), report.words["absence_backwards"].format(end=end, start=start))
             continue
         sub = absence.substitute
         if sub == key:
-            report.error((*path, "substitute"), "a manager cannot substitute for themself")
+            report.error((*path, "substitute"), report.words["self_substitute"])
         elif sub is not None:
             check_manager(sub, (*path, "substitute"), doc, report)
         for j, first, last in seen:
             if start <= last and first <= end:
-                report.error(path, f"overlaps absences[{j}] ({first}..{last})")
+                report.error(path, report.words["absence_overlap"].format(other=j, first=first, last=last))
                 break
         seen.append((i, start, end))
 
@@ -74,17 +74,17 @@ def _pool(name: str, pool: PoolModel, doc: ConfigModel, report: Reporter) -> Non
     strategy = REGISTRY.get(pool.strategy)
     if strategy is None:
         valid = ", ".join(sorted(REGISTRY))
-        report.error((*path, "strategy"), f"unknown strategy '{pool.strategy}'; expected one of: {valid}")
+        message = report.words["unknown_strategy"].format(name=pool.strategy, valid=valid)
+        report.error((*path, "strategy"), message)
     elif strategy.needs_members and not pool.members and pool.crm_team is None:
-        report.error((*path, "members"), f"a {pool.strategy} pool needs at least one member")
+        report.error((*path, "members"), report.words["needs_member"].format(strategy=pool.strategy))
     _crm_team(pool, path, doc, report)
     first: dict[str, int] = {}
     for i, member in enumerate(pool.members):
         at = _written_at(pool, i)
         if member in first:
-            report.error(
-                (*path, "members", at), f"duplicate member '{member}' (already members[{first[member]}])"
-            )
+            message = report.words["duplicate_member"].format(member=member, index=first[member])
+            report.error((*path, "members", at), message)
         elif check_manager(member, (*path, "members", at), doc, report):
             first[member] = at
     for member in pool.weights:
@@ -95,14 +95,15 @@ def _pool(name: str, pool: PoolModel, doc: ConfigModel, report: Reporter) -> Non
             _member_of(member, (*path, "sticky", section, member), name, pool, doc, report)
     for option, owner in _POOL_OPTIONS.items():
         if option in pool.model_fields_set and pool.strategy != owner:
-            message = f"'{option}' only applies to strategy {owner} (this pool is {pool.strategy})"
+            message = report.words["strategy_option"].format(
+                option=option, owner=owner, strategy=pool.strategy
+            )
             report.error((*path, option), message)
     _heads(name, pool, doc, report)
     check_balance(name, pool, report)
 
 
 _TEAM_KEY = {"amocrm": "crm_group", "bitrix24": "department"}
-_CRM_NAME = {"amocrm": "an amoCRM", "bitrix24": "a Bitrix24"}
 
 
 def _crm_team(pool: PoolModel, path: Path, doc: ConfigModel, report: Reporter) -> None:
@@ -114,12 +115,9 @@ def _crm_team(pool: PoolModel, path: Path, doc: ConfigModel, report: Reporter) -
     wanted = _TEAM_KEY[doc.crm.type]
     used = "crm_group" if team.crm_group is not None else "department"
     if used != wanted:
-        report.error(
-            (*where, used),
-            f"'{used}' is not {_CRM_NAME[doc.crm.type]} team; write {{{wanted}: NAME}} instead",
-        )
+        report.error((*where, used), report.words[f"team_not_{doc.crm.type}"].format(used=used))
     if pool.strategy == "sticky":
-        report.error(where, "a sticky pool partitions among people named in the config, not a CRM team")
+        report.error(where, report.words["sticky_team"])
 
 
 def _written_at(pool: PoolModel, index: int) -> int:
@@ -135,7 +133,7 @@ def _member_of(
         known = member in doc.managers
         report.error(
             path,
-            f"'{member}' is not a member of pool '{name}'"
+            report.words["not_pool_member"].format(member=member, pool=name)
             if known
             else unknown("manager", member, doc.managers, report.words),
         )
@@ -148,6 +146,6 @@ def _heads(name: str, pool: PoolModel, doc: ConfigModel, report: Reporter) -> No
     if pool.claim_user is not None:
         check_manager(pool.claim_user, (*path, "claim_user"), doc, report)
     if pool.strategy == "claim" and pool.claim_user is None:
-        report.error(path, "a claim pool needs claim_user: the shared CRM user leads wait on")
+        report.error(path, report.words["claim_needs_user"])
     if pool.strategy == "manual" and pool.head is None and doc.head_of_sales is None:
-        report.error(path, "a manual pool needs a head: set head here or head_of_sales at the top")
+        report.error(path, report.words["manual_needs_head"])

@@ -40,10 +40,8 @@ def _same_stage(policy: Policy, report: Reporter) -> None:
             )
             if _same(ref.stage, other.stage) and same_pipeline:
                 line = report.line_of(("handoffs", j)) or 0
-                report.error(
-                    ("handoffs", i, "on_stage"),
-                    f"never runs: handoffs[{j}] (line {line}) already fires on stage '{other.stage}'",
-                )
+                message = report.words["never_runs"].format(other=j, line=line, stage=other.stage)
+                report.error(("handoffs", i, "on_stage"), message)
         seen.append((i, ref))
 
 
@@ -52,13 +50,10 @@ def _timings(policy: Policy, report: Reporter) -> None:
     week = max((_weekly_minutes(m.schedule) for m in policy.managers.values()), default=0)
     for i, handoff in enumerate(policy.handoffs):
         if handoff.unworked_minutes and handoff.unworked_minutes > week:
-            report.error(
-                ("handoffs", i, "unworked_minutes"),
-                f"impossible timing: {handoff.unworked_minutes} working minutes is longer than the "
-                f"longest working week in the config ({week} min); the SLA would never expire",
-            )
+            message = report.words["sla_too_long"].format(minutes=handoff.unworked_minutes, week=week)
+            report.error(("handoffs", i, "unworked_minutes"), message)
         if handoff.after_days and handoff.after_days > 3650:
-            report.error(("handoffs", i, "after_days"), "impossible timing: more than ten years")
+            report.error(("handoffs", i, "after_days"), report.words["ten_years"])
 
 
 def _weekly_minutes(schedule: WeeklySchedule) -> int:
@@ -72,7 +67,7 @@ def _same(a: str, b: str) -> bool:
 def _unique(name: str, path: Path, seen: dict[str, int], kind: str, report: Reporter) -> None:
     line = report.line_of(path) or 0
     if name in seen:
-        report.error(path, f"duplicate {kind} name '{name}' (first at line {seen[name]})")
+        report.error(path, report.words[f"duplicate_{kind}"].format(name=name, line=seen[name]))
     else:
         seen[name] = line
 
@@ -87,7 +82,7 @@ def _rules(doc: ConfigModel, policy: Policy, report: Reporter) -> None:
             report.error((*path, "pool"), unknown("pool", model.pool, doc.pools, report.words))
         if catch_all is not None:
             name, line = catch_all
-            report.error(path, f"unreachable: rule '{name}' (line {line}) above matches every lead")
+            report.error(path, report.words["unreachable"].format(name=name, line=line))
         elif rule.condition.is_catch_all and not report.has_errors_under((*path, "when")):
             # A condition whose parts were all rejected compiles to "always"; that is no catch-all.
             catch_all = (model.name, report.line_of(path) or 0)
@@ -96,20 +91,18 @@ def _rules(doc: ConfigModel, policy: Policy, report: Reporter) -> None:
 def _handoff(handoff: HandoffModel, path: Path, doc: ConfigModel, report: Reporter) -> None:
     triggers = [t for t in ("on_stage", "after_days", "unworked_minutes") if getattr(handoff, t) is not None]
     if len(triggers) != 1:
-        found = ", ".join(triggers) or "none"
-        report.error(
-            path, f"needs exactly one trigger: on_stage, after_days or unworked_minutes (found: {found})"
-        )
+        found = ", ".join(triggers) or report.words["no_trigger"]
+        report.error(path, report.words["one_trigger"].format(found=found))
     if (handoff.after_days is None) != (handoff.in_stage is None):
         where = "after_days" if handoff.after_days is not None else "in_stage"
-        report.error((*path, where), "after_days and in_stage go together (N days after entering a stage)")
+        report.error((*path, where), report.words["days_with_stage"])
     sla = handoff.unworked_minutes is not None
     for option in ("max_hops", "then"):
         if getattr(handoff, option) is not None and not sla:
-            report.error((*path, option), f"'{option}' only applies to an SLA handoff (unworked_minutes)")
+            report.error((*path, option), report.words["sla_only"].format(option=option))
     if handoff.to == NEXT_IN_POOL:
         if not sla:
-            report.error((*path, "to"), "'next_in_pool' only applies to an SLA handoff (unworked_minutes)")
+            report.error((*path, "to"), report.words["sla_only"].format(option=NEXT_IN_POOL))
     elif handoff.to not in doc.pools:
         report.error((*path, "to"), unknown("pool", handoff.to, doc.pools, report.words))
     for j, key in enumerate(handoff.never_move):
@@ -119,9 +112,7 @@ def _handoff(handoff: HandoffModel, path: Path, doc: ConfigModel, report: Report
             check_manager(name, (*path, "from", j), doc, report)
     if sla and (handoff.from_ is not None or handoff.reassign != "outside_pool"):
         option = "from" if handoff.from_ is not None else "reassign"
-        report.error(
-            (*path, option), f"'{option}' applies to on_stage and after_days handoffs, not to an SLA"
-        )
+        report.error((*path, option), report.words["not_for_sla"].format(option=option))
 
 
 def _warnings(doc: ConfigModel, policy: Policy, report: Reporter) -> None:

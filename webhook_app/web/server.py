@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from flask import Flask
@@ -17,6 +17,7 @@ from gunicorn.app.base import BaseApplication
 from gunicorn.arbiter import Arbiter
 from gunicorn.glogging import Logger
 
+from core.texts import texts
 from webhook_app.web.app import MAX_BODY_BYTES
 from webhook_app.web.front import AsgiApp, FrontWorker, asgi_front
 from webhook_app.web.redact import redact_path
@@ -42,10 +43,12 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]
         factory: Callable[[], Flask],
         options: dict[str, Any],
         on_hup: Callable[[], object] | None = None,
+        words: Mapping[str, str] | None = None,
     ) -> None:
         self.factory = factory
         self.options = options
         self.on_hup = on_hup
+        self.words = words or texts(None, "cli")  # what the master logs, in the config's language
         super().__init__()
 
     def load_config(self) -> None:
@@ -65,7 +68,7 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]
         try:
             _ConfigReloadingArbiter(self).run()
         except RuntimeError as exc:
-            log.error("gunicorn could not start: %s", exc)
+            log.error(self.words["gunicorn_failed"].format(error=exc))
             raise SystemExit(1) from None
 
 
@@ -86,7 +89,8 @@ class _ConfigReloadingArbiter(Arbiter):  # type: ignore[misc]
         try:
             hook()
         except Exception as exc:  # a refused config is logged by the hook; the master must live on
-            log.error("SIGHUP: config not reloaded: %s", type(exc).__name__)
+            words = getattr(self.app, "words", None) or texts(None, "cli")
+            log.error(words["hup_refused"].format(error=type(exc).__name__))
 
 
 def gunicorn_options(host: str, port: int, workers: int, threads: int, **extra: Any) -> dict[str, Any]:
@@ -108,9 +112,13 @@ def gunicorn_options(host: str, port: int, workers: int, threads: int, **extra: 
 
 
 def run_worker_until_signalled(
-    run: Callable[[threading.Event], None], on_hup: Callable[[], object] | None = None
+    run: Callable[[threading.Event], None],
+    on_hup: Callable[[], object] | None = None,
+    words: Mapping[str, str] | None = None,
 ) -> None:
-    """Run a worker loop in this thread until SIGTERM or SIGINT; SIGHUP calls `on_hup`."""
+    """Run a worker loop in this thread until SIGTERM or SIGINT; SIGHUP calls `on_hup`. What it logs
+    is in `words` (the `cli` catalog of the config's language)."""
+    said = words or texts(None, "cli")
     stop = threading.Event()
 
     def _hup(_signum: int, _frame: Any) -> None:
@@ -118,12 +126,12 @@ def run_worker_until_signalled(
             try:
                 on_hup()
             except Exception as exc:  # refused: logged where it was refused; keep running
-                log.error("SIGHUP: config not reloaded: %s", type(exc).__name__)
+                log.error(said["hup_refused"].format(error=type(exc).__name__))
 
     signal.signal(signal.SIGHUP, _hup)
 
     def _stop(signum: int, _frame: Any) -> None:
-        log.info("signal %s: finishing the current job, then stopping", signum)
+        log.info(said["worker_stopping"].format(signal=signal.Signals(signum).name))
         stop.set()
 
     signal.signal(signal.SIGTERM, _stop)

@@ -97,21 +97,24 @@ def test_every_name_the_account_lacks_is_named_with_its_line(env, emu, capsys):
     assert main(["check-config", "--online", config]) == 1
     err = capsys.readouterr().err.splitlines()
     assert err == [
-        f"{config}:6: managers.gone.crm_user_id: CRM user 504160 (Уволенный) is deactivated or cannot own "
-        "leads; set `active: false` or remove the manager",
-        f"{config}:7: managers.viewer.crm_user_id: CRM user 504150 (Наблюдатель) is deactivated or "
-        "cannot own leads; set `active: false` or remove the manager",
-        f"{config}:8: managers.ghost.crm_user_id: no CRM user has id 504199; Петров Пётр is user 504142",
-        f"{config}:15: rules[0].when.field.Форма собственности: unknown value of 'Форма собственности' "
-        "'Госсектр'; did you mean 'Госсектор'?",
-        f"{config}:20: rules[1].when.any[0].field.Регион клиента: unknown custom field 'Регион клиента'",
-        f"{config}:21: rules[1].when.any[1].field_id.999999: unknown custom field id '999999'",
-        f"{config}:24: rules[2].when.not.pipeline: unknown pipeline 'Гарантия и сервис'",
-        f"{config}:28: handoffs[0].on_stage.stage: unknown stage 'Договор подписна' in pipeline 'Продажи'; "
-        "did you mean 'Договор подписан'?",
-        f"{config}:29: handoffs[0].keep_hunter_in_field: unknown custom field 'Хантр'; "
-        "did you mean 'Хантер'?",
-        f"{config}:30: handoffs[1].in_stage.pipeline: unknown pipeline 'Сервис'",
+        f"{config}:6: managers.gone.crm_user_id: пользователь CRM 504160 (Уволенный) деактивирован или не "
+        "может быть ответственным; напишите active: false или уберите менеджера",
+        f"{config}:7: managers.viewer.crm_user_id: пользователь CRM 504150 (Наблюдатель) деактивирован или "
+        "не может быть ответственным; напишите active: false или уберите менеджера",
+        f"{config}:8: managers.ghost.crm_user_id: в CRM нет пользователя с номером 504199; у «Петров Пётр» "
+        "номер 504142; поправьте crm_user_id (список выводит leadrouter users)",
+        f"{config}:15: rules[0].when.field.Форма собственности: в CRM не найдено: значение поля «Форма "
+        "собственности» «Госсектр»; может быть, «Госсектор»?",
+        f"{config}:20: rules[1].when.any[0].field.Регион клиента: в CRM не найдено: дополнительное поле "
+        "«Регион клиента»",
+        f"{config}:21: rules[1].when.any[1].field_id.999999: в CRM не найдено: номер дополнительного поля "
+        "«999999»",
+        f"{config}:24: rules[2].when.not.pipeline: в CRM не найдено: воронка «Гарантия и сервис»",
+        f"{config}:28: handoffs[0].on_stage.stage: в CRM не найдено: этап «Договор подписна» в воронке "
+        "«Продажи»; может быть, «Договор подписан»?",
+        f"{config}:29: handoffs[0].keep_hunter_in_field: в CRM не найдено: дополнительное поле «Хантр»; "
+        "может быть, «Хантер»?",
+        f"{config}:30: handoffs[1].in_stage.pipeline: в CRM не найдено: воронка «Сервис»",
     ]
 
 
@@ -132,7 +135,7 @@ def test_an_unreachable_account_exits_2_without_showing_the_token(env, emu, caps
     config = write(env / "good.yaml", GOOD.replace('"%(url)s"', closed), emu)
     assert main(["check-config", "--online", config]) == 2
     err = capsys.readouterr().err
-    assert f"проверить онлайн не удалось: amoCRM at {closed}" in err
+    assert f"проверить онлайн не удалось: amoCRM по адресу {closed}" in err
     assert emu.admin_token() not in err and "Traceback" not in err
 
 
@@ -142,7 +145,8 @@ def test_a_token_without_admin_rights_exits_2(env, emu, monkeypatch, capsys):
     config = write(env / "good.yaml", GOOD, emu)
     assert main(["check-config", "--online", config]) == 2
     err = capsys.readouterr().err
-    assert "admin" in err and token not in err
+    assert "нужен токен администратора аккаунта (ответ CRM: 403" in err and token not in err
+    assert "listing users" not in err  # our words in the config's language, the CRM's quoted
 
 
 def test_a_pool_following_a_group_shows_its_members_as_of_now_and_an_unknown_group_is_named(env, emu, capsys):
@@ -162,8 +166,8 @@ def test_a_pool_following_a_group_shows_its_members_as_of_now_and_an_unknown_gro
     typo = write(env / "typo.yaml", team.replace("Отдел продаж}", "Отдел продаж!}"), emu)
     assert main(["check-config", "--online", typo]) == 1
     assert capsys.readouterr().err.splitlines() == [
-        f"{typo}:11: pools.sales.members[1]: unknown amoCRM user group 'Отдел продаж!' (nobody is in it); "
-        "did you mean 'Отдел продаж'?"
+        f"{typo}:11: pools.sales.members[1]: в CRM не найдено: группа пользователей amoCRM «Отдел продаж!» "
+        "(в такой команде никого нет); может быть, «Отдел продаж»?"
     ]
 
 

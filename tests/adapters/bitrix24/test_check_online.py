@@ -71,14 +71,16 @@ def test_a_misspelt_stage_an_unknown_field_and_unknown_or_dismissed_users_are_na
     )
     assert main(["check-config", "--online", config]) == 1
     assert capsys.readouterr().err.splitlines() == [
-        f"{config}:8: managers.gone.crm_user_id: CRM user 13 (Олег Уволенный) is deactivated or cannot own "
-        "leads; set `active: false` or remove the manager",
-        f"{config}:9: managers.ghost.crm_user_id: no CRM user has id 77",
-        f"{config}:15: rules[0].when.field_id.UF_CRM_5: unknown value of 'Форма собственности' 'Госсектр'; "
-        "did you mean 'Госсектор'?",
-        f"{config}:19: handoffs[0].on_stage.stage: unknown stage 'Подготвка' in pipeline 'Общая'; "
-        "did you mean 'Подготовка'?",
-        f"{config}:21: handoffs[1].keep_hunter_in_field: unknown custom field 'UF_CRM_99'",
+        f"{config}:8: managers.gone.crm_user_id: пользователь CRM 13 (Олег Уволенный) деактивирован или не "
+        "может быть ответственным; напишите active: false или уберите менеджера",
+        f"{config}:9: managers.ghost.crm_user_id: в CRM нет пользователя с номером 77; поправьте crm_user_id "
+        "(список выводит leadrouter users)",
+        f"{config}:15: rules[0].when.field_id.UF_CRM_5: в CRM не найдено: значение поля «Форма "
+        "собственности» "
+        "«Госсектр»; может быть, «Госсектор»?",
+        f"{config}:19: handoffs[0].on_stage.stage: в CRM не найдено: этап «Подготвка» в воронке «Общая»; "
+        "может быть, «Подготовка»?",
+        f"{config}:21: handoffs[1].keep_hunter_in_field: в CRM не найдено: дополнительное поле «UF_CRM_99»",
     ]
 
 
@@ -86,7 +88,7 @@ def test_a_wrong_webhook_exits_2_without_printing_its_secret(portal, tmp_path, m
     monkeypatch.setenv("LEADROUTER_BITRIX24_WEBHOOK_URL", f"{portal.url}/rest/1/wrong-Secret-777/")
     assert main(["check-config", "--online", write(tmp_path, portal)]) == 2
     err = capsys.readouterr().err
-    assert "проверить онлайн не удалось: Bitrix24 at" in err
+    assert "проверить онлайн не удалось: Bitrix24 по адресу" in err
     assert "wrong-Secret-777" not in err and "Traceback" not in err
 
 
