@@ -955,5 +955,9 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "online_field": "custom field",
         "online_field_id": "custom field id",
         "online_choice": "value of '{field}'",
+        "online_loss_reason": "loss reason",
+        "online_no_reasons": "unknown loss reason '{name}': the CRM names no loss reasons (amoCRM: its "
+        "own; Bitrix24: a list field «Причина отказа»){hint}",
+        "online_reason_is_stage": "; a stage '{stage}' exists: write `junk: {{stage: {stage}}}`",
     },
 }

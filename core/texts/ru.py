@@ -1006,5 +1006,9 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "online_field": "дополнительное поле",
         "online_field_id": "номер дополнительного поля",
         "online_choice": "значение поля «{field}»",
+        "online_loss_reason": "причина отказа",
+        "online_no_reasons": "в CRM не найдено: причина отказа «{name}» — CRM не знает ни одной причины "
+        "(amoCRM: её собственные причины отказа; Bitrix24: поле-список «Причина отказа»){hint}",
+        "online_reason_is_stage": "; есть этап «{stage}»: напишите junk: {{stage: {stage}}}",
     },
 }

@@ -742,7 +742,8 @@ managers:
   petrov: {{crm_user_id: 2}}
   head: {{crm_user_id: 404}}
 pools:
-  regions: {{members: [ivanova, petrov, {{crm_group: Отдел продж}}], strategy: weighted}}
+  regions: {{members: [ivanova, petrov, {{crm_group: Отдел продж}}], strategy: weighted,
+            junk: {{loss_reason: Спам}}}}
 rules:
   - {{name: vip, when: {{field: {{Тип: Госсектр}}, field_id: {{"77": x}}, pipeline: Сервис}}, pool: regions}}
   - {{name: default, pool: regions}}
@@ -754,10 +755,11 @@ handoffs:
 
 def _inventory(*, pipelines: bool = True) -> CrmInventory:
     return CrmInventory(
-        pipelines=(CrmPipeline("Продажи", ("Новый", "Договор подписан")),) if pipelines else (),
+        pipelines=(CrmPipeline("Продажи", ("Новый", "Договор подписан", "Спам")),) if pipelines else (),
         fields=(CrmField("5", "Тип", ("Госсектор", "Частный")), CrmField("6", "Хантер")),
         users=(CrmUser(11, "Иванова Анна"), CrmUser(2, "Петров", active=False)),
         team=(CrmPerson(11, "Иванова Анна", teams=("Отдел продаж",)),),
+        loss_reasons=() if pipelines else ("Дубль", "Спамм"),
     )
 
 
@@ -800,11 +802,19 @@ def test_check_online_names_what_the_crm_lacks_in_the_files_language(tmp_path, p
             "в CRM не найдено: этап «Договор» в воронке «Продажи»; может быть, «Договор подписан»?"
         )
         assert russian["handoffs[1].in_stage.stage"] == "в CRM не найдено: этап «Архив»"
+        assert russian["pools.regions.junk.loss_reason"] == (
+            "в CRM не найдено: причина отказа «Спам» — CRM не знает ни одной причины (amoCRM: её "
+            "собственные причины отказа; Bitrix24: поле-список «Причина отказа»); есть этап «Спам»: "
+            "напишите junk: {stage: Спам}"
+        )
     else:
         assert russian["rules[0].when.pipeline"] == (
             "воронка «Сервис»: у лидов этой CRM воронок нет; уберите pipeline"
         )
         assert russian["handoffs[0].on_stage.pipeline"].startswith("воронка «Продажи»: у лидов")
+        assert russian["pools.regions.junk.loss_reason"] == (
+            "в CRM не найдено: причина отказа «Спам»; может быть, «Спамм»?"
+        )
 
 
 def test_check_online_lists_pools_following_a_team_in_the_files_language(tmp_path):

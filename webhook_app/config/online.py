@@ -140,13 +140,13 @@ def _loss_reason(reason: str, path: Path, crm: CrmInventory, report: Reporter) -
     known = [*crm.loss_reasons, *(choice for f in fields for choice in f.choices)]
     if any(_same(known_reason, reason) for known_reason in known):
         return
+    words = report.words
     if known:
-        report.error(path, _unknown("loss reason", reason, known, every=True))
+        report.error(path, _unknown(words["online_loss_reason"], reason, known, words, every=True))
         return
     stage = next((s for p in crm.pipelines for s in p.stages if _same(s, reason)), None)
-    hint = f"; a stage '{stage}' exists: write `junk: {{stage: {stage}}}`" if stage else ""
-    message = "the CRM names no loss reasons (amoCRM: its own; Bitrix24: a list field «Причина отказа»)"
-    report.error(path, f"unknown loss reason '{reason}': {message}{hint}")
+    hint = words["online_reason_is_stage"].format(stage=stage) if stage else ""
+    report.error(path, words["online_no_reasons"].format(name=reason, hint=hint))
 
 
 def _hunter_field(name: str, path: Path, crm: CrmInventory, report: Reporter) -> None:

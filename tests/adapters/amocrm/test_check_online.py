@@ -179,5 +179,6 @@ def test_a_junk_loss_reason_must_be_one_of_the_accounts_reasons(env, emu, capsys
     typo = write(env / "typo.yaml", GOOD.replace(plain, junk % "Спамм"), emu)
     assert main(["check-config", "--online", typo]) == 1
     assert capsys.readouterr().err.splitlines() == [
-        f"{typo}:11: pools.sales.junk.loss_reason: unknown loss reason 'Спамм'; did you mean 'Спам'?"
+        f"{typo}:11: pools.sales.junk.loss_reason: в CRM не найдено: причина отказа «Спамм»; "
+        "может быть, «Спам»?"
     ]

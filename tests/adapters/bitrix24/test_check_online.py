@@ -130,9 +130,9 @@ def test_a_junk_loss_reason_needs_the_portals_field_and_a_failure_stage_of_that_
     config.write_text(text, encoding="utf-8")
     assert main(["check-config", "--online", str(config)]) == 1
     assert capsys.readouterr().err.splitlines() == [
-        f"{config}:10: pools.sales.junk.loss_reason: unknown loss reason 'Спам': the CRM names no "
-        "loss reasons (amoCRM: its own; Bitrix24: a list field «Причина отказа»); a stage 'Спам' exists: "
-        "write `junk: {stage: Спам}`"
+        f"{config}:10: pools.sales.junk.loss_reason: в CRM не найдено: причина отказа «Спам» — CRM не "
+        "знает ни одной причины (amoCRM: её собственные причины отказа; Bitrix24: поле-список «Причина "
+        "отказа»); есть этап «Спам»: напишите junk: {stage: Спам}"
     ]
     portal.add_field("deal", "UF_CRM_8", "Причина отказа", {"61": "Дубль", "62": "Спам"})
     assert main(["check-config", "--online", str(config)]) == 0
