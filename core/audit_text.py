@@ -172,7 +172,7 @@ class AuditText:
             return ", ".join(self.renderer.name(k) for k in keys)
 
         if d.get("error"):
-            return w["team_failed"].format(error=d["error"])
+            return w["team_failed_admin" if d.get("admin_needed") else "team_failed"].format(error=d["error"])
         if "pool" in d:
             changes = [w["team_joined"].format(names=names(d["joined"]))] if d["joined"] else []
             changes += [w["team_left"].format(names=names(d["left"]))] if d["left"] else []

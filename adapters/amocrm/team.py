@@ -11,7 +11,7 @@ from typing import Any
 
 from adapters.amocrm.schemas import Named, UserOut, embedded
 from adapters.amocrm.transport import AmoHttp
-from adapters.errors import PermanentCrmError
+from adapters.errors import AdminRightsNeeded, PermanentCrmError
 from core.team import CrmPerson
 
 
@@ -25,7 +25,7 @@ def read_team(http: AmoHttp) -> list[CrmPerson]:
             for raw in (page.get("_embedded") or {}).get("users") or []:
                 groups |= {g.id: g.name for g in _groups(raw) if g.id is not None}
     except PermanentCrmError as exc:
-        raise PermanentCrmError(f"{exc} (listing users needs an account admin's token)") from exc
+        raise AdminRightsNeeded(str(exc)) from exc
     people = []
     for user in users:
         group = groups.get(user.rights.group_id) if user.rights.group_id is not None else None

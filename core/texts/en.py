@@ -539,6 +539,8 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "team_left": "left: {names}",
         "team_inactive": "can no longer own leads (deactivated or fired in the CRM): {names}",
         "team_failed": "the CRM's users could not be read; the last team read stays in force: {error}",
+        "team_failed_admin": "the CRM's users could not be read: listing users needs an account admin's "
+        "token; the last team read stays in force. The CRM said: {error}",
         "owner_refused": "the CRM refuses {who} as the responsible; the lead is routed again",
         "unknown": "{message}",
     },

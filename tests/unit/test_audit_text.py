@@ -131,3 +131,16 @@ def test_a_junk_credit_names_the_manager_the_stage_and_the_weeks_count():
     )
     refused = words().message("junk_refused", "…", {**detail, "credits": 3}, "fedorov")
     assert refused == "Федоров Павел: зачёт брака не дан — за эту неделю в пуле «shared» уже зачтено 3"
+
+
+def test_a_team_read_refused_for_want_of_an_admin_says_so_in_words_and_quotes_the_crm():
+    said = "HTTP 403: Access denied"
+    detail = {"error": said, "admin_needed": True}
+    text = words().message("team", "the CRM's users could not be read; …", detail)
+    assert text.startswith("пользователи CRM не прочитаны: список пользователей отдаётся только по токену")
+    assert text.endswith("Ответ CRM: HTTP 403: Access denied") and "listing users" not in text
+    assert "listing users needs an account admin's token" in words("en").message("team", "…", detail)
+    other = words().message("team", "…", {"error": "TransientCrmError: HTTP 502"})
+    assert other == (
+        "пользователи CRM не прочитаны, действует последняя прочитанная команда: TransientCrmError: HTTP 502"
+    )

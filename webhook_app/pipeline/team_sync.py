@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Connection
 
-from adapters.errors import CrmError
+from adapters.errors import AdminRightsNeeded, CrmError
 from adapters.storage.audit import write_audit
 from adapters.storage.kv import put_value, read_value
 from adapters.storage.queue import Job, complete, ensure_job, reschedule
@@ -42,6 +42,9 @@ def sync_team(ctx: JobContext, job: Job) -> None:
         return
     try:
         people = ctx.crm.team()
+    except AdminRightsNeeded as exc:  # the operator's to fix: worded for the reader, the CRM quoted
+        _failed(ctx, job, now, exc.crm_said, admin_needed=True)
+        return
     except CrmError as exc:
         _failed(ctx, job, now, f"{type(exc).__name__}: {exc}")
         return
@@ -78,14 +81,15 @@ def _audit(connection: Connection, crm: str, change: TeamChange, policy: Policy,
     log.info("%s", message)
 
 
-def _failed(ctx: JobContext, job: Job, now: datetime, error: str) -> None:
+def _failed(ctx: JobContext, job: Job, now: datetime, error: str, *, admin_needed: bool = False) -> None:
     """The last good team stays; the failure is audited when it is new (not every few minutes)."""
     log.warning("team sync failed: %s", error)
     with ctx.engine.begin() as connection:
         last = (read_value(connection, _error_key(job.crm)) or {}).get("error")
         if last != error:
             message = f"the CRM's users could not be read; the last team read stays in force: {error}"
-            write_audit(connection, AuditKind.TEAM, message, at=now, crm=job.crm, detail={"error": error})
+            detail = {"error": error, "admin_needed": admin_needed}
+            write_audit(connection, AuditKind.TEAM, message, at=now, crm=job.crm, detail=detail)
             put_value(connection, _error_key(job.crm), {"error": error}, now)
         reschedule(connection, job, ctx.worker, now, now + INTERVAL)
 

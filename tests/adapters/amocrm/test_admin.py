@@ -6,6 +6,7 @@ import pytest
 
 from adapters.admin import HookRegistered, HookRemoved, NothingToRemove, OtherHookFound
 from adapters.amocrm.admin import EVENTS, build_admin
+from adapters.amocrm.team import read_team
 from adapters.errors import AdminRightsNeeded
 from tests.web.test_cli_in_russian import offending
 from webhook_app.cli.main import main
@@ -168,3 +169,10 @@ def test_users_with_a_non_admin_token_says_an_admin_token_is_needed_in_russian(
         "(ответ CRM: 403"
     )
     assert "listing users" not in err
+
+
+def test_the_team_sync_read_with_a_non_admin_token_says_an_admin_is_needed_as_data(db, emu):
+    http = admin(db, emu, emu.tokens.long_lived(504141)).http
+    with pytest.raises(AdminRightsNeeded) as raised:
+        read_team(http)
+    assert raised.value.crm_said.startswith("403")  # worded for the reader by the audit, not here
