@@ -15,6 +15,7 @@ from sandbox.amocrm import AmoEmulator
 from sandbox.amocrm.state import LOST, Party
 from sandbox.company import OWNERSHIP, pipeline_id, stage_id
 from sandbox.leads import Action, Client, LeadStream, Move, NewLead
+from sandbox.words import stream_words
 
 Say = Callable[[str], None]
 
@@ -35,7 +36,32 @@ class StreamPlayer:
 
     stream: LeadStream
     patience: int
+    say: Say
+    language: str
     _waiting: list[WaitingMove]
+
+    def _tell_new(self, what: str, record_id: int, lead: NewLead) -> None:
+        """One line for a new lead or deal, in the config's language."""
+        w = stream_words(self.language)
+        again = {"contact": w["repeat_contact"], "phone": w["repeat_phone"]}.get(lead.repeat or "", "")
+        client = lead.client
+        self.say(
+            w["new"].format(
+                what=w[what],
+                id=record_id,
+                name=lead.name,
+                person=client.person,
+                where=client.city or w["no_region"],
+                budget=f"{lead.price:,} ₽".replace(",", " "),
+                source=lead.source,
+                again=again,
+            )
+        )
+
+    def _tell_moved(self, what: str, record_id: int | str, stage: str, by: str) -> None:
+        """One line for a deal its owner moved, in the config's language."""
+        w = stream_words(self.language)
+        self.say(w["moved"].format(what=w[what], id=record_id, stage=stage, name=by))
 
     def step(self) -> list[Action]:
         """Play the next tick; the actions it held."""
@@ -87,6 +113,7 @@ class Player(StreamPlayer):
     stream: LeadStream
     form_user: int
     say: Say = print
+    language: str = "ru"
     patience: int = 30
     leads: dict[int, int] = field(default_factory=dict)  # stream number → CRM lead id
     _contacts: dict[int, int] = field(default_factory=dict, init=False)  # client number → contact id
@@ -113,14 +140,7 @@ class Player(StreamPlayer):
             company_id=company,
         )
         self.leads[lead.number] = created.id
-        client = lead.client
-        where = client.city or "no region"
-        again = {"contact": ", repeat client", "phone": ", repeat client (new contact, same phone)"}
-        budget = f"{lead.price:,} ₽".replace(",", " ")
-        self.say(
-            f"+ lead {created.id}  {lead.name}  ·  {client.person}, {where}  ·  {budget}  ·  {lead.source}"
-            + again.get(lead.repeat or "", "")
-        )
+        self._tell_new("lead", created.id, lead)
 
     def _contact(self, lead: NewLead) -> Party:
         account, client = self.emu.account, lead.client
@@ -192,7 +212,7 @@ class Player(StreamPlayer):
         self.emu.person_moves(lead.id, status, by=owner, loss_reason=move.reason if known else None)
         if move.takes_client:
             self._take_client(lead.contacts, lead.company_id, owner)
-        self.say(f"→ lead {lead.id}  moved to «{move.stage}» by {name}")
+        self._tell_moved("lead", lead.id, move.stage, name)
 
     def _take_client(self, contacts: list[int], company: int | None, owner: int) -> None:
         """The manager who first works the deal becomes the client's responsible, as people do in

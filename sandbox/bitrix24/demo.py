@@ -196,6 +196,7 @@ class Bitrix24Player(StreamPlayer):
     stream: LeadStream
     portal: Portal
     say: Say = print
+    language: str = "ru"
     patience: int = 30
     deals: dict[int, int] = field(default_factory=dict)  # stream number → deal id
     _contacts: dict[int, int] = field(default_factory=dict, init=False)  # client number → contact id
@@ -232,13 +233,7 @@ class Bitrix24Player(StreamPlayer):
             fields |= {fid: "Y" for fid in self.portal.vip_fields}
         deal = self.emu.create("deal", fields)
         self.deals[lead.number] = deal
-        where = client.city or "no region"
-        again = {"contact": ", repeat client", "phone": ", repeat client (new contact, same phone)"}
-        budget = f"{lead.price:,} ₽".replace(",", " ")
-        self.say(
-            f"+ deal {deal}  {lead.name}  ·  {client.person}, {where}  ·  {budget}  ·  {lead.source}"
-            + again.get(lead.repeat or "", "")
-        )
+        self._tell_new("deal", deal, lead)
 
     def _contact(self, lead: NewLead) -> int:
         client = lead.client
@@ -292,7 +287,7 @@ class Bitrix24Player(StreamPlayer):
             self._take_client(deal_id, owner)
         user = self.emu.portal.users.get(owner, {})
         name = str(user.get("NAME") or owner)
-        self.say(f"→ deal {deal_id}  moved to «{self._stage_name(stage)}» by {name}")
+        self._tell_moved("deal", deal_id, self._stage_name(stage), name)
 
     def _stage_of(self, category: int, stream_stage: str) -> str | None:
         rows = _stages(self.emu, category)

@@ -107,7 +107,7 @@ def test_the_sandbox_fills_the_admin_api_and_stops_cleanly_on_sigint(sandbox):
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
 def test_sigterm_and_a_closed_terminal_stop_it_cleanly_too(sandbox, signum):
-    wait_for(lambda: "+ lead " in sandbox.output(), timeout=90, what="the first lead")
+    wait_for(lambda: "+ лид " in sandbox.output(), timeout=90, what="the first lead")
     assert sandbox.stop(signum) == 0
     assert "Shutting down: Master" in (sandbox.state / "service.log").read_text(encoding="utf-8")
     assert "Traceback" not in sandbox.output() + sandbox.err.read_text(encoding="utf-8")

@@ -58,7 +58,9 @@ def test_a_new_deal_arrives_as_a_web_form_creates_it_and_the_portal_says_so(port
     assert contact["ASSIGNED_BY_ID"] == str(seeded.form_user)
     assert emu.events.wait_idle()
     assert [(d.event, d.entity_id) for d in emu.events.deliveries] == [("ONCRMDEALADD", deal["ID"])]
-    assert lines == [lines[0]] and f"deal {deal['ID']}" in lines[0] and new.client.person in lines[0]
+    assert lines == [lines[0]] and lines[0].startswith(
+        f"+ сделка {deal['ID']}  {new.name}  ·  {new.client.person}"
+    )
 
 
 def test_deals_move_once_routed_and_a_won_deal_ends_in_the_success_stage(portal):

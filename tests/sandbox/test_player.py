@@ -72,7 +72,17 @@ def test_a_new_lead_arrives_as_a_web_form_creates_it(emu_admin):
     assert values(emu, "contacts", contact.fields, "Телефон") == [new.client.phone]
     company = emu.account.parties[lead.company_id] if lead.company_id else None
     assert (company.name if company else None) == new.client.company
-    assert lines == [lines[0]] and str(lead.id) in lines[0] and new.client.person in lines[0]
+    assert lines == [lines[0]] and lines[0].startswith(f"+ лид {lead.id}  {new.name}  ·  {new.client.person}")
+
+
+def test_the_stream_speaks_the_configs_language(emu_admin):
+    emu, admin = emu_admin
+    said: dict[str, list[str]] = {"ru": [], "en": []}
+    for language, lines in said.items():
+        player = Player(emu, LeadStream(seed=1), admin, say=lines.append, language=language)
+        player.step()
+    assert said["ru"][0].startswith("+ лид ") and said["en"][0].startswith("+ lead ")
+    assert not any(word in said["ru"][0] for word in ("lead", "repeat client", "no region"))
 
 
 def test_deals_move_only_once_routed_and_by_their_owner_who_takes_the_client(emu_admin):

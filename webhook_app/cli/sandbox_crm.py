@@ -53,7 +53,7 @@ def _amocrm(document: ConfigModel) -> Emulated:
     emu = AmoEmulator(account=account).start()
 
     def player(seed: int, say: Say) -> Player:
-        return AmoPlayer(emu, LeadStream(seed=seed), form_user, say=say)
+        return AmoPlayer(emu, LeadStream(seed=seed), form_user, say=say, language=document.language)
 
     env = {"LEADROUTER_AMOCRM_TOKEN": emu.admin_token()}
     return Emulated("amoCRM", "amocrm", emu.url, env, player, emu.stop)
@@ -108,6 +108,6 @@ def _bitrix24(document: ConfigModel) -> Emulated:
             engine.dispose()
 
     def player(seed: int, say: Say) -> Player:
-        return Bitrix24Player(emu, LeadStream(seed=seed), portal, say=say)
+        return Bitrix24Player(emu, LeadStream(seed=seed), portal, say=say, language=document.language)
 
     return Emulated("Bitrix24", "bitrix24", emu.url, env, player, running.close, store_tokens)
