@@ -100,6 +100,14 @@ class AuthError(CrmError):
     """The CRM rejected our credentials: invalid, expired beyond refresh, or revoked."""
 
 
+class NoCredentials(AuthError):
+    """No credentials for the CRM are set; `crm` names which, for a message in the reader's language."""
+
+    def __init__(self, crm: str, message: str) -> None:
+        super().__init__(message)
+        self.crm = crm
+
+
 class Blocked(AuthError):
     """The CRM refuses every call for a while (a ban after repeated 429s, an unpaid account): stop."""
 

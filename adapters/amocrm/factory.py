@@ -18,7 +18,7 @@ from adapters.amocrm.oauth import TokenEndpoint
 from adapters.amocrm.reads import LeadReader, Upcoming
 from adapters.amocrm.transport import AmoHttp
 from adapters.amocrm.writes import MAX_BATCH, Writer
-from adapters.errors import AuthError
+from adapters.errors import NoCredentials
 
 DEFAULT_RATE = 7.0  # requests per second per account (§4)
 NO_CREDENTIALS = (
@@ -89,7 +89,7 @@ def oauth_tokens(
     """The OAuth token store (seeded by LEADROUTER_AMOCRM_REFRESH_TOKEN if set) and the token endpoint."""
     client_id, client_secret = secrets.get("amocrm_client_id"), secrets.get("amocrm_client_secret")
     if not (client_id and client_secret):
-        raise AuthError(NO_CREDENTIALS)
+        raise NoCredentials("amocrm", NO_CREDENTIALS)
     refresh = secrets.get("amocrm_refresh_token")
     redirect = secrets.get("amocrm_redirect_uri") or crm.get("redirect_uri") or ""
     endpoint = TokenEndpoint(http, base_url, str(client_id), str(client_secret), str(redirect), gate.wait)

@@ -20,7 +20,7 @@ from adapters.bitrix24.auth import Credentials, OAuthApp, WebhookUrl
 from adapters.bitrix24.client import Bitrix24Client
 from adapters.bitrix24.oauth import Exchange, TokenPair, TokenStore
 from adapters.bitrix24.transport import Bucket, Transport
-from adapters.errors import AuthError, TransientCrmError
+from adapters.errors import AuthError, NoCredentials, TransientCrmError
 from adapters.http import translate_transport_errors
 
 OAUTH_URL = "https://oauth.bitrix.info/oauth/token/"  # §4.2: client_secret only ever goes here
@@ -77,9 +77,10 @@ def build_credentials(
         return WebhookUrl(str(secrets["bitrix24_webhook_url"]))
     client_id, client_secret = secrets.get("bitrix24_client_id"), secrets.get("bitrix24_client_secret")
     if not client_id or not client_secret:
-        raise AuthError(
+        raise NoCredentials(
+            "bitrix24",
             "Bitrix24: set LEADROUTER_BITRIX24_WEBHOOK_URL, or the app's LEADROUTER_BITRIX24_CLIENT_ID and"
-            " _CLIENT_SECRET"
+            " _CLIENT_SECRET",
         )
     exchange = oauth_exchange(http, oauth_url, client_id, client_secret)
     tokens = TokenStore(

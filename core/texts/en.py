@@ -636,6 +636,12 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         # banners (serve, web, worker, sandbox) ---
         "online_no_database": "the database (LEADROUTER_DATABASE_URL) cannot be opened: {error}",
         "online_need_admin": "{crm} at {url}: {error} (listing users needs an account admin's token)",
+        "no_credentials_amocrm": "no amoCRM credentials: set LEADROUTER_AMOCRM_TOKEN (a long-lived token) "
+        "or LEADROUTER_AMOCRM_CLIENT_ID and LEADROUTER_AMOCRM_CLIENT_SECRET (OAuth: then `leadrouter auth "
+        "--code CODE` once, or LEADROUTER_AMOCRM_REFRESH_TOKEN) in the environment or .env",
+        "no_credentials_bitrix24": "no Bitrix24 credentials: set LEADROUTER_BITRIX24_WEBHOOK_URL (the "
+        "portal's inbound webhook) or the app's LEADROUTER_BITRIX24_CLIENT_ID and "
+        "LEADROUTER_BITRIX24_CLIENT_SECRET in the environment or .env",
         "online_crm_said": "{crm} at {url}: {error}",
         "online_unreadable": "{crm} at {url}: unreadable answer ({error})",
         "online_nobody": "nobody",

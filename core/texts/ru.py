@@ -649,6 +649,13 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "проверьте адрес",
         "online_need_admin": "{crm} по адресу {url}: для списка пользователей нужен токен администратора "
         "аккаунта (ответ CRM: {error})",
+        "no_credentials_amocrm": "не заданы учётные данные amoCRM: задайте в окружении или в .env "
+        "LEADROUTER_AMOCRM_TOKEN (долгосрочный токен) или LEADROUTER_AMOCRM_CLIENT_ID и "
+        "LEADROUTER_AMOCRM_CLIENT_SECRET (OAuth: затем один раз leadrouter auth --code КОД или "
+        "LEADROUTER_AMOCRM_REFRESH_TOKEN)",
+        "no_credentials_bitrix24": "не заданы учётные данные Bitrix24: задайте в окружении или в .env "
+        "LEADROUTER_BITRIX24_WEBHOOK_URL (входящий вебхук портала) или LEADROUTER_BITRIX24_CLIENT_ID и "
+        "LEADROUTER_BITRIX24_CLIENT_SECRET приложения",
         "online_crm_said": "{crm} по адресу {url}: {error}",
         "online_unreadable": "{crm} по адресу {url}: ответ не удалось прочитать ({error})",
         "online_nobody": "никого",

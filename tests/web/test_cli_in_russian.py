@@ -134,3 +134,27 @@ def test_the_sweep_catches_what_it_is_for():
     assert offending("правило «default» → пул «отдел» (round_robin)") == ["round_robin"]
     assert offending("выбран: ivanova") == ["ivanova"]
     assert offending(f"выбран: {STRANGER}") == []
+
+
+@pytest.mark.parametrize("example", ["config.example.yaml", "examples/bitrix24.yaml"])
+def test_a_first_run_without_crm_credentials_says_what_to_set_in_russian(
+    example, tmp_path, monkeypatch, capsys
+):
+    """A newcomer's first `users`, `worker` or `check-config --online` before setting a token: what to
+    set and where, in the config's language, never a traceback."""
+    for name in ("AMOCRM_TOKEN", "AMOCRM_CLIENT_ID", "BITRIX24_WEBHOOK_URL", "BITRIX24_CLIENT_ID"):
+        monkeypatch.delenv(f"LEADROUTER_{name}", raising=False)
+    monkeypatch.chdir(tmp_path)  # no .env of the checkout's
+    monkeypatch.setenv("LEADROUTER_DATABASE_URL", f"sqlite:///{tmp_path}/lr.db")
+    monkeypatch.setenv("LEADROUTER_WEBHOOK_SECRET", "a-secret-of-our-own")
+    config = str(Path(__file__).resolve().parents[2] / example)
+    crm = "Bitrix24" if "bitrix24" in example else "amoCRM"
+    for argv, code in (
+        (["users", "--config", config], 1),
+        (["worker", "--config", config], 1),
+        (["check-config", "--online", "--config", config], 2),
+    ):
+        assert main(argv) == code, argv
+        err = capsys.readouterr().err
+        assert f"не заданы учётные данные {crm}: задайте в окружении или в .env LEADROUTER_" in err, argv
+        assert "Traceback" not in err and offending(err.replace(crm, "")) == [], (argv, err)

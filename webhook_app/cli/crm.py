@@ -26,7 +26,7 @@ from adapters.admin import (
     OtherHookFound,
     OutgoingWebhookSteps,
 )
-from adapters.errors import AdapterError, AdminRightsNeeded
+from adapters.errors import AdapterError, AdminRightsNeeded, NoCredentials
 from adapters.storage.hookstate import record_install, record_uninstall
 from webhook_app.cli import help_for
 from webhook_app.cli.words import CliWords, words_for
@@ -146,7 +146,12 @@ def _crm_for(args: argparse.Namespace) -> _Crm | None:
     from webhook_app.cli.common import open_database
 
     engine = open_database(settings)
-    admin: CrmAdmin = module.build_admin(**crm_arguments(loaded, settings, engine))
+    try:
+        admin: CrmAdmin = module.build_admin(**crm_arguments(loaded, settings, engine))
+    except NoCredentials as exc:  # a first run without a token: what to set, not a traceback
+        engine.dispose()
+        print(f"leadrouter: {words[f'no_credentials_{exc.crm}']}", file=sys.stderr)
+        return None
     return _Crm(admin, str(loaded.crm.type), engine, words)
 
 

@@ -86,7 +86,7 @@ def _check(args: argparse.Namespace) -> LoadedConfig | int:
     """The config to start on, or the exit code: fail fast in the parent process with the config's
     problems, before gunicorn forks — unless the database holds a good version to run instead
     (announced here, once for the whole start)."""
-    from adapters.errors import AdapterError
+    from adapters.errors import AdapterError, NoCredentials
     from adapters.storage.engine import make_engine
     from webhook_app.bootstrap import build_crm, crm_module
     from webhook_app.config import load_config
@@ -109,6 +109,10 @@ def _check(args: argparse.Namespace) -> LoadedConfig | int:
         return 1
     try:  # missing credentials are a user mistake: say so before gunicorn forks, no traceback
         build_crm(loaded, Settings(), make_engine(Settings().database_url))
+    except NoCredentials as exc:
+        words = texts(loaded.policy.language, "cli")
+        print(f"leadrouter: {words[f'no_credentials_{exc.crm}']}", file=sys.stderr)
+        return 1
     except AdapterError as exc:
         print(f"leadrouter: {exc}", file=sys.stderr)
         return 1
