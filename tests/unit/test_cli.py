@@ -10,24 +10,30 @@ from pathlib import Path
 
 import pytest
 
+from core.texts import texts
 from webhook_app.cli import COMMANDS
 from webhook_app.cli.main import main
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_help_lists_every_command_with_its_help(capsys):
+@pytest.mark.parametrize("language", ["ru", "en"])
+def test_help_lists_every_command_with_its_help(language, capsys, tmp_path, monkeypatch):
+    config = tmp_path / "config.yaml"
+    config.write_text(f"language: {language}\n", encoding="utf-8")
+    monkeypatch.setenv("LEADROUTER_CONFIG", str(config))
     with pytest.raises(SystemExit):
         main(["--help"])
     listing = " ".join(capsys.readouterr().out.split())
-    for name, (_, text) in COMMANDS.items():
-        assert f"{name} {' '.join(text.split())}" in listing
+    words = texts(language, "help")
+    for name in COMMANDS:
+        assert f"{name} {' '.join(words[f'cmd_{name}'].split())}" in listing
 
 
 @pytest.mark.parametrize("name", list(COMMANDS))
 def test_each_command_module_registers_the_commands_listed_for_it(name):
     sub = argparse.ArgumentParser().add_subparsers()
-    importlib.import_module(f"webhook_app.cli.{COMMANDS[name][0]}").register(sub)
+    importlib.import_module(f"webhook_app.cli.{COMMANDS[name]}").register(sub, texts("en", "help"))
     assert name in sub.choices
 
 

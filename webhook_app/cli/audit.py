@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Mapping
 from typing import Any
 
 from adapters.storage.audit import AuditEntry, read_audit
@@ -16,19 +17,17 @@ COLUMNS = ("at", "kind", "crm", "lead_id", "manager", "config_version", "message
 TABLE = ("at", "kind", "lead", "manager", "message")
 
 
-def register(sub: Any) -> None:
-    """Add `audit`."""
-    parser = sub.add_parser("audit", help=help_for("audit"))
+def register(sub: Any, words: Mapping[str, str]) -> None:
+    """Add `audit`, its help in `words` (a `help` catalog)."""
+    parser = sub.add_parser("audit", help=help_for("audit", words))
+    parser.add_argument("--config", metavar=words["meta_config"], help=words["config_names"])
+    parser.add_argument("--lead", metavar=words["meta_lead"], help=words["audit_lead"])
+    parser.add_argument("--manager", metavar=words["meta_manager"], help=words["audit_manager"])
+    parser.add_argument("--since", metavar=words["meta_since"], help=words["audit_since"])
     parser.add_argument(
-        "--config",
-        help="the config, for managers' names and the language (else LEADROUTER_CONFIG); "
-        "the database comes from LEADROUTER_DATABASE_URL",
+        "--kind", action="append", default=[], metavar=words["meta_kind"], help=words["audit_kind"]
     )
-    parser.add_argument("--lead", help="only this lead id")
-    parser.add_argument("--manager", help="only this manager (the key in the YAML)")
-    parser.add_argument("--since", help="24h, 7d, or an ISO date-time")
-    parser.add_argument("--kind", action="append", default=[], help="only this kind (repeatable)")
-    parser.add_argument("--limit", type=int, help="at most this many rows (the newest)")
+    parser.add_argument("--limit", type=int, metavar=words["meta_limit"], help=words["audit_limit"])
     parser.add_argument("--format", choices=("table", "json", "csv"), default="table")
     parser.set_defaults(handler=run)
 

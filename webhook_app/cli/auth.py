@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Mapping
 from typing import Any
 
 from adapters.errors import AdapterError
@@ -12,11 +13,11 @@ from webhook_app.config import ConfigError, load_config
 from webhook_app.settings import Settings, resolve_config_path
 
 
-def register(sub: Any) -> None:
-    """Add `auth`."""
-    auth = sub.add_parser("auth", help=help_for("auth"))
-    auth.add_argument("--config", help="YAML config (default: LEADROUTER_CONFIG)")
-    auth.add_argument("--code", required=True, help="the authorization code (valid 20 minutes, works once)")
+def register(sub: Any, words: Mapping[str, str]) -> None:
+    """Add `auth`, its help in `words` (a `help` catalog)."""
+    auth = sub.add_parser("auth", help=help_for("auth", words))
+    auth.add_argument("--config", metavar=words["meta_config"], help=words["config_default"])
+    auth.add_argument("--code", required=True, metavar=words["meta_code"], help=words["auth_code"])
     auth.set_defaults(handler=run_auth)
 
 

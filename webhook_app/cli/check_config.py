@@ -31,24 +31,16 @@ class Unreachable(Exception):
     """The CRM could not be asked: no credentials, refused, down, or no client for its type."""
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add the `check-config` subcommand."""
+def register(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser], words: Mapping[str, str]
+) -> None:
+    """Add the `check-config` subcommand, its help in `words` (a `help` catalog)."""
     parser = subparsers.add_parser(
-        "check-config",
-        help=help_for("check-config"),
-        description="Validate a config file. Exit 0 and print a summary if it is valid; "
-        "exit 1 and print every problem as FILE:LINE: path: message if not. With --online, also "
-        "resolve pipelines, stages, custom fields and users in the CRM (exit 2 if it cannot be reached).",
+        "check-config", help=help_for("check-config", words), description=words["desc_check-config"]
     )
-    parser.add_argument(
-        "file", nargs="?", metavar="FILE", help="the YAML config (default: LEADROUTER_CONFIG)"
-    )
-    parser.add_argument("--config", metavar="FILE", help="the YAML config (same as FILE)")
-    parser.add_argument(
-        "--online",
-        action="store_true",
-        help="also check every pipeline, stage, custom field and user against the live CRM",
-    )
+    parser.add_argument("file", nargs="?", metavar=words["meta_file"], help=words["config_file"])
+    parser.add_argument("--config", metavar=words["meta_file"], help=words["config_same_as_file"])
+    parser.add_argument("--online", action="store_true", help=words["check_online"])
     parser.set_defaults(handler=run)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -77,16 +78,18 @@ _TRANSLIT = dict(
 )
 
 
-def register(sub: Any) -> None:
-    """Add `users` and `install`."""
-    users = sub.add_parser("users", help=help_for("users"))
-    users.add_argument("--config", help="YAML config (default: LEADROUTER_CONFIG)")
+def register(sub: Any, words: Mapping[str, str]) -> None:
+    """Add `users` and `install`, their help in `words` (a `help` catalog)."""
+    users = sub.add_parser("users", help=help_for("users", words))
+    users.add_argument("--config", metavar=words["meta_config"], help=words["config_default"])
     users.set_defaults(handler=run_users)
-    install = sub.add_parser("install", help=help_for("install"))
-    install.add_argument("--config", help="YAML config (default: LEADROUTER_CONFIG)")
-    install.add_argument("--public-url", required=True, help="where the CRM reaches this service, https://…")
-    install.add_argument("--uninstall", action="store_true", help="remove our webhook instead")
-    install.add_argument("--show-secret", action="store_true", help="print the hook URL with its secret")
+    install = sub.add_parser("install", help=help_for("install", words))
+    install.add_argument("--config", metavar=words["meta_config"], help=words["config_default"])
+    install.add_argument(
+        "--public-url", required=True, metavar=words["meta_public_url"], help=words["install_public_url"]
+    )
+    install.add_argument("--uninstall", action="store_true", help=words["install_uninstall"])
+    install.add_argument("--show-secret", action="store_true", help=words["install_show_secret"])
     install.set_defaults(handler=run_install)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Mapping
 from typing import Any
 
 from adapters.storage.outbox import list_dead
@@ -15,23 +16,23 @@ from webhook_app.pipeline.operator_actions import replay_dead_letters
 COLUMNS = ("id", "crm", "lead_id", "kind", "attempts", "created_at", "last_error")
 # The table a person reads: the write's kind and the time in words.
 TABLE = ("id", "lead", "write", "attempts", "created", "error")
-CONFIG_HELP = (
-    "the config, for the language (else LEADROUTER_CONFIG); the database comes from LEADROUTER_DATABASE_URL"
-)
 
 
-def register(sub: Any) -> None:
-    """Add `deadletters list` and `deadletters replay`; `--config` is taken before or after the action."""
-    parser = sub.add_parser("deadletters", help=help_for("deadletters"))
-    parser.add_argument("--config", help=CONFIG_HELP)
-    actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
-    listing = actions.add_parser("list", help="show dead letters with their last error")
+def register(sub: Any, words: Mapping[str, str]) -> None:
+    """Add `deadletters list` and `deadletters replay`, their help in `words` (a `help` catalog);
+    `--config` is taken before or after the action."""
+    parser = sub.add_parser("deadletters", help=help_for("deadletters", words))
+    parser.add_argument("--config", metavar=words["meta_config"], help=words["config_language"])
+    actions = parser.add_subparsers(dest="action", required=True, metavar=words["meta_action"])
+    listing = actions.add_parser("list", help=words["deadletters_list"])
     listing.add_argument("--format", choices=("table", "json", "csv"), default="table")
-    again = actions.add_parser("replay", help="queue dead letters again (the worker sends them)")
-    again.add_argument("ids", nargs="*", type=int, help="dead-letter ids")
-    again.add_argument("--all", action="store_true", help="replay every dead letter")
+    again = actions.add_parser("replay", help=words["deadletters_replay"])
+    again.add_argument("ids", nargs="*", type=int, metavar=words["meta_ids"], help=words["deadletters_ids"])
+    again.add_argument("--all", action="store_true", help=words["deadletters_all"])
     for action in (listing, again):  # `deadletters list --config FILE`, as people write it
-        action.add_argument("--config", default=argparse.SUPPRESS, help=CONFIG_HELP)
+        action.add_argument(
+            "--config", default=argparse.SUPPRESS, metavar=words["meta_config"], help=words["config_language"]
+        )
     parser.set_defaults(handler=run)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Mapping
 from typing import Any
 
 from core.policy import Policy
@@ -14,28 +15,20 @@ from webhook_app.config import ConfigError, load_config
 from webhook_app.settings import resolve_config_path
 
 
-def register(sub: Any) -> None:
-    """Add the three commands."""
-    reload = sub.add_parser(
-        "reload",
-        help=help_for("reload"),
-        description="Validate the config file and put it in force: every running process (web and "
-        "workers, on any host sharing the database) switches to it within seconds. A file with "
-        "errors is refused (exit 1, FILE:LINE: path: message) and the running version stays.",
-    )
-    reload.add_argument("--config", metavar="FILE", help="the YAML config (default: LEADROUTER_CONFIG)")
+def register(sub: Any, words: Mapping[str, str]) -> None:
+    """Add the three commands, their help in `words` (a `help` catalog)."""
+    reload = sub.add_parser("reload", help=help_for("reload", words), description=words["desc_reload"])
+    reload.add_argument("--config", metavar=words["meta_file"], help=words["config_file"])
     reload.set_defaults(handler=run_reload)
-    pause = sub.add_parser("pause", help=help_for("pause"))
-    pause.add_argument("name", metavar="NAME", help="the manager's key in the YAML")
-    pause.add_argument(
-        "--until", metavar="T", help="ISO time (naive = UTC) or 2h / 3d from now; default: until resumed"
-    )
-    pause.add_argument("--reason", default="", help="shown on the admin page and in the audit log")
-    pause.add_argument("--config", metavar="FILE", help="the YAML config (default: LEADROUTER_CONFIG)")
+    pause = sub.add_parser("pause", help=help_for("pause", words))
+    pause.add_argument("name", metavar=words["meta_name"], help=words["manager_key"])
+    pause.add_argument("--until", metavar=words["meta_time"], help=words["pause_until"])
+    pause.add_argument("--reason", default="", metavar=words["meta_reason"], help=words["pause_reason"])
+    pause.add_argument("--config", metavar=words["meta_file"], help=words["config_file"])
     pause.set_defaults(handler=run_pause)
-    resume = sub.add_parser("resume", help=help_for("resume"))
-    resume.add_argument("name", metavar="NAME", help="the manager's key in the YAML")
-    resume.add_argument("--config", metavar="FILE", help="the YAML config (default: LEADROUTER_CONFIG)")
+    resume = sub.add_parser("resume", help=help_for("resume", words))
+    resume.add_argument("name", metavar=words["meta_name"], help=words["manager_key"])
+    resume.add_argument("--config", metavar=words["meta_file"], help=words["config_file"])
     resume.set_defaults(handler=run_resume)
 
 

@@ -8,25 +8,30 @@ import os
 import sys
 from collections.abc import Sequence
 
-from webhook_app.cli import COMMANDS
+from webhook_app.cli import COMMANDS, help_for
+from webhook_app.cli.help import help_language, parser_class
 from webhook_app.clock import Clock, utc_now
 
 
-def build_parser(command: str | None = None) -> argparse.ArgumentParser:
-    """The argument parser: every subcommand listed, only `command`'s module imported and registered."""
-    parser = argparse.ArgumentParser(
-        prog="leadrouter", description="Lead distribution and handoff for amoCRM and Bitrix24."
-    )
+def build_parser(command: str | None = None, language: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser: every subcommand listed, only `command`'s module imported and registered;
+    its help and usage errors in `language` (Russian when None)."""
+    speaking = parser_class(language)
+    words = speaking.words
+    parser = speaking(prog="leadrouter", description=words["description"])
     # `leadrouter --config FILE COMMAND …` as well as `leadrouter COMMAND … --config FILE`.
-    parser.add_argument("--config", dest="global_config", metavar="FILE", help="the YAML config")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    chosen = COMMANDS[command][0] if command in COMMANDS else None
+    parser.add_argument(
+        "--config", dest="global_config", metavar=words["meta_file"], help=words["config_top"]
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar=words["meta_command"])
+    chosen = COMMANDS.get(command or "")
     registered = False
-    for name, (module, text) in COMMANDS.items():
+    for name, module in COMMANDS.items():
         if module != chosen:
-            sub.add_parser(name, help=text)  # listed in --help; never parsed, as it is not the command
+            # Listed in --help; never parsed, as it is not the command.
+            sub.add_parser(name, help=help_for(name, words))
         elif not registered:  # the module adds all its commands, at the place of its first one
-            importlib.import_module(f"webhook_app.cli.{module}").register(sub)
+            importlib.import_module(f"webhook_app.cli.{module}").register(sub, words)
             registered = True
     return parser
 
@@ -46,7 +51,7 @@ def command_of(argv: Sequence[str]) -> str | None:
 def main(argv: Sequence[str] | None = None, *, clock: Clock = utc_now) -> int:
     """Run one subcommand and return its exit code; every command reads the time from `clock`."""
     argv = sys.argv[1:] if argv is None else list(argv)
-    parser = build_parser(command_of(argv))
+    parser = build_parser(command_of(argv), help_language(argv))
     args = parser.parse_args(argv)
     if getattr(args, "global_config", None) and not getattr(args, "config", None):
         args.config = args.global_config

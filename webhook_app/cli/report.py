@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
@@ -50,14 +51,17 @@ POOL_COLUMNS = (
 CREDIT_COLUMNS = ("manager", "name", "week", "credits", "max_per_week")
 
 
-def register(sub: Any) -> None:
-    """Add `report`."""
-    parser = sub.add_parser("report", help=help_for("report"))
-    parser.add_argument("--config", help="YAML config (default: LEADROUTER_CONFIG)")
-    parser.add_argument("--since", default="30d", help="start: 30d, 2w, or an ISO date (default 30d)")
-    parser.add_argument("--until", help="end: an ISO date-time (default now)")
+def register(sub: Any, words: Mapping[str, str]) -> None:
+    """Add `report`, its help in `words` (a `help` catalog)."""
+    parser = sub.add_parser("report", help=help_for("report", words))
+    parser.add_argument("--config", metavar=words["meta_config"], help=words["config_default"])
+    parser.add_argument("--since", default="30d", metavar=words["meta_since"], help=words["report_since"])
+    parser.add_argument("--until", metavar=words["meta_until"], help=words["report_until"])
     parser.add_argument(
-        "--advisory-threshold", type=float, help="monthly won amount for the hunter→farmer advisory"
+        "--advisory-threshold",
+        type=float,
+        metavar=words["meta_advisory_threshold"],
+        help=words["report_threshold"],
     )
     parser.add_argument("--format", choices=("table", "json", "csv"), default="table")
     parser.set_defaults(handler=run)

@@ -35,18 +35,27 @@ STOP_WITHIN = 20.0
 REMIND_EVERY = 20  # ticks between reminders of where the admin page is
 
 
-def register(sub: Any) -> None:
-    """Add `sandbox`."""
-    parser = sub.add_parser("sandbox", help=help_for("sandbox"))
-    parser.add_argument("--config", help=f"YAML config (default: LEADROUTER_CONFIG, else ./{DEFAULT_CONFIG})")
-    parser.add_argument("--host", default="127.0.0.1", help="address of the service (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=8000, help="port of the service (default 8000)")
-    parser.add_argument("--every", type=float, default=3.0, help="seconds between new leads (default 3)")
-    parser.add_argument("--seed", type=int, default=1, help="seed of the lead stream (default 1)")
+def register(sub: Any, words: Mapping[str, str]) -> None:
+    """Add `sandbox`, its help in `words` (a `help` catalog)."""
+    parser = sub.add_parser("sandbox", help=help_for("sandbox", words))
+    config_help = words["config_sandbox"].format(default=DEFAULT_CONFIG)
+    parser.add_argument("--config", metavar=words["meta_config"], help=config_help)
+    parser.add_argument("--host", default="127.0.0.1", metavar=words["meta_host"], help=words["sandbox_host"])
     parser.add_argument(
-        "--sla-minutes", type=int, default=2, help="shorten SLA handoffs to this many minutes (default 2)"
+        "--port", type=int, default=8000, metavar=words["meta_port"], help=words["sandbox_port"]
     )
-    parser.add_argument("--dir", default=".sandbox", help="where the database, config and log go")
+    parser.add_argument(
+        "--every", type=float, default=3.0, metavar=words["meta_every"], help=words["sandbox_every"]
+    )
+    parser.add_argument("--seed", type=int, default=1, metavar=words["meta_seed"], help=words["sandbox_seed"])
+    parser.add_argument(
+        "--sla-minutes",
+        type=int,
+        default=2,
+        metavar=words["meta_sla_minutes"],
+        help=words["sandbox_sla_minutes"],
+    )
+    parser.add_argument("--dir", default=".sandbox", metavar=words["meta_dir"], help=words["sandbox_dir"])
     parser.set_defaults(handler=run)
 
 

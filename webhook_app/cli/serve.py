@@ -21,31 +21,39 @@ log = logging.getLogger("leadrouter")
 WORKER_FINISH_SECONDS = 5.0  # within gunicorn's graceful_timeout (10 s), after which it kills
 
 
-def register(sub: Any) -> None:
-    """Add the three run commands."""
-    serve = sub.add_parser("serve", help=help_for("serve"))
-    _web_options(serve, workers=1)
+def register(sub: Any, words: Mapping[str, str]) -> None:
+    """Add the three run commands, their help in `words` (a `help` catalog)."""
+    serve = sub.add_parser("serve", help=help_for("serve", words))
+    _web_options(serve, words, workers=1)
     serve.set_defaults(handler=run_serve)
-    web = sub.add_parser("web", help=help_for("web"))
-    _web_options(web, workers=2)
+    web = sub.add_parser("web", help=help_for("web", words))
+    _web_options(web, words, workers=2)
     web.set_defaults(handler=run_web)
-    worker = sub.add_parser("worker", help=help_for("worker"))
-    worker.add_argument("--config", help="YAML config (default: LEADROUTER_CONFIG)")
-    worker.add_argument("--metrics-port", type=int, help="also serve /metrics of this worker on this port")
+    worker = sub.add_parser("worker", help=help_for("worker", words))
+    worker.add_argument("--config", metavar=words["meta_config"], help=words["config_default"])
+    worker.add_argument(
+        "--metrics-port", type=int, metavar=words["meta_metrics_port"], help=words["worker_metrics_port"]
+    )
     worker.set_defaults(handler=run_worker)
 
 
-def _web_options(parser: argparse.ArgumentParser, *, workers: int) -> None:
-    parser.add_argument("--config", help="YAML config (default: LEADROUTER_CONFIG)")
-    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+def _web_options(parser: argparse.ArgumentParser, words: Mapping[str, str], *, workers: int) -> None:
+    parser.add_argument("--config", metavar=words["meta_config"], help=words["config_default"])
+    parser.add_argument("--host", default="127.0.0.1", metavar=words["meta_host"], help=words["serve_host"])
     parser.add_argument(
-        "--workers", type=int, default=workers, help=f"gunicorn processes (default {workers})"
+        "--port", type=int, default=8000, metavar=words["meta_port"], help=words["serve_port"]
     )
-    parser.add_argument("--threads", type=int, default=8, help="threads per process (default 8)")
     parser.add_argument(
-        "--pid-file", help="write the master's pid here (a SIGUSR2 upgrade renames it to <file>.oldbin)"
+        "--workers",
+        type=int,
+        default=workers,
+        metavar=words["meta_workers"],
+        help=words["serve_workers"].format(workers=workers),
     )
+    parser.add_argument(
+        "--threads", type=int, default=8, metavar=words["meta_threads"], help=words["serve_threads"]
+    )
+    parser.add_argument("--pid-file", metavar=words["meta_pid_file"], help=words["serve_pid_file"])
 
 
 def _app_factory(args: argparse.Namespace, *, with_worker: bool) -> Any:

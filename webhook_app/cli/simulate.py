@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import IO, cast
 
@@ -32,39 +32,24 @@ FORMATS = ("table", "json", "csv")
 READ_AHEAD_BYTES = 2 * 2**20
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add the `simulate` subcommand."""
+def register(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser], words: Mapping[str, str]
+) -> None:
+    """Add the `simulate` subcommand, its help in `words` (a `help` catalog)."""
     parser = subparsers.add_parser(
-        "simulate",
-        help=help_for("simulate"),
-        description="Run the routing rules over a CSV or JSON-lines file of past leads in time order, "
-        "from an empty state, and print each decision with its reason and a fairness table per pool.",
+        "simulate", help=help_for("simulate", words), description=words["desc_simulate"]
     )
-    parser.add_argument("--config", metavar="FILE", help="the YAML config (default: LEADROUTER_CONFIG)")
+    parser.add_argument("--config", metavar=words["meta_file"], help=words["config_file"])
     source = parser.add_mutually_exclusive_group(required=True)
-    source.add_argument("--leads", metavar="FILE", help="past leads: .csv, .jsonl or .ndjson")
-    source.add_argument(
-        "--from-history",
-        metavar="PERIOD",
-        help="replay the decisions stored in the database over the last PERIOD (30d, 2w, or an ISO date), "
-        "on what each decision read; no CRM writes",
-    )
+    source.add_argument("--leads", metavar=words["meta_file"], help=words["simulate_leads"])
+    source.add_argument("--from-history", metavar=words["meta_period"], help=words["simulate_from_history"])
+    parser.add_argument("--compare", action="store_true", help=words["simulate_compare"])
+    parser.add_argument("--format", choices=FORMATS, default="table", help=words["simulate_format"])
+    parser.add_argument("--no-leads", action="store_true", help=words["simulate_no_leads"])
     parser.add_argument(
-        "--compare",
-        action="store_true",
-        help="with --from-history: compare with what really happened (changed owners, split, rule hits)",
+        "--progress", action=argparse.BooleanOptionalAction, default=None, help=words["simulate_progress"]
     )
-    parser.add_argument("--format", choices=FORMATS, default="table", help="output format (default: table)")
-    parser.add_argument("--no-leads", action="store_true", help="print only the fairness summary")
-    parser.add_argument(
-        "--progress",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="a progress bar on stderr (default: on when stderr is a terminal)",
-    )
-    parser.add_argument(
-        "--language", choices=("ru", "en"), help="language of reasons (default: the config's)"
-    )
+    parser.add_argument("--language", choices=("ru", "en"), help=words["simulate_language"])
     parser.set_defaults(handler=run)
 
 

@@ -25,11 +25,10 @@ from sqlalchemy import Engine
 
 from adapters.storage.configs import newest, newest_id, record_refusal, record_version, settle_fallback
 from core.policy import Policy
-from core.texts import texts
+from core.texts import language_in_text, texts
 from webhook_app.config import ConfigError, LoadedConfig, load_config
 from webhook_app.config.startup import load_at_startup
 from webhook_app.config.team import TeamFollower
-from webhook_app.config.yamlsource import language_in_text
 from webhook_app.pipeline.team_sync import request_team_sync
 
 log = logging.getLogger("leadrouter.config")

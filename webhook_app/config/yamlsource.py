@@ -15,7 +15,7 @@ from pathlib import Path as FsPath
 
 import yaml
 
-from core.texts import texts
+from core.texts import language_in_text, texts
 from webhook_app.config.errors import kind_of
 from webhook_app.config.problems import ConfigError, ConfigProblem, LineIndex, Path, format_path
 
@@ -62,14 +62,6 @@ def read_source(path: str | os.PathLike[str], raw: bytes | None = None) -> Sourc
 
 
 _READ_FAILURES = {errno.ENOENT: "read_missing", errno.EACCES: "read_denied", errno.EISDIR: "read_directory"}
-_LANGUAGE_LINE = re.compile(r"""^language:[ \t]*["']?(ru|en)["']?[ \t]*(?:#.*)?$""", re.MULTILINE)
-
-
-def language_in_text(text: str) -> str | None:
-    """The `language: ru|en` written at the top level of a text that may not parse as YAML (a line
-    scan), so that even a broken file is answered in its language; None when no line says it."""
-    match = _LANGUAGE_LINE.search(text)
-    return match.group(1) if match else None
 
 
 def _parse(file: str, raw: bytes, text: str, words: Mapping[str, str]) -> Source:
