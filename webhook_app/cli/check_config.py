@@ -13,9 +13,10 @@ from collections.abc import Mapping
 from pydantic import SecretStr
 
 from adapters.admin import CrmInventory
-from adapters.errors import AdapterError, AdminRightsNeeded, NoCredentials
+from adapters.errors import AdapterError, AdminRightsNeeded
 from core.texts import texts
 from webhook_app.cli import help_for
+from webhook_app.cli.words import crm_refusal
 from webhook_app.config import ConfigError, LoadedConfig, load_config
 from webhook_app.config.online import check_online, resolved_teams
 from webhook_app.config.problems import Reporter
@@ -108,12 +109,8 @@ def _inventory(loaded: LoadedConfig, settings: Settings, words: Mapping[str, str
         inventory: CrmInventory = admin.inventory()
     except AdminRightsNeeded as exc:  # the CRM's own words quoted, ours in the config's language
         raise Unreachable(words["online_need_admin"].format(**at, error=exc.crm_said)) from None
-    except NoCredentials as exc:  # what to set, in the config's language
-        raise Unreachable(
-            words["online_crm_said"].format(**at, error=words[f"no_credentials_{exc.crm}"])
-        ) from None
     except AdapterError as exc:  # no or bad credentials, refused, down: the adapters' messages are safe
-        raise Unreachable(words["online_crm_said"].format(**at, error=exc)) from None
+        raise Unreachable(words["online_crm_said"].format(**at, error=crm_refusal(words, exc))) from None
     except Exception as exc:  # an answer we cannot read is still "cannot check": never a traceback
         raise Unreachable(words["online_unreadable"].format(**at, error=type(exc).__name__)) from None
     finally:

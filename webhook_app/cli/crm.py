@@ -27,10 +27,10 @@ from adapters.admin import (
     OtherHookFound,
     OutgoingWebhookSteps,
 )
-from adapters.errors import AdapterError, AdminRightsNeeded, NoCredentials
+from adapters.errors import AdapterError, AdminRightsNeeded
 from adapters.storage.hookstate import record_install, record_uninstall
 from webhook_app.cli import help_for
-from webhook_app.cli.words import CliWords, words_for
+from webhook_app.cli.words import CliWords, crm_refusal, words_for
 from webhook_app.config import ConfigError, load_config
 from webhook_app.config.summary import CRM_NAMES
 from webhook_app.settings import Settings, resolve_config_path
@@ -151,9 +151,9 @@ def _crm_for(args: argparse.Namespace) -> _Crm | None:
     engine = open_database(settings)
     try:
         admin: CrmAdmin = module.build_admin(**crm_arguments(loaded, settings, engine))
-    except NoCredentials as exc:  # a first run without a token: what to set, not a traceback
+    except AdapterError as exc:  # a first run without a token: what to set, not a traceback
         engine.dispose()
-        print(f"leadrouter: {words[f'no_credentials_{exc.crm}']}", file=sys.stderr)
+        print(f"leadrouter: {crm_refusal(words, exc)}", file=sys.stderr)
         return None
     return _Crm(admin, str(loaded.crm.type), engine, words)
 

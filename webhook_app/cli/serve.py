@@ -94,9 +94,10 @@ def _check(args: argparse.Namespace) -> LoadedConfig | int:
     """The config to start on, or the exit code: fail fast in the parent process with the config's
     problems, before gunicorn forks — unless the database holds a good version to run instead
     (announced here, once for the whole start)."""
-    from adapters.errors import AdapterError, NoCredentials
+    from adapters.errors import AdapterError
     from adapters.storage.engine import make_engine
     from webhook_app.bootstrap import build_crm, crm_module
+    from webhook_app.cli.words import crm_refusal
     from webhook_app.config import load_config
     from webhook_app.settings import Settings, resolve_config_path
 
@@ -117,12 +118,8 @@ def _check(args: argparse.Namespace) -> LoadedConfig | int:
         return 1
     try:  # missing credentials are a user mistake: say so before gunicorn forks, no traceback
         build_crm(loaded, Settings(), make_engine(Settings().database_url))
-    except NoCredentials as exc:
-        words = texts(loaded.policy.language, "cli")
-        print(f"leadrouter: {words[f'no_credentials_{exc.crm}']}", file=sys.stderr)
-        return 1
     except AdapterError as exc:
-        print(f"leadrouter: {exc}", file=sys.stderr)
+        print(f"leadrouter: {crm_refusal(texts(loaded.policy.language, 'cli'), exc)}", file=sys.stderr)
         return 1
     return loaded
 

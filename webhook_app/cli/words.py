@@ -12,6 +12,7 @@ import argparse
 from collections.abc import Mapping
 from datetime import UTC
 
+from adapters.errors import AdapterError, NoCredentials
 from core.audit_text import AuditText
 from core.policy import Policy
 from core.reasons import Renderer
@@ -49,6 +50,14 @@ class CliWords:
     def columns(self, keys: tuple[str, ...]) -> list[str]:
         """Column headings for `col_*` keys."""
         return [self.cli[f"col_{key}"] for key in keys]
+
+
+def crm_refusal(words: Mapping[str, str] | CliWords, exc: AdapterError) -> str:
+    """What a CRM adapter's refusal says to a person: missing credentials worded in the CLI's
+    language (what to set and where), anything else as the adapter said it (its messages are safe)."""
+    if isinstance(exc, NoCredentials):
+        return words[f"no_credentials_{exc.crm}"]
+    return str(exc)
 
 
 def words_for(args: argparse.Namespace) -> CliWords:
