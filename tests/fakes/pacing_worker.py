@@ -1,4 +1,5 @@
-"""One worker process of the pacing burst: `python -m tests.fakes.pacing_worker CONFIG DB URL TOKEN NAME`.
+"""One worker process of the pacing burst: `python -m tests.fakes.pacing_worker CONFIG DB URL TOKEN NAME`
+(built by the test's own `amo_worker`).
 
 The real loop (claim, decide, a thread sending the outbox) with its own engine and amoCRM client,
 as in production, until SIGTERM. In a process of its own, so the emulator the test runs counts the
@@ -12,10 +13,7 @@ import signal
 import threading
 from pathlib import Path
 
-from adapters.amocrm.factory import build_client
-from adapters.storage.engine import make_engine
-from webhook_app.bootstrap import build_services, build_worker
-from webhook_app.settings import Settings
+from tests.integration.test_pacing_burst import amo_worker
 
 
 def main() -> None:
@@ -23,18 +21,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     for name in ("config", "db", "url", "token", "name"):
         parser.add_argument(name)
-    parser.add_argument("--batch", type=int, required=True)
-    parser.add_argument("--rate", type=float, required=True)
     args = parser.parse_args()
-    from tests.integration.test_pacing_burst import options  # the test's own worker options
-
-    section = {"type": "amocrm", "base_url": args.url, "batch_size": args.batch}
-    section |= {"rate_limit_per_second": args.rate}
-    client = build_client(
-        crm=section, secrets={"amocrm_token": args.token}, engine=make_engine(args.db), read_batch=args.batch
-    )
-    settings = Settings(config=Path(args.config), database_url=args.db)  # type: ignore[arg-type]
-    worker = build_worker(build_services(settings, crm=client), args.name, options())
+    worker = amo_worker(args.url, args.token, args.db, Path(args.config), args.name)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     worker.run(stop)

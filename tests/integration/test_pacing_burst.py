@@ -94,22 +94,24 @@ def options() -> WorkerOptions:
 # -- amoCRM: more than 20 arriving within any second → 429 ---------------------------------------------
 
 
+def amo_worker(url: str, token: str, db_url: str, config_path: Path, name: str) -> Worker:
+    """One worker with its own engine and amoCRM client, as a process of its own has them."""
+    section = {"type": "amocrm", "base_url": url, "batch_size": BATCH, "rate_limit_per_second": AMO_RATE}
+    client = amocrm_client(
+        crm=section, secrets={"amocrm_token": token}, engine=make_engine(db_url), read_batch=BATCH
+    )
+    settings = Settings(config=config_path, database_url=db_url)  # type: ignore[arg-type]
+    return build_worker(build_services(settings, crm=client), name, options())
+
+
 def amo_workers(emu: AmoEmulator, db_url: str, tmp: Path, count: int, old_gate: bool) -> list[Worker]:
     crm = f'{{type: amocrm, base_url: "{emu.url}", batch_size: {BATCH}, rate_limit_per_second: {AMO_RATE}}}'
-    settings = Settings(config=config(tmp / "config.yaml", crm, AMO_USERS), database_url=db_url)  # type: ignore[arg-type]
-    section = {"type": "amocrm", "base_url": emu.url, "batch_size": BATCH, "rate_limit_per_second": AMO_RATE}
-    workers = []
-    for n in range(count):
-        client = amocrm_client(
-            crm=section,
-            secrets={"amocrm_token": emu.admin_token()},
-            engine=make_engine(db_url),
-            read_batch=BATCH,
-        )
-        if old_gate:  # calls spaced exactly 1/rate apart, as the gate sent them before issue 19
-            gate = client.http.gate
-            gate.limiter = SharedRateLimiter(gate.engine, gate.name, AMO_RATE, burst=1)  # type: ignore[assignment]
-        workers.append(build_worker(build_services(settings, crm=client), f"w{n}", options()))
+    path = config(tmp / "config.yaml", crm, AMO_USERS)
+    workers = [amo_worker(emu.url, emu.admin_token(), db_url, path, f"w{n}") for n in range(count)]
+    if old_gate:  # calls spaced exactly 1/rate apart, as the gate sent them before issue 19
+        for worker in workers:
+            gate = worker.ctx.crm.http.gate  # type: ignore[attr-defined]
+            gate.limiter = SharedRateLimiter(gate.engine, gate.name, AMO_RATE, burst=1)
     return workers
 
 
@@ -144,12 +146,10 @@ def amo_burst(db_url: str, tmp: Path, workers: int, leads: int, old_gate: bool =
 def worker_processes(emu: AmoEmulator, db_url: str, config: Path, count: int) -> Iterator[None]:
     """`count` worker processes (tests/fakes/pacing_worker.py) until the block ends."""
     command = [sys.executable, "-m", "tests.fakes.pacing_worker", str(config), db_url, emu.url]
-    command += [emu.admin_token(), "", "--batch", str(BATCH), "--rate", str(AMO_RATE)]
+    command += [emu.admin_token()]
     root = Path(__file__).resolve().parents[2]
-    processes = []
-    for n in range(count):
-        command[-5] = f"w{n}"
-        processes.append(subprocess.Popen(command, cwd=root, env={**os.environ, "PYTHONPATH": str(root)}))
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    processes = [subprocess.Popen([*command, f"w{n}"], cwd=root, env=env) for n in range(count)]
     try:
         yield
     finally:
